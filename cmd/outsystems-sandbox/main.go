@@ -1,0 +1,130 @@
+// Command outsystems-sandbox serves a local stand-in for the OutSystems
+// APIs the provider uses, with its state in SQLite.
+//
+// It prints the environment variables that point the provider at it, one
+// "export NAME=value" line each, on stdout and nothing else there; logs go to
+// stderr. So this works:
+//
+//	outsystems-sandbox --db sandbox.db > sandbox.env &
+//	sleep 1; . ./sandbox.env
+//
+// It stops cleanly on SIGINT or SIGTERM.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "outsystems-sandbox:", err)
+		stop()
+		os.Exit(1)
+	}
+}
+
+// run starts the sandbox as the command line asks and serves until ctx is
+// done.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("outsystems-sandbox", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:8085", "`address` to listen on; loopback only unless --allow-remote is given")
+	allowRemote := fs.Bool("allow-remote", false, "allow a --listen address that is not loopback (the sandbox has well-known tokens and no TLS)")
+	dbPath := fs.String("db", "", "SQLite database `file` that keeps the state across restarts (default: in memory)")
+	fixturePath := fs.String("fixture", "", "fixture JSON `file` that seeds an empty database (default: the built-in Acme Insurance portfolio)")
+	quiet := fs.Bool("quiet", false, "log nothing but errors")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: outsystems-sandbox [flags]\n\nServes fake OutSystems APIs and prints the export lines that point the provider at them.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	if err := checkListenAddr(*listen, *allowRemote); err != nil {
+		return err
+	}
+
+	var fixture *sandbox.Fixture
+	if *fixturePath != "" {
+		var err error
+		if fixture, err = sandbox.LoadFixture(*fixturePath); err != nil {
+			return err
+		}
+	}
+	logger := log.New(stderr, "outsystems-sandbox: ", log.LstdFlags)
+	opts := sandbox.Options{DBPath: *dbPath, Fixture: fixture}
+	if !*quiet {
+		opts.Logger = logger
+	}
+	sb, err := sandbox.New(opts)
+	if err != nil {
+		return err
+	}
+	url, err := sb.Start(*listen)
+	if err != nil {
+		return errors.Join(err, sb.Close())
+	}
+	for _, line := range sb.Exports() {
+		fmt.Fprintln(stdout, line)
+	}
+	if !*quiet {
+		state := "in memory"
+		if *dbPath != "" {
+			state = "in " + *dbPath
+		}
+		logger.Printf("serving LifeTime API v2 at %s/lifetimeapi/rest/v2 (fixture %q, state %s)", url, sb.Fixture().Name, state)
+	}
+
+	<-ctx.Done()
+	if !*quiet {
+		logger.Printf("shutting down")
+	}
+	return sb.Close()
+}
+
+// checkListenAddr refuses addresses other hosts could reach, unless
+// allowRemote: the sandbox publishes its tokens and speaks plain HTTP.
+func checkListenAddr(addr string, allowRemote bool) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("invalid --listen address %q: %w", addr, err)
+	}
+	if allowRemote || isLoopback(host) {
+		return nil
+	}
+	where := fmt.Sprintf("%q", host)
+	if host == "" {
+		where = "all interfaces"
+	}
+	return fmt.Errorf("refusing to listen on %s (--listen %s): the sandbox serves well-known tokens over plain HTTP, "+
+		"so by default it only listens on loopback addresses such as 127.0.0.1, ::1 or localhost; "+
+		"pass --allow-remote to listen there anyway", where, addr)
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

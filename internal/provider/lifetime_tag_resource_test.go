@@ -1,0 +1,291 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/client"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox"
+)
+
+const tagAddr = "outsystems_lifetime_tag.test"
+
+func (e *testEnv) tagConfig(app, version, changeLog string) string {
+	v := ""
+	if version != "" {
+		v = fmt.Sprintf("version = %q", version)
+	}
+	return e.providerConfig() + fmt.Sprintf(`
+resource "outsystems_lifetime_tag" "test" {
+  environment_key = %q
+  application_key = %q
+  %s
+  change_log      = %q
+}
+`, e.envKey("Development"), e.appKey(app), v, changeLog)
+}
+
+// captureID stores the resource's id during a check.
+func captureID(addr string, into *string) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		rs, ok := s.RootModule().Resources[addr]
+		if !ok {
+			return fmt.Errorf("%s not in state", addr)
+		}
+		*into = rs.Primary.ID
+		return nil
+	}
+}
+
+// checkRunning checks in the sandbox that the tag is the running version of
+// the app in Development and that the app has no changes since.
+func (e *testEnv) checkRunning(app string, id *string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		key, modified := e.runningVersionKey("Development", app)
+		if key != *id {
+			return fmt.Errorf("LifeTime's running version of %s is %s, want the tag %s", app, key, *id)
+		}
+		if modified {
+			return fmt.Errorf("%s is still IsModified after the tag", app)
+		}
+		return nil
+	}
+}
+
+func TestAccLifeTimeTag_lifecycle(t *testing.T) {
+	e := newTestEnv(t)
+	var first, second, third string
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		// Destroy deletes the tag where LifeTime allows it. The last tag is the
+		// running version, which LifeTime keeps: it must still be there.
+		CheckDestroy: func(*terraform.State) error {
+			if _, err := e.lt.GetApplicationVersion(context.Background(), e.appKey("Customer Portal"), third); err != nil {
+				return fmt.Errorf("the running version was expected to be kept by LifeTime: %v", err)
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{
+			{ // create
+				Config: e.tagConfig("Customer Portal", "1.3.0", "Ready for ODC"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(tagAddr, plancheck.ResourceActionCreate),
+					plancheck.ExpectKnownValue(tagAddr, tfjsonpath.New("application_name"), knownvalue.StringExact("Customer Portal")),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					captureID(tagAddr, &first),
+					resource.TestCheckResourceAttr(tagAddr, "version", "1.3.0"),
+					resource.TestCheckResourceAttr(tagAddr, "change_log", "Ready for ODC"),
+					resource.TestCheckResourceAttr(tagAddr, "application_name", "Customer Portal"),
+					resource.TestCheckResourceAttrSet(tagAddr, "created_on"),
+					e.checkRunning("Customer Portal", &first),
+				),
+			},
+			{ // import by <application_key>/<version_key>
+				ResourceName:      tagAddr,
+				ImportState:       true,
+				ImportStateVerify: true,
+				ImportStateIdFunc: func(s *terraform.State) (string, error) {
+					return e.appKey("Customer Portal") + "/" + s.RootModule().Resources[tagAddr].Primary.ID, nil
+				},
+			},
+			{ // any argument change replaces the tag
+				Config: e.tagConfig("Customer Portal", "1.3.1", "Ready for ODC, second wave"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(tagAddr, plancheck.ResourceActionDestroyBeforeCreate),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					captureID(tagAddr, &second),
+					resource.TestCheckResourceAttr(tagAddr, "version", "1.3.1"),
+					func(*terraform.State) error {
+						if second == first {
+							return fmt.Errorf("replacement kept the id %s", first)
+						}
+						// 1.3.0 was running when it was destroyed, so LifeTime kept it.
+						if _, err := e.lt.GetApplicationVersion(context.Background(), e.appKey("Customer Portal"), first); err != nil {
+							return fmt.Errorf("the replaced running version should be kept by LifeTime: %v", err)
+						}
+						return nil
+					},
+					e.checkRunning("Customer Portal", &second),
+				),
+			},
+			{ // deleted out of band: a newer tag is made, then the old version deleted; the plan recreates it
+				PreConfig: func() {
+					ctx := context.Background()
+					if _, err := e.lt.CreateApplicationVersion(ctx, e.envKey("Development"), e.appKey("Customer Portal"), client.CreateVersionRequest{Version: "5.0.0"}); err != nil {
+						t.Fatalf("out-of-band tag: %v", err)
+					}
+					if err := e.lt.DeleteApplicationVersion(ctx, e.appKey("Customer Portal"), second); err != nil {
+						t.Fatalf("out-of-band delete: %v", err)
+					}
+				},
+				Config: e.tagConfig("Customer Portal", "1.3.1", "Ready for ODC, second wave"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(tagAddr, plancheck.ResourceActionCreate),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					captureID(tagAddr, &third),
+					func(*terraform.State) error {
+						if third == second {
+							return fmt.Errorf("the recreated tag has the deleted id %s", second)
+						}
+						return nil
+					},
+					e.checkRunning("Customer Portal", &third),
+				),
+			},
+		},
+	})
+}
+
+func TestAccLifeTimeTag_defaultVersionAndMobile(t *testing.T) {
+	e := newTestEnv(t)
+	cfg := e.providerConfig() + fmt.Sprintf(`
+resource "outsystems_lifetime_tag" "test" {
+  environment_key = %q
+  application_key = %q
+  mobile_versions = [
+    { platform = "Android", version_number = "1.2.1", description = "Play Store build" },
+    { platform = "iOS", version_number = "1.2.1" },
+  ]
+}
+`, e.envKey("Development"), e.appKey("Agent Mobile"))
+	var id string
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: cfg,
+				// The plan already shows the version: the next patch after the running 1.2.0.
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(tagAddr, tfjsonpath.New("version"), knownvalue.StringExact("1.2.1")),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					captureID(tagAddr, &id),
+					resource.TestCheckResourceAttr(tagAddr, "version", "1.2.1"),
+					resource.TestCheckNoResourceAttr(tagAddr, "change_log"),
+					resource.TestCheckResourceAttr(tagAddr, "mobile_versions.#", "2"),
+					resource.TestCheckResourceAttr(tagAddr, "mobile_versions.0.platform", "Android"),
+					resource.TestCheckResourceAttr(tagAddr, "mobile_versions.0.description", "Play Store build"),
+					resource.TestCheckNoResourceAttr(tagAddr, "mobile_versions.1.description"),
+					e.checkRunning("Agent Mobile", &id),
+				),
+			},
+			{ // import with the explicit three-part form
+				ResourceName:      tagAddr,
+				ImportState:       true,
+				ImportStateVerify: true,
+				ImportStateIdFunc: func(s *terraform.State) (string, error) {
+					return e.envKey("Development") + "/" + e.appKey("Agent Mobile") + "/" + s.RootModule().Resources[tagAddr].Primary.ID, nil
+				},
+			},
+		},
+	})
+}
+
+func TestAccLifeTimeTag_nextVersionSkipsUsedOnes(t *testing.T) {
+	e := newTestEnv(t)
+	// Production runs Legacy Intranet 3.5.0, and 3.5.1 is already used (it
+	// runs in Development): the next free patch version is 3.5.2.
+	cfg := e.providerConfig() + fmt.Sprintf(`
+resource "outsystems_lifetime_tag" "test" {
+  environment_key = %q
+  application_key = %q
+}
+`, e.envKey("Production"), e.appKey("Legacy Intranet"))
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: cfg,
+			Check:  resource.TestCheckResourceAttr(tagAddr, "version", "3.5.2"),
+		}},
+	})
+}
+
+func TestAccLifeTimeTag_errors(t *testing.T) {
+	e := newTestEnv(t)
+	dev := e.envKey("Development")
+	portal := e.appKey("Customer Portal")
+	tag := func(env, app, extra string) string {
+		return fmt.Sprintf(`
+resource "outsystems_lifetime_tag" "test" {
+  environment_key = %q
+  application_key = %q
+  %s
+}
+`, env, app, extra)
+	}
+	cases := []struct {
+		name     string
+		config   string
+		planOnly bool
+		want     string
+	}{
+		{"duplicate version is refused at plan time", e.providerConfig() + tag(dev, portal, `version = "1.1.0"`), true,
+			`Version Already Used.*"Customer Portal" already has a version "1\.1\.0".*Set .version. to a version that was not used before`},
+		{"malformed application key", e.providerConfig() + tag(dev, "not-a-guid", ""), true,
+			`application_key.*must be the O11 application key: a GUID`},
+		{"malformed environment key", e.providerConfig() + tag("1234", portal, ""), true,
+			`environment_key.*must be the LifeTime environment key: a GUID`},
+		{"malformed version", e.providerConfig() + tag(dev, portal, `version = "v1.2"`), true,
+			`version.*must be 1 to 4 dot-separated numbers`},
+		{"unknown platform", e.providerConfig() + tag(dev, portal, `mobile_versions = [{ platform = "Windows", version_number = "1" }]`), true,
+			`platform.*value must be one of`},
+		{"duplicate platform", e.providerConfig() + tag(dev, portal, `mobile_versions = [{ platform = "iOS", version_number = "1" }, { platform = "iOS", version_number = "2" }]`), true,
+			`Duplicate Mobile Platform.*"iOS" more than once`},
+		{"application not in the environment", e.providerConfig() + tag(e.envKey("Production"), e.appKey("Sandbox Playground"), ""), true,
+			`Application Not Found In Environment.*no application ` + e.appKey("Sandbox Playground") + ` running in environment`},
+		{"wrong token", e.providerConfigWithToken("lt-wrong-token") + tag(dev, portal, ""), true,
+			`(?s)LifeTime did not accept the service account token.*lifetime.token.*401`},
+		{"read-only service account cannot tag", e.providerConfigWithToken(e.token(sandbox.RoleReadOnly)) + tag(dev, portal, `version = "7.0.0"`), false,
+			`Failed To Tag The Application.*lack a permission.*403.*auditor`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			resource.ParallelTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+				Steps: []resource.TestStep{{
+					Config:      tc.config,
+					PlanOnly:    tc.planOnly,
+					ExpectError: regexpS(tc.want),
+				}},
+			})
+		})
+	}
+}
+
+func TestParseTagImportID(t *testing.T) {
+	g1, g2, g3 := "c0506a98-9c27-4b6a-9a14-0cc99837071d", "f835df35-b6a0-4424-bc62-d26643f8d8ac", "0b8a52b3-3c4e-4a5a-9d3a-1e2f3a4b5c6d"
+	if env, app, ver, err := parseTagImportID(g2 + "/" + g3); err != nil || env != "" || app != g2 || ver != g3 {
+		t.Errorf("two parts: %q %q %q %v", env, app, ver, err)
+	}
+	if env, app, ver, err := parseTagImportID(g1 + "/" + g2 + "/" + g3); err != nil || env != g1 || app != g2 || ver != g3 {
+		t.Errorf("three parts: %q %q %q %v", env, app, ver, err)
+	}
+	for _, bad := range []string{"", g2, g2 + "/", "x/" + g3, g2 + "/y", "z/" + g2 + "/" + g3, g1 + "/" + g2 + "/" + g3 + "/" + g3} {
+		if _, _, _, err := parseTagImportID(bad); err == nil {
+			t.Errorf("parseTagImportID(%q) accepted", bad)
+		}
+	}
+}
+
+func TestBumpPatch(t *testing.T) {
+	for in, want := range map[string]string{"1": "1.0.1", "1.2": "1.2.1", "1.2.3": "1.2.4", "1.2.3.9": "1.2.3.10", "0.1.0": "0.1.1"} {
+		if got, err := bumpPatch(in); err != nil || got != want {
+			t.Errorf("bumpPatch(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "v1", "1..2", "1.2.3.4.5"} {
+		if _, err := bumpPatch(bad); err == nil {
+			t.Errorf("bumpPatch(%q) accepted", bad)
+		}
+	}
+}

@@ -1,0 +1,217 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	fwresource "github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/client"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox"
+)
+
+var testAccProtoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
+	"outsystems": providerserver.NewProtocol6WithError(New("test")()),
+}
+
+// testEnv is one acceptance test's world: a sandbox on a random loopback
+// port with a fresh database, and a LifeTime client to act out of band.
+type testEnv struct {
+	t       *testing.T
+	sb      *sandbox.Sandbox
+	url     string
+	fixture *sandbox.Fixture
+	lt      *client.LifeTime
+}
+
+func newTestEnv(t *testing.T) *testEnv {
+	t.Helper()
+	sb, err := sandbox.New(sandbox.Options{DBPath: filepath.Join(t.TempDir(), "sandbox.db")})
+	if err != nil {
+		t.Fatalf("starting the sandbox: %v", err)
+	}
+	url, err := sb.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("starting the sandbox: %v", err)
+	}
+	t.Cleanup(func() { _ = sb.Close() })
+	e := &testEnv{t: t, sb: sb, url: url, fixture: sb.Fixture()}
+	e.lt, err = client.NewLifeTime(client.Config{BaseURL: url, MaxRetries: 0}, e.token(sandbox.RoleAdministrator))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func (e *testEnv) token(role string) string {
+	for _, sa := range e.fixture.LifeTime.ServiceAccounts {
+		if sa.Role == role {
+			return sa.Token
+		}
+	}
+	e.t.Fatalf("the fixture has no %s service account", role)
+	return ""
+}
+
+// providerConfig is a provider block pointing at the sandbox with the full-rights account.
+func (e *testEnv) providerConfig() string {
+	return e.providerConfigWithToken(e.token(sandbox.RoleAdministrator))
+}
+
+func (e *testEnv) providerConfigWithToken(token string) string {
+	return fmt.Sprintf(`
+provider "outsystems" {
+  lifetime = {
+    url   = %q
+    token = %q
+  }
+  max_retries = 1
+}
+`, e.url, token)
+}
+
+func (e *testEnv) envKey(name string) string {
+	for _, env := range e.fixture.LifeTime.Environments {
+		if env.Name == name {
+			return env.Key
+		}
+	}
+	e.t.Fatalf("no environment %q in the fixture", name)
+	return ""
+}
+
+func (e *testEnv) appKey(name string) string {
+	for _, app := range e.fixture.LifeTime.Applications {
+		if app.Name == name {
+			return app.Key
+		}
+	}
+	e.t.Fatalf("no application %q in the fixture", name)
+	return ""
+}
+
+// runningVersionKey is the application's BaseApplicationVersionKey in an environment, read from the sandbox.
+func (e *testEnv) runningVersionKey(envName, appName string) (string, bool) {
+	app, err := e.lt.GetEnvironmentApplication(context.Background(), e.envKey(envName), e.appKey(appName), false)
+	if err != nil {
+		e.t.Fatalf("reading %s in %s: %v", appName, envName, err)
+	}
+	st, _ := app.StatusIn(e.envKey(envName))
+	return st.BaseApplicationVersionKey, st.IsModified
+}
+
+// errorRe builds a regexp that matches the words in order across line breaks
+// (Terraform wraps diagnostics).
+func errorRe(words ...string) *regexp.Regexp {
+	parts := make([]string, len(words))
+	for i, w := range words {
+		parts[i] = strings.ReplaceAll(regexp.QuoteMeta(w), `\ `, `\s+`)
+		parts[i] = strings.ReplaceAll(parts[i], " ", `\s+`)
+	}
+	return regexp.MustCompile(`(?s)` + strings.Join(parts, `.*`))
+}
+
+// TestSchemasAreValid checks every schema the way the framework does at
+// run time (attribute names, defaults, plan modifiers on computed values).
+// regexpS compiles an expected-error pattern where "." also matches line
+// breaks and every space matches any run of white space, because Terraform
+// wraps long diagnostics.
+func regexpS(pattern string) *regexp.Regexp {
+	return regexp.MustCompile("(?s)" + strings.ReplaceAll(pattern, " ", `\s+`))
+}
+
+func TestSchemasAreValid(t *testing.T) {
+	ctx := context.Background()
+	p := New("test")()
+	for _, f := range p.Resources(ctx) {
+		r := f()
+		var meta fwresource.MetadataResponse
+		r.Metadata(ctx, fwresource.MetadataRequest{ProviderTypeName: "outsystems"}, &meta)
+		var resp fwresource.SchemaResponse
+		r.Schema(ctx, fwresource.SchemaRequest{}, &resp)
+		if diags := resp.Schema.ValidateImplementation(ctx); diags.HasError() || resp.Diagnostics.HasError() {
+			t.Errorf("%s: %v %v", meta.TypeName, diags, resp.Diagnostics)
+		}
+	}
+	for _, f := range p.DataSources(ctx) {
+		d := f()
+		var meta datasource.MetadataResponse
+		d.Metadata(ctx, datasource.MetadataRequest{ProviderTypeName: "outsystems"}, &meta)
+		var resp datasource.SchemaResponse
+		d.Schema(ctx, datasource.SchemaRequest{}, &resp)
+		if diags := resp.Schema.ValidateImplementation(ctx); diags.HasError() || resp.Diagnostics.HasError() {
+			t.Errorf("%s: %v %v", meta.TypeName, diags, resp.Diagnostics)
+		}
+	}
+}
+
+func TestAccProvider_unconfiguredServiceNamesTheSettings(t *testing.T) {
+	t.Setenv(EnvLifeTimeURL, "")
+	t.Setenv(EnvLifeTimeToken, "")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: `
+provider "outsystems" {}
+data "outsystems_lifetime_environment" "dev" { name = "Development" }
+`,
+			ExpectError: errorRe("LifeTime API Not Configured", "lifetime.url", "lifetime.token", EnvLifeTimeURL, EnvLifeTimeToken),
+		}},
+	})
+}
+
+func TestAccProvider_settingsFromEnvironment(t *testing.T) {
+	e := newTestEnv(t)
+	t.Setenv(EnvLifeTimeURL, e.url)
+	t.Setenv(EnvLifeTimeToken, e.token(sandbox.RoleReadOnly))
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: `
+provider "outsystems" {}
+data "outsystems_lifetime_environment" "dev" { name = "Development" }
+`,
+			Check: resource.TestCheckResourceAttr("data.outsystems_lifetime_environment.dev", "key", e.envKey("Development")),
+		}},
+	})
+}
+
+func TestAccProvider_badSettings(t *testing.T) {
+	t.Setenv(EnvLifeTimeURL, "")
+	t.Setenv(EnvLifeTimeToken, "")
+	ds := `data "outsystems_lifetime_environment" "dev" { name = "Development" }`
+	cases := []struct {
+		name, provider string
+		want           *regexp.Regexp
+	}{
+		{"plain http off loopback", `lifetime = { url = "http://lifetime.example.com", token = "x" }`, errorRe("Invalid LifeTime URL", "plain http://", "not loopback")},
+		{"not a URL", `lifetime = { url = "lifetime.example.com", token = "x" }`, errorRe("Invalid LifeTime URL", "must start with https://")},
+		{"url without token", `lifetime = { url = "https://lifetime.example.com" }`, errorRe("Missing LifeTime Token", "lifetime.token", EnvLifeTimeToken)},
+		{"token without url", `lifetime = { token = "x" }`, errorRe("Missing LifeTime URL", "lifetime.url", EnvLifeTimeURL)},
+		{"max_retries out of range", `max_retries = 99`, errorRe("max_retries", "between 0 and 20")},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+				Steps: []resource.TestStep{{
+					Config:      fmt.Sprintf("provider \"outsystems\" {\n%s\n}\n%s\n", tc.provider, ds),
+					ExpectError: tc.want,
+					PlanOnly:    true,
+				}},
+			})
+		})
+	}
+}
+
+func clientTag(version string) client.CreateVersionRequest {
+	return client.CreateVersionRequest{Version: version, ChangeLog: "tagged out of band by the test"}
+}

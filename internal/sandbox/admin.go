@@ -1,0 +1,61 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"net/http"
+)
+
+// The admin surface belongs to the sandbox, not to any OutSystems contract:
+// tests and demos use it to check the sandbox is up and to simulate what
+// people do in OutSystems outside the APIs. It needs no authentication; the
+// sandbox listens on loopback only unless told otherwise.
+
+// writeAdminError answers in the admin surface's error shape: {"error":"..."}.
+func writeAdminError(w http.ResponseWriter, status int, messages ...string) {
+	msg := http.StatusText(status)
+	if len(messages) > 0 {
+		msg = messages[0]
+	}
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+func (s *Sandbox) registerAdmin(mux *http.ServeMux) {
+	route(mux, "/_sandbox/health", map[string]http.HandlerFunc{http.MethodGet: s.adminHealth}, writeAdminError)
+	route(mux, "/_sandbox/lifetime/environments/{EnvironmentKey}/applications/{ApplicationKey}/modified",
+		map[string]http.HandlerFunc{http.MethodPost: s.adminSetModified}, writeAdminError)
+	mux.HandleFunc("/_sandbox/", func(w http.ResponseWriter, r *http.Request) {
+		writeAdminError(w, http.StatusNotFound, "no sandbox admin endpoint at "+r.URL.Path)
+	})
+}
+
+func (s *Sandbox) adminHealth(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+type adminModifiedRequest struct {
+	IsModified *bool `json:"isModified"`
+}
+
+type adminModifiedResponse struct {
+	EnvironmentKey string `json:"environmentKey"`
+	ApplicationKey string `json:"applicationKey"`
+	IsModified     bool   `json:"isModified"`
+}
+
+// adminSetModified simulates a developer publishing an application after its
+// last tag ({"isModified":true}) or going back to the tagged version (false).
+func (s *Sandbox) adminSetModified(w http.ResponseWriter, r *http.Request) {
+	var req adminModifiedRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil || req.IsModified == nil {
+		writeAdminError(w, http.StatusBadRequest, `send a JSON body like {"isModified": true}`)
+		return
+	}
+	envKey, appKey := r.PathValue("EnvironmentKey"), r.PathValue("ApplicationKey")
+	if err := s.MarkModified(envKey, appKey, *req.IsModified); err != nil {
+		s.writeStoreError(w, r, err, writeAdminError)
+		return
+	}
+	writeJSON(w, http.StatusOK, adminModifiedResponse{EnvironmentKey: envKey, ApplicationKey: appKey, IsModified: *req.IsModified})
+}

@@ -1,0 +1,213 @@
+// Package sandbox is a local stand-in for the OutSystems services the
+// provider talks to, with its state in SQLite. It serves LifeTime API v2
+// under /lifetimeapi/rest/v2 and an admin surface of its own under
+// /_sandbox/.
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Environment variables the provider reads, printed by Exports.
+const (
+	envLifeTimeURL   = "OUTSYSTEMS_LIFETIME_URL"
+	envLifeTimeToken = "OUTSYSTEMS_LIFETIME_TOKEN"
+)
+
+// shutdownTimeout bounds how long Close waits for requests in flight.
+const shutdownTimeout = 10 * time.Second
+
+// Options configures a Sandbox.
+type Options struct {
+	// DBPath is the SQLite database file; "" keeps the state in memory.
+	DBPath string
+	// Fixture seeds an empty database; nil means DefaultFixture().
+	Fixture *Fixture
+	// Logger receives one line per request; nil discards them. Headers,
+	// tokens and bodies are never logged.
+	Logger *log.Logger
+}
+
+// Sandbox serves the fake OutSystems APIs.
+type Sandbox struct {
+	fixture    *Fixture
+	logger     *log.Logger
+	store      *store
+	handler    http.Handler
+	adminToken string
+
+	mu     sync.Mutex
+	server *http.Server
+	url    string
+	closed bool
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// New opens the database, creates its schema and seeds it from the fixture
+// when it is empty; a database seeded before keeps its state. A fixture
+// passed in Options is validated, which normalises its keys.
+func New(opts Options) (*Sandbox, error) {
+	fixture := opts.Fixture
+	if fixture == nil {
+		fixture = DefaultFixture()
+	} else if err := fixture.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid fixture: %w", err)
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = log.New(io.Discard, "", 0)
+	}
+	st, err := openStore(opts.DBPath)
+	if err != nil {
+		return nil, err
+	}
+	ctx := context.Background()
+	seeded, err := st.seed(ctx, fixture)
+	if err != nil {
+		st.close()
+		return nil, err
+	}
+	if seeded {
+		logger.Printf("seeded the database from fixture %q", fixture.Name)
+	} else {
+		logger.Printf("the database was seeded before: keeping its state")
+	}
+	token, err := st.adminToken(ctx)
+	if err != nil {
+		st.close()
+		return nil, err
+	}
+	s := &Sandbox{fixture: fixture, logger: logger, store: st, adminToken: token}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// Handler returns the HTTP handler serving every API of the sandbox.
+func (s *Sandbox) Handler() http.Handler { return s.handler }
+
+// Fixture returns the fixture the sandbox was created with.
+func (s *Sandbox) Fixture() *Fixture { return s.fixture }
+
+// Start listens on addr (for example "127.0.0.1:0") and serves in the
+// background. It returns the base URL, like http://127.0.0.1:8085.
+func (s *Sandbox) Start(addr string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closed:
+		return "", errors.New("sandbox: already closed")
+	case s.server != nil:
+		return "", errors.New("sandbox: already started")
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", fmt.Errorf("sandbox: %w", err)
+	}
+	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: s.logger}
+	s.server = srv
+	s.url = baseURL(ln.Addr())
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.logger.Printf("serve: %v", err)
+		}
+	}()
+	return s.url, nil
+}
+
+// baseURL is the URL clients use to reach a listener; a wildcard address
+// is reached through loopback.
+func baseURL(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return "http://" + addr.String()
+	}
+	ip := tcp.IP
+	if ip.IsUnspecified() {
+		ip = net.IPv4(127, 0, 0, 1)
+		if tcp.IP.To4() == nil {
+			ip = net.IPv6loopback
+		}
+	}
+	return fmt.Sprintf("http://%s", net.JoinHostPort(ip.String(), fmt.Sprint(tcp.Port)))
+}
+
+// URL returns the base URL once started, "" before.
+func (s *Sandbox) URL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.url
+}
+
+// Close stops the server, letting requests in flight finish, and closes the
+// database. Calling it again returns the first result.
+func (s *Sandbox) Close() error {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		srv := s.server
+		s.closed = true
+		s.mu.Unlock()
+		var errs []error
+		if srv != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+			defer cancel()
+			if err := srv.Shutdown(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("shutdown: %w", err), srv.Close())
+			}
+		}
+		if err := s.store.close(); err != nil {
+			errs = append(errs, fmt.Errorf("close database: %w", err))
+		}
+		s.closeErr = errors.Join(errs...)
+	})
+	return s.closeErr
+}
+
+// Exports returns shell lines that point the provider at the sandbox, such
+// as "export OUTSYSTEMS_LIFETIME_URL=http://127.0.0.1:8085". The URL line
+// appears once the sandbox is started.
+func (s *Sandbox) Exports() []string {
+	var lines []string
+	if u := s.URL(); u != "" {
+		lines = append(lines, exportLine(envLifeTimeURL, u))
+	}
+	if s.adminToken != "" {
+		lines = append(lines, exportLine(envLifeTimeToken, s.adminToken))
+	}
+	return lines
+}
+
+var shellSafe = regexp.MustCompile(`^[A-Za-z0-9_@%+=:,./-]+$`)
+
+func exportLine(name, value string) string {
+	if !shellSafe.MatchString(value) {
+		value = "'" + strings.ReplaceAll(value, "'", `'\''`) + "'"
+	}
+	return "export " + name + "=" + value
+}
+
+// MarkModified simulates a developer publishing the application in the
+// environment after its last tag (modified), or bringing it back to the
+// tagged version (not modified). It drives IsModified in LifeTime.
+func (s *Sandbox) MarkModified(envKey, appKey string, modified bool) error {
+	env, err := parseKey("EnvironmentKey", envKey)
+	if err != nil {
+		return err
+	}
+	app, err := parseKey("ApplicationKey", appKey)
+	if err != nil {
+		return err
+	}
+	return s.store.markModified(context.Background(), env, app, modified)
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# make demo: build the provider and the sandbox, start the sandbox with a fresh
+# database, apply an example through a dev override (no registry needed),
+# print its outputs and stop the sandbox.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+example=${DEMO_EXAMPLE:-quickstart}
+build="$root/.build/demo"
+terraform=${TERRAFORM:-$root/bin/terraform}
+
+rm -rf "$build"
+mkdir -p "$build/plugins" "$build/work"
+
+echo "==> Building the provider and the sandbox"
+go build -o "$build/plugins/terraform-provider-outsystems" "$root"
+go build -o "$build/outsystems-sandbox" "$root/cmd/outsystems-sandbox"
+
+cat > "$build/terraformrc" <<RC
+provider_installation {
+  dev_overrides {
+    "registry.terraform.io/seed-1be1de96/outsystems" = "$build/plugins"
+  }
+  direct {}
+}
+RC
+export TF_CLI_CONFIG_FILE="$build/terraformrc"
+export CHECKPOINT_DISABLE=1
+
+echo "==> Starting the sandbox (fresh database $build/sandbox.db)"
+"$build/outsystems-sandbox" --listen 127.0.0.1:0 --db "$build/sandbox.db" >"$build/exports" 2>"$build/sandbox.log" &
+sandbox_pid=$!
+stop_sandbox() {
+  kill -TERM "$sandbox_pid" 2>/dev/null || true
+  wait "$sandbox_pid" 2>/dev/null || true
+}
+trap stop_sandbox EXIT
+
+for _ in $(seq 1 100); do
+  grep -q '^export OUTSYSTEMS_LIFETIME_TOKEN=' "$build/exports" 2>/dev/null && break
+  if ! kill -0 "$sandbox_pid" 2>/dev/null; then
+    echo "The sandbox exited at start:" >&2
+    cat "$build/sandbox.log" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+# shellcheck disable=SC1091
+source "$build/exports"
+sed -E 's/(TOKEN|SECRET)=.*/\1=<redacted>/' "$build/exports"
+
+cp -R "$root/examples/$example/." "$build/work/"
+echo "==> terraform apply examples/$example"
+"$terraform" -chdir="$build/work" apply -auto-approve -input=false -no-color
+echo "==> Outputs"
+"$terraform" -chdir="$build/work" output -no-color
+echo "==> A second plan must show no changes"
+"$terraform" -chdir="$build/work" plan -detailed-exitcode -input=false -no-color >/dev/null
+echo "No changes. Demo finished."
