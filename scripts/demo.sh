@@ -5,7 +5,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-example=${DEMO_EXAMPLE:-quickstart}
+example=${DEMO_EXAMPLE:-complete}
 build="$root/.build/demo"
 terraform=${TERRAFORM:-$root/bin/terraform}
 
@@ -50,6 +50,12 @@ source "$build/exports"
 sed -E 's/(TOKEN|SECRET)=.*/\1=<redacted>/' "$build/exports"
 
 cp -R "$root/examples/$example/." "$build/work/"
+if [ "$example" = complete ]; then
+  # The migration's assets (and so the publication waves) are known at plan
+  # time once the mappings exist: map, gate and tag first.
+  echo "==> terraform apply -target=outsystems_lifetime_tag.app (mappings, readiness gate, tags)"
+  "$terraform" -chdir="$build/work" apply -auto-approve -input=false -no-color -target=outsystems_lifetime_tag.app
+fi
 echo "==> terraform apply examples/$example"
 "$terraform" -chdir="$build/work" apply -auto-approve -input=false -no-color
 echo "==> Outputs"

@@ -23,6 +23,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox"
 )
@@ -50,6 +51,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	dbPath := fs.String("db", "", "SQLite database `file` that keeps the state across restarts (default: in memory)")
 	fixturePath := fs.String("fixture", "", "fixture JSON `file` that seeds an empty database (default: the built-in Acme Insurance portfolio)")
 	quiet := fs.Bool("quiet", false, "log nothing but errors")
+	publishDuration := fs.Duration("publish-duration", 3*time.Second, "how long an ODC publish operation runs before it finishes")
+	tokenTTL := fs.Duration("token-ttl", 12*time.Hour, "how long ODC access tokens last (expires_in)")
+	assessmentDelay := fs.Duration("assessment-delay", sandbox.DefaultAssessmentDelay, "how long the Migration Kit assessment tool takes to assess a mapping (Running after half of it)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: outsystems-sandbox [flags]\n\nServes fake OutSystems APIs and prints the export lines that point the provider at them.\n\nFlags:")
 		fs.PrintDefaults()
@@ -72,7 +76,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	logger := log.New(stderr, "outsystems-sandbox: ", log.LstdFlags)
-	opts := sandbox.Options{DBPath: *dbPath, Fixture: fixture}
+	if *publishDuration <= 0 || *tokenTTL < time.Second {
+		return fmt.Errorf("--publish-duration must be positive and --token-ttl at least 1s (got %s and %s)", *publishDuration, *tokenTTL)
+	}
+	if *assessmentDelay <= 0 {
+		return fmt.Errorf("--assessment-delay must be positive (got %s)", *assessmentDelay)
+	}
+	opts := sandbox.Options{DBPath: *dbPath, Fixture: fixture, PublishDuration: *publishDuration, TokenTTL: *tokenTTL, AssessmentDelay: *assessmentDelay}
 	if !*quiet {
 		opts.Logger = logger
 	}
@@ -84,15 +94,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return errors.Join(err, sb.Close())
 	}
-	for _, line := range sb.Exports() {
-		fmt.Fprintln(stdout, line)
-	}
+	// One write, so a reader gets every line at once.
+	fmt.Fprintln(stdout, strings.Join(sb.Exports(), "\n"))
 	if !*quiet {
 		state := "in memory"
 		if *dbPath != "" {
 			state = "in " + *dbPath
 		}
 		logger.Printf("serving LifeTime API v2 at %s/lifetimeapi/rest/v2 (fixture %q, state %s)", url, sb.Fixture().Name, state)
+		logger.Printf("serving the Migration Kit assessment API at %s/MigrationAssessment/api/v1 (and /ConversionAssessment/api/v1)", url)
+		logger.Printf("serving the ODC APIs at %s/api (OIDC discovery at %s/identity/.well-known/openid-configuration)", url, url)
 	}
 
 	<-ctx.Done()

@@ -65,7 +65,7 @@ func TestRunPrintsExportsAndStops(t *testing.T) {
 
 	vars := map[string]string{}
 	lines := bufio.NewScanner(pr)
-	for len(vars) < 2 && lines.Scan() {
+	for len(vars) < 3 && lines.Scan() {
 		name, value, ok := strings.Cut(strings.TrimPrefix(lines.Text(), "export "), "=")
 		if !ok || !strings.HasPrefix(lines.Text(), "export ") {
 			t.Fatalf("stdout line %q is not an export line", lines.Text())
@@ -73,8 +73,8 @@ func TestRunPrintsExportsAndStops(t *testing.T) {
 		vars[name] = value
 	}
 	url := vars["OUTSYSTEMS_LIFETIME_URL"]
-	if !strings.HasPrefix(url, "http://127.0.0.1:") || vars["OUTSYSTEMS_LIFETIME_TOKEN"] == "" {
-		t.Fatalf("exports = %v, want the LifeTime URL and token", vars)
+	if !strings.HasPrefix(url, "http://127.0.0.1:") || vars["OUTSYSTEMS_LIFETIME_TOKEN"] == "" || vars["OUTSYSTEMS_ASSESSMENT_URL"] != url+"/MigrationAssessment" {
+		t.Fatalf("exports = %v, want the LifeTime URL and token and the assessment tool URL", vars)
 	}
 
 	resp, err := http.Get(url + "/_sandbox/health")

@@ -442,6 +442,9 @@ type APIError struct {
 	Messages   []string
 	// ProblemDetails fields (ODC and the Migration Kit contract).
 	Type, Title, Detail, Instance, TraceID, ErrorCode string
+	// Extensions are the other members of a ProblemDetails document, such
+	// as the Migration Kit's conflictingMappingKey (see parseProblemDetails).
+	Extensions map[string]any
 	// RetryAfter is the server's hint on a 429, when given.
 	RetryAfter time.Duration
 }

@@ -7,10 +7,12 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/client"
 )
@@ -75,4 +77,68 @@ func remedy(err error) string {
 // addAPIError adds an error diagnostic for a failed API call.
 func addAPIError(diags *diag.Diagnostics, summary, attempt string, err error) {
 	diags.AddError(summary, apiErrorDetail(attempt, err))
+}
+
+// Polling policy for long operations: the wait between two polls is a tenth
+// of the time waited so far, kept between pollMin and pollMax, so a short
+// operation is seen finishing quickly and a long one is not polled needlessly.
+// A server hint (Retry-After on the status answer) replaces the computed wait,
+// within the same bounds.
+const (
+	pollMin = 250 * time.Millisecond
+	pollMax = 30 * time.Second
+)
+
+// pollState is what one poll saw.
+type pollState struct {
+	done       bool
+	status     string        // shown in progress logs and in a timeout error
+	retryAfter time.Duration // server hint, 0 = none
+}
+
+// waitFor polls check until it reports done, check fails, or ctx ends (a
+// resource's timeout or an interrupt). A timeout error says what was waited
+// for, for how long, and the last status seen.
+func waitFor(ctx context.Context, what string, check func(context.Context) (pollState, error)) error {
+	start := time.Now()
+	last := pollState{status: "not read yet"}
+	for polls := 1; ; polls++ {
+		st, err := check(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return waitError(ctx, what, start, last, err)
+			}
+			return err
+		}
+		last = st
+		if st.done {
+			tflog.Debug(ctx, "Finished waiting", map[string]any{"for": what, "status": st.status, "polls": polls, "elapsed": time.Since(start).String()})
+			return nil
+		}
+		wait := time.Since(start) / 10
+		if st.retryAfter > 0 {
+			wait = st.retryAfter
+		}
+		wait = min(max(wait, pollMin), pollMax)
+		tflog.Debug(ctx, "Waiting", map[string]any{"for": what, "status": st.status, "next_poll_in": wait.String()})
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return waitError(ctx, what, start, last, nil)
+		case <-timer.C:
+		}
+	}
+}
+
+func waitError(ctx context.Context, what string, start time.Time, last pollState, err error) error {
+	reason := "was interrupted"
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		reason = "timed out"
+	}
+	msg := fmt.Sprintf("%s after %s waiting for %s; the last status seen was %q", reason, time.Since(start).Round(time.Second), what, last.status)
+	if err != nil {
+		msg += fmt.Sprintf(" (last error: %v)", err)
+	}
+	return errors.New(msg)
 }

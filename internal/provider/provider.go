@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -27,9 +28,14 @@ const Address = "registry.terraform.io/seed-1be1de96/outsystems"
 
 // Environment variables read when the provider block leaves a setting unset.
 const (
-	EnvLifeTimeURL   = "OUTSYSTEMS_LIFETIME_URL"
-	EnvLifeTimeToken = "OUTSYSTEMS_LIFETIME_TOKEN"
-	EnvMaxRetries    = "OUTSYSTEMS_MAX_RETRIES"
+	EnvLifeTimeURL     = "OUTSYSTEMS_LIFETIME_URL"
+	EnvLifeTimeToken   = "OUTSYSTEMS_LIFETIME_TOKEN"
+	EnvAssessmentURL   = "OUTSYSTEMS_ASSESSMENT_URL"
+	EnvAssessmentToken = "OUTSYSTEMS_ASSESSMENT_TOKEN"
+	EnvODCPortalURL    = "OUTSYSTEMS_ODC_PORTAL_URL"
+	EnvODCClientID     = "OUTSYSTEMS_ODC_CLIENT_ID"
+	EnvODCClientSecret = "OUTSYSTEMS_ODC_CLIENT_SECRET"
+	EnvMaxRetries      = "OUTSYSTEMS_MAX_RETRIES"
 )
 
 var _ provider.Provider = (*outsystemsProvider)(nil)
@@ -69,6 +75,43 @@ func (p *outsystemsProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 						Sensitive: true,
 						MarkdownDescription: "Token of a LifeTime service account (User Management > Service Accounts). " +
 							"Defaults to `" + EnvLifeTimeToken + "`.",
+					},
+				},
+			},
+			"assessment": schema.SingleNestedAttribute{
+				Optional: true,
+				MarkdownDescription: "The Migration Kit's assessment tool (mappings, readiness). The kit publishes no API: the provider " +
+					"speaks its own versioned contract (`api/migration-kit/v1/openapi.yaml` in the provider's repository), which the sandbox implements.",
+				Attributes: map[string]schema.Attribute{
+					"url": schema.StringAttribute{
+						Optional: true,
+						MarkdownDescription: "URL of the assessment tool's console on the O11 Development environment, e.g. " +
+							"`https://dev.example.com/MigrationAssessment` (newer kits: `/ConversionAssessment`). Defaults to `" + EnvAssessmentURL + "`.",
+					},
+					"token": schema.StringAttribute{
+						Optional:  true,
+						Sensitive: true,
+						MarkdownDescription: "LifeTime service-account token the console accepts (Administrator role). Defaults to `" +
+							EnvAssessmentToken + "`, then to the LifeTime token.",
+					},
+				},
+			},
+			"odc": schema.SingleNestedAttribute{
+				Optional:            true,
+				MarkdownDescription: "The ODC portal APIs (code migration, asset repository, dependencies, publishing, releases), with an API client's credentials.",
+				Attributes: map[string]schema.Attribute{
+					"portal_url": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "URL of the organization's ODC portal, e.g. `https://acme.outsystems.dev`. Defaults to `" + EnvODCPortalURL + "`.",
+					},
+					"client_id": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "ID of the ODC API client. Defaults to `" + EnvODCClientID + "`.",
+					},
+					"client_secret": schema.StringAttribute{
+						Optional:            true,
+						Sensitive:           true,
+						MarkdownDescription: "Secret of the ODC API client. Defaults to `" + EnvODCClientSecret + "`.",
 					},
 				},
 			},
@@ -123,53 +166,126 @@ func (p *outsystemsProvider) Configure(ctx context.Context, req provider.Configu
 		}
 	}
 
-	ltURL, okURL := serviceSetting(ctx, req, path.Root("lifetime").AtName("url"), EnvLifeTimeURL, &resp.Diagnostics)
-	ltToken, okToken := serviceSetting(ctx, req, path.Root("lifetime").AtName("token"), EnvLifeTimeToken, &resp.Diagnostics)
-	if okURL && okToken {
-		data.lifeTime = newLifeTime(cfg, ltURL, ltToken, &resp.Diagnostics)
+	lt := readService(ctx, req, "lifetime", "LifeTime", &resp.Diagnostics,
+		&setting{name: "url", env: EnvLifeTimeURL, required: true},
+		&setting{name: "token", env: EnvLifeTimeToken, required: true})
+	if lt != nil {
+		cfg.BaseURL = lt[0]
+		c, err := client.NewLifeTime(cfg, lt[1])
+		invalidURL(&resp.Diagnostics, "lifetime", "url", EnvLifeTimeURL, "LifeTime", err)
+		data.lifeTime = c
 	}
+
+	as := readService(ctx, req, "assessment", "Assessment Tool", &resp.Diagnostics,
+		&setting{name: "url", env: EnvAssessmentURL, required: true},
+		&setting{name: "token", env: EnvAssessmentToken})
+	if as != nil {
+		token := as[1]
+		if token == "" && lt != nil {
+			token = lt[1]
+		}
+		if token == "" {
+			resp.Diagnostics.AddAttributeError(path.Root("assessment").AtName("token"), "Missing Assessment Tool Token",
+				"The assessment tool URL is configured but no token, and there is no LifeTime token to fall back to. Set `assessment.token` "+
+					"(or "+EnvAssessmentToken+"), or `lifetime.token` (or "+EnvLifeTimeToken+").")
+		} else {
+			cfg.BaseURL = as[0]
+			c, err := client.NewAssessment(cfg, token)
+			invalidURL(&resp.Diagnostics, "assessment", "url", EnvAssessmentURL, "Assessment Tool", err)
+			data.assessment = c
+		}
+	}
+
+	odc := readService(ctx, req, "odc", "ODC", &resp.Diagnostics,
+		&setting{name: "portal_url", env: EnvODCPortalURL, required: true},
+		&setting{name: "client_id", env: EnvODCClientID, required: true},
+		&setting{name: "client_secret", env: EnvODCClientSecret, required: true})
+	if odc != nil {
+		cfg.BaseURL = odc[0]
+		c, err := client.NewODC(cfg, odc[1], odc[2])
+		invalidURL(&resp.Diagnostics, "odc", "portal_url", EnvODCPortalURL, "ODC", err)
+		data.odc = c
+	}
+
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	tflog.Debug(ctx, "Configured the OutSystems provider", map[string]any{
-		"lifetime_configured": data.lifeTime != nil,
+		"lifetime_configured": data.lifeTime != nil, "assessment_configured": data.assessment != nil, "odc_configured": data.odc != nil,
 	})
 	resp.ResourceData = data
 	resp.DataSourceData = data
 }
 
-// newLifeTime builds the LifeTime client when its settings are present. A
-// service with no settings at all is left unconfigured (resources that need
-// it say how to configure it); a half-configured one is an error now.
-func newLifeTime(cfg client.Config, rawURL, token string, diags *diag.Diagnostics) *client.LifeTime {
-	if rawURL == "" && token == "" {
+// setting is one string attribute of a service object and its environment variable.
+type setting struct {
+	name, env string
+	required  bool
+}
+
+// readService reads a service object's settings, each falling back to its
+// environment variable. It returns nil when the service is not configured at
+// all (resources that need it then say how to configure it) or cannot be; a
+// half-configured service is an error now, naming what is missing.
+func readService(ctx context.Context, req provider.ConfigureRequest, block, label string, diags *diag.Diagnostics, settings ...*setting) []string {
+	values := make([]string, len(settings))
+	set, known := false, true
+	for i, st := range settings {
+		v, ok := serviceSetting(ctx, req, path.Root(block).AtName(st.name), st.env, diags)
+		known = known && ok
+		values[i] = v
+		set = set || v != ""
+	}
+	if !known || !set {
 		return nil
 	}
-	if rawURL == "" {
-		diags.AddAttributeError(path.Root("lifetime").AtName("url"), "Missing LifeTime URL",
-			"A LifeTime token is configured but no URL. Set `lifetime.url` in the provider block or the "+EnvLifeTimeURL+" environment variable.")
+	missing := false
+	for i, st := range settings {
+		if st.required && values[i] == "" {
+			missing = true
+			diags.AddAttributeError(path.Root(block).AtName(st.name), "Missing "+label+" "+titleWord(st.name),
+				fmt.Sprintf("Some %s settings are configured but `%s.%s` is not. Set it in the provider block or the %s environment variable.",
+					label, block, st.name, st.env))
+		}
+	}
+	if missing {
 		return nil
 	}
-	if token == "" {
-		diags.AddAttributeError(path.Root("lifetime").AtName("token"), "Missing LifeTime Token",
-			"A LifeTime URL is configured but no token. Set `lifetime.token` in the provider block or the "+EnvLifeTimeToken+
-				" environment variable to the token of a LifeTime service account.")
-		return nil
+	return values
+}
+
+func titleWord(name string) string {
+	words := strings.Split(name, "_")
+	for i, w := range words {
+		switch w {
+		case "url":
+			words[i] = "URL"
+		case "id":
+			words[i] = "ID"
+		default:
+			words[i] = strings.ToUpper(w[:1]) + w[1:]
+		}
 	}
-	cfg.BaseURL = rawURL
-	c, err := client.NewLifeTime(cfg, token)
-	if err != nil {
-		diags.AddAttributeError(path.Root("lifetime").AtName("url"), "Invalid LifeTime URL",
-			"While attempting to configure the LifeTime API client, the provider found a problem with `lifetime.url` (or "+
-				EnvLifeTimeURL+"): "+err.Error())
-		return nil
+	return strings.Join(words, " ")
+}
+
+// invalidURL reports a client constructor's error against the URL attribute.
+func invalidURL(diags *diag.Diagnostics, block, attr, env, label string, err error) {
+	if err == nil {
+		return
 	}
-	return c
+	diags.AddAttributeError(path.Root(block).AtName(attr), "Invalid "+label+" "+titleWord(attr),
+		fmt.Sprintf("While attempting to configure the %s API client, the provider found a problem with `%s.%s` (or %s): %s",
+			label, block, attr, env, err.Error()))
 }
 
 func (p *outsystemsProvider) Resources(context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		NewLifeTimeTagResource,
+		NewAppMappingResource,
+		NewCodeMigrationResource,
+		NewAssetPublicationResource,
+		NewLibraryReleaseResource,
 	}
 }
 
@@ -177,13 +293,55 @@ func (p *outsystemsProvider) DataSources(context.Context) []func() datasource.Da
 	return []func() datasource.DataSource{
 		NewLifeTimeEnvironmentDataSource,
 		NewLifeTimeApplicationDataSource,
+		NewMigrationReadinessDataSource,
+		NewODCStageDataSource,
 	}
 }
 
 // providerData is what Configure hands to resources and data sources.
 type providerData struct {
-	version  string
-	lifeTime *client.LifeTime
+	version    string
+	lifeTime   *client.LifeTime
+	assessment *client.Assessment
+	odc        *client.ODC
+
+	// deployed caches, per stage, the assets published there, so the
+	// publications of one run read each stage once. A publish forgets its stage.
+	mu       sync.Mutex
+	deployed map[string]map[string]client.DeployedAsset
+}
+
+// deployedAssets returns the assets published in a stage, keyed by lower-case asset key.
+func (d *providerData) deployedAssets(ctx context.Context, odc *client.ODC, stageKey string) (map[string]client.DeployedAsset, error) {
+	key := strings.ToLower(stageKey)
+	d.mu.Lock()
+	cached, ok := d.deployed[key]
+	d.mu.Unlock()
+	if ok {
+		return cached, nil
+	}
+	list, err := odc.DeployedAssets(ctx, stageKey)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]client.DeployedAsset, len(list))
+	for _, a := range list {
+		out[strings.ToLower(a.AssetKey)] = a
+	}
+	d.mu.Lock()
+	if d.deployed == nil {
+		d.deployed = map[string]map[string]client.DeployedAsset{}
+	}
+	d.deployed[key] = out
+	d.mu.Unlock()
+	return out, nil
+}
+
+// forgetDeployedAssets drops the cached list of a stage after a publish.
+func (d *providerData) forgetDeployedAssets(stageKey string) {
+	d.mu.Lock()
+	delete(d.deployed, strings.ToLower(stageKey))
+	d.mu.Unlock()
 }
 
 // requireLifeTime returns the LifeTime client or an error saying how to configure it.
@@ -199,6 +357,30 @@ func (d *providerData) requireLifeTime(diags *diag.Diagnostics) *client.LifeTime
 		return nil
 	}
 	return d.lifeTime
+}
+
+// requireAssessment returns the assessment tool client or an error saying how to configure it.
+func (d *providerData) requireAssessment(diags *diag.Diagnostics) *client.Assessment {
+	if d == nil || d.assessment == nil {
+		diags.AddError("Assessment Tool Not Configured",
+			"This resource calls the Migration Kit's assessment tool, which the provider has no settings for. Set `assessment.url` "+
+				"(and optionally `assessment.token`; it defaults to the LifeTime token) in the provider block, or the "+
+				EnvAssessmentURL+" (and "+EnvAssessmentToken+") environment variables.")
+		return nil
+	}
+	return d.assessment
+}
+
+// requireODC returns the ODC client or an error saying how to configure it.
+func (d *providerData) requireODC(diags *diag.Diagnostics) *client.ODC {
+	if d == nil || d.odc == nil {
+		diags.AddError("ODC API Not Configured",
+			"This resource calls the ODC portal APIs, which the provider has no settings for. Set `odc.portal_url`, `odc.client_id` "+
+				"and `odc.client_secret` in the provider block, or the "+EnvODCPortalURL+", "+EnvODCClientID+" and "+EnvODCClientSecret+
+				" environment variables.")
+		return nil
+	}
+	return d.odc
 }
 
 // providerDataFrom converts the ProviderData a resource or data source receives.

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
@@ -30,11 +31,19 @@ type testEnv struct {
 	url     string
 	fixture *sandbox.Fixture
 	lt      *client.LifeTime
+	as      *client.Assessment
 }
+
+// Sandbox timings in acceptance tests: short, but long enough that the
+// provider really waits.
+const testAssessmentDelay = 300 * time.Millisecond
 
 func newTestEnv(t *testing.T) *testEnv {
 	t.Helper()
-	sb, err := sandbox.New(sandbox.Options{DBPath: filepath.Join(t.TempDir(), "sandbox.db")})
+	sb, err := sandbox.New(sandbox.Options{
+		DBPath:          filepath.Join(t.TempDir(), "sandbox.db"),
+		AssessmentDelay: testAssessmentDelay,
+	})
 	if err != nil {
 		t.Fatalf("starting the sandbox: %v", err)
 	}
@@ -48,8 +57,14 @@ func newTestEnv(t *testing.T) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.as, err = client.NewAssessment(client.Config{BaseURL: e.assessmentURL(), MaxRetries: 0}, e.token(sandbox.RoleAdministrator))
+	if err != nil {
+		t.Fatal(err)
+	}
 	return e
 }
+
+func (e *testEnv) assessmentURL() string { return e.url + "/MigrationAssessment" }
 
 func (e *testEnv) token(role string) string {
 	for _, sa := range e.fixture.LifeTime.ServiceAccounts {
@@ -73,9 +88,12 @@ provider "outsystems" {
     url   = %q
     token = %q
   }
+  assessment = {
+    url = %q
+  }
   max_retries = 1
 }
-`, e.url, token)
+`, e.url, token, e.assessmentURL())
 }
 
 func (e *testEnv) envKey(name string) string {

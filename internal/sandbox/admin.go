@@ -23,6 +23,11 @@ func (s *Sandbox) registerAdmin(mux *http.ServeMux) {
 	route(mux, "/_sandbox/health", map[string]http.HandlerFunc{http.MethodGet: s.adminHealth}, writeAdminError)
 	route(mux, "/_sandbox/lifetime/environments/{EnvironmentKey}/applications/{ApplicationKey}/modified",
 		map[string]http.HandlerFunc{http.MethodPost: s.adminSetModified}, writeAdminError)
+	route(mux, "/_sandbox/assessment/findings/{findingKey}/fix",
+		map[string]http.HandlerFunc{http.MethodPost: s.adminFixFinding}, writeAdminError)
+	route(mux, "/_sandbox/assessment/mappings/{mappingKey}/fix-all",
+		map[string]http.HandlerFunc{http.MethodPost: s.adminFixAllFindings}, writeAdminError)
+	route(mux, "/_sandbox/odc/assets", map[string]http.HandlerFunc{http.MethodPost: s.adminCreateODCAsset}, writeAdminError)
 	mux.HandleFunc("/_sandbox/", func(w http.ResponseWriter, r *http.Request) {
 		writeAdminError(w, http.StatusNotFound, "no sandbox admin endpoint at "+r.URL.Path)
 	})

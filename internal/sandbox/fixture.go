@@ -24,6 +24,10 @@ var defaultFixtureJSON []byte
 type Fixture struct {
 	Name     string          `json:"name"`
 	LifeTime LifeTimeFixture `json:"lifetime"`
+	ODC      ODCFixture      `json:"odc"`
+	// Assessment is what the Migration Kit's assessment tool finds in the
+	// O11 code (assessment_fixture.go).
+	Assessment AssessmentFixture `json:"assessment"`
 }
 
 // LifeTimeFixture describes the OutSystems 11 infrastructure seen through
@@ -171,6 +175,20 @@ func parseFixture(data []byte) (*Fixture, error) {
 	if err := dec.Decode(&f.LifeTime); err != nil {
 		return nil, fmt.Errorf("lifetime: %w", err)
 	}
+	if raw, ok := sections["assessment"]; ok {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&f.Assessment); err != nil {
+			return nil, fmt.Errorf("assessment: %w", err)
+		}
+	}
+	if raw, ok := sections["odc"]; ok {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&f.ODC); err != nil {
+			return nil, fmt.Errorf("odc: %w", err)
+		}
+	}
 	if err := f.Validate(); err != nil {
 		return nil, err
 	}
@@ -191,6 +209,8 @@ func (f *Fixture) Validate() error {
 			v.addf("lifetime.modules: module %q does not belong to any application", m.Name)
 		}
 	}
+	v.assessment(&f.Assessment, lt)
+	v.odc(&f.ODC)
 	return errors.Join(v.errs...)
 }
 

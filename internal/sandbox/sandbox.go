@@ -1,6 +1,8 @@
 // Package sandbox is a local stand-in for the OutSystems services the
 // provider talks to, with its state in SQLite. It serves LifeTime API v2
-// under /lifetimeapi/rest/v2 and an admin surface of its own under
+// under /lifetimeapi/rest/v2, the project's Migration Kit assessment
+// contract (api/migration-kit/v1) under /MigrationAssessment/api/v1 and
+// /ConversionAssessment/api/v1, and an admin surface of its own under
 // /_sandbox/.
 package sandbox
 
@@ -22,6 +24,8 @@ import (
 const (
 	envLifeTimeURL   = "OUTSYSTEMS_LIFETIME_URL"
 	envLifeTimeToken = "OUTSYSTEMS_LIFETIME_TOKEN"
+	// The assessment tool's console URL; its token defaults to LifeTime's.
+	envAssessmentURL = "OUTSYSTEMS_ASSESSMENT_URL"
 )
 
 // shutdownTimeout bounds how long Close waits for requests in flight.
@@ -36,6 +40,15 @@ type Options struct {
 	// Logger receives one line per request; nil discards them. Headers,
 	// tokens and bodies are never logged.
 	Logger *log.Logger
+	// TokenTTL is how long ODC access tokens last; 0 means 12 hours.
+	TokenTTL time.Duration
+	// PublishDuration is how long an ODC publish operation runs before it
+	// finishes; 0 means 3 seconds.
+	PublishDuration time.Duration
+	// AssessmentDelay is how long the Migration Kit assessment tool takes to
+	// assess a mapping (Running after half of it); 0 means
+	// DefaultAssessmentDelay.
+	AssessmentDelay time.Duration
 }
 
 // Sandbox serves the fake OutSystems APIs.
@@ -45,6 +58,11 @@ type Sandbox struct {
 	store      *store
 	handler    http.Handler
 	adminToken string
+	odc        odcSettings
+	// assessmentDelay is Options.AssessmentDelay or its default; now is the
+	// clock assessments are timed with (tests may set it before serving).
+	assessmentDelay time.Duration
+	now             func() time.Time
 
 	mu     sync.Mutex
 	server *http.Server
@@ -69,6 +87,13 @@ func New(opts Options) (*Sandbox, error) {
 	if logger == nil {
 		logger = log.New(io.Discard, "", 0)
 	}
+	delay := opts.AssessmentDelay
+	switch {
+	case delay < 0:
+		return nil, fmt.Errorf("the assessment delay must not be negative (got %s)", delay)
+	case delay == 0:
+		delay = DefaultAssessmentDelay
+	}
 	st, err := openStore(opts.DBPath)
 	if err != nil {
 		return nil, err
@@ -84,12 +109,21 @@ func New(opts Options) (*Sandbox, error) {
 	} else {
 		logger.Printf("the database was seeded before: keeping its state")
 	}
+	if err := st.prepareAssessment(ctx, fixture); err != nil {
+		st.close()
+		return nil, err
+	}
 	token, err := st.adminToken(ctx)
 	if err != nil {
 		st.close()
 		return nil, err
 	}
-	s := &Sandbox{fixture: fixture, logger: logger, store: st, adminToken: token}
+	odc, err := newODCSettings(ctx, st, &fixture.ODC, opts)
+	if err != nil {
+		st.close()
+		return nil, err
+	}
+	s := &Sandbox{fixture: fixture, logger: logger, store: st, adminToken: token, odc: odc, assessmentDelay: delay, now: time.Now}
 	s.handler = s.routes()
 	return s, nil
 }
@@ -175,16 +209,18 @@ func (s *Sandbox) Close() error {
 }
 
 // Exports returns shell lines that point the provider at the sandbox, such
-// as "export OUTSYSTEMS_LIFETIME_URL=http://127.0.0.1:8085". The URL line
-// appears once the sandbox is started.
+// as "export OUTSYSTEMS_LIFETIME_URL=http://127.0.0.1:8085". The URL lines
+// (LifeTime, assessment tool, ODC portal) appear once the sandbox is started.
 func (s *Sandbox) Exports() []string {
 	var lines []string
 	if u := s.URL(); u != "" {
 		lines = append(lines, exportLine(envLifeTimeURL, u))
+		lines = append(lines, exportLine(envAssessmentURL, u+strings.TrimSuffix(assessmentBase, "/api/v1")))
 	}
 	if s.adminToken != "" {
 		lines = append(lines, exportLine(envLifeTimeToken, s.adminToken))
 	}
+	lines = append(lines, s.odcExports()...)
 	return lines
 }
 

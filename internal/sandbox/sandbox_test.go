@@ -128,7 +128,8 @@ func TestExports(t *testing.T) {
 	if base != s.URL() || !strings.HasPrefix(base, "http://127.0.0.1:") {
 		t.Errorf("Start = %q, URL = %q", base, s.URL())
 	}
-	want := []string{"export OUTSYSTEMS_LIFETIME_URL=" + base, "export OUTSYSTEMS_LIFETIME_TOKEN=" + testAdminToken}
+	want := []string{"export OUTSYSTEMS_LIFETIME_URL=" + base, "export OUTSYSTEMS_ASSESSMENT_URL=" + base + "/MigrationAssessment",
+		"export OUTSYSTEMS_LIFETIME_TOKEN=" + testAdminToken}
 	if got := s.Exports(); !slices.Equal(got, want) {
 		t.Errorf("Exports = %v, want %v", got, want)
 	}

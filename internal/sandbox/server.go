@@ -19,6 +19,8 @@ import (
 func (s *Sandbox) routes() http.Handler {
 	mux := http.NewServeMux()
 	s.registerLifeTime(mux)
+	s.registerAssessment(mux)
+	s.registerODC(mux)
 	s.registerAdmin(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such API: " + r.URL.Path})

@@ -1,0 +1,197 @@
+// Package contracttest holds HTTP traffic to the project's OpenAPI
+// contracts, so the sandbox, the clients and the documents cannot drift
+// apart. Tests use it two ways: Check on a request and response they made
+// themselves, or Transport to validate everything a client sends and gets.
+package contracttest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/google/uuid"
+)
+
+// Contract is an OpenAPI document whose servers point at a test server.
+type Contract struct {
+	doc    *openapi3.T
+	router routers.Router
+	opts   *openapi3filter.Options
+}
+
+// New loads and validates an OpenAPI 3.0 document and points its servers at
+// baseURL (like http://127.0.0.1:8085): each server keeps its path, and its
+// scheme and host (variables included) become baseURL's.
+func New(spec []byte, baseURL string) (*Contract, error) {
+	doc, err := openapi3.NewLoader().LoadFromData(spec)
+	if err != nil {
+		return nil, fmt.Errorf("load the document: %w", err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		return nil, fmt.Errorf("the document is not valid: %w", err)
+	}
+	base := strings.TrimRight(baseURL, "/")
+	for _, s := range doc.Servers {
+		_, rest, ok := strings.Cut(s.URL, "://")
+		if !ok {
+			return nil, fmt.Errorf("server URL %q is not absolute", s.URL)
+		}
+		path := ""
+		if i := strings.Index(rest, "/"); i >= 0 {
+			path = rest[i:]
+		}
+		if strings.Contains(path, "{") {
+			return nil, fmt.Errorf("server URL %q has variables in its path", s.URL)
+		}
+		s.URL = base + path
+		s.Variables = nil
+	}
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		return nil, fmt.Errorf("route the document: %w", err)
+	}
+	opts := &openapi3filter.Options{
+		IncludeResponseStatus: true, // an undocumented status is a mismatch
+		SkipSettingDefaults:   true,
+		AuthenticationFunc:    requireBearer,
+		SchemaValidationOptions: []openapi3.SchemaValidationOption{
+			openapi3.WithStringFormatValidator("uuid", openapi3.NewCallbackValidator(checkUUID)),
+		},
+	}
+	return &Contract{doc: doc, router: router, opts: opts}, nil
+}
+
+// CheckSchema validates a JSON document against one of the document's
+// component schemas, for answers the contract describes only by their body
+// (such as the ProblemDetails of a path the contract does not have).
+func (c *Contract) CheckSchema(name string, body []byte) error {
+	ref := c.doc.Components.Schemas[name]
+	if ref == nil || ref.Value == nil {
+		return fmt.Errorf("the document has no schema %q", name)
+	}
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		return fmt.Errorf("not JSON: %w", err)
+	}
+	return ref.Value.VisitJSON(v, c.opts.SchemaValidationOptions...)
+}
+
+// checkUUID accepts the 8-4-4-4-12 hexadecimal form only (uuid.Parse also
+// takes braces, "urn:uuid:" and the 32-digit form).
+func checkUUID(s string) error {
+	if len(s) != 36 {
+		return fmt.Errorf("%q is not a GUID in the 8-4-4-4-12 form", s)
+	}
+	if _, err := uuid.Parse(s); err != nil {
+		return fmt.Errorf("%q is not a GUID: %v", s, err)
+	}
+	return nil
+}
+
+// requireBearer satisfies an http bearer security scheme when the request
+// carries a non-empty bearer token; it does not judge the token.
+func requireBearer(_ context.Context, in *openapi3filter.AuthenticationInput) error {
+	scheme := in.SecurityScheme
+	if scheme == nil || scheme.Type != "http" || !strings.EqualFold(scheme.Scheme, "bearer") {
+		return fmt.Errorf("security scheme %q is not supported by contracttest", in.SecuritySchemeName)
+	}
+	kind, token, ok := strings.Cut(in.RequestValidationInput.Request.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(kind, "Bearer") || strings.TrimSpace(token) == "" {
+		return errors.New("no bearer token in the Authorization header")
+	}
+	return nil
+}
+
+// Check validates a request (its body given apart, as the request's own may
+// be consumed) and the response it got. reqErr reports how the request
+// breaks the contract, respErr how the response does; a request whose path
+// and method the document does not have makes both errors.
+func (c *Contract) Check(req *http.Request, reqBody []byte, status int, header http.Header, respBody []byte) (reqErr, respErr error) {
+	route, params, err := c.router.FindRoute(req)
+	if err != nil {
+		err = fmt.Errorf("%s %s is not an operation of the contract: %w", req.Method, req.URL.Path, err)
+		return err, err
+	}
+	clone := req.Clone(req.Context())
+	clone.Body = io.NopCloser(bytes.NewReader(reqBody))
+	clone.ContentLength = int64(len(reqBody))
+	in := &openapi3filter.RequestValidationInput{Request: clone, PathParams: params, Route: route, Options: c.opts}
+	reqErr = openapi3filter.ValidateRequest(req.Context(), in)
+	respErr = openapi3filter.ValidateResponse(req.Context(), &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: in,
+		Status:                 status,
+		Header:                 header,
+		Body:                   io.NopCloser(bytes.NewReader(respBody)),
+		Options:                c.opts,
+	})
+	if respErr != nil {
+		respErr = fmt.Errorf("%w; body: %s", respErr, truncate(respBody))
+	}
+	return reqErr, respErr
+}
+
+func truncate(b []byte) string {
+	const max = 2000
+	if len(b) > max {
+		return string(b[:max]) + "…"
+	}
+	return string(b)
+}
+
+// Transport returns a RoundTripper that sends requests through next (nil =
+// http.DefaultTransport) and fails t (with Errorf) on every request or
+// response that breaks the contract.
+func (c *Contract) Transport(t testing.TB, next http.RoundTripper) http.RoundTripper {
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	return &transport{c: c, t: t, next: next}
+}
+
+type transport struct {
+	c    *Contract
+	t    testing.TB
+	next http.RoundTripper
+}
+
+func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	var body []byte
+	if req.Body != nil && req.Body != http.NoBody {
+		var err error
+		body, err = io.ReadAll(req.Body)
+		req.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	out := req.Clone(req.Context())
+	out.Body = io.NopCloser(bytes.NewReader(body))
+	resp, err := tr.next.RoundTrip(out)
+	if err != nil {
+		return nil, err
+	}
+	respBody, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(respBody))
+	reqErr, respErr := tr.c.Check(req, body, resp.StatusCode, resp.Header, respBody)
+	if reqErr != nil {
+		tr.t.Errorf("contract: request %s %s: %v", req.Method, req.URL, reqErr)
+	}
+	if respErr != nil && respErr != reqErr {
+		tr.t.Errorf("contract: response %d to %s %s: %v", resp.StatusCode, req.Method, req.URL, respErr)
+	}
+	return resp, nil
+}

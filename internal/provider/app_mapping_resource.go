@@ -1,0 +1,527 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/client"
+)
+
+var (
+	_ resource.ResourceWithConfigure   = (*appMappingResource)(nil)
+	_ resource.ResourceWithImportState = (*appMappingResource)(nil)
+	_ resource.ResourceWithModifyPlan  = (*appMappingResource)(nil)
+)
+
+// maxModulesPerAsset is the Migration Kit's limit of O11 modules per ODC asset.
+const maxModulesPerAsset = 20
+
+const defaultAssessmentTimeout = 20 * time.Minute
+
+// assetTypes maps the resource's asset_type values to the contract's.
+var assetTypes = map[string]string{
+	"web_app":    client.AssetTypeWebApplication,
+	"mobile_app": client.AssetTypeMobileApplication,
+	"library":    client.AssetTypeLibrary,
+}
+
+func assetTypeFromWire(wire string) string {
+	for k, v := range assetTypes {
+		if v == wire {
+			return k
+		}
+	}
+	return wire
+}
+
+// NewAppMappingResource is the outsystems_app_mapping resource.
+func NewAppMappingResource() resource.Resource { return &appMappingResource{} }
+
+type appMappingResource struct{ data *providerData }
+
+type appMappingModel struct {
+	ID                 types.String   `tfsdk:"id"`
+	Name               types.String   `tfsdk:"name"`
+	AssetType          types.String   `tfsdk:"asset_type"`
+	O11ApplicationKeys types.Set      `tfsdk:"o11_application_keys"`
+	Description        types.String   `tfsdk:"description"`
+	WaitForAssessment  types.Bool     `tfsdk:"wait_for_assessment"`
+	Status             types.String   `tfsdk:"status"`
+	Ready              types.Bool     `tfsdk:"ready"`
+	ModuleCount        types.Int64    `tfsdk:"module_count"`
+	ConsumesMappingIDs types.Set      `tfsdk:"consumes_mapping_ids"`
+	Timeouts           timeouts.Value `tfsdk:"timeouts"`
+}
+
+func (r *appMappingResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_app_mapping"
+}
+
+func (r *appMappingResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Maps one or more O11 applications to one ODC asset (web app, mobile app or library) in the Migration " +
+			"Kit's assessment tool (newer name: Conversion Assessment Tool). Creating or changing a mapping queues an assessment; " +
+			"by default the resource waits for it so `status` is current when apply returns.\n\n" +
+			"The kit's rules are checked at plan time where the values are known: an O11 app belongs to at most one mapping; at most " +
+			"20 O11 modules per asset; apps with extensions cannot be mapped; a library only takes library-only apps; reactive and " +
+			"mobile apps never share an asset. Name, description and apps change in place; a new `asset_type` replaces the mapping.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "Key of the mapping in the assessment tool.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"name": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "Name of the ODC asset the apps map to, unique among mappings.",
+				Validators:          []validator.String{stringvalidator.LengthBetween(1, 100)},
+			},
+			"asset_type": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "Type of the ODC asset: `web_app`, `mobile_app` or `library`. Changing it replaces the mapping.",
+				Validators:          []validator.String{stringvalidator.OneOf("web_app", "mobile_app", "library")},
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"o11_application_keys": schema.SetAttribute{
+				Required:            true,
+				ElementType:         types.StringType,
+				MarkdownDescription: "Keys of the O11 applications mapped to the asset (at least one). Look them up by name with `data.outsystems_lifetime_application`.",
+				Validators: []validator.Set{
+					setvalidator.SizeAtLeast(1),
+					setvalidator.ValueStringsAre(guidValidator("O11 application key")),
+				},
+			},
+			"description": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Description of the mapping.",
+				Validators:          []validator.String{stringvalidator.LengthAtMost(500)},
+			},
+			"wait_for_assessment": schema.BoolAttribute{
+				Optional: true, Computed: true,
+				Default:             booldefault.StaticBool(true),
+				MarkdownDescription: "Wait for the assessment a create or change queues, so `status` is current when apply returns (default `true`). Bounded by `timeouts`.",
+			},
+			"status": schema.StringAttribute{
+				Computed: true,
+				MarkdownDescription: "Readiness of the asset: `ReadyForOdc`, `ChangeInOdc` (can be migrated; fix in ODC after), " +
+					"`NotReady` (fix the findings first; see `data.outsystems_migration_readiness`) or `Assessing`.",
+			},
+			"ready": schema.BoolAttribute{
+				Computed:            true,
+				MarkdownDescription: "Whether the asset can be migrated: `status` is `ReadyForOdc` or `ChangeInOdc`.",
+			},
+			"module_count": schema.Int64Attribute{
+				Computed:            true,
+				MarkdownDescription: "Number of O11 modules the mapped applications hold (at most 20).",
+			},
+			"consumes_mapping_ids": schema.SetAttribute{
+				Computed:            true,
+				ElementType:         types.StringType,
+				MarkdownDescription: "Ids of the mappings whose assets this asset consumes (its producers), derived from the O11 module references.",
+			},
+			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true}),
+		},
+	}
+}
+
+func (r *appMappingResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// ModifyPlan enforces the kit's mapping rules at plan time when the asset
+// type and application keys are known.
+func (r *appMappingResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || r.data == nil || r.data.assessment == nil {
+		return
+	}
+	var plan appMappingModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() || plan.AssetType.IsUnknown() || plan.O11ApplicationKeys.IsUnknown() {
+		return
+	}
+	keys, diags := setStrings(ctx, plan.O11ApplicationKeys)
+	resp.Diagnostics.Append(diags...)
+	if diags.HasError() {
+		return
+	}
+	for _, k := range keys {
+		if k == "" {
+			return // an element is not known yet
+		}
+	}
+	if !req.State.Raw.IsNull() {
+		var state appMappingModel
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+		if plan.O11ApplicationKeys.Equal(state.O11ApplicationKeys) {
+			return // the apps did not change: nothing new to check
+		}
+	}
+	apps, err := r.data.assessment.ListApplications(ctx)
+	if err != nil {
+		addAPIError(&resp.Diagnostics, "Failed To Read O11 Applications", "read the O11 applications from the assessment tool to check the mapping", err)
+		return
+	}
+	// The mapping itself may hold the apps: when updated (its id) or replaced (the id in state).
+	self := plan.ID.ValueString()
+	if plan.ID.IsUnknown() && !req.State.Raw.IsNull() {
+		var state appMappingModel
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+		self = state.ID.ValueString()
+	}
+	holder := func(key string) *client.Mapping {
+		mp, err := r.data.assessment.GetMapping(ctx, key)
+		if err != nil {
+			return &client.Mapping{Key: key}
+		}
+		return mp
+	}
+	for _, problem := range mappingRuleViolations(plan.Name.ValueString(), plan.AssetType.ValueString(), keys, apps, self, holder) {
+		resp.Diagnostics.AddAttributeError(path.Root("o11_application_keys"), problem.summary, problem.detail)
+	}
+}
+
+type ruleViolation struct{ summary, detail string }
+
+// mappingRuleViolations checks the Migration Kit's mapping rules for an
+// asset type and a set of O11 application keys against what the assessment
+// tool knows about the applications. self is the mapping's own key ("" when
+// new); holder reads a mapping that holds one of the apps.
+//
+// Terraform plans the new half of a replacement as a create, without the old
+// id. A replacement is only ever caused by a new asset_type, so a holder with
+// this mapping's name and another asset type is the mapping being replaced:
+// it is deleted before the new one is created.
+func mappingRuleViolations(name, assetType string, keys []string, apps []client.O11Application, self string, holder func(key string) *client.Mapping) []ruleViolation {
+	byKey := make(map[string]*client.O11Application, len(apps))
+	for i := range apps {
+		byKey[strings.ToLower(apps[i].Key)] = &apps[i]
+	}
+	var out []ruleViolation
+	var unknown, extensions, notLibrary, mobile, reactive []string
+	modules := 0
+	mapped := map[string][]string{}
+	for _, k := range keys {
+		app, ok := byKey[strings.ToLower(k)]
+		if !ok {
+			unknown = append(unknown, k)
+			continue
+		}
+		label := fmt.Sprintf("%q (%s)", app.Name, app.Key)
+		modules += app.ModuleCount
+		if app.HasExtensions {
+			extensions = append(extensions, label)
+		}
+		if !app.IsLibraryOnly {
+			notLibrary = append(notLibrary, label)
+			if app.Kind == "Mobile" {
+				mobile = append(mobile, label)
+			} else {
+				reactive = append(reactive, label)
+			}
+		}
+		if app.MappingKey != "" && !strings.EqualFold(app.MappingKey, self) {
+			mapped[app.MappingKey] = append(mapped[app.MappingKey], label)
+		}
+	}
+	if len(unknown) > 0 {
+		out = append(out, ruleViolation{"Unknown O11 Applications",
+			fmt.Sprintf("The assessment tool does not know the O11 applications %s. Check `o11_application_keys`; the tool lists the apps of the infrastructure it assesses.", strings.Join(unknown, ", "))})
+	}
+	if len(extensions) > 0 {
+		out = append(out, ruleViolation{"Extensions Cannot Be Mapped",
+			fmt.Sprintf("The Migration Kit cannot map applications that contain extensions: %s. Remove them from `o11_application_keys`; rebuild the extension's logic in ODC (e.g. as an external library).", strings.Join(extensions, ", "))})
+	}
+	if assetType == "library" && len(notLibrary) > 0 {
+		out = append(out, ruleViolation{"Library Needs Library-Only Apps",
+			fmt.Sprintf("A `library` mapping only takes O11 applications made entirely of library modules, and these are not: %s. Map them to a `web_app` or `mobile_app`, or remove them from `o11_application_keys`.", strings.Join(notLibrary, ", "))})
+	}
+	if len(mobile) > 0 && len(reactive) > 0 {
+		out = append(out, ruleViolation{"Reactive And Mobile Apps Mixed",
+			fmt.Sprintf("Reactive and mobile O11 applications go to different ODC assets. This mapping has reactive %s and mobile %s in `o11_application_keys`; split them into a `web_app` and a `mobile_app` mapping.", strings.Join(reactive, ", "), strings.Join(mobile, ", "))})
+	} else if assetType == "web_app" && len(mobile) > 0 {
+		out = append(out, ruleViolation{"Mobile Apps In A Web App",
+			fmt.Sprintf("Mobile O11 applications %s cannot go to a `web_app`. Set `asset_type = \"mobile_app\"` or map them separately.", strings.Join(mobile, ", "))})
+	} else if assetType == "mobile_app" && len(reactive) > 0 {
+		out = append(out, ruleViolation{"Reactive Apps In A Mobile App",
+			fmt.Sprintf("Reactive O11 applications %s cannot go to a `mobile_app`. Set `asset_type = \"web_app\"` or map them separately.", strings.Join(reactive, ", "))})
+	} else if assetType == "mobile_app" && len(mobile) == 0 && len(unknown) == 0 {
+		out = append(out, ruleViolation{"No Mobile App In A Mobile App",
+			"A `mobile_app` needs at least one mobile O11 application in `o11_application_keys`; library-only apps alone go to a `library`."})
+	}
+	if modules > maxModulesPerAsset {
+		out = append(out, ruleViolation{"Too Many Modules For One Asset",
+			fmt.Sprintf("The applications in `o11_application_keys` hold %d O11 modules; the Migration Kit allows at most %d per ODC asset. Split them over more mappings.", modules, maxModulesPerAsset)})
+	}
+	holders := make([]string, 0, len(mapped))
+	for k := range mapped {
+		holders = append(holders, k)
+	}
+	sort.Strings(holders)
+	for _, key := range holders {
+		h := holder(key)
+		if h.Name == name && h.AssetType != "" && h.AssetType != assetTypes[assetType] {
+			continue
+		}
+		label := key
+		if h.Name != "" {
+			label = fmt.Sprintf("%q (%s)", h.Name, key)
+		}
+		out = append(out, ruleViolation{"O11 App Already Mapped",
+			fmt.Sprintf("An O11 application belongs to at most one mapping, and %s already belongs to mapping %s. Remove it from that mapping first (apply that change, then this one), or remove it from `o11_application_keys`.", strings.Join(mapped[key], ", "), label)})
+	}
+	return out
+}
+
+func setStrings(ctx context.Context, s types.Set) ([]string, diag.Diagnostics) {
+	var out []types.String
+	diags := s.ElementsAs(ctx, &out, false)
+	keys := make([]string, len(out))
+	for i, v := range out {
+		if !v.IsUnknown() && !v.IsNull() {
+			keys[i] = v.ValueString()
+		}
+	}
+	return keys, diags
+}
+
+func stringSet(values []string) types.Set {
+	elems := make([]attr.Value, len(values))
+	for i, v := range values {
+		elems[i] = types.StringValue(v)
+	}
+	return types.SetValueMust(types.StringType, elems)
+}
+
+// fromMapping copies the mapping into the model.
+func (m *appMappingModel) fromMapping(mp *client.Mapping) {
+	m.ID = types.StringValue(mp.Key)
+	m.Name = types.StringValue(mp.Name)
+	m.AssetType = types.StringValue(assetTypeFromWire(mp.AssetType))
+	// Keep the configured spelling of keys when they are the same GUIDs.
+	if cfg, diags := setStrings(context.Background(), m.O11ApplicationKeys); diags.HasError() || !sameKeys(cfg, mp.ApplicationKeys) {
+		m.O11ApplicationKeys = stringSet(mp.ApplicationKeys)
+	}
+	if mp.Description != "" || (!m.Description.IsNull() && !m.Description.IsUnknown()) {
+		m.Description = types.StringValue(mp.Description)
+	} else {
+		m.Description = types.StringNull()
+	}
+	m.Status = types.StringValue(mp.Status)
+	m.Ready = types.BoolValue(mp.Status == client.MappingStatusReady || mp.Status == client.MappingStatusChangeInOdc)
+	m.ModuleCount = types.Int64Value(int64(mp.ModuleCount))
+	producers := mp.ProducerMappingKeys
+	if producers == nil {
+		producers = []string{}
+	}
+	m.ConsumesMappingIDs = stringSet(producers)
+	if m.WaitForAssessment.IsNull() || m.WaitForAssessment.IsUnknown() {
+		m.WaitForAssessment = types.BoolValue(true)
+	}
+}
+
+func sameKeys(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	seen := make(map[string]int, len(a))
+	for _, k := range a {
+		seen[strings.ToLower(k)]++
+	}
+	for _, k := range b {
+		seen[strings.ToLower(k)]--
+	}
+	for _, n := range seen {
+		if n != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *appMappingResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	as := r.data.requireAssessment(&resp.Diagnostics)
+	if as == nil {
+		return
+	}
+	var plan appMappingModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := plan.Timeouts.Create(ctx, defaultAssessmentTimeout)
+	resp.Diagnostics.Append(diags...)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	keys, diags := setStrings(ctx, plan.O11ApplicationKeys)
+	resp.Diagnostics.Append(diags...)
+	body := client.MappingCreate{Name: plan.Name.ValueString(), AssetType: assetTypes[plan.AssetType.ValueString()], ApplicationKeys: keys}
+	if !plan.Description.IsNull() {
+		d := plan.Description.ValueString()
+		body.Description = &d
+	}
+	mp, err := as.CreateMapping(ctx, body)
+	if err != nil {
+		addAPIError(&resp.Diagnostics, "Failed To Create The Mapping", fmt.Sprintf("create mapping %q in the assessment tool", body.Name), err)
+		return
+	}
+	// The mapping exists now: record it before waiting, so an interrupt or a
+	// timeout cannot lose it.
+	plan.fromMapping(mp)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	r.finish(ctx, as, mp, &plan, &resp.State, &resp.Diagnostics)
+}
+
+// finish waits for the mapping's assessment when asked and records the result.
+func (r *appMappingResource) finish(ctx context.Context, as *client.Assessment, mp *client.Mapping, plan *appMappingModel, state stateSetter, diags *diag.Diagnostics) {
+	if plan.WaitForAssessment.ValueBool() && mp.Status == client.MappingStatusAssessing {
+		err := waitForAssessment(ctx, as, mp)
+		if err != nil {
+			diags.AddError("Assessment Did Not Finish",
+				fmt.Sprintf("While attempting to wait for the assessment of mapping %q (%s), the provider stopped: %s\n\n"+
+					"The mapping exists and is recorded in state. Raise `timeouts`, or set `wait_for_assessment = false` and gate the "+
+					"migration on data.outsystems_migration_readiness instead.", mp.Name, mp.Key, err))
+			return
+		}
+		fresh, err := as.GetMapping(ctx, mp.Key)
+		if err != nil {
+			addAPIError(diags, "Failed To Read The Mapping", fmt.Sprintf("read mapping %q after its assessment", mp.Name), err)
+			return
+		}
+		mp = fresh
+	}
+	plan.fromMapping(mp)
+	diags.Append(state.Set(ctx, plan)...)
+}
+
+type stateSetter interface {
+	Set(ctx context.Context, val any) diag.Diagnostics
+}
+
+func waitForAssessment(ctx context.Context, as *client.Assessment, mp *client.Mapping) error {
+	key := mp.LatestAssessmentKey
+	return waitFor(ctx, fmt.Sprintf("the assessment %s of mapping %q", key, mp.Name), func(ctx context.Context) (pollState, error) {
+		run, err := as.GetAssessment(ctx, key)
+		if err != nil {
+			return pollState{}, err
+		}
+		return pollState{done: run.Status == "Finished", status: run.Status}, nil
+	})
+}
+
+func (r *appMappingResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	as := r.data.requireAssessment(&resp.Diagnostics)
+	if as == nil {
+		return
+	}
+	var state appMappingModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	mp, err := as.GetMapping(ctx, state.ID.ValueString())
+	if client.IsNotFound(err) {
+		tflog.Warn(ctx, "The mapping no longer exists in the assessment tool; removing it from state", map[string]any{"id": state.ID.ValueString()})
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		addAPIError(&resp.Diagnostics, "Failed To Read The Mapping", fmt.Sprintf("read mapping %s from the assessment tool", state.ID.ValueString()), err)
+		return
+	}
+	state.fromMapping(mp)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *appMappingResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	as := r.data.requireAssessment(&resp.Diagnostics)
+	if as == nil {
+		return
+	}
+	var plan, state appMappingModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := plan.Timeouts.Update(ctx, defaultAssessmentTimeout)
+	resp.Diagnostics.Append(diags...)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	var patch client.MappingPatch
+	changed := false
+	if !plan.Name.Equal(state.Name) {
+		n := plan.Name.ValueString()
+		patch.Name, changed = &n, true
+	}
+	if !plan.Description.Equal(state.Description) {
+		d := plan.Description.ValueString() // null clears it
+		patch.Description, changed = &d, true
+	}
+	if !plan.O11ApplicationKeys.Equal(state.O11ApplicationKeys) {
+		keys, diags := setStrings(ctx, plan.O11ApplicationKeys)
+		resp.Diagnostics.Append(diags...)
+		patch.ApplicationKeys, changed = keys, true
+	}
+	var mp *client.Mapping
+	var err error
+	if changed {
+		mp, err = as.UpdateMapping(ctx, state.ID.ValueString(), patch)
+		if err != nil {
+			addAPIError(&resp.Diagnostics, "Failed To Update The Mapping", fmt.Sprintf("update mapping %q (%s)", state.Name.ValueString(), state.ID.ValueString()), err)
+			return
+		}
+	} else {
+		mp, err = as.GetMapping(ctx, state.ID.ValueString())
+		if err != nil {
+			addAPIError(&resp.Diagnostics, "Failed To Read The Mapping", fmt.Sprintf("read mapping %q", state.Name.ValueString()), err)
+			return
+		}
+	}
+	plan.ID = state.ID
+	r.finish(ctx, as, mp, &plan, &resp.State, &resp.Diagnostics)
+}
+
+func (r *appMappingResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	as := r.data.requireAssessment(&resp.Diagnostics)
+	if as == nil {
+		return
+	}
+	var state appMappingModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if err := as.DeleteMapping(ctx, state.ID.ValueString()); err != nil && !client.IsNotFound(err) {
+		addAPIError(&resp.Diagnostics, "Failed To Delete The Mapping", fmt.Sprintf("delete mapping %q (%s)", state.Name.ValueString(), state.ID.ValueString()), err)
+	}
+}
+
+func (r *appMappingResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	id := strings.TrimSpace(req.ID)
+	if !guidRegexp.MatchString(id) {
+		resp.Diagnostics.AddError("Invalid Import ID",
+			fmt.Sprintf("Import ID %q is not a mapping key. Import a mapping by its key (a GUID), as shown by the assessment tool's API or the `id` attribute.", req.ID))
+		return
+	}
+	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
+}

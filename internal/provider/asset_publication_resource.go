@@ -1,0 +1,279 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/client"
+)
+
+var (
+	_ resource.ResourceWithConfigure   = (*assetPublicationResource)(nil)
+	_ resource.ResourceWithImportState = (*assetPublicationResource)(nil)
+)
+
+const defaultPublishTimeout = 30 * time.Minute
+
+// NewAssetPublicationResource is the outsystems_asset_publication resource.
+func NewAssetPublicationResource() resource.Resource { return &assetPublicationResource{} }
+
+type assetPublicationResource struct{ data *providerData }
+
+type assetPublicationModel struct {
+	ID         types.String   `tfsdk:"id"`
+	AssetKey   types.String   `tfsdk:"asset_key"`
+	Revision   types.Int64    `tfsdk:"revision"`
+	StageKey   types.String   `tfsdk:"stage_key"`
+	Status     types.String   `tfsdk:"status"`
+	BuildKey   types.String   `tfsdk:"build_key"`
+	StartedAt  types.String   `tfsdk:"started_at"`
+	FinishedAt types.String   `tfsdk:"finished_at"`
+	Timeouts   timeouts.Value `tfsdk:"timeouts"`
+}
+
+func (r *assetPublicationResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_asset_publication"
+}
+
+func (r *assetPublicationResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	keep := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Publishes a revision of a migrated ODC app or library to a stage (ODC Deployments API publish " +
+			"operation) and waits for the result.\n\n" +
+			"**Producers first.** Before publishing, every producer of that revision must already be published in the stage; " +
+			"otherwise the apply fails naming each missing producer and the publication to reference. Reference the producers' " +
+			"publications (or, for libraries, their `outsystems_library_release`) so Terraform's graph publishes in order.\n\n" +
+			"A publication that fails (e.g. TrueChange errors) fails the apply with the operation's messages: fix them in ODC " +
+			"Studio and apply again. ODC has no API to unpublish, so destroying the resource only forgets it.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{Computed: true, MarkdownDescription: "Key of the publish operation.", PlanModifiers: keep},
+			"asset_key": schema.StringAttribute{
+				Required: true, MarkdownDescription: "Key of the ODC asset, e.g. `outsystems_code_migration.x.assets[\"Name\"].asset_key`.",
+				Validators:    []validator.String{guidValidator("ODC asset key")},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"revision": schema.Int64Attribute{
+				Required: true, MarkdownDescription: "Revision of the asset to publish.",
+				Validators:    []validator.Int64{int64validator.AtLeast(1)},
+				PlanModifiers: []planmodifier.Int64{int64planmodifier.RequiresReplace()},
+			},
+			"stage_key": schema.StringAttribute{
+				Required: true, MarkdownDescription: "Key of the ODC stage to publish to; look it up with `data.outsystems_odc_stage`.",
+				Validators:    []validator.String{guidValidator("ODC stage key")},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"status":      schema.StringAttribute{Computed: true, MarkdownDescription: "Final status of the publish operation.", PlanModifiers: keep},
+			"build_key":   schema.StringAttribute{Computed: true, MarkdownDescription: "Key of the build the publish produced.", PlanModifiers: keep},
+			"started_at":  schema.StringAttribute{Computed: true, MarkdownDescription: "When the publish started.", PlanModifiers: keep},
+			"finished_at": schema.StringAttribute{Computed: true, MarkdownDescription: "When the publish finished.", PlanModifiers: keep},
+			"timeouts":    timeouts.Attributes(ctx, timeouts.Opts{Create: true}),
+		},
+	}
+}
+
+func (r *assetPublicationResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// missingProducers lists the producers of a revision that are not published
+// in the stage, as "Name (key)" labels.
+func missingProducers(ctx context.Context, odc *client.ODC, assetKey string, revision int, stageKey string, onlyLibraries bool, published func(client.Producer) (bool, error)) ([]string, error) {
+	producers, err := odc.Producers(ctx, assetKey, revision, stageKey)
+	if err != nil {
+		return nil, err
+	}
+	var missing []string
+	for _, p := range producers {
+		if onlyLibraries && p.AssetType != client.AssetTypeLibrary {
+			continue
+		}
+		ok, err := published(p)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			missing = append(missing, fmt.Sprintf("%q (asset %s)", p.Name, p.AssetKey))
+		}
+	}
+	sort.Strings(missing)
+	return missing, nil
+}
+
+func (r *assetPublicationResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	odc := r.data.requireODC(&resp.Diagnostics)
+	if odc == nil {
+		return
+	}
+	var plan assetPublicationModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := plan.Timeouts.Create(ctx, defaultPublishTimeout)
+	resp.Diagnostics.Append(diags...)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	assetKey, revision, stageKey := plan.AssetKey.ValueString(), int(plan.Revision.ValueInt64()), plan.StageKey.ValueString()
+
+	deployed, err := r.data.deployedAssets(ctx, odc, stageKey)
+	if err != nil {
+		addAPIError(&resp.Diagnostics, "Failed To Read The Stage", "list the assets published in stage "+stageKey, err)
+		return
+	}
+	missing, err := missingProducers(ctx, odc, assetKey, revision, stageKey, false, func(p client.Producer) (bool, error) {
+		_, ok := deployed[strings.ToLower(p.AssetKey)]
+		return ok, nil
+	})
+	if err != nil {
+		addAPIError(&resp.Diagnostics, "Failed To Read The Producers", fmt.Sprintf("read the producers of asset %s revision %d", assetKey, revision), err)
+		return
+	}
+	if len(missing) > 0 {
+		resp.Diagnostics.AddAttributeError(path.Root("asset_key"), "Producers Not Published",
+			fmt.Sprintf("Asset %s revision %d consumes producers that are not published in stage %s: %s.\n\nODC publishes producers first. "+
+				"Reference the outsystems_asset_publication of each of these producers (the one whose asset_key is the producer's key) from "+
+				"this resource, e.g. with depends_on, or publish them in an earlier wave (publish_wave of outsystems_code_migration), then apply again.",
+				assetKey, revision, stageKey, strings.Join(missing, ", ")))
+		return
+	}
+
+	op, err := odc.StartPublish(ctx, assetKey, revision, stageKey)
+	if err != nil {
+		addAPIError(&resp.Diagnostics, "Failed To Publish", fmt.Sprintf("publish asset %s revision %d to stage %s", assetKey, revision, stageKey), err)
+		return
+	}
+	r.data.forgetDeployedAssets(stageKey)
+	plan.ID = types.StringValue(op.Key)
+	plan.StartedAt = types.StringValue(op.StartedAt)
+	plan.Status = types.StringValue(op.Status)
+	plan.BuildKey = types.StringValue(op.BuildKey)
+	plan.FinishedAt = types.StringValue(op.FinishedAt)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+
+	err = waitFor(ctx, fmt.Sprintf("publish operation %s of asset %s revision %d", op.Key, assetKey, revision), func(ctx context.Context) (pollState, error) {
+		got, err := odc.GetPublishOperation(ctx, op.Key)
+		if err != nil {
+			return pollState{}, err
+		}
+		op = got
+		return pollState{done: got.Done(), status: got.Status}, nil
+	})
+	if err != nil {
+		resp.Diagnostics.AddError("Publish Did Not Finish",
+			fmt.Sprintf("While attempting to wait for publish operation %s, the provider stopped: %s\n\nThe operation continues in ODC and its id is in state.", op.Key, err))
+		return
+	}
+	r.data.forgetDeployedAssets(stageKey)
+	plan.fromOperation(op)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	if op.Status != client.PublishStatusFinished {
+		resp.Diagnostics.Append(publishFailure(ctx, odc, op)...)
+	}
+}
+
+// publishFailure reports a failed publish with the operation's messages.
+func publishFailure(ctx context.Context, odc *client.ODC, op *client.PublishOperation) diag.Diagnostics {
+	var diags diag.Diagnostics
+	msgs, err := odc.PublishOperationMessages(ctx, op.Key)
+	lines := make([]string, 0, len(msgs))
+	for _, m := range msgs {
+		lines = append(lines, fmt.Sprintf("- [%s] %s", m.Severity, m.Message))
+	}
+	if err != nil {
+		lines = append(lines, "- (the provider could not read the operation's messages: "+err.Error()+")")
+	}
+	diags.AddError("Publish Failed",
+		fmt.Sprintf("Publish operation %s of asset %s revision %d ended %s:\n%s\n\nOpen the asset in ODC Studio, run Check for dependency "+
+			"updates, fix the TrueChange errors, publish the fixed revision, and apply again (point `revision` at it).",
+			op.Key, op.AssetKey, op.Revision, op.Status, strings.Join(lines, "\n")))
+	return diags
+}
+
+func (m *assetPublicationModel) fromOperation(op *client.PublishOperation) {
+	m.ID = types.StringValue(op.Key)
+	m.AssetKey = types.StringValue(op.AssetKey)
+	m.Revision = types.Int64Value(int64(op.Revision))
+	if op.EnvironmentKey != "" {
+		m.StageKey = types.StringValue(op.EnvironmentKey)
+	}
+	m.Status = types.StringValue(op.Status)
+	m.BuildKey = types.StringValue(op.BuildKey)
+	m.StartedAt = types.StringValue(op.StartedAt)
+	m.FinishedAt = types.StringValue(op.FinishedAt)
+}
+
+func (r *assetPublicationResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	odc := r.data.requireODC(&resp.Diagnostics)
+	if odc == nil {
+		return
+	}
+	var state assetPublicationModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	op, err := odc.GetPublishOperation(ctx, state.ID.ValueString())
+	if client.IsNotFound(err) {
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		addAPIError(&resp.Diagnostics, "Failed To Read The Publication", "read publish operation "+state.ID.ValueString(), err)
+		return
+	}
+	state.fromOperation(op)
+	if op.Status == client.PublishStatusFinished {
+		// Published, unless the asset is no longer in the stage (removed out of band).
+		deployed, err := r.data.deployedAssets(ctx, odc, state.StageKey.ValueString())
+		if err != nil {
+			addAPIError(&resp.Diagnostics, "Failed To Read The Stage", "list the assets published in stage "+state.StageKey.ValueString(), err)
+			return
+		}
+		if _, ok := deployed[strings.ToLower(op.AssetKey)]; !ok {
+			tflog.Warn(ctx, "The asset is no longer published in the stage; the publication will be recreated", map[string]any{"asset_key": op.AssetKey})
+			resp.State.RemoveResource(ctx)
+			return
+		}
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *assetPublicationResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state assetPublicationModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	state.Timeouts = plan.Timeouts
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *assetPublicationResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state assetPublicationModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.AddWarning("Publication Only Forgotten",
+		fmt.Sprintf("The publication of asset %s revision %d (operation %s) was removed from Terraform state only: ODC has no API to "+
+			"unpublish, so the asset stays published in the stage.", state.AssetKey.ValueString(), state.Revision.ValueInt64(), state.ID.ValueString()))
+}
+
+func (r *assetPublicationResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if !guidRegexp.MatchString(strings.TrimSpace(req.ID)) {
+		resp.Diagnostics.AddError("Invalid Import ID", fmt.Sprintf("Import ID %q is not a publish operation key (a GUID).", req.ID))
+		return
+	}
+	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
+}

@@ -1,0 +1,582 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/client"
+)
+
+var (
+	_ resource.ResourceWithConfigure   = (*codeMigrationResource)(nil)
+	_ resource.ResourceWithImportState = (*codeMigrationResource)(nil)
+	_ resource.ResourceWithModifyPlan  = (*codeMigrationResource)(nil)
+)
+
+const defaultMigrationTimeout = 60 * time.Minute
+
+// NewCodeMigrationResource is the outsystems_code_migration resource.
+func NewCodeMigrationResource() resource.Resource { return &codeMigrationResource{} }
+
+type codeMigrationResource struct{ data *providerData }
+
+type codeMigrationModel struct {
+	ID                   types.String   `tfsdk:"id"`
+	SourceEnvironmentKey types.String   `tfsdk:"source_environment_key"`
+	MappingIDs           types.Set      `tfsdk:"mapping_ids"`
+	TriggersReplace      types.Map      `tfsdk:"triggers_replace"`
+	Status               types.String   `tfsdk:"status"`
+	StartedAt            types.String   `tfsdk:"started_at"`
+	FinishedAt           types.String   `tfsdk:"finished_at"`
+	Assets               types.Map      `tfsdk:"assets"`
+	PublishOrder         types.List     `tfsdk:"publish_order"`
+	Timeouts             timeouts.Value `tfsdk:"timeouts"`
+}
+
+var migratedAssetAttrTypes = map[string]attr.Type{
+	"mapping_id":          types.StringType,
+	"asset_key":           types.StringType,
+	"name":                types.StringType,
+	"asset_type":          types.StringType,
+	"revision":            types.Int64Type,
+	"producer_asset_keys": types.ListType{ElemType: types.StringType},
+	"publish_wave":        types.Int64Type,
+	"publish_order":       types.Int64Type,
+	"status":              types.StringType,
+}
+
+var migratedAssetType = types.ObjectType{AttrTypes: migratedAssetAttrTypes}
+
+func (r *codeMigrationResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_code_migration"
+}
+
+func (r *codeMigrationResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Starts a code migration of mapped O11 applications to ODC (ODC portal: Migrate O11 > Code Migrations; " +
+			"newer name: App Conversion) and waits for it to end. The Migration Kit migrates the **latest tagged** version of each " +
+			"app in the source environment.\n\n" +
+			"Before starting, a preflight fails when any asset is not Ready for ODC (naming its findings) or any mapped app has " +
+			"changes since its last tag in the source environment (tag it with `outsystems_lifetime_tag` first).\n\n" +
+			"`assets` is keyed by mapping name, and its keys, `publish_wave` and `publish_order` are known at plan time when the " +
+			"mappings already exist, so publications and releases can `for_each` over it wave by wave, producers first.\n\n" +
+			"When the migration finishes with errors, the apply fails with one error per failed asset, the migration key and its " +
+			"start time (what OutSystems support asks for); the migration stays in state and the next apply replaces it. Any " +
+			"argument change starts a new migration; change `triggers_replace` to re-run one. Destroying the resource only " +
+			"forgets it: a migration is history, and the ODC assets it produced stay.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Computed: true, MarkdownDescription: "Key of the code migration.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"source_environment_key": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "Key of the LifeTime environment whose latest tags are migrated (usually Development).",
+				Validators:          []validator.String{guidValidator("LifeTime environment key")},
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"mapping_ids": schema.SetAttribute{
+				Required: true, ElementType: types.StringType,
+				MarkdownDescription: "Ids of the `outsystems_app_mapping` resources whose assets are migrated (a migration plan).",
+				Validators:          []validator.Set{setvalidator.SizeAtLeast(1), setvalidator.ValueStringsAre(guidValidator("mapping id"))},
+				PlanModifiers:       []planmodifier.Set{setplanmodifier.RequiresReplace()},
+			},
+			"triggers_replace": schema.MapAttribute{
+				Optional: true, ElementType: types.StringType,
+				MarkdownDescription: "Arbitrary values that start a new migration when they change, e.g. `{ run = \"2\" }`.",
+				PlanModifiers:       []planmodifier.Map{mapplanmodifier.RequiresReplace()},
+			},
+			"status": schema.StringAttribute{
+				Computed: true, MarkdownDescription: "`Finished` or `FinishedWithErrors` (`Migrating` while it runs).",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"started_at": schema.StringAttribute{
+				Computed: true, MarkdownDescription: "When the migration started (RFC 3339). Support asks for it when a migration finishes with errors.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"finished_at": schema.StringAttribute{
+				Computed: true, MarkdownDescription: "When the migration ended (RFC 3339).",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"assets": schema.MapNestedAttribute{
+				Computed:            true,
+				MarkdownDescription: "The ODC apps and libraries the migration produced, keyed by mapping name.",
+				PlanModifiers:       []planmodifier.Map{mapplanmodifier.UseStateForUnknown()},
+				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+					"mapping_id":          schema.StringAttribute{Computed: true, MarkdownDescription: "Id of the mapping the asset comes from."},
+					"asset_key":           schema.StringAttribute{Computed: true, MarkdownDescription: "Key of the ODC asset."},
+					"name":                schema.StringAttribute{Computed: true, MarkdownDescription: "Name of the ODC asset."},
+					"asset_type":          schema.StringAttribute{Computed: true, MarkdownDescription: "`web_app`, `mobile_app` or `library`."},
+					"revision":            schema.Int64Attribute{Computed: true, MarkdownDescription: "Revision the migration created (publish this one)."},
+					"producer_asset_keys": schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "Assets of this migration that this asset consumes."},
+					"publish_wave":        schema.Int64Attribute{Computed: true, MarkdownDescription: "1 for assets with no producers in the migration, else one more than the highest wave of its producers. Publish and release wave by wave."},
+					"publish_order":       schema.Int64Attribute{Computed: true, MarkdownDescription: "Position in the producers-first order (1 = first)."},
+					"status":              schema.StringAttribute{Computed: true, MarkdownDescription: "`Unpublished` or `Published` when the migration ended, or `Failed`."},
+				}},
+			},
+			"publish_order": schema.ListAttribute{
+				Computed: true, ElementType: types.StringType,
+				MarkdownDescription: "Mapping names in the order to publish them: producers first, consumers last.",
+				PlanModifiers:       []planmodifier.List{listplanmodifier.UseStateForUnknown()},
+			},
+			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true}),
+		},
+	}
+}
+
+func (r *codeMigrationResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// plannedAsset is what is known about an asset before the migration runs.
+type plannedAsset struct {
+	mappingID, name, assetType string
+	producers                  []string // mapping ids within the migration
+	wave, order                int
+}
+
+// planAssets derives names, types, waves and the producers-first order from
+// the mappings' readiness answer. Producers outside the migration are ignored.
+func planAssets(readiness []client.AssetReadiness) map[string]*plannedAsset {
+	byID := map[string]*plannedAsset{}
+	for _, a := range readiness {
+		byID[strings.ToLower(a.MappingKey)] = &plannedAsset{mappingID: a.MappingKey, name: a.Name, assetType: assetTypeFromWire(a.AssetType), producers: a.ProducerMappingKeys}
+	}
+	waves := computeWaves(byID, func(p *plannedAsset) []string { return p.producers })
+	list := make([]*plannedAsset, 0, len(byID))
+	for id, p := range byID {
+		p.wave = waves[id]
+		list = append(list, p)
+	}
+	sort.Slice(list, func(i, j int) bool {
+		if list[i].wave != list[j].wave {
+			return list[i].wave < list[j].wave
+		}
+		return list[i].name < list[j].name
+	})
+	out := make(map[string]*plannedAsset, len(list))
+	for i, p := range list {
+		p.order = i + 1
+		out[p.name] = p
+	}
+	return out
+}
+
+// computeWaves gives each node 1 + the highest wave of its producers among
+// the nodes (keys lower-case). A cycle, which ODC does not allow, is broken
+// by treating the node being visited as wave 1.
+func computeWaves[T any](nodes map[string]T, producers func(T) []string) map[string]int {
+	waves := make(map[string]int, len(nodes))
+	visiting := map[string]bool{}
+	var visit func(id string) int
+	visit = func(id string) int {
+		if w, ok := waves[id]; ok {
+			return w
+		}
+		if visiting[id] {
+			return 0
+		}
+		visiting[id] = true
+		w := 1
+		for _, p := range producers(nodes[id]) {
+			p = strings.ToLower(p)
+			if _, in := nodes[p]; in && p != id {
+				w = max(w, visit(p)+1)
+			}
+		}
+		visiting[id] = false
+		waves[id] = w
+		return w
+	}
+	for id := range nodes {
+		visit(id)
+	}
+	return waves
+}
+
+// ModifyPlan shows, for a new migration whose mappings exist, the assets it
+// will produce: their keys (mapping names), types, waves and the order.
+func (r *codeMigrationResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || r.data == nil || r.data.assessment == nil {
+		return
+	}
+	var plan codeMigrationModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() || !plan.ID.IsUnknown() || plan.MappingIDs.IsUnknown() {
+		return
+	}
+	keys, diags := setStrings(ctx, plan.MappingIDs)
+	resp.Diagnostics.Append(diags...)
+	for _, k := range keys {
+		if k == "" {
+			return
+		}
+	}
+	readiness, err := r.data.assessment.Readiness(ctx, keys)
+	if err != nil {
+		if client.IsNotFound(err) {
+			resp.Diagnostics.AddAttributeError(path.Root("mapping_ids"), "Unknown Mappings",
+				"The assessment tool does not know some of `mapping_ids`: "+apiMessages(err)+". Use ids of existing `outsystems_app_mapping` resources.")
+			return
+		}
+		addAPIError(&resp.Diagnostics, "Failed To Read The Mappings", "read the mappings to plan the migration", err)
+		return
+	}
+	planned := planAssets(readiness)
+	assets := map[string]attr.Value{}
+	order := make([]attr.Value, len(planned))
+	for name, p := range planned {
+		assets[name] = types.ObjectValueMust(migratedAssetAttrTypes, map[string]attr.Value{
+			"mapping_id": types.StringValue(p.mappingID), "asset_key": types.StringUnknown(), "name": types.StringUnknown(),
+			"asset_type": types.StringValue(p.assetType), "revision": types.Int64Unknown(),
+			"producer_asset_keys": types.ListUnknown(types.StringType), "publish_wave": types.Int64Value(int64(p.wave)),
+			"publish_order": types.Int64Value(int64(p.order)), "status": types.StringUnknown(),
+		})
+		order[p.order-1] = types.StringValue(name)
+	}
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("assets"), types.MapValueMust(migratedAssetType, assets))...)
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("publish_order"), types.ListValueMust(types.StringType, order))...)
+}
+
+func (r *codeMigrationResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	odc := r.data.requireODC(&resp.Diagnostics)
+	as := r.data.requireAssessment(&resp.Diagnostics)
+	lt := r.data.requireLifeTime(&resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	var plan codeMigrationModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := plan.Timeouts.Create(ctx, defaultMigrationTimeout)
+	resp.Diagnostics.Append(diags...)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	envKey := plan.SourceEnvironmentKey.ValueString()
+	mappingKeys, diags := setStrings(ctx, plan.MappingIDs)
+	resp.Diagnostics.Append(diags...)
+	readiness := preflight(ctx, as, lt, envKey, mappingKeys, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	// A migration of these mappings that is still running (an earlier apply
+	// was interrupted or timed out) is adopted instead of started twice.
+	m, err := findRunningMigration(ctx, odc, envKey, mappingKeys)
+	if err != nil {
+		addAPIError(&resp.Diagnostics, "Failed To List Code Migrations", "look for a running migration of these mappings", err)
+		return
+	}
+	if m != nil {
+		tflog.Info(ctx, "Adopting the running code migration of these mappings", map[string]any{"key": m.Key})
+	} else {
+		m, err = odc.StartCodeMigration(ctx, envKey, mappingKeys)
+		if err != nil {
+			addAPIError(&resp.Diagnostics, "Failed To Start The Code Migration",
+				fmt.Sprintf("start the code migration of %d mappings from environment %s", len(mappingKeys), envKey), err)
+			return
+		}
+	}
+	// The migration exists: record it before waiting, so an interrupt or a
+	// timeout keeps its id.
+	plan.ID = types.StringValue(m.Key)
+	plan.StartedAt = types.StringValue(m.StartedAt)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), m.Key)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("source_environment_key"), plan.SourceEnvironmentKey)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("mapping_ids"), plan.MappingIDs)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("triggers_replace"), plan.TriggersReplace)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("started_at"), m.StartedAt)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("timeouts"), plan.Timeouts)...)
+
+	err = waitFor(ctx, fmt.Sprintf("code migration %s (started %s) to finish", m.Key, m.StartedAt), func(ctx context.Context) (pollState, error) {
+		got, err := odc.GetCodeMigration(ctx, m.Key)
+		if err != nil {
+			return pollState{}, err
+		}
+		m = got
+		return pollState{done: got.Status != client.CodeMigrationMigrating, status: got.Status}, nil
+	})
+	if err != nil {
+		resp.Diagnostics.AddError("Code Migration Did Not Finish",
+			fmt.Sprintf("While attempting to wait for code migration %s, the provider stopped: %s\n\nThe migration keeps running in ODC and its id "+
+				"is in state. Apply again to keep waiting for it (the running migration is adopted, not started twice), or raise `timeouts.create`.",
+				m.Key, err))
+		return
+	}
+	resp.Diagnostics.Append(plan.fromMigration(m, planAssets(readiness))...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	if m.Status == client.CodeMigrationFinishedWithErrors {
+		addMigrationErrors(&resp.Diagnostics, m)
+	}
+}
+
+// preflight checks what the Migration Kit requires before a migration:
+// every asset ready, and every mapped app tagged since its last change.
+func preflight(ctx context.Context, as *client.Assessment, lt *client.LifeTime, envKey string, mappingKeys []string, diags *diag.Diagnostics) []client.AssetReadiness {
+	readiness, err := as.Readiness(ctx, mappingKeys)
+	if err != nil {
+		addAPIError(diags, "Failed To Check Readiness", "check that every asset is Ready for ODC before migrating", err)
+		return nil
+	}
+	for _, a := range readiness {
+		if !a.Ready {
+			diags.AddAttributeError(path.Root("mapping_ids"), "Assets Not Ready For ODC",
+				readinessSummary(readiness)+"\n\nFix the findings (see data.outsystems_migration_readiness), wait for the assessment, then apply again.")
+			return nil
+		}
+	}
+	apps, err := lt.ListApplications(ctx, true, false)
+	if err != nil {
+		addAPIError(diags, "Failed To Check Tags", "check in LifeTime that every mapped app is tagged since its last change", err)
+		return nil
+	}
+	appsByKey := map[string]*client.Application{}
+	for i := range apps {
+		appsByKey[strings.ToLower(apps[i].Key)] = &apps[i]
+	}
+	var untagged []string
+	for _, mk := range mappingKeys {
+		mp, err := as.GetMapping(ctx, mk)
+		if err != nil {
+			addAPIError(diags, "Failed To Read The Mapping", "read mapping "+mk+" for the preflight", err)
+			return nil
+		}
+		for _, ak := range mp.ApplicationKeys {
+			app := appsByKey[strings.ToLower(ak)]
+			if app == nil {
+				untagged = append(untagged, fmt.Sprintf("%s (mapping %q): not found in LifeTime", ak, mp.Name))
+				continue
+			}
+			st, ok := app.StatusIn(envKey)
+			switch {
+			case !ok:
+				untagged = append(untagged, fmt.Sprintf("%q (%s, mapping %q): not deployed in the source environment", app.Name, app.Key, mp.Name))
+			case st.IsModified:
+				untagged = append(untagged, fmt.Sprintf("%q (%s, mapping %q): has changes since its last tag", app.Name, app.Key, mp.Name))
+			case st.BaseApplicationVersionKey == "":
+				untagged = append(untagged, fmt.Sprintf("%q (%s, mapping %q): was never tagged", app.Name, app.Key, mp.Name))
+			}
+		}
+	}
+	if len(untagged) > 0 {
+		sort.Strings(untagged)
+		diags.AddAttributeError(path.Root("mapping_ids"), "O11 Apps Not Tagged",
+			"The Migration Kit migrates the latest tagged version of each app in the source environment, and these apps are not tagged "+
+				"as they run there:\n- "+strings.Join(untagged, "\n- ")+"\n\nTag them with `outsystems_lifetime_tag` resources and make "+
+				"this migration depend on them (depends_on), then apply again.")
+		return nil
+	}
+	return readiness
+}
+
+// findRunningMigration returns a running migration of exactly these mappings from this environment.
+func findRunningMigration(ctx context.Context, odc *client.ODC, envKey string, mappingKeys []string) (*client.CodeMigration, error) {
+	running, err := odc.ListCodeMigrations(ctx, client.CodeMigrationMigrating)
+	if err != nil {
+		return nil, err
+	}
+	for i := range running {
+		m := &running[i]
+		if strings.EqualFold(m.SourceEnvironmentKey, envKey) && sameKeys(m.MappingKeys, mappingKeys) {
+			return m, nil
+		}
+	}
+	return nil, nil
+}
+
+func addMigrationErrors(diags *diag.Diagnostics, m *client.CodeMigration) {
+	failed := 0
+	for _, a := range m.Assets {
+		if len(a.Errors) == 0 {
+			continue
+		}
+		failed++
+		msgs := make([]string, 0, len(a.Errors))
+		for _, e := range a.Errors {
+			msgs = append(msgs, "- "+e.Message)
+		}
+		diags.AddError(fmt.Sprintf("Migration Of %q Finished With Errors", a.Name),
+			fmt.Sprintf("Code migration %s, started at %s, finished with errors for %s %q (asset %s):\n%s\n\nThe asset cannot be opened "+
+				"in ODC Studio. Contact OutSystems support with the migration key and start time above. The migration is kept in state; "+
+				"the next apply starts a new one (or change `triggers_replace`).",
+				m.Key, m.StartedAt, assetTypeFromWire(a.AssetType), a.Name, a.AssetKey, strings.Join(msgs, "\n")))
+	}
+	if failed == 0 {
+		diags.AddError("Code Migration Finished With Errors",
+			fmt.Sprintf("Code migration %s, started at %s, finished with errors. Contact OutSystems support with the migration key and start time.", m.Key, m.StartedAt))
+	}
+}
+
+// fromMigration copies a finished migration into the model. Known planned
+// values (keys, waves, order) are kept so the result matches the plan.
+func (m *codeMigrationModel) fromMigration(mig *client.CodeMigration, planned map[string]*plannedAsset) diag.Diagnostics {
+	var diags diag.Diagnostics
+	m.ID = types.StringValue(mig.Key)
+	m.SourceEnvironmentKey = types.StringValue(mig.SourceEnvironmentKey)
+	if keys, d := setStrings(context.Background(), m.MappingIDs); d.HasError() || !sameKeys(keys, mig.MappingKeys) {
+		m.MappingIDs = stringSet(mig.MappingKeys)
+	}
+	m.Status = types.StringValue(mig.Status)
+	m.StartedAt = types.StringValue(mig.StartedAt)
+	m.FinishedAt = types.StringValue(mig.FinishedAt)
+
+	nameByMapping := map[string]string{}
+	for name, p := range planned {
+		nameByMapping[strings.ToLower(p.mappingID)] = name
+	}
+	byAsset := map[string]*client.MigratedAsset{}
+	for i := range mig.Assets {
+		byAsset[strings.ToLower(mig.Assets[i].AssetKey)] = &mig.Assets[i]
+	}
+	waves := computeWaves(byAsset, func(a *client.MigratedAsset) []string { return a.ProducerAssetKeys })
+	list := make([]*client.MigratedAsset, 0, len(mig.Assets))
+	for i := range mig.Assets {
+		list = append(list, &mig.Assets[i])
+	}
+	keyOf := func(a *client.MigratedAsset) string {
+		if n, ok := nameByMapping[strings.ToLower(a.MappingKey)]; ok {
+			return n
+		}
+		return a.Name
+	}
+	sort.Slice(list, func(i, j int) bool {
+		wi, wj := waves[strings.ToLower(list[i].AssetKey)], waves[strings.ToLower(list[j].AssetKey)]
+		if wi != wj {
+			return wi < wj
+		}
+		return keyOf(list[i]) < keyOf(list[j])
+	})
+	assets := map[string]attr.Value{}
+	order := make([]attr.Value, 0, len(list))
+	for i, a := range list {
+		key := keyOf(a)
+		wave, pos := waves[strings.ToLower(a.AssetKey)], i+1
+		if p, ok := planned[key]; ok {
+			wave, pos = p.wave, p.order
+		}
+		producers := make([]attr.Value, 0, len(a.ProducerAssetKeys))
+		for _, p := range a.ProducerAssetKeys {
+			producers = append(producers, types.StringValue(p))
+		}
+		status := a.Status
+		if len(a.Errors) > 0 {
+			status = "Failed"
+		}
+		obj, d := types.ObjectValue(migratedAssetAttrTypes, map[string]attr.Value{
+			"mapping_id": types.StringValue(a.MappingKey), "asset_key": types.StringValue(a.AssetKey), "name": types.StringValue(a.Name),
+			"asset_type": types.StringValue(assetTypeFromWire(a.AssetType)), "revision": types.Int64Value(int64(a.Revision)),
+			"producer_asset_keys": types.ListValueMust(types.StringType, producers), "publish_wave": types.Int64Value(int64(wave)),
+			"publish_order": types.Int64Value(int64(pos)), "status": types.StringValue(status),
+		})
+		diags.Append(d...)
+		assets[key] = obj
+		order = append(order, types.StringValue(key))
+	}
+	sort.SliceStable(order, func(i, j int) bool {
+		oi := assets[order[i].(types.String).ValueString()].(types.Object).Attributes()["publish_order"].(types.Int64).ValueInt64()
+		oj := assets[order[j].(types.String).ValueString()].(types.Object).Attributes()["publish_order"].(types.Int64).ValueInt64()
+		return oi < oj
+	})
+	m.Assets = types.MapValueMust(migratedAssetType, assets)
+	m.PublishOrder = types.ListValueMust(types.StringType, order)
+	return diags
+}
+
+func (r *codeMigrationResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	odc := r.data.requireODC(&resp.Diagnostics)
+	if odc == nil {
+		return
+	}
+	var state codeMigrationModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	m, err := odc.GetCodeMigration(ctx, state.ID.ValueString())
+	if client.IsNotFound(err) {
+		tflog.Warn(ctx, "The code migration no longer exists; removing it from state", map[string]any{"id": state.ID.ValueString()})
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		addAPIError(&resp.Diagnostics, "Failed To Read The Code Migration", "read code migration "+state.ID.ValueString(), err)
+		return
+	}
+	resp.Diagnostics.Append(state.fromMigration(m, plannedFromState(state))...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// plannedFromState recovers the mapping names, waves and order already in
+// state, so a refresh keeps the keys the plan showed.
+func plannedFromState(state codeMigrationModel) map[string]*plannedAsset {
+	out := map[string]*plannedAsset{}
+	if state.Assets.IsNull() || state.Assets.IsUnknown() {
+		return out
+	}
+	for name, v := range state.Assets.Elements() {
+		obj, ok := v.(types.Object)
+		if !ok {
+			continue
+		}
+		at := obj.Attributes()
+		p := &plannedAsset{name: name}
+		if s, ok := at["mapping_id"].(types.String); ok {
+			p.mappingID = s.ValueString()
+		}
+		if w, ok := at["publish_wave"].(types.Int64); ok {
+			p.wave = int(w.ValueInt64())
+		}
+		if o, ok := at["publish_order"].(types.Int64); ok {
+			p.order = int(o.ValueInt64())
+		}
+		out[name] = p
+	}
+	return out
+}
+
+// Update only happens for timeouts; everything else replaces.
+func (r *codeMigrationResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state codeMigrationModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	state.Timeouts = plan.Timeouts
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *codeMigrationResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state codeMigrationModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.AddWarning("Code Migration Only Forgotten",
+		fmt.Sprintf("Code migration %s was removed from Terraform state only. A migration is history: ODC keeps its record and the "+
+			"apps and libraries it produced. Delete those in the ODC portal if you no longer want them.", state.ID.ValueString()))
+}
+
+func (r *codeMigrationResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if !guidRegexp.MatchString(strings.TrimSpace(req.ID)) {
+		resp.Diagnostics.AddError("Invalid Import ID", fmt.Sprintf("Import ID %q is not a code migration key (a GUID).", req.ID))
+		return
+	}
+	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
+}

@@ -1,0 +1,354 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/client"
+)
+
+var (
+	_ resource.ResourceWithConfigure   = (*libraryReleaseResource)(nil)
+	_ resource.ResourceWithImportState = (*libraryReleaseResource)(nil)
+	_ resource.ResourceWithModifyPlan  = (*libraryReleaseResource)(nil)
+)
+
+// semverRegexp is an ODC release tag: Major.Minor.Patch.
+var semverRegexp = regexp.MustCompile(`^(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})$`)
+
+// NewLibraryReleaseResource is the outsystems_library_release resource.
+func NewLibraryReleaseResource() resource.Resource { return &libraryReleaseResource{} }
+
+type libraryReleaseResource struct{ data *providerData }
+
+type libraryReleaseModel struct {
+	ID            types.String `tfsdk:"id"`
+	AssetKey      types.String `tfsdk:"asset_key"`
+	Revision      types.Int64  `tfsdk:"revision"`
+	Version       types.String `tfsdk:"version"`
+	ReleaseNotes  types.String `tfsdk:"release_notes"`
+	KeepOnDestroy types.Bool   `tfsdk:"keep_on_destroy"`
+	Name          types.String `tfsdk:"name"`
+	TaggedAt      types.String `tfsdk:"tagged_at"`
+	TaggedBy      types.String `tfsdk:"tagged_by"`
+}
+
+func (r *libraryReleaseResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_library_release"
+}
+
+func (r *libraryReleaseResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
+	keep := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Releases a revision of an ODC library: tags it with a version, as ODC's Asset Repository API does " +
+			"(`PATCH /assets/{assetKey}/revisions/{revisionNumber}`), so consumers can depend on it.\n\n" +
+			"The revision must be published first, and **producer libraries are released first**: when a producer library of " +
+			"the revision has no release, the apply fails naming it and the release to reference. The version must be higher " +
+			"than the library's highest existing tag (checked at plan time where known).\n\n" +
+			"Destroying the resource clears the tag only when no consumer depends on the library; otherwise it refuses, naming " +
+			"the consumers (set `keep_on_destroy` to only forget it).",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{Computed: true, MarkdownDescription: "`<asset_key>/<revision>`.", PlanModifiers: keep},
+			"asset_key": schema.StringAttribute{
+				Required: true, MarkdownDescription: "Key of the ODC library.",
+				Validators: []validator.String{guidValidator("ODC asset key")}, PlanModifiers: replace,
+			},
+			"revision": schema.Int64Attribute{
+				Required: true, MarkdownDescription: "Revision to release; it must be published.",
+				Validators:    []validator.Int64{int64validator.AtLeast(1)},
+				PlanModifiers: []planmodifier.Int64{int64planmodifier.RequiresReplace()},
+			},
+			"version": schema.StringAttribute{
+				Required: true, MarkdownDescription: "Release version, `Major.Minor.Patch` (e.g. `1.0.0`), higher than the library's highest existing tag.",
+				Validators:    []validator.String{stringvalidator.RegexMatches(semverRegexp, "must be Major.Minor.Patch, such as 1.0.0")},
+				PlanModifiers: replace,
+			},
+			"release_notes": schema.StringAttribute{
+				Optional: true, MarkdownDescription: "Release notes shown to consumers.",
+				Validators:    []validator.String{stringvalidator.LengthAtMost(4000)},
+				PlanModifiers: replace,
+			},
+			"keep_on_destroy": schema.BoolAttribute{
+				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
+				MarkdownDescription: "When `true`, destroying the resource leaves the tag in ODC and only forgets it (default `false`).",
+			},
+			"name":      schema.StringAttribute{Computed: true, MarkdownDescription: "Name of the library.", PlanModifiers: keep},
+			"tagged_at": schema.StringAttribute{Computed: true, MarkdownDescription: "When the revision was tagged.", PlanModifiers: keep},
+			"tagged_by": schema.StringAttribute{Computed: true, MarkdownDescription: "Who tagged the revision.", PlanModifiers: keep},
+		},
+	}
+}
+
+func (r *libraryReleaseResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// compareVersions compares two Major.Minor.Patch versions.
+func compareVersions(a, b string) int {
+	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < 3; i++ {
+		var x, y int
+		if i < len(pa) {
+			x, _ = strconv.Atoi(pa[i])
+		}
+		if i < len(pb) {
+			y, _ = strconv.Atoi(pb[i])
+		}
+		if x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
+
+// versionNotHigher explains a version that is not above the highest tag.
+func versionNotHigher(version string, highest *client.AssetRevision) string {
+	return fmt.Sprintf("`version` %q is not higher than %q, the highest existing tag of library %q (revision %d). ODC only accepts a "+
+		"release version higher than every existing tag: set `version` above %s.", version, highest.Tag, highest.Name, highest.Revision, highest.Tag)
+}
+
+func (r *libraryReleaseResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || r.data == nil || r.data.odc == nil {
+		return
+	}
+	var plan libraryReleaseModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() || !plan.ID.IsUnknown() || plan.AssetKey.IsUnknown() || plan.Version.IsUnknown() {
+		return
+	}
+	highest, err := r.data.odc.HighestTagRevision(ctx, plan.AssetKey.ValueString())
+	if client.IsNotFound(err) {
+		return // the asset does not exist yet as far as ODC knows; checked at apply
+	}
+	if err != nil {
+		addAPIError(&resp.Diagnostics, "Failed To Read The Library", "read the highest release of library "+plan.AssetKey.ValueString(), err)
+		return
+	}
+	// A replacement of this very release frees its tag first.
+	if highest != nil && !req.State.Raw.IsNull() {
+		var state libraryReleaseModel
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+		if strings.EqualFold(state.AssetKey.ValueString(), plan.AssetKey.ValueString()) && state.Version.ValueString() == highest.Tag {
+			return
+		}
+	}
+	if highest != nil && highest.Tag != "" && compareVersions(plan.Version.ValueString(), highest.Tag) <= 0 {
+		resp.Diagnostics.AddAttributeError(path.Root("version"), "Version Not Higher Than The Last Release", versionNotHigher(plan.Version.ValueString(), highest))
+	}
+}
+
+func (r *libraryReleaseResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	odc := r.data.requireODC(&resp.Diagnostics)
+	if odc == nil {
+		return
+	}
+	var plan libraryReleaseModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	assetKey, revision, version := plan.AssetKey.ValueString(), int(plan.Revision.ValueInt64()), plan.Version.ValueString()
+	rev, err := odc.GetRevision(ctx, assetKey, revision)
+	if err != nil {
+		addAPIError(&resp.Diagnostics, "Failed To Read The Library Revision", fmt.Sprintf("read library %s revision %d", assetKey, revision), err)
+		return
+	}
+	if rev.AssetType != client.AssetTypeLibrary {
+		resp.Diagnostics.AddAttributeError(path.Root("asset_key"), "Not A Library",
+			fmt.Sprintf("Asset %q (%s) is a %s; only libraries are released. Publish apps with outsystems_asset_publication only.", rev.Name, assetKey, rev.AssetType))
+		return
+	}
+	published, err := revisionPublished(ctx, odc, assetKey, revision)
+	if err != nil {
+		addAPIError(&resp.Diagnostics, "Failed To Read Publications", fmt.Sprintf("check that library %q revision %d is published", rev.Name, revision), err)
+		return
+	}
+	if !published {
+		resp.Diagnostics.AddAttributeError(path.Root("revision"), "Revision Not Published",
+			fmt.Sprintf("Library %q (%s) revision %d is not published yet, and ODC releases published revisions. Reference its "+
+				"outsystems_asset_publication (e.g. revision = outsystems_asset_publication.<name>.revision) so it is published first.", rev.Name, assetKey, revision))
+		return
+	}
+	missing, err := missingProducers(ctx, odc, assetKey, revision, "", true, func(p client.Producer) (bool, error) {
+		h, err := odc.HighestTagRevision(ctx, p.AssetKey)
+		return h != nil && h.Tag != "", err
+	})
+	if err != nil {
+		addAPIError(&resp.Diagnostics, "Failed To Read The Producers", fmt.Sprintf("read the producers of library %q revision %d", rev.Name, revision), err)
+		return
+	}
+	if len(missing) > 0 {
+		resp.Diagnostics.AddAttributeError(path.Root("asset_key"), "Producer Libraries Not Released",
+			fmt.Sprintf("Library %q revision %d consumes producer libraries that have no release yet: %s.\n\nRelease producers first: "+
+				"reference the outsystems_library_release of each of these producers (the one whose asset_key is the producer's key) from "+
+				"this resource, e.g. with depends_on, then apply again.", rev.Name, revision, strings.Join(missing, ", ")))
+		return
+	}
+	highest, err := odc.HighestTagRevision(ctx, assetKey)
+	if err != nil {
+		addAPIError(&resp.Diagnostics, "Failed To Read The Library", "read the highest release of library "+rev.Name, err)
+		return
+	}
+	if highest != nil && highest.Tag != "" && compareVersions(version, highest.Tag) <= 0 {
+		resp.Diagnostics.AddAttributeError(path.Root("version"), "Version Not Higher Than The Last Release", versionNotHigher(version, highest))
+		return
+	}
+	tag := version
+	if err := odc.TagRevision(ctx, assetKey, revision, &tag, plan.ReleaseNotes.ValueString(), "Released by Terraform"); err != nil {
+		addAPIError(&resp.Diagnostics, "Failed To Release The Library", fmt.Sprintf("tag library %q revision %d as %s", rev.Name, revision, version), err)
+		return
+	}
+	plan.ID = types.StringValue(fmt.Sprintf("%s/%d", assetKey, revision))
+	plan.Name = types.StringValue(rev.Name)
+	plan.TaggedAt = types.StringValue("")
+	plan.TaggedBy = types.StringValue("")
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	if got, err := odc.GetRevision(ctx, assetKey, revision); err == nil {
+		plan.TaggedAt = types.StringValue(got.TaggedAt)
+		plan.TaggedBy = types.StringValue(got.TaggedBy)
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	} else {
+		addAPIError(&resp.Diagnostics, "Failed To Read The Release", "read the release just made; it is recorded in state", err)
+	}
+}
+
+// revisionPublished reports whether a finished publish of the revision exists.
+func revisionPublished(ctx context.Context, odc *client.ODC, assetKey string, revision int) (bool, error) {
+	ops, err := odc.ListPublishOperations(ctx, assetKey, "")
+	if err != nil {
+		return false, err
+	}
+	for _, op := range ops {
+		if op.Revision == revision && op.Status == client.PublishStatusFinished {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (r *libraryReleaseResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	odc := r.data.requireODC(&resp.Diagnostics)
+	if odc == nil {
+		return
+	}
+	var state libraryReleaseModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	rev, err := odc.GetRevision(ctx, state.AssetKey.ValueString(), int(state.Revision.ValueInt64()))
+	if client.IsNotFound(err) {
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		addAPIError(&resp.Diagnostics, "Failed To Read The Release", "read library "+state.ID.ValueString(), err)
+		return
+	}
+	if rev.Tag == "" {
+		tflog.Warn(ctx, "The library revision's tag was removed outside Terraform; the release will be recreated", map[string]any{"id": state.ID.ValueString()})
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	state.Version = types.StringValue(rev.Tag)
+	state.Name = types.StringValue(rev.Name)
+	state.TaggedAt = types.StringValue(rev.TaggedAt)
+	state.TaggedBy = types.StringValue(rev.TaggedBy)
+	if rev.ReleaseNotes != "" {
+		state.ReleaseNotes = types.StringValue(rev.ReleaseNotes)
+	}
+	if state.KeepOnDestroy.IsNull() {
+		state.KeepOnDestroy = types.BoolValue(false)
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *libraryReleaseResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan libraryReleaseModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *libraryReleaseResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state libraryReleaseModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if state.KeepOnDestroy.ValueBool() {
+		resp.Diagnostics.AddWarning("Library Release Kept",
+			fmt.Sprintf("keep_on_destroy is set: release %s of library %q stays in ODC and was only removed from Terraform state.", state.Version.ValueString(), state.Name.ValueString()))
+		return
+	}
+	odc := r.data.requireODC(&resp.Diagnostics)
+	if odc == nil {
+		return
+	}
+	assetKey := state.AssetKey.ValueString()
+	consumers, err := odc.Consumers(ctx, assetKey)
+	if err != nil && !client.IsNotFound(err) {
+		addAPIError(&resp.Diagnostics, "Failed To Read The Consumers", fmt.Sprintf("check which assets consume library %q before removing its release", state.Name.ValueString()), err)
+		return
+	}
+	if len(consumers) > 0 {
+		names := make([]string, 0, len(consumers))
+		for _, c := range consumers {
+			names = append(names, fmt.Sprintf("%q (asset %s)", c.Name, c.AssetKey))
+		}
+		resp.Diagnostics.AddError("Library Release Has Consumers",
+			fmt.Sprintf("Release %s of library %q is not removed because these assets consume the library: %s. Removing the tag would break "+
+				"their dependency updates. Remove the dependency in ODC Studio first, or set keep_on_destroy = true to only forget the release.",
+				state.Version.ValueString(), state.Name.ValueString(), strings.Join(names, ", ")))
+		return
+	}
+	err = odc.TagRevision(ctx, assetKey, int(state.Revision.ValueInt64()), nil, "", "Release removed by Terraform")
+	if err != nil && !client.IsNotFound(err) {
+		addAPIError(&resp.Diagnostics, "Failed To Remove The Release", fmt.Sprintf("clear tag %s of library %q", state.Version.ValueString(), state.Name.ValueString()), err)
+	}
+}
+
+func (r *libraryReleaseResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	assetKey, revision, err := parseReleaseImportID(req.ID)
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid Import ID", err.Error())
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), fmt.Sprintf("%s/%d", assetKey, revision))...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("asset_key"), assetKey)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("revision"), int64(revision))...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("keep_on_destroy"), false)...)
+}
+
+// parseReleaseImportID reads `<asset_key>/<revision>`.
+func parseReleaseImportID(id string) (string, int, error) {
+	parts := strings.Split(strings.TrimSpace(id), "/")
+	const want = "expected <asset_key>/<revision>, e.g. 3f2504e0-4f89-11d3-9a0c-0305e82c3301/1"
+	if len(parts) != 2 || !guidRegexp.MatchString(parts[0]) {
+		return "", 0, fmt.Errorf("import ID %q: %s", id, want)
+	}
+	rev, err := strconv.Atoi(parts[1])
+	if err != nil || rev < 1 {
+		return "", 0, fmt.Errorf("import ID %q: the revision %q is not a positive number; %s", id, parts[1], want)
+	}
+	return parts[0], rev, nil
+}

@@ -1,0 +1,191 @@
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+)
+
+// OutSystems' OpenAPI documents for the ODC APIs the sandbox serves, by API
+// root. They are copies, unmodified, of the reference documents.
+var odcSpecFiles = map[string]string{
+	portfolioBase:  "portfolio-api-v2.json",
+	assetRepoBase:  "asset-repository-api-v1.json",
+	dependencyBase: "dependency-management-api-v1.json",
+	deploymentBase: "deployments-api-v1.json",
+}
+
+type odcSpec struct {
+	root    string
+	router  routers.Router
+	problem *openapi3.SchemaRef
+}
+
+// ODCValidator checks ODC API calls against the OpenAPI documents: the
+// request (path, parameters, body, bearer auth) and the response (status,
+// content type, body schema, with uuid and date-time formats). A status the
+// operation does not document must still carry a ProblemDetails body. Error
+// bodies must be ProblemDetails whose status matches the HTTP status. As an
+// http.RoundTripper it reports failures with t.Errorf; calls outside /api
+// (OpenID Connect) pass unchecked.
+type ODCValidator struct {
+	t     testing.TB
+	specs []odcSpec
+	next  http.RoundTripper
+
+	mu    sync.Mutex
+	calls map[string]int // operationId -> checked calls
+}
+
+var odcSchemaOptions = []openapi3.SchemaValidationOption{
+	openapi3.EnableFormatValidation(),
+	openapi3.WithStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562)),
+}
+
+// NewODCValidator loads the documents with their servers pointed at
+// baseURL (the sandbox).
+func NewODCValidator(t testing.TB, baseURL string) *ODCValidator {
+	t.Helper()
+	v := &ODCValidator{t: t, next: http.DefaultTransport, calls: map[string]int{}}
+	for root, file := range odcSpecFiles {
+		doc, err := openapi3.NewLoader().LoadFromFile(filepath.Join("testdata", "odc-openapi", file))
+		if err != nil {
+			t.Fatalf("load %s: %v", file, err)
+		}
+		doc.Servers = openapi3.Servers{{URL: baseURL + root}}
+		if err := doc.Validate(context.Background()); err != nil {
+			t.Fatalf("%s is not a valid OpenAPI document: %v", file, err)
+		}
+		router, err := gorillamux.NewRouter(doc)
+		if err != nil {
+			t.Fatalf("router for %s: %v", file, err)
+		}
+		problem := doc.Components.Schemas["ProblemDetails"]
+		if problem == nil {
+			t.Fatalf("%s has no ProblemDetails schema", file)
+		}
+		v.specs = append(v.specs, odcSpec{root: root, router: router, problem: problem})
+	}
+	return v
+}
+
+func (v *ODCValidator) options() *openapi3filter.Options {
+	return &openapi3filter.Options{
+		AuthenticationFunc: func(_ context.Context, in *openapi3filter.AuthenticationInput) error {
+			if !strings.HasPrefix(in.RequestValidationInput.Request.Header.Get("Authorization"), "Bearer ") {
+				return errors.New("no bearer token")
+			}
+			return nil
+		},
+		IncludeResponseStatus:   true,
+		MultiError:              true,
+		SchemaValidationOptions: odcSchemaOptions,
+	}
+}
+
+// Calls returns how many calls of an operation were checked.
+func (v *ODCValidator) Calls(operationID string) int {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.calls[operationID]
+}
+
+// Check validates one call. With checkRequest false only the response is
+// checked, for requests deliberately outside the contract.
+func (v *ODCValidator) Check(req *http.Request, reqBody []byte, status int, header http.Header, respBody []byte, checkRequest bool) error {
+	var spec *odcSpec
+	for i := range v.specs {
+		if strings.HasPrefix(req.URL.Path, v.specs[i].root+"/") {
+			spec = &v.specs[i]
+		}
+	}
+	if spec == nil {
+		return fmt.Errorf("no OpenAPI document covers %s", req.URL.Path)
+	}
+	clone := req.Clone(context.Background())
+	clone.Body = io.NopCloser(bytes.NewReader(reqBody))
+	route, params, err := spec.router.FindRoute(clone)
+	if err != nil {
+		return fmt.Errorf("the OpenAPI document has no operation for %s %s: %v", req.Method, req.URL.Path, err)
+	}
+	v.mu.Lock()
+	v.calls[route.Operation.OperationID]++
+	v.mu.Unlock()
+	opts := v.options()
+	in := &openapi3filter.RequestValidationInput{Request: clone, PathParams: params, Route: route, Options: opts}
+	if checkRequest {
+		if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
+			return fmt.Errorf("request does not match %s: %v", route.Operation.OperationID, err)
+		}
+	}
+	if ct := header.Get("Content-Type"); len(respBody) > 0 && !strings.HasPrefix(ct, "application/json") {
+		return fmt.Errorf("response Content-Type = %q, want application/json", ct)
+	}
+	if status >= 400 {
+		var p struct {
+			Status *int    `json:"status"`
+			Detail *string `json:"detail"`
+			Title  *string `json:"title"`
+		}
+		if err := json.Unmarshal(respBody, &p); err != nil || p.Status == nil || *p.Status != status || p.Detail == nil || *p.Detail == "" || p.Title == nil {
+			return fmt.Errorf("error answer %d is not a ProblemDetails with that status, a title and a detail: %s", status, respBody)
+		}
+	}
+	if route.Operation.Responses.Status(status) == nil && route.Operation.Responses.Default() == nil {
+		// Undocumented status: the body must still be a ProblemDetails.
+		var body any
+		if err := json.Unmarshal(respBody, &body); err != nil {
+			return fmt.Errorf("undocumented status %d of %s with a body that is not JSON: %s", status, route.Operation.OperationID, respBody)
+		}
+		if err := spec.problem.Value.VisitJSON(body, append(odcSchemaOptions, openapi3.VisitAsResponse())...); err != nil {
+			return fmt.Errorf("undocumented status %d of %s with a body that is not a ProblemDetails: %v", status, route.Operation.OperationID, err)
+		}
+		return nil
+	}
+	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: status, Header: header, Options: opts}
+	out.SetBodyBytes(respBody)
+	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
+		return fmt.Errorf("response %d does not match %s: %v; body: %s", status, route.Operation.OperationID, err, respBody)
+	}
+	return nil
+}
+
+// RoundTrip sends the request and checks the call when it is an API call.
+func (v *ODCValidator) RoundTrip(req *http.Request) (*http.Response, error) {
+	var reqBody []byte
+	if req.Body != nil {
+		var err error
+		if reqBody, err = io.ReadAll(req.Body); err != nil {
+			return nil, err
+		}
+		req.Body.Close()
+		req.Body = io.NopCloser(bytes.NewReader(reqBody))
+	}
+	resp, err := v.next.RoundTrip(req)
+	if err != nil || !strings.HasPrefix(req.URL.Path, "/api/") {
+		return resp, err
+	}
+	respBody, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(respBody))
+	if err := v.Check(req, reqBody, resp.StatusCode, resp.Header, respBody, true); err != nil {
+		v.t.Errorf("%s %s: %v", req.Method, req.URL.Path, err)
+	}
+	return resp, nil
+}
