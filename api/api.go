@@ -7,7 +7,8 @@ package api
 import _ "embed"
 
 // MigrationKitV1 is the OpenAPI 3.0 document of the Migration Kit's
-// assessment tool contract, version 1 (migration-kit/v1/openapi.yaml).
+// contract, version 1 (migration-kit/v1/openapi.yaml): the assessment
+// tool's operations and, since 1.1.0, the ODC portal's code migrations.
 //
 //go:embed migration-kit/v1/openapi.yaml
 var MigrationKitV1 []byte

@@ -16,10 +16,11 @@ func TestMigrationKitV1IsValid(t *testing.T) {
 	if err := doc.Validate(context.Background()); err != nil {
 		t.Fatalf("validate: %v", err)
 	}
-	if doc.OpenAPI != "3.0.3" || doc.Info.Version != "1.0.0" {
-		t.Errorf("openapi %q, info.version %q; want 3.0.3 and 1.0.0", doc.OpenAPI, doc.Info.Version)
+	if doc.OpenAPI != "3.0.3" || doc.Info.Version != "1.1.0" {
+		t.Errorf("openapi %q, info.version %q; want 3.0.3 and 1.1.0", doc.OpenAPI, doc.Info.Version)
 	}
-	for _, want := range []string{"Migration Kit", "App Conversion Kit", "Migration Assessment Tool", "Conversion Assessment Tool", "publishes no API", "CodeMigration"} {
+	for _, want := range []string{"Migration Kit", "App Conversion Kit", "Migration Assessment Tool", "Conversion Assessment Tool", "publishes no API",
+		"CodeMigration", "added in 1.1.0", "O11 Migrations > Migrate O11 code", "Organization management > Convert O11 code"} {
 		if !strings.Contains(doc.Info.Description, want) {
 			t.Errorf("info.description does not mention %q", want)
 		}
@@ -32,15 +33,31 @@ func TestMigrationKitV1IsValid(t *testing.T) {
 		t.Errorf("servers = %v, want %v", servers, want)
 	}
 
-	// Every error answer is a ProblemDetails document, and every operation
-	// is tagged Assessment and needs the bearer token.
+	// Every error answer is a ProblemDetails document. Operations tagged
+	// Assessment are served by the console with the LifeTime token (the
+	// global servers and security); those tagged CodeMigration by the ODC
+	// portal with an ODC access token.
+	codeMigrationOps := 0
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
-			if len(op.Tags) != 1 || op.Tags[0] != "Assessment" {
-				t.Errorf("%s %s: tags %v, want [Assessment]", method, path, op.Tags)
-			}
-			if op.Security != nil {
-				t.Errorf("%s %s overrides the global security", method, path)
+			switch {
+			case len(op.Tags) == 1 && op.Tags[0] == "Assessment":
+				if op.Security != nil || len(item.Servers) > 0 {
+					t.Errorf("%s %s overrides the global security or servers", method, path)
+				}
+			case len(op.Tags) == 1 && op.Tags[0] == "CodeMigration":
+				codeMigrationOps++
+				if op.Security == nil || len(*op.Security) != 1 || len((*op.Security)[0]) != 1 || (*op.Security)[0]["odcBearerAuth"] == nil {
+					t.Errorf("%s %s: security %v, want only odcBearerAuth", method, path, op.Security)
+				}
+				if len(item.Servers) != 1 || item.Servers[0].URL != "https://{portal}/api/migration-kit/v1" {
+					t.Errorf("%s %s: servers %v, want the ODC portal's", method, path, item.Servers)
+				}
+				if r := op.Responses.Value("401"); r == nil || r.Value.Headers["WWW-Authenticate"] == nil {
+					t.Errorf("%s %s: 401 without WWW-Authenticate", method, path)
+				}
+			default:
+				t.Errorf("%s %s: tags %v, want [Assessment] or [CodeMigration]", method, path, op.Tags)
 			}
 			if op.Responses.Value("401") == nil {
 				t.Errorf("%s %s does not document 401", method, path)
@@ -55,5 +72,8 @@ func TestMigrationKitV1IsValid(t *testing.T) {
 				}
 			}
 		}
+	}
+	if codeMigrationOps != 3 {
+		t.Errorf("%d operations tagged CodeMigration, want 3 (list, start, get)", codeMigrationOps)
 	}
 }

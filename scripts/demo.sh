@@ -58,8 +58,6 @@ if [ "$example" = complete ]; then
 fi
 echo "==> terraform apply examples/$example"
 "$terraform" -chdir="$build/work" apply -auto-approve -input=false -no-color
-echo "==> Outputs"
-"$terraform" -chdir="$build/work" output -no-color
 echo "==> A second plan must show no changes"
 "$terraform" -chdir="$build/work" plan -detailed-exitcode -input=false -no-color >/dev/null
 echo "No changes. Demo finished."

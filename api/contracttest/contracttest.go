@@ -29,9 +29,10 @@ type Contract struct {
 	opts   *openapi3filter.Options
 }
 
-// New loads and validates an OpenAPI 3.0 document and points its servers at
-// baseURL (like http://127.0.0.1:8085): each server keeps its path, and its
-// scheme and host (variables included) become baseURL's.
+// New loads and validates an OpenAPI 3.0 document and points its servers
+// (the document's and its path items') at baseURL (like
+// http://127.0.0.1:8085): each server keeps its path, and its scheme and
+// host (variables included) become baseURL's.
 func New(spec []byte, baseURL string) (*Contract, error) {
 	doc, err := openapi3.NewLoader().LoadFromData(spec)
 	if err != nil {
@@ -41,7 +42,13 @@ func New(spec []byte, baseURL string) (*Contract, error) {
 		return nil, fmt.Errorf("the document is not valid: %w", err)
 	}
 	base := strings.TrimRight(baseURL, "/")
-	for _, s := range doc.Servers {
+	// Servers of the document and of path items (an API served by another
+	// host, such as the ODC portal's code migration operations).
+	servers := append(openapi3.Servers(nil), doc.Servers...)
+	for _, item := range doc.Paths.Map() {
+		servers = append(servers, item.Servers...)
+	}
+	for _, s := range servers {
 		_, rest, ok := strings.Cut(s.URL, "://")
 		if !ok {
 			return nil, fmt.Errorf("server URL %q is not absolute", s.URL)

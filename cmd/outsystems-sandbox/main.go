@@ -54,6 +54,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	publishDuration := fs.Duration("publish-duration", 3*time.Second, "how long an ODC publish operation runs before it finishes")
 	tokenTTL := fs.Duration("token-ttl", 12*time.Hour, "how long ODC access tokens last (expires_in)")
 	assessmentDelay := fs.Duration("assessment-delay", sandbox.DefaultAssessmentDelay, "how long the Migration Kit assessment tool takes to assess a mapping (Running after half of it)")
+	migrationDuration := fs.Duration("migration-duration", sandbox.DefaultMigrationDuration, "how long a Migration Kit code migration runs before it finishes")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: outsystems-sandbox [flags]\n\nServes fake OutSystems APIs and prints the export lines that point the provider at them.\n\nFlags:")
 		fs.PrintDefaults()
@@ -82,7 +83,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *assessmentDelay <= 0 {
 		return fmt.Errorf("--assessment-delay must be positive (got %s)", *assessmentDelay)
 	}
-	opts := sandbox.Options{DBPath: *dbPath, Fixture: fixture, PublishDuration: *publishDuration, TokenTTL: *tokenTTL, AssessmentDelay: *assessmentDelay}
+	if *migrationDuration <= 0 {
+		return fmt.Errorf("--migration-duration must be positive (got %s)", *migrationDuration)
+	}
+	opts := sandbox.Options{DBPath: *dbPath, Fixture: fixture, PublishDuration: *publishDuration, TokenTTL: *tokenTTL, AssessmentDelay: *assessmentDelay,
+		MigrationDuration: *migrationDuration}
 	if !*quiet {
 		opts.Logger = logger
 	}
@@ -104,6 +109,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		logger.Printf("serving LifeTime API v2 at %s/lifetimeapi/rest/v2 (fixture %q, state %s)", url, sb.Fixture().Name, state)
 		logger.Printf("serving the Migration Kit assessment API at %s/MigrationAssessment/api/v1 (and /ConversionAssessment/api/v1)", url)
 		logger.Printf("serving the ODC APIs at %s/api (OIDC discovery at %s/identity/.well-known/openid-configuration)", url, url)
+		logger.Printf("serving the Migration Kit code migration API at %s/api/migration-kit/v1", url)
 	}
 
 	<-ctx.Done()

@@ -326,3 +326,17 @@ func TestLifeTimeBaseURLKeepsAnExplicitAPIPrefix(t *testing.T) {
 		t.Fatal("empty token accepted")
 	}
 }
+
+func TestPathSegmentsAreEscapedOnce(t *testing.T) {
+	var got string
+	lt := newTestLifeTime(t, func(w http.ResponseWriter, r *http.Request) {
+		got = r.URL.EscapedPath()
+		_, _ = io.WriteString(w, `{"Key":"k","Name":"App"}`)
+	}, 0)
+	if _, err := lt.GetApplication(context.Background(), "a/b c%", false, false); err != nil {
+		t.Fatal(err)
+	}
+	if got != "/lifetimeapi/rest/v2/applications/a%2Fb%20c%25" {
+		t.Fatalf("escaped path = %q", got)
+	}
+}

@@ -343,8 +343,14 @@ func (s *service) endpoint(r request) string {
 		return r.absolute
 	}
 	u := *s.base
-	u.Path = s.base.Path + r.path
-	u.RawPath = s.base.Path + r.path
+	// r.path is already escaped segment by segment: keep it as the raw path
+	// so a reserved character in a key is not escaped twice.
+	escaped := s.base.EscapedPath() + r.path
+	if unescaped, err := url.PathUnescape(escaped); err == nil {
+		u.Path, u.RawPath = unescaped, escaped
+	} else {
+		u.Path, u.RawPath = escaped, ""
+	}
 	if len(r.query) > 0 {
 		u.RawQuery = r.query.Encode()
 	}

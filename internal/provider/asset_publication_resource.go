@@ -40,6 +40,8 @@ type assetPublicationModel struct {
 	AssetKey   types.String   `tfsdk:"asset_key"`
 	Revision   types.Int64    `tfsdk:"revision"`
 	StageKey   types.String   `tfsdk:"stage_key"`
+	AssetName  types.String   `tfsdk:"asset_name"`
+	AssetType  types.String   `tfsdk:"asset_type"`
 	Status     types.String   `tfsdk:"status"`
 	BuildKey   types.String   `tfsdk:"build_key"`
 	StartedAt  types.String   `tfsdk:"started_at"`
@@ -78,6 +80,8 @@ func (r *assetPublicationResource) Schema(ctx context.Context, _ resource.Schema
 				Validators:    []validator.String{guidValidator("ODC stage key")},
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			},
+			"asset_name":  schema.StringAttribute{Computed: true, MarkdownDescription: "Name of the asset.", PlanModifiers: keep},
+			"asset_type":  schema.StringAttribute{Computed: true, MarkdownDescription: "`web_app`, `mobile_app` or `library`.", PlanModifiers: keep},
 			"status":      schema.StringAttribute{Computed: true, MarkdownDescription: "Final status of the publish operation.", PlanModifiers: keep},
 			"build_key":   schema.StringAttribute{Computed: true, MarkdownDescription: "Key of the build the publish produced.", PlanModifiers: keep},
 			"started_at":  schema.StringAttribute{Computed: true, MarkdownDescription: "When the publish started.", PlanModifiers: keep},
@@ -91,23 +95,29 @@ func (r *assetPublicationResource) Configure(_ context.Context, req resource.Con
 	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
 }
 
-// missingProducers lists the producers of a revision that are not published
-// in the stage, as "Name (key)" labels.
-func missingProducers(ctx context.Context, odc *client.ODC, assetKey string, revision int, stageKey string, onlyLibraries bool, published func(client.Producer) (bool, error)) ([]string, error) {
-	producers, err := odc.Producers(ctx, assetKey, revision, stageKey)
-	if err != nil {
+// missingProducers lists, as "Name (key)" labels, the producers of a
+// migrated asset revision for which ok answers false. The producers are those
+// the code migration recorded; a revision no migration produced has none to
+// check here (ODC's own publish still checks it).
+func missingProducers(ctx context.Context, d *providerData, odc *client.ODC, assetKey string, revision int, onlyLibraries bool, ok func(client.MigratedAsset) (bool, error)) ([]string, error) {
+	asset, all, err := d.migratedAsset(ctx, odc, assetKey, revision)
+	if err != nil || asset == nil {
 		return nil, err
 	}
 	var missing []string
-	for _, p := range producers {
+	for _, key := range asset.ProducerAssetKeys {
+		p, found := all[strings.ToLower(key)]
+		if !found {
+			p = client.MigratedAsset{AssetKey: key, Name: key}
+		}
 		if onlyLibraries && p.AssetType != client.AssetTypeLibrary {
 			continue
 		}
-		ok, err := published(p)
+		published, err := ok(p)
 		if err != nil {
 			return nil, err
 		}
-		if !ok {
+		if !published {
 			missing = append(missing, fmt.Sprintf("%q (asset %s)", p.Name, p.AssetKey))
 		}
 	}
@@ -131,14 +141,15 @@ func (r *assetPublicationResource) Create(ctx context.Context, req resource.Crea
 	defer cancel()
 	assetKey, revision, stageKey := plan.AssetKey.ValueString(), int(plan.Revision.ValueInt64()), plan.StageKey.ValueString()
 
-	deployed, err := r.data.deployedAssets(ctx, odc, stageKey)
+	rev, err := odc.GetRevision(ctx, assetKey, revision)
 	if err != nil {
-		addAPIError(&resp.Diagnostics, "Failed To Read The Stage", "list the assets published in stage "+stageKey, err)
+		addAPIError(&resp.Diagnostics, "Failed To Read The Asset", fmt.Sprintf("read asset %s revision %d", assetKey, revision), err)
 		return
 	}
-	missing, err := missingProducers(ctx, odc, assetKey, revision, stageKey, false, func(p client.Producer) (bool, error) {
-		_, ok := deployed[strings.ToLower(p.AssetKey)]
-		return ok, nil
+	plan.AssetName = types.StringValue(rev.Name)
+	plan.AssetType = types.StringValue(assetTypeFromWire(rev.AssetType))
+	missing, err := missingProducers(ctx, r.data, odc, assetKey, revision, false, func(p client.MigratedAsset) (bool, error) {
+		return r.data.publishedIn(ctx, odc, stageKey, p.AssetKey, p.AssetType)
 	})
 	if err != nil {
 		addAPIError(&resp.Diagnostics, "Failed To Read The Producers", fmt.Sprintf("read the producers of asset %s revision %d", assetKey, revision), err)
@@ -146,10 +157,10 @@ func (r *assetPublicationResource) Create(ctx context.Context, req resource.Crea
 	}
 	if len(missing) > 0 {
 		resp.Diagnostics.AddAttributeError(path.Root("asset_key"), "Producers Not Published",
-			fmt.Sprintf("Asset %s revision %d consumes producers that are not published in stage %s: %s.\n\nODC publishes producers first. "+
+			fmt.Sprintf("Asset %q (%s) revision %d consumes producers that are not published in stage %s: %s.\n\nODC publishes producers first. "+
 				"Reference the outsystems_asset_publication of each of these producers (the one whose asset_key is the producer's key) from "+
 				"this resource, e.g. with depends_on, or publish them in an earlier wave (publish_wave of outsystems_code_migration), then apply again.",
-				assetKey, revision, stageKey, strings.Join(missing, ", ")))
+				rev.Name, assetKey, revision, stageKey, strings.Join(missing, ", ")))
 		return
 	}
 
@@ -238,20 +249,65 @@ func (r *assetPublicationResource) Read(ctx context.Context, req resource.ReadRe
 		return
 	}
 	state.fromOperation(op)
-	if op.Status == client.PublishStatusFinished {
-		// Published, unless the asset is no longer in the stage (removed out of band).
-		deployed, err := r.data.deployedAssets(ctx, odc, state.StageKey.ValueString())
-		if err != nil {
-			addAPIError(&resp.Diagnostics, "Failed To Read The Stage", "list the assets published in stage "+state.StageKey.ValueString(), err)
+	if state.AssetType.IsNull() || state.AssetName.IsNull() || state.StageKey.IsNull() {
+		// Imported: learn what the operation does not say.
+		resp.Diagnostics.Append(r.completeImported(ctx, odc, &state)...)
+		if resp.Diagnostics.HasError() {
 			return
 		}
-		if _, ok := deployed[strings.ToLower(op.AssetKey)]; !ok {
+	}
+	if op.Status == client.PublishStatusFinished {
+		// Published, unless the asset is no longer in the stage (removed out of band).
+		published, err := r.data.publishedIn(ctx, odc, state.StageKey.ValueString(), op.AssetKey, assetTypes[state.AssetType.ValueString()])
+		if err != nil {
+			addAPIError(&resp.Diagnostics, "Failed To Read The Stage", "check that asset "+op.AssetKey+" is still published in stage "+state.StageKey.ValueString(), err)
+			return
+		}
+		if !published {
 			tflog.Warn(ctx, "The asset is no longer published in the stage; the publication will be recreated", map[string]any{"asset_key": op.AssetKey})
 			resp.State.RemoveResource(ctx)
 			return
 		}
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// completeImported fills the asset's name and type and the stage of an
+// imported publication (the publish operation does not return the stage: it
+// is found among the stages' publish operations of the asset).
+func (r *assetPublicationResource) completeImported(ctx context.Context, odc *client.ODC, state *assetPublicationModel) diag.Diagnostics {
+	var diags diag.Diagnostics
+	rev, err := odc.GetRevision(ctx, state.AssetKey.ValueString(), int(state.Revision.ValueInt64()))
+	if err != nil {
+		addAPIError(&diags, "Failed To Read The Asset", "read the asset of publish operation "+state.ID.ValueString(), err)
+		return diags
+	}
+	state.AssetName = types.StringValue(rev.Name)
+	state.AssetType = types.StringValue(assetTypeFromWire(rev.AssetType))
+	if !state.StageKey.IsNull() && !state.StageKey.IsUnknown() {
+		return diags
+	}
+	stages, err := odc.ListStages(ctx)
+	if err != nil {
+		addAPIError(&diags, "Failed To List ODC Stages", "find the stage of publish operation "+state.ID.ValueString(), err)
+		return diags
+	}
+	for _, st := range stages {
+		ops, err := odc.ListPublishOperations(ctx, state.AssetKey.ValueString(), st.Key)
+		if err != nil {
+			addAPIError(&diags, "Failed To List Publish Operations", "find the stage of publish operation "+state.ID.ValueString(), err)
+			return diags
+		}
+		for _, op := range ops {
+			if strings.EqualFold(op.Key, state.ID.ValueString()) {
+				state.StageKey = types.StringValue(st.Key)
+				return diags
+			}
+		}
+	}
+	diags.AddError("Cannot Tell The Publication's Stage",
+		fmt.Sprintf("ODC lists publish operation %s under no stage, so the provider cannot tell where it published.", state.ID.ValueString()))
+	return diags
 }
 
 func (r *assetPublicationResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {

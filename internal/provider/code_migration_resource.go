@@ -61,7 +61,7 @@ var migratedAssetAttrTypes = map[string]attr.Type{
 	"producer_asset_keys": types.ListType{ElemType: types.StringType},
 	"publish_wave":        types.Int64Type,
 	"publish_order":       types.Int64Type,
-	"status":              types.StringType,
+	"errors":              types.ListType{ElemType: types.StringType},
 }
 
 var migratedAssetType = types.ObjectType{AttrTypes: migratedAssetAttrTypes}
@@ -130,7 +130,7 @@ func (r *codeMigrationResource) Schema(ctx context.Context, _ resource.SchemaReq
 					"producer_asset_keys": schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "Assets of this migration that this asset consumes."},
 					"publish_wave":        schema.Int64Attribute{Computed: true, MarkdownDescription: "1 for assets with no producers in the migration, else one more than the highest wave of its producers. Publish and release wave by wave."},
 					"publish_order":       schema.Int64Attribute{Computed: true, MarkdownDescription: "Position in the producers-first order (1 = first)."},
-					"status":              schema.StringAttribute{Computed: true, MarkdownDescription: "`Unpublished` or `Published` when the migration ended, or `Failed`."},
+					"errors":              schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "Errors of the migration of this asset (empty when it migrated well)."},
 				}},
 			},
 			"publish_order": schema.ListAttribute{
@@ -249,7 +249,7 @@ func (r *codeMigrationResource) ModifyPlan(ctx context.Context, req resource.Mod
 			"mapping_id": types.StringValue(p.mappingID), "asset_key": types.StringUnknown(), "name": types.StringUnknown(),
 			"asset_type": types.StringValue(p.assetType), "revision": types.Int64Unknown(),
 			"producer_asset_keys": types.ListUnknown(types.StringType), "publish_wave": types.Int64Value(int64(p.wave)),
-			"publish_order": types.Int64Value(int64(p.order)), "status": types.StringUnknown(),
+			"publish_order": types.Int64Value(int64(p.order)), "errors": types.ListUnknown(types.StringType),
 		})
 		order[p.order-1] = types.StringValue(name)
 	}
@@ -480,15 +480,15 @@ func (m *codeMigrationModel) fromMigration(mig *client.CodeMigration, planned ma
 		for _, p := range a.ProducerAssetKeys {
 			producers = append(producers, types.StringValue(p))
 		}
-		status := a.Status
-		if len(a.Errors) > 0 {
-			status = "Failed"
+		errs := make([]attr.Value, 0, len(a.Errors))
+		for _, e := range a.Errors {
+			errs = append(errs, types.StringValue(e.Message))
 		}
 		obj, d := types.ObjectValue(migratedAssetAttrTypes, map[string]attr.Value{
 			"mapping_id": types.StringValue(a.MappingKey), "asset_key": types.StringValue(a.AssetKey), "name": types.StringValue(a.Name),
 			"asset_type": types.StringValue(assetTypeFromWire(a.AssetType)), "revision": types.Int64Value(int64(a.Revision)),
 			"producer_asset_keys": types.ListValueMust(types.StringType, producers), "publish_wave": types.Int64Value(int64(wave)),
-			"publish_order": types.Int64Value(int64(pos)), "status": types.StringValue(status),
+			"publish_order": types.Int64Value(int64(pos)), "errors": types.ListValueMust(types.StringType, errs),
 		})
 		diags.Append(d...)
 		assets[key] = obj

@@ -189,7 +189,7 @@ func (r *libraryReleaseResource) Create(ctx context.Context, req resource.Create
 				"outsystems_asset_publication (e.g. revision = outsystems_asset_publication.<name>.revision) so it is published first.", rev.Name, assetKey, revision))
 		return
 	}
-	missing, err := missingProducers(ctx, odc, assetKey, revision, "", true, func(p client.Producer) (bool, error) {
+	missing, err := missingProducers(ctx, r.data, odc, assetKey, revision, true, func(p client.MigratedAsset) (bool, error) {
 		h, err := odc.HighestTagRevision(ctx, p.AssetKey)
 		return h != nil && h.Tag != "", err
 	})

@@ -309,6 +309,45 @@ type providerData struct {
 	// publications of one run read each stage once. A publish forgets its stage.
 	mu       sync.Mutex
 	deployed map[string]map[string]client.DeployedAsset
+	// migrations caches the code migrations, which know each migrated
+	// asset's producers (ODC's producers endpoint only lists those already
+	// deployed in a stage, so it cannot tell which ones are missing).
+	migrations []client.CodeMigration
+}
+
+// migratedAsset finds, in the newest code migration that produced it, an
+// asset revision and the other assets of that migration by lower-case key.
+// It returns nil when no code migration produced that revision.
+func (d *providerData) migratedAsset(ctx context.Context, odc *client.ODC, assetKey string, revision int) (*client.MigratedAsset, map[string]client.MigratedAsset, error) {
+	find := func(migrations []client.CodeMigration) (*client.MigratedAsset, map[string]client.MigratedAsset) {
+		for _, m := range migrations {
+			for i, a := range m.Assets {
+				if strings.EqualFold(a.AssetKey, assetKey) && a.Revision == revision {
+					all := make(map[string]client.MigratedAsset, len(m.Assets))
+					for _, o := range m.Assets {
+						all[strings.ToLower(o.AssetKey)] = o
+					}
+					return &m.Assets[i], all
+				}
+			}
+		}
+		return nil, nil
+	}
+	d.mu.Lock()
+	cached := d.migrations
+	d.mu.Unlock()
+	if a, all := find(cached); a != nil {
+		return a, all, nil
+	}
+	fresh, err := odc.ListCodeMigrations(ctx, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	d.mu.Lock()
+	d.migrations = fresh
+	d.mu.Unlock()
+	a, all := find(fresh)
+	return a, all, nil
 }
 
 // deployedAssets returns the assets published in a stage, keyed by lower-case asset key.
@@ -335,6 +374,30 @@ func (d *providerData) deployedAssets(ctx context.Context, odc *client.ODC, stag
 	d.deployed[key] = out
 	d.mu.Unlock()
 	return out, nil
+}
+
+// publishedIn reports whether an asset is published in a stage. Apps are
+// listed among the stage's deployed assets; libraries are not deployed (apps
+// bundle them), so for them a finished publish operation to the stage counts.
+func (d *providerData) publishedIn(ctx context.Context, odc *client.ODC, stageKey, assetKey, wireType string) (bool, error) {
+	if wireType == client.AssetTypeLibrary {
+		ops, err := odc.ListPublishOperations(ctx, assetKey, stageKey)
+		if err != nil {
+			return false, err
+		}
+		for _, op := range ops {
+			if op.Succeeded() {
+				return true, nil
+			}
+		}
+		return false, nil
+	}
+	deployed, err := d.deployedAssets(ctx, odc, stageKey)
+	if err != nil {
+		return false, err
+	}
+	_, ok := deployed[strings.ToLower(assetKey)]
+	return ok, nil
 }
 
 // forgetDeployedAssets drops the cached list of a stage after a publish.

@@ -36,13 +36,19 @@ type testEnv struct {
 
 // Sandbox timings in acceptance tests: short, but long enough that the
 // provider really waits.
-const testAssessmentDelay = 300 * time.Millisecond
+const (
+	testAssessmentDelay   = 300 * time.Millisecond
+	testMigrationDuration = 700 * time.Millisecond
+	testPublishDuration   = 200 * time.Millisecond
+)
 
 func newTestEnv(t *testing.T) *testEnv {
 	t.Helper()
 	sb, err := sandbox.New(sandbox.Options{
-		DBPath:          filepath.Join(t.TempDir(), "sandbox.db"),
-		AssessmentDelay: testAssessmentDelay,
+		DBPath:            filepath.Join(t.TempDir(), "sandbox.db"),
+		AssessmentDelay:   testAssessmentDelay,
+		MigrationDuration: testMigrationDuration,
+		PublishDuration:   testPublishDuration,
 	})
 	if err != nil {
 		t.Fatalf("starting the sandbox: %v", err)
@@ -78,10 +84,25 @@ func (e *testEnv) token(role string) string {
 
 // providerConfig is a provider block pointing at the sandbox with the full-rights account.
 func (e *testEnv) providerConfig() string {
-	return e.providerConfigWithToken(e.token(sandbox.RoleAdministrator))
+	return e.providerConfigWith(e.token(sandbox.RoleAdministrator), "migration-pipeline")
 }
 
 func (e *testEnv) providerConfigWithToken(token string) string {
+	return e.providerConfigWith(token, "migration-pipeline")
+}
+
+// providerConfigWith is a provider block for the sandbox with a LifeTime
+// token and the ODC API client of that name.
+func (e *testEnv) providerConfigWith(token, apiClient string) string {
+	var id, secret string
+	for _, c := range e.fixture.ODC.APIClients {
+		if c.Name == apiClient {
+			id, secret = c.ClientID, c.ClientSecret
+		}
+	}
+	if id == "" {
+		e.t.Fatalf("no ODC API client %q in the fixture", apiClient)
+	}
 	return fmt.Sprintf(`
 provider "outsystems" {
   lifetime = {
@@ -91,9 +112,39 @@ provider "outsystems" {
   assessment = {
     url = %q
   }
+  odc = {
+    portal_url    = %q
+    client_id     = %q
+    client_secret = %q
+  }
   max_retries = 1
 }
-`, e.url, token, e.assessmentURL())
+`, e.url, token, e.assessmentURL(), e.url, id, secret)
+}
+
+// odcClient is an ODC client with the full-rights API client, to act out of band.
+func (e *testEnv) odcClient() *client.ODC {
+	for _, c := range e.fixture.ODC.APIClients {
+		if c.Name == "migration-pipeline" {
+			odc, err := client.NewODC(client.Config{BaseURL: e.url, MaxRetries: 0}, c.ClientID, c.ClientSecret)
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			return odc
+		}
+	}
+	e.t.Fatal("no migration-pipeline API client in the fixture")
+	return nil
+}
+
+func (e *testEnv) stageKey(name string) string {
+	for _, s := range e.fixture.ODC.Stages {
+		if s.Name == name {
+			return s.Key
+		}
+	}
+	e.t.Fatalf("no stage %q in the fixture", name)
+	return ""
 }
 
 func (e *testEnv) envKey(name string) string {

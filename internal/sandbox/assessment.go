@@ -618,7 +618,7 @@ func (s *Sandbox) maUpdateMapping(w http.ResponseWriter, r *http.Request) {
 func (s *Sandbox) maDeleteMapping(w http.ResponseWriter, r *http.Request) {
 	key, err := maPathGUID(r, "mappingKey")
 	if err == nil {
-		err = s.store.deleteMapping(r.Context(), key)
+		err = s.store.deleteMapping(r.Context(), s.now(), key)
 	}
 	if err != nil {
 		s.maFail(w, r, err)

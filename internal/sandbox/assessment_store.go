@@ -850,9 +850,13 @@ func (st *store) updateMapping(ctx context.Context, now time.Time, delay time.Du
 }
 
 // deleteMapping deletes a mapping with its assessments; its applications
-// become unmapped.
-func (st *store) deleteMapping(ctx context.Context, key string) error {
+// become unmapped. A code migration still Migrating at now holds it
+// (MAPPING_IN_USE).
+func (st *store) deleteMapping(ctx context.Context, now time.Time, key string) error {
 	return st.write(ctx, func(tx *sql.Tx) error {
+		if err := checkMappingNotMigrating(ctx, tx, key, now); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM ma_mappings WHERE key = ?`, key)
 		if err != nil {
 			return err

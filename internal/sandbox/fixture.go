@@ -28,6 +28,9 @@ type Fixture struct {
 	// Assessment is what the Migration Kit's assessment tool finds in the
 	// O11 code (assessment_fixture.go).
 	Assessment AssessmentFixture `json:"assessment"`
+	// CodeMigration is how code migrations treat some applications
+	// (codemigration_fixture.go).
+	CodeMigration CodeMigrationFixture `json:"codeMigration"`
 }
 
 // LifeTimeFixture describes the OutSystems 11 infrastructure seen through
@@ -182,6 +185,13 @@ func parseFixture(data []byte) (*Fixture, error) {
 			return nil, fmt.Errorf("assessment: %w", err)
 		}
 	}
+	if raw, ok := sections["codeMigration"]; ok {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&f.CodeMigration); err != nil {
+			return nil, fmt.Errorf("codeMigration: %w", err)
+		}
+	}
 	if raw, ok := sections["odc"]; ok {
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.DisallowUnknownFields()
@@ -210,6 +220,7 @@ func (f *Fixture) Validate() error {
 		}
 	}
 	v.assessment(&f.Assessment, lt)
+	v.codeMigration(&f.CodeMigration, lt)
 	v.odc(&f.ODC)
 	return errors.Join(v.errs...)
 }

@@ -1,9 +1,10 @@
 // Package sandbox is a local stand-in for the OutSystems services the
 // provider talks to, with its state in SQLite. It serves LifeTime API v2
-// under /lifetimeapi/rest/v2, the project's Migration Kit assessment
-// contract (api/migration-kit/v1) under /MigrationAssessment/api/v1 and
-// /ConversionAssessment/api/v1, and an admin surface of its own under
-// /_sandbox/.
+// under /lifetimeapi/rest/v2, the project's Migration Kit contract
+// (api/migration-kit/v1): the assessment tool under
+// /MigrationAssessment/api/v1 and /ConversionAssessment/api/v1 and the ODC
+// portal's code migrations under /api/migration-kit/v1, the ODC APIs, and an
+// admin surface of its own under /_sandbox/.
 package sandbox
 
 import (
@@ -49,6 +50,9 @@ type Options struct {
 	// assess a mapping (Running after half of it); 0 means
 	// DefaultAssessmentDelay.
 	AssessmentDelay time.Duration
+	// MigrationDuration is how long a Migration Kit code migration runs
+	// before it finishes; 0 means DefaultMigrationDuration.
+	MigrationDuration time.Duration
 }
 
 // Sandbox serves the fake OutSystems APIs.
@@ -63,6 +67,9 @@ type Sandbox struct {
 	// clock assessments are timed with (tests may set it before serving).
 	assessmentDelay time.Duration
 	now             func() time.Time
+	// migrationDuration is Options.MigrationDuration or its default; code
+	// migrations are timed with now too.
+	migrationDuration time.Duration
 
 	mu     sync.Mutex
 	server *http.Server
@@ -94,6 +101,13 @@ func New(opts Options) (*Sandbox, error) {
 	case delay == 0:
 		delay = DefaultAssessmentDelay
 	}
+	migrationDuration := opts.MigrationDuration
+	switch {
+	case migrationDuration < 0:
+		return nil, fmt.Errorf("the migration duration must not be negative (got %s)", migrationDuration)
+	case migrationDuration == 0:
+		migrationDuration = DefaultMigrationDuration
+	}
 	st, err := openStore(opts.DBPath)
 	if err != nil {
 		return nil, err
@@ -113,6 +127,10 @@ func New(opts Options) (*Sandbox, error) {
 		st.close()
 		return nil, err
 	}
+	if err := st.prepareCodeMigration(ctx, fixture); err != nil {
+		st.close()
+		return nil, err
+	}
 	token, err := st.adminToken(ctx)
 	if err != nil {
 		st.close()
@@ -123,7 +141,8 @@ func New(opts Options) (*Sandbox, error) {
 		st.close()
 		return nil, err
 	}
-	s := &Sandbox{fixture: fixture, logger: logger, store: st, adminToken: token, odc: odc, assessmentDelay: delay, now: time.Now}
+	s := &Sandbox{fixture: fixture, logger: logger, store: st, adminToken: token, odc: odc, assessmentDelay: delay, now: time.Now,
+		migrationDuration: migrationDuration}
 	s.handler = s.routes()
 	return s, nil
 }

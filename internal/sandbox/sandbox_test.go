@@ -118,7 +118,9 @@ func TestExports(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if got := s.Exports(); !slices.Equal(got, []string{"export OUTSYSTEMS_LIFETIME_TOKEN=" + testAdminToken}) {
+	odc := s.Fixture().ODC.APIClients[0]
+	credentials := []string{"export OUTSYSTEMS_ODC_CLIENT_ID=" + odc.ClientID, "export OUTSYSTEMS_ODC_CLIENT_SECRET=" + odc.ClientSecret}
+	if got := s.Exports(); !slices.Equal(got, append([]string{"export OUTSYSTEMS_LIFETIME_TOKEN=" + testAdminToken}, credentials...)) {
 		t.Errorf("Exports before Start = %v", got)
 	}
 	base, err := s.Start("127.0.0.1:0")
@@ -128,8 +130,8 @@ func TestExports(t *testing.T) {
 	if base != s.URL() || !strings.HasPrefix(base, "http://127.0.0.1:") {
 		t.Errorf("Start = %q, URL = %q", base, s.URL())
 	}
-	want := []string{"export OUTSYSTEMS_LIFETIME_URL=" + base, "export OUTSYSTEMS_ASSESSMENT_URL=" + base + "/MigrationAssessment",
-		"export OUTSYSTEMS_LIFETIME_TOKEN=" + testAdminToken}
+	want := append([]string{"export OUTSYSTEMS_LIFETIME_URL=" + base, "export OUTSYSTEMS_ASSESSMENT_URL=" + base + "/MigrationAssessment",
+		"export OUTSYSTEMS_LIFETIME_TOKEN=" + testAdminToken, "export OUTSYSTEMS_ODC_PORTAL_URL=" + base}, credentials...)
 	if got := s.Exports(); !slices.Equal(got, want) {
 		t.Errorf("Exports = %v, want %v", got, want)
 	}

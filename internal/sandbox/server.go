@@ -21,6 +21,7 @@ func (s *Sandbox) routes() http.Handler {
 	s.registerLifeTime(mux)
 	s.registerAssessment(mux)
 	s.registerODC(mux)
+	s.registerCodeMigration(mux)
 	s.registerAdmin(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such API: " + r.URL.Path})

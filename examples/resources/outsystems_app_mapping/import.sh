@@ -1,0 +1,2 @@
+# The mapping's key in the assessment tool.
+terraform import outsystems_app_mapping.backoffice 9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d

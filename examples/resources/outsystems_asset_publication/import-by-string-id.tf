@@ -1,0 +1,4 @@
+import {
+  to = outsystems_asset_publication.customer_portal
+  id = "7e6d5c4b-3a29-4817-a6f5-e4d3c2b1a098"
+}

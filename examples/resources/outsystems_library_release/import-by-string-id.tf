@@ -1,0 +1,4 @@
+import {
+  to = outsystems_library_release.customer_core
+  id = "3f2504e0-4f89-41d3-9a0c-0305e82c3301/4"
+}

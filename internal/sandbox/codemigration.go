@@ -1,0 +1,274 @@
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The Migration Kit's code migration has no public API either; the
+// project's contract (api/migration-kit/v1/openapi.yaml, tag CodeMigration)
+// puts it on the ODC portal, authenticated with ODC access tokens. The state
+// is in codemigration_store.go.
+const (
+	codeMigrationBase = "/api/migration-kit/v1"
+
+	// DefaultMigrationDuration is how long a code migration runs when
+	// Options.MigrationDuration is zero.
+	DefaultMigrationDuration = 5 * time.Second
+)
+
+// Error codes the code migration operations add to the contract's.
+const (
+	maCodeEnvironmentNotFound         = "ENVIRONMENT_NOT_FOUND"
+	maCodeCodeMigrationNotFound       = "CODE_MIGRATION_NOT_FOUND"
+	maCodeMigrationInProgress         = "MIGRATION_IN_PROGRESS"
+	maCodeAssetsNotReady              = "ASSETS_NOT_READY"
+	maCodeApplicationNotInEnvironment = "APPLICATION_NOT_IN_ENVIRONMENT"
+	maCodeMappingInUse                = "MAPPING_IN_USE"
+)
+
+func init() {
+	maps.Copy(maProblemTitles, map[string]string{
+		maCodeEnvironmentNotFound:         "LifeTime environment not found",
+		maCodeCodeMigrationNotFound:       "Code migration not found",
+		maCodeMigrationInProgress:         "A code migration of the mappings is in progress",
+		maCodeAssetsNotReady:              "Assets not ready for ODC",
+		maCodeApplicationNotInEnvironment: "O11 application not in the source environment",
+		maCodeMappingInUse:                "Mapping in use by a code migration",
+	})
+}
+
+// cmProblem is a problem with the extensions of the code migration errors.
+type cmProblem struct {
+	maProblem
+	notReadyMappingKeys []string
+	migrationKey        string
+}
+
+type cmProblemDetails struct {
+	maProblemDetails
+	NotReadyMappingKeys []string `json:"notReadyMappingKeys,omitempty"`
+	MigrationKey        string   `json:"migrationKey,omitempty"`
+}
+
+// cmFail answers an error: a problem as it is, anything else as
+// maFail does.
+func (s *Sandbox) cmFail(w http.ResponseWriter, r *http.Request, err error) {
+	var p *cmProblem
+	if !errors.As(err, &p) {
+		s.maFail(w, r, err)
+		return
+	}
+	doc := cmProblemDetails{
+		maProblemDetails: maProblemDetails{
+			Type: maProblemTypePrefix + p.code, Title: maProblemTitles[p.code], Status: p.status, Detail: p.detail,
+			Instance: r.URL.Path, TraceID: maNewTraceID(), ErrorCode: p.code,
+		},
+		NotReadyMappingKeys: p.notReadyMappingKeys, MigrationKey: p.migrationKey,
+	}
+	var body bytes.Buffer
+	enc := json.NewEncoder(&body)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(doc); err != nil {
+		http.Error(w, "cannot encode response", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(p.status)
+	w.Write(body.Bytes())
+}
+
+// --- routes and authorization ---
+
+func (s *Sandbox) registerCodeMigration(mux *http.ServeMux) {
+	api := http.NewServeMux()
+	route(api, codeMigrationBase+"/code-migrations", map[string]http.HandlerFunc{
+		http.MethodGet:  s.cmList,
+		http.MethodPost: s.cmStart,
+	}, writeAssessmentError)
+	route(api, codeMigrationBase+"/code-migrations/{migrationKey}", map[string]http.HandlerFunc{http.MethodGet: s.cmGet}, writeAssessmentError)
+	api.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		maWriteProblem(w, r, &maProblem{status: http.StatusNotFound, code: maCodeEndpointNotFound,
+			detail: fmt.Sprintf("There is no Migration Kit code migration API endpoint at %s.", r.URL.Path)})
+	})
+	mux.Handle(codeMigrationBase+"/", maWithRequest(s.cmAuthenticate(api)))
+}
+
+type cmCallerKey struct{}
+
+// cmAuthenticate admits requests carrying a valid ODC access token; any API
+// client may read code migrations.
+func (s *Sandbox) cmAuthenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		caller, ok := s.cmAuthorize(w, r, "")
+		if !ok {
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), cmCallerKey{}, caller)))
+	})
+}
+
+// cmAuthorize runs odcAuthorize (ODC tokens and permissions) and answers
+// its 401 and 403 in the contract's shape: a ProblemDetails document with
+// errorCode UNAUTHORIZED or FORBIDDEN, the same detail (for 403 it names the
+// API client and the permission under its old and new names) and the same
+// WWW-Authenticate challenge.
+func (s *Sandbox) cmAuthorize(w http.ResponseWriter, r *http.Request, permission string) (string, bool) {
+	rec := &cmCapture{header: http.Header{}}
+	caller, ok := s.odcAuthorize(rec, r, permission)
+	if ok {
+		return caller, true
+	}
+	if rec.status == 0 {
+		return "", false // the client went away; nothing was answered
+	}
+	var p odcProblem
+	detail := http.StatusText(rec.status)
+	if err := json.Unmarshal(rec.body.Bytes(), &p); err == nil && p.Detail != "" {
+		detail = p.Detail
+	}
+	code := maCodeInternal
+	switch rec.status {
+	case http.StatusUnauthorized:
+		code = maCodeUnauthorized
+	case http.StatusForbidden:
+		code = maCodeForbidden
+	}
+	if c := rec.header.Get("WWW-Authenticate"); c != "" {
+		w.Header().Set("WWW-Authenticate", c)
+	}
+	maWriteProblem(w, r, &maProblem{status: rec.status, code: code, detail: detail})
+	return "", false
+}
+
+// cmCapture records an answer so cmAuthorize can reshape it.
+type cmCapture struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (c *cmCapture) Header() http.Header { return c.header }
+
+func (c *cmCapture) WriteHeader(status int) {
+	if c.status == 0 {
+		c.status = status
+	}
+}
+
+func (c *cmCapture) Write(b []byte) (int, error) {
+	if c.status == 0 {
+		c.status = http.StatusOK
+	}
+	return c.body.Write(b)
+}
+
+// --- handlers ---
+
+func (s *Sandbox) cmStart(w http.ResponseWriter, r *http.Request) {
+	caller, ok := s.cmAuthorize(w, r, PermissionMigrate)
+	if !ok {
+		return
+	}
+	req, err := cmParseStart(w, r)
+	if err != nil {
+		s.cmFail(w, r, err)
+		return
+	}
+	m, err := s.store.startCodeMigration(r.Context(), s.now(), s.migrationDuration, req, caller)
+	if err != nil {
+		s.cmFail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", strings.TrimSuffix(r.URL.Path, "/")+"/"+m.Key)
+	writeJSON(w, http.StatusCreated, m)
+}
+
+// cmParseStart reads and checks a POST /code-migrations body.
+func cmParseStart(w http.ResponseWriter, r *http.Request) (cmStartRequest, error) {
+	var req cmStartRequest
+	obj, err := maReadObject(w, r, "sourceEnvironmentKey", "mappingKeys")
+	if err != nil {
+		return req, err
+	}
+	p := &maFieldParser{obj: obj}
+	if v := p.text("sourceEnvironmentKey", true, 0); v != nil {
+		key, err := maParseGUID("sourceEnvironmentKey", *v)
+		if err != nil {
+			p.addf("%v.", err)
+		}
+		req.sourceEnvKey = key
+	}
+	raw, ok := obj["mappingKeys"]
+	var values []string
+	switch {
+	case !ok:
+		p.addf("mappingKeys is required.")
+	case json.Unmarshal(raw, &values) != nil || values == nil:
+		p.addf("mappingKeys must be an array of GUIDs.")
+	case len(values) == 0:
+		p.addf("mappingKeys must name at least one mapping.")
+	}
+	for i, v := range values {
+		key, err := maParseGUID(fmt.Sprintf("mappingKeys[%d]", i), v)
+		switch {
+		case err != nil:
+			p.addf("%v.", err)
+		case slices.Contains(req.mappingKeys, key):
+			p.addf("mappingKeys lists '%s' more than once.", v)
+		default:
+			req.mappingKeys = append(req.mappingKeys, key)
+		}
+	}
+	return req, p.err()
+}
+
+func (s *Sandbox) cmList(w http.ResponseWriter, r *http.Request) {
+	maWritePage(s, w, r, func() ([]cmCodeMigration, error) {
+		status := r.URL.Query().Get("status")
+		if r.URL.Query().Has("status") && !slices.Contains(migrationStatuses, status) {
+			return nil, maValidationProblem(fmt.Sprintf("status '%s' must be one of %s.", status, strings.Join(migrationStatuses, ", ")))
+		}
+		return s.store.codeMigrations(r.Context(), s.now(), time.Now(), "", status)
+	})
+}
+
+func (s *Sandbox) cmGet(w http.ResponseWriter, r *http.Request) {
+	key, err := maPathGUID(r, "migrationKey")
+	if err != nil {
+		s.cmFail(w, r, err)
+		return
+	}
+	ms, err := s.store.codeMigrations(r.Context(), s.now(), time.Now(), key, "")
+	if err != nil {
+		s.cmFail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ms[0])
+}
+
+// --- helpers for tests and demos ---
+
+// MigrationFinishedAt returns when the sandbox marks a code migration
+// finished (its start plus the migration duration), whether or not that
+// moment has passed, and false when there is no such migration.
+func (s *Sandbox) MigrationFinishedAt(key string) (time.Time, bool) {
+	k, err := parseKey("migrationKey", key)
+	if err != nil {
+		return time.Time{}, false
+	}
+	at, ok, err := s.store.migrationFinishesAt(context.Background(), k)
+	if err != nil {
+		s.logger.Printf("MigrationFinishedAt: %v", err)
+		return time.Time{}, false
+	}
+	return at, ok
+}

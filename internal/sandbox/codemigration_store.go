@@ -1,0 +1,844 @@
+package sandbox
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// The Migration Kit's code migrations live in tables prefixed cm_. A
+// migration records, when it starts, everything it converts: the mappings'
+// names, types and producers, the tagged application versions and what the
+// fixture says about them, so later changes to mappings or tags do not change
+// it. It is Migrating until finishes_at; the first read at or after that
+// finalises it in one write transaction (creating its ODC asset revisions and
+// storing its final status), so nothing runs in the background and a restart
+// changes nothing.
+const codeMigrationSchema = `
+CREATE TABLE IF NOT EXISTS cm_fixture_outcomes (
+	application_key TEXT PRIMARY KEY REFERENCES lt_applications (key),
+	errors          TEXT NOT NULL, -- JSON array of {code, message}: the conversion fails with them
+	publish_errors  TEXT NOT NULL  -- JSON array of TrueChange errors of the converted code
+);
+CREATE TABLE IF NOT EXISTS cm_migrations (
+	seq                    INTEGER PRIMARY KEY,
+	key                    TEXT NOT NULL UNIQUE,
+	source_environment_key TEXT NOT NULL REFERENCES lt_environments (key),
+	started_at             INTEGER NOT NULL, -- Unix nanoseconds
+	finishes_at            INTEGER NOT NULL,
+	started_by             TEXT NOT NULL,
+	status                 TEXT NOT NULL CHECK (status IN ('Migrating', 'Finished', 'FinishedWithErrors'))
+);
+CREATE INDEX IF NOT EXISTS cm_migrations_status ON cm_migrations (status, finishes_at);
+CREATE TABLE IF NOT EXISTS cm_migration_items (
+	migration_key         TEXT NOT NULL REFERENCES cm_migrations (key),
+	position              INTEGER NOT NULL, -- in the request's mappingKeys
+	mapping_key           TEXT NOT NULL,    -- no foreign key: finished migrations outlive their mappings
+	name                  TEXT NOT NULL,
+	asset_type            TEXT NOT NULL,
+	producer_mapping_keys TEXT NOT NULL, -- JSON array: the mapping's producers when the migration started
+	source_versions       TEXT NOT NULL, -- JSON array of SourceApplicationVersion
+	errors                TEXT NOT NULL, -- JSON array of {code, message}
+	messages              TEXT NOT NULL, -- JSON array of {code, message}
+	publish_errors        TEXT NOT NULL, -- JSON array: TrueChange errors of the produced revision
+	-- set when the migration is finalised:
+	asset_key             TEXT,
+	revision              INTEGER,
+	publish_order         INTEGER,
+	publish_wave          INTEGER,
+	producer_asset_keys   TEXT, -- JSON array
+	PRIMARY KEY (migration_key, mapping_key)
+);
+CREATE INDEX IF NOT EXISTS cm_migration_items_mapping ON cm_migration_items (mapping_key);
+`
+
+// Code migration statuses of the contract.
+const (
+	migrationMigrating          = "Migrating"
+	migrationFinished           = "Finished"
+	migrationFinishedWithErrors = "FinishedWithErrors"
+)
+
+var migrationStatuses = []string{migrationMigrating, migrationFinished, migrationFinishedWithErrors}
+
+// Codes of migrated assets' errors and messages.
+const (
+	cmCodeConversionFailed       = "CONVERSION_FAILED"
+	cmCodeDependencyNotConverted = "DEPENDENCY_NOT_CONVERTED"
+	cmCodeTrueChangeError        = "TRUECHANGE_ERROR"
+	cmCodeUntaggedChanges        = "UNTAGGED_CHANGES_NOT_MIGRATED"
+	cmCodeProducerNotMigrated    = "PRODUCER_NOT_MIGRATED"
+)
+
+// prepareCodeMigration creates the code migration tables and, once per
+// database, loads the fixture's outcomes, resolving application names
+// against the database.
+func (st *store) prepareCodeMigration(ctx context.Context, f *Fixture) error {
+	if _, err := st.db.ExecContext(ctx, codeMigrationSchema); err != nil {
+		return fmt.Errorf("create the code migration schema: %w", err)
+	}
+	return st.write(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sandbox_meta WHERE key = 'code_migration_fixture'`).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sandbox_meta (key, value) VALUES ('code_migration_fixture', ?)`, f.Name); err != nil {
+			return err
+		}
+		type outcome struct {
+			errors        []cmMessage
+			publishErrors []string
+		}
+		outcomes := map[string]*outcome{}
+		var order []string
+		get := func(app string) (*outcome, error) {
+			var key string
+			err := tx.QueryRowContext(ctx, `SELECT key FROM lt_applications WHERE name = ?`, app).Scan(&key)
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil, fmt.Errorf("code migration fixture: the database has no application %q", app)
+			}
+			if err != nil {
+				return nil, err
+			}
+			if outcomes[key] == nil {
+				outcomes[key] = &outcome{errors: []cmMessage{}, publishErrors: []string{}}
+				order = append(order, key)
+			}
+			return outcomes[key], nil
+		}
+		for _, fl := range f.CodeMigration.Failures {
+			o, err := get(fl.Application)
+			if err != nil {
+				return err
+			}
+			for _, e := range fl.Errors {
+				o.errors = append(o.errors, cmMessage{Code: e.Code, Message: e.Message})
+			}
+		}
+		for _, pe := range f.CodeMigration.PublishErrors {
+			o, err := get(pe.Application)
+			if err != nil {
+				return err
+			}
+			o.publishErrors = append(o.publishErrors, pe.Messages...)
+		}
+		for _, key := range order {
+			errs, err := marshalJSON(outcomes[key].errors)
+			if err != nil {
+				return err
+			}
+			pubs, err := marshalJSON(outcomes[key].publishErrors)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO cm_fixture_outcomes (application_key, errors, publish_errors) VALUES (?, ?, ?)`,
+				key, errs, pubs); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// --- wire types (camelCase, as in the contract) ---
+
+type cmMessage struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+type cmSourceVersion struct {
+	ApplicationKey string `json:"applicationKey"`
+	VersionKey     string `json:"versionKey"`
+	Version        string `json:"version"`
+}
+
+type cmMigratedAsset struct {
+	MappingKey                string            `json:"mappingKey"`
+	AssetKey                  string            `json:"assetKey"`
+	Name                      string            `json:"name"`
+	AssetType                 string            `json:"assetType"`
+	Revision                  int               `json:"revision"`
+	Status                    string            `json:"status"`
+	ProducerAssetKeys         []string          `json:"producerAssetKeys"`
+	PublishOrder              int               `json:"publishOrder"`
+	PublishWave               int               `json:"publishWave"`
+	SourceApplicationVersions []cmSourceVersion `json:"sourceApplicationVersions"`
+	Errors                    []cmMessage       `json:"errors"`
+	Messages                  []cmMessage       `json:"messages"`
+}
+
+type cmCodeMigration struct {
+	Key                  string            `json:"key"`
+	SourceEnvironmentKey string            `json:"sourceEnvironmentKey"`
+	MappingKeys          []string          `json:"mappingKeys"`
+	Status               string            `json:"status"`
+	StartedAt            time.Time         `json:"startedAt"`
+	FinishedAt           *time.Time        `json:"finishedAt"`
+	StartedBy            string            `json:"startedBy"`
+	Assets               []cmMigratedAsset `json:"assets"`
+}
+
+// Migrated asset statuses.
+const (
+	cmAssetUnpublished = "Unpublished"
+	cmAssetPublished   = "Published"
+)
+
+// --- rows ---
+
+type cmMigrationRow struct {
+	key, sourceEnvKey, startedBy, status string
+	startedAt, finishesAt                time.Time
+	items                                []*cmItemRow // by position
+}
+
+type cmItemRow struct {
+	migrationKey, mappingKey, name, assetType string
+	position                                  int
+	producerMappingKeys                       []string
+	sourceVersions                            []cmSourceVersion
+	errors, messages                          []cmMessage
+	publishErrors                             []string
+	// set once finalised
+	assetKey              string
+	revision, order, wave int
+	producerAssetKeys     []string
+	finalised             bool
+}
+
+const cmMigrationColumns = `key, source_environment_key, started_at, finishes_at, started_by, status`
+
+func scanCMMigration(row interface{ Scan(...any) error }) (*cmMigrationRow, error) {
+	m := &cmMigrationRow{}
+	var started, finishes int64
+	if err := row.Scan(&m.key, &m.sourceEnvKey, &started, &finishes, &m.startedBy, &m.status); err != nil {
+		return nil, err
+	}
+	m.startedAt, m.finishesAt = odcFromNanos(started), odcFromNanos(finishes)
+	return m, nil
+}
+
+const cmItemColumns = `migration_key, position, mapping_key, name, asset_type, producer_mapping_keys, source_versions, errors, messages,
+	publish_errors, asset_key, revision, publish_order, publish_wave, producer_asset_keys`
+
+func scanCMItem(rows *sql.Rows) (*cmItemRow, error) {
+	it := &cmItemRow{}
+	var producers, versions, errs, msgs, pubs string
+	var assetKey, producerAssets sql.NullString
+	var revision, order, wave sql.NullInt64
+	if err := rows.Scan(&it.migrationKey, &it.position, &it.mappingKey, &it.name, &it.assetType, &producers, &versions, &errs, &msgs,
+		&pubs, &assetKey, &revision, &order, &wave, &producerAssets); err != nil {
+		return nil, err
+	}
+	for _, f := range []struct {
+		raw string
+		v   any
+	}{{producers, &it.producerMappingKeys}, {versions, &it.sourceVersions}, {errs, &it.errors}, {msgs, &it.messages}, {pubs, &it.publishErrors}} {
+		if err := json.Unmarshal([]byte(f.raw), f.v); err != nil {
+			return nil, fmt.Errorf("code migration %s, mapping %s: %w", it.migrationKey, it.mappingKey, err)
+		}
+	}
+	if assetKey.Valid {
+		it.finalised = true
+		it.assetKey, it.revision, it.order, it.wave = assetKey.String, int(revision.Int64), int(order.Int64), int(wave.Int64)
+		if err := json.Unmarshal([]byte(producerAssets.String), &it.producerAssetKeys); err != nil {
+			return nil, fmt.Errorf("code migration %s, mapping %s: %w", it.migrationKey, it.mappingKey, err)
+		}
+	}
+	return it, nil
+}
+
+// loadCMMigrations loads migrations with their items, newest first: the one
+// with key, or all (status filters them when not "").
+func loadCMMigrations(ctx context.Context, tx *sql.Tx, key, status string) ([]*cmMigrationRow, error) {
+	var out []*cmMigrationRow
+	byKey := map[string]*cmMigrationRow{}
+	if err := queryRows(ctx, tx, func(rows *sql.Rows) error {
+		m, err := scanCMMigration(rows)
+		if err != nil {
+			return err
+		}
+		out = append(out, m)
+		byKey[m.key] = m
+		return nil
+	}, `SELECT `+cmMigrationColumns+` FROM cm_migrations WHERE (?1 = '' OR key = ?1) AND (?2 = '' OR status = ?2) ORDER BY seq DESC`,
+		key, status); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	err := queryRows(ctx, tx, func(rows *sql.Rows) error {
+		it, err := scanCMItem(rows)
+		if err != nil {
+			return err
+		}
+		if m := byKey[it.migrationKey]; m != nil {
+			m.items = append(m.items, it)
+		}
+		return nil
+	}, `SELECT `+cmItemColumns+` FROM cm_migration_items WHERE (?1 = '' OR migration_key = ?1) ORDER BY migration_key, position`, key)
+	return out, err
+}
+
+// --- views ---
+
+// view is the migration as the contract shows it. published holds the asset
+// revisions published to some stage (odcRevisionID); nil means none.
+func (m *cmMigrationRow) view(published map[string]*odcPublishOp) cmCodeMigration {
+	v := cmCodeMigration{
+		Key: m.key, SourceEnvironmentKey: m.sourceEnvKey, MappingKeys: make([]string, len(m.items)), Status: m.status,
+		StartedAt: m.startedAt, StartedBy: m.startedBy, Assets: []cmMigratedAsset{},
+	}
+	for i, it := range m.items {
+		v.MappingKeys[i] = it.mappingKey
+	}
+	if m.status == migrationMigrating {
+		return v
+	}
+	v.FinishedAt = maPtr(m.finishesAt)
+	for _, it := range m.items {
+		status := cmAssetUnpublished
+		if _, ok := published[odcRevisionID(it.assetKey, it.revision)]; ok {
+			status = cmAssetPublished
+		}
+		v.Assets = append(v.Assets, cmMigratedAsset{
+			MappingKey: it.mappingKey, AssetKey: it.assetKey, Name: it.name, AssetType: it.assetType, Revision: it.revision,
+			Status: status, ProducerAssetKeys: maNonNil(it.producerAssetKeys), PublishOrder: it.order, PublishWave: it.wave,
+			SourceApplicationVersions: maNonNil(it.sourceVersions), Errors: maNonNil(it.errors), Messages: maNonNil(it.messages),
+		})
+	}
+	slices.SortFunc(v.Assets, func(a, b cmMigratedAsset) int { return a.PublishOrder - b.PublishOrder })
+	return v
+}
+
+// codeMigrations reads migrations (the one with key, or all, filtered by
+// status), finalising first those due by now. odcNow is the ODC clock,
+// which decides what is published.
+func (st *store) codeMigrations(ctx context.Context, now, odcNow time.Time, key, status string) ([]cmCodeMigration, error) {
+	if err := st.finalizeDueMigrations(ctx, now); err != nil {
+		return nil, err
+	}
+	var out []cmCodeMigration
+	err := st.read(ctx, func(tx *sql.Tx) error {
+		rows, err := loadCMMigrations(ctx, tx, key, status)
+		if err != nil {
+			return err
+		}
+		if key != "" && len(rows) == 0 {
+			return &maProblem{status: http.StatusNotFound, code: maCodeCodeMigrationNotFound,
+				detail: fmt.Sprintf("Code migration with key '%s' was not found.", key)}
+		}
+		w, err := loadODCWorld(ctx, tx, odcNow)
+		if err != nil {
+			return err
+		}
+		for _, m := range rows {
+			out = append(out, m.view(w.firstPublished))
+		}
+		return nil
+	})
+	return out, err
+}
+
+// migrationFinishesAt returns when a migration is marked finished, and
+// false when there is no such migration.
+func (st *store) migrationFinishesAt(ctx context.Context, key string) (time.Time, bool, error) {
+	var finishes int64
+	err := st.db.QueryRowContext(ctx, `SELECT finishes_at FROM cm_migrations WHERE key = ?`, key).Scan(&finishes)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	return odcFromNanos(finishes), true, nil
+}
+
+// --- starting ---
+
+// cmStartRequest is a checked POST /code-migrations body.
+type cmStartRequest struct {
+	sourceEnvKey string
+	mappingKeys  []string // lower case, no duplicates
+}
+
+// startCodeMigration runs the contract's checks in order and records a
+// migration that finishes after duration.
+func (st *store) startCodeMigration(ctx context.Context, now time.Time, duration time.Duration, req cmStartRequest, startedBy string) (cmCodeMigration, error) {
+	var out cmCodeMigration
+	err := st.write(ctx, func(tx *sql.Tx) error {
+		// Migrations due by now are over: finalise them before checking
+		// for migrations in progress.
+		if err := finalizeDueMigrations(ctx, tx, now); err != nil {
+			return err
+		}
+		var envName string
+		err := tx.QueryRowContext(ctx, `SELECT name FROM lt_environments WHERE key = ?`, req.sourceEnvKey).Scan(&envName)
+		if errors.Is(err, sql.ErrNoRows) {
+			return &maProblem{status: http.StatusNotFound, code: maCodeEnvironmentNotFound, detail: fmt.Sprintf(
+				"LifeTime environment with key '%s' was not found: sourceEnvironmentKey must be the key of an environment of the O11 infrastructure.", req.sourceEnvKey)}
+		}
+		if err != nil {
+			return err
+		}
+		s, err := loadAssessmentState(ctx, tx)
+		if err != nil {
+			return err
+		}
+		mappings := make([]*maMappingRow, 0, len(req.mappingKeys))
+		var unknown []string
+		for _, k := range req.mappingKeys {
+			if m, ok := s.mappings[k]; ok {
+				mappings = append(mappings, m)
+			} else {
+				unknown = append(unknown, k)
+			}
+		}
+		if len(unknown) > 0 {
+			return &maProblem{status: http.StatusNotFound, code: maCodeMappingNotFound, detail: fmt.Sprintf(
+				"No mapping has the key(s) %s.", maQuoteAll(unknown))}
+		}
+		if err := checkNoMigrationInProgress(ctx, tx, s, req.mappingKeys); err != nil {
+			return err
+		}
+		if err := checkMappingsReady(s, mappings, now); err != nil {
+			return err
+		}
+		items, err := migrationItems(ctx, tx, s, mappings, req.sourceEnvKey, envName)
+		if err != nil {
+			return err
+		}
+		key := uuid.NewString()
+		if _, err := tx.ExecContext(ctx, `INSERT INTO cm_migrations (`+cmMigrationColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
+			key, req.sourceEnvKey, odcNanos(now), odcNanos(now.Add(duration)), startedBy, migrationMigrating); err != nil {
+			return err
+		}
+		for _, it := range items {
+			it.migrationKey = key
+			if err := insertCMItem(ctx, tx, it); err != nil {
+				return err
+			}
+		}
+		rows, err := loadCMMigrations(ctx, tx, key, "")
+		if err != nil {
+			return err
+		}
+		out = rows[0].view(nil)
+		return nil
+	})
+	return out, err
+}
+
+// checkNoMigrationInProgress answers MIGRATION_IN_PROGRESS when a mapping
+// is in a migration still Migrating (finalizeDueMigrations ran first).
+func checkNoMigrationInProgress(ctx context.Context, tx *sql.Tx, s *assessmentState, mappingKeys []string) error {
+	keys, err := marshalJSON(mappingKeys)
+	if err != nil {
+		return err
+	}
+	var busy []string
+	first := ""
+	err = queryRows(ctx, tx, func(rows *sql.Rows) error {
+		var mappingKey, migrationKey string
+		var started int64
+		if err := rows.Scan(&mappingKey, &migrationKey, &started); err != nil {
+			return err
+		}
+		if first == "" {
+			first = migrationKey
+		}
+		busy = append(busy, fmt.Sprintf("mapping '%s' (key %s) is being migrated by code migration %s, started at %s",
+			s.mappings[mappingKey].name, mappingKey, migrationKey, formatTime(odcFromNanos(started))))
+		return nil
+	}, `SELECT i.mapping_key, m.key, m.started_at FROM cm_migration_items i JOIN cm_migrations m ON m.key = i.migration_key
+		WHERE m.status = 'Migrating' AND i.mapping_key IN (SELECT value FROM json_each(?))
+		ORDER BY m.seq, i.position`, keys)
+	if err != nil || len(busy) == 0 {
+		return err
+	}
+	return &cmProblem{maProblem: maProblem{status: http.StatusConflict, code: maCodeMigrationInProgress, detail: "A code migration is in progress: " +
+		strings.Join(busy, "; ") + ". Wait until it ends, or follow it (migrationKey) instead of starting another."}, migrationKey: first}
+}
+
+// checkMappingsReady answers ASSETS_NOT_READY unless every mapping's status
+// is ReadyForOdc or ChangeInOdc now.
+func checkMappingsReady(s *assessmentState, mappings []*maMappingRow, now time.Time) error {
+	var notReady, keys []string
+	for _, m := range mappings {
+		status := s.status(m, now)
+		if status == mappingReadyForOdc || status == mappingChangeInOdc {
+			continue
+		}
+		notReady = append(notReady, fmt.Sprintf("'%s' (key %s) is %s", m.name, m.key, status))
+		keys = append(keys, m.key)
+	}
+	if len(notReady) == 0 {
+		return nil
+	}
+	return &cmProblem{maProblem: maProblem{status: http.StatusConflict, code: maCodeAssetsNotReady, detail: fmt.Sprintf(
+		"Code migration needs every asset Ready for ODC (ReadyForOdc) or Change in ODC (ChangeInOdc), and %s. Fix the open findings in O11 and wait for the assessment (GET /readiness), then migrate again.",
+		strings.Join(notReady, ", "))}, notReadyMappingKeys: keys}
+}
+
+// migrationItems snapshots what a migration converts: per mapping, its name,
+// type and producers, and per application the version tagged in the source
+// environment and what the fixture says about it. It answers
+// APPLICATION_NOT_IN_ENVIRONMENT when an application has no version there.
+func migrationItems(ctx context.Context, tx *sql.Tx, s *assessmentState, mappings []*maMappingRow, envKey, envName string) ([]*cmItemRow, error) {
+	type appInEnv struct {
+		version  cmSourceVersion
+		modified bool
+	}
+	inEnv := map[string]appInEnv{}
+	if err := queryRows(ctx, tx, func(rows *sql.Rows) error {
+		var a appInEnv
+		err := rows.Scan(&a.version.ApplicationKey, &a.version.VersionKey, &a.version.Version, &a.modified)
+		inEnv[a.version.ApplicationKey] = a
+		return err
+	}, `SELECT s.application_key, s.base_version_key, v.version, s.is_modified FROM lt_app_env_status s
+		JOIN lt_application_versions v ON v.key = s.base_version_key WHERE s.environment_key = ?`, envKey); err != nil {
+		return nil, err
+	}
+	type outcome struct {
+		errors        []cmMessage
+		publishErrors []string
+	}
+	outcomes := map[string]outcome{}
+	if err := queryRows(ctx, tx, func(rows *sql.Rows) error {
+		var key, errs, pubs string
+		if err := rows.Scan(&key, &errs, &pubs); err != nil {
+			return err
+		}
+		var o outcome
+		if err := json.Unmarshal([]byte(errs), &o.errors); err != nil {
+			return err
+		}
+		if err := json.Unmarshal([]byte(pubs), &o.publishErrors); err != nil {
+			return err
+		}
+		outcomes[key] = o
+		return nil
+	}, `SELECT application_key, errors, publish_errors FROM cm_fixture_outcomes`); err != nil {
+		return nil, err
+	}
+	var missing []string
+	items := make([]*cmItemRow, 0, len(mappings))
+	for i, m := range mappings {
+		it := &cmItemRow{
+			mappingKey: m.key, position: i, name: m.name, assetType: m.assetType,
+			producerMappingKeys: maNonNil(s.producers[m.key]), sourceVersions: []cmSourceVersion{},
+			errors: []cmMessage{}, messages: []cmMessage{}, publishErrors: []string{},
+		}
+		for _, appKey := range m.appKeys {
+			app := s.apps[appKey]
+			a, ok := inEnv[appKey]
+			if !ok {
+				missing = append(missing, fmt.Sprintf("%s of mapping '%s'", app.label(), m.name))
+				continue
+			}
+			it.sourceVersions = append(it.sourceVersions, a.version)
+			if a.modified {
+				it.messages = append(it.messages, cmMessage{Code: cmCodeUntaggedChanges, Message: fmt.Sprintf(
+					"O11 application '%s' changed in environment '%s' after its last tag: the migration converted the tagged version %s, not the changes since. Tag the application and migrate again to bring them.",
+					app.name, envName, a.version.Version)})
+			}
+			o := outcomes[appKey]
+			it.errors = append(it.errors, o.errors...)
+			for _, pe := range o.publishErrors {
+				it.publishErrors = append(it.publishErrors, pe)
+				it.messages = append(it.messages, cmMessage{Code: cmCodeTrueChangeError, Message: fmt.Sprintf(
+					"TrueChange error from O11 application '%s' to fix in ODC Studio before publishing: %s", app.name, pe)})
+			}
+		}
+		items = append(items, it)
+	}
+	if len(missing) > 0 {
+		return nil, &maProblem{status: http.StatusConflict, code: maCodeApplicationNotInEnvironment, detail: fmt.Sprintf(
+			"Code migration converts the latest tagged version of each application in the source environment '%s', and O11 application %s %s no version there. Deploy and tag %s there, or migrate from another environment.",
+			envName, strings.Join(missing, ", O11 application "), maPlural(len(missing), "has", "have"), maPlural(len(missing), "it", "them"))}
+	}
+	return items, nil
+}
+
+func insertCMItem(ctx context.Context, tx *sql.Tx, it *cmItemRow) error {
+	var values []any
+	for _, v := range []any{it.producerMappingKeys, it.sourceVersions, it.errors, it.messages, it.publishErrors} {
+		s, err := marshalJSON(v)
+		if err != nil {
+			return err
+		}
+		values = append(values, s)
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO cm_migration_items (migration_key, position, mapping_key, name, asset_type,
+		producer_mapping_keys, source_versions, errors, messages, publish_errors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		append([]any{it.migrationKey, it.position, it.mappingKey, it.name, it.assetType}, values...)...)
+	return err
+}
+
+// --- finishing ---
+
+// finalizeDueMigrations finalises the migrations due by now. It looks
+// first in a read transaction, so reads take the write lock only when there
+// is something to finalise.
+func (st *store) finalizeDueMigrations(ctx context.Context, now time.Time) error {
+	var due int
+	if err := st.db.QueryRowContext(ctx, `SELECT count(*) FROM cm_migrations WHERE status = 'Migrating' AND finishes_at <= ?`,
+		odcNanos(now)).Scan(&due); err != nil {
+		return err
+	}
+	if due == 0 {
+		return nil
+	}
+	return st.write(ctx, func(tx *sql.Tx) error { return finalizeDueMigrations(ctx, tx, now) })
+}
+
+// finalizeDueMigrations finalises, in the caller's write transaction and
+// oldest first, every migration still Migrating whose time is up. Writes
+// are serialised and the status is read inside the transaction, so two
+// readers never finalise a migration twice.
+func finalizeDueMigrations(ctx context.Context, tx *sql.Tx, now time.Time) error {
+	var keys []string
+	if err := queryRows(ctx, tx, func(rows *sql.Rows) error {
+		var k string
+		err := rows.Scan(&k)
+		keys = append(keys, k)
+		return err
+	}, `SELECT key FROM cm_migrations WHERE status = 'Migrating' AND finishes_at <= ? ORDER BY seq`, odcNanos(now)); err != nil {
+		return err
+	}
+	for _, k := range keys {
+		rows, err := loadCMMigrations(ctx, tx, k, "")
+		if err != nil {
+			return err
+		}
+		if err := finalizeMigration(ctx, tx, rows[0]); err != nil {
+			return fmt.Errorf("finalise code migration %s: %w", k, err)
+		}
+	}
+	return nil
+}
+
+// finalizeMigration creates the ODC asset revisions of a migration in
+// publish order and records its outcome.
+func finalizeMigration(ctx context.Context, tx *sql.Tx, m *cmMigrationRow) error {
+	planPublishOrder(m.items)
+	ordered := slices.Clone(m.items)
+	slices.SortFunc(ordered, func(a, b *cmItemRow) int { return a.order - b.order })
+	assetOf := map[string]string{} // mapping key -> asset key, in this migration
+	status := migrationFinished
+	for _, it := range ordered {
+		assetKey, err := earlierAssetOf(ctx, tx, it.mappingKey)
+		if err != nil {
+			return err
+		}
+		if assetKey == "" {
+			assetKey = uuid.NewString()
+		}
+		var producers []string
+		it.producerAssetKeys = []string{}
+		for _, p := range it.producerMappingKeys {
+			if a, ok := assetOf[p]; ok {
+				producers = append(producers, a)
+				it.producerAssetKeys = append(it.producerAssetKeys, a)
+				continue
+			}
+			if slices.ContainsFunc(m.items, func(o *cmItemRow) bool { return o.mappingKey == p }) {
+				continue // a producer in this migration whose edge planPublishOrder broke
+			}
+			earlier, err := earlierAssetOf(ctx, tx, p)
+			if err != nil {
+				return err
+			}
+			if earlier != "" {
+				producers = append(producers, earlier)
+				continue
+			}
+			it.messages = append(it.messages, cmMessage{Code: cmCodeProducerNotMigrated, Message: fmt.Sprintf(
+				"'%s' consumes %s, which no code migration has produced an asset for yet: migrate it, then use Check for dependency updates in ODC Studio.",
+				it.name, mappingLabel(ctx, tx, p))})
+		}
+		slices.Sort(it.producerAssetKeys)
+		asset := MigratedAsset{Key: assetKey, Name: it.name, AssetType: it.assetType, Producers: producers, PublishErrors: it.revisionPublishErrors()}
+		revision, err := createMigratedAsset(ctx, tx, asset, m.finishesAt)
+		if errors.Is(err, errInvalid) {
+			// ODC refuses the dependencies (a library consuming an app, a
+			// cycle through earlier revisions): the conversion of this
+			// asset fails, and its revision consumes nothing.
+			it.errors = append(it.errors, cmMessage{Code: cmCodeDependencyNotConverted, Message: err.Error()})
+			it.producerAssetKeys = []string{}
+			asset.Producers, asset.PublishErrors = nil, it.revisionPublishErrors()
+			revision, err = createMigratedAsset(ctx, tx, asset, m.finishesAt)
+		}
+		if err != nil {
+			return err
+		}
+		it.assetKey, it.revision = assetKey, revision
+		assetOf[it.mappingKey] = assetKey
+		if len(it.errors) > 0 {
+			status = migrationFinishedWithErrors
+		}
+		if err := updateCMItem(ctx, tx, it); err != nil {
+			return err
+		}
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE cm_migrations SET status = ? WHERE key = ? AND status = 'Migrating'`, status, m.key)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return cmp.Or(err, fmt.Errorf("code migration %s was finalised twice", m.key))
+	}
+	return nil
+}
+
+// revisionPublishErrors are the errors every publish of the produced
+// revision fails with: the TrueChange errors, and for a failed conversion
+// its errors, as such a revision cannot be opened nor published.
+func (it *cmItemRow) revisionPublishErrors() []string {
+	out := slices.Clone(it.publishErrors)
+	for _, e := range it.errors {
+		out = append(out, fmt.Sprintf("The code migration of this asset failed (%s): %s", e.Code, e.Message))
+	}
+	return out
+}
+
+// earlierAssetOf returns the asset an earlier code migration produced for a
+// mapping, the latest one, or "" when there is none.
+func earlierAssetOf(ctx context.Context, tx *sql.Tx, mappingKey string) (string, error) {
+	var key string
+	err := tx.QueryRowContext(ctx, `SELECT i.asset_key FROM cm_migration_items i JOIN cm_migrations m ON m.key = i.migration_key
+		WHERE i.mapping_key = ? AND i.asset_key IS NOT NULL ORDER BY m.seq DESC LIMIT 1`, mappingKey).Scan(&key)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return key, err
+}
+
+// mappingLabel names a mapping by name and key, or by key once deleted.
+func mappingLabel(ctx context.Context, tx *sql.Tx, key string) string {
+	var name string
+	if err := tx.QueryRowContext(ctx, `SELECT name FROM ma_mappings WHERE key = ?`, key).Scan(&name); err != nil {
+		return "mapping " + key
+	}
+	return fmt.Sprintf("mapping '%s' (key %s)", name, key)
+}
+
+func updateCMItem(ctx context.Context, tx *sql.Tx, it *cmItemRow) error {
+	var values []any
+	for _, v := range []any{it.errors, it.messages, it.producerAssetKeys} {
+		s, err := marshalJSON(v)
+		if err != nil {
+			return err
+		}
+		values = append(values, s)
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE cm_migration_items SET errors = ?, messages = ?, producer_asset_keys = ?,
+		asset_key = ?, revision = ?, publish_order = ?, publish_wave = ? WHERE migration_key = ? AND mapping_key = ?`,
+		append(values, it.assetKey, it.revision, it.order, it.wave, it.migrationKey, it.mappingKey)...)
+	return err
+}
+
+// planPublishOrder sets the publish wave and order of a migration's items:
+// wave 1 without a producer in the migration, else one more than the
+// highest wave of its producers there; order by wave, then name. A cycle
+// between mappings, which ODC cannot have, is broken at the item first by
+// name: it loses its producers left in the cycle, with an error.
+func planPublishOrder(items []*cmItemRow) {
+	byMapping := map[string]*cmItemRow{}
+	for _, it := range items {
+		byMapping[it.mappingKey] = it
+		it.wave = 0
+	}
+	producersIn := map[*cmItemRow][]*cmItemRow{}
+	for _, it := range items {
+		for _, p := range it.producerMappingKeys {
+			if pi, ok := byMapping[p]; ok && pi != it {
+				producersIn[it] = append(producersIn[it], pi)
+			}
+		}
+	}
+	byName := slices.Clone(items)
+	slices.SortFunc(byName, compareCMItems)
+	for left := len(items); left > 0; {
+		progressed := false
+		for _, it := range byName {
+			if it.wave > 0 {
+				continue
+			}
+			wave := 1
+			ready := true
+			for _, p := range producersIn[it] {
+				if p.wave == 0 {
+					ready = false
+					break
+				}
+				wave = max(wave, p.wave+1)
+			}
+			if ready {
+				it.wave = wave
+				left--
+				progressed = true
+			}
+		}
+		if progressed {
+			continue
+		}
+		// A cycle: break it at the first waiting item by name.
+		i := slices.IndexFunc(byName, func(it *cmItemRow) bool { return it.wave == 0 })
+		it := byName[i]
+		var kept []*cmItemRow
+		var dropped []string
+		for _, p := range producersIn[it] {
+			if p.wave > 0 {
+				kept = append(kept, p)
+			} else {
+				dropped = append(dropped, fmt.Sprintf("'%s'", p.name))
+			}
+		}
+		producersIn[it] = kept
+		it.errors = append(it.errors, cmMessage{Code: cmCodeDependencyNotConverted, Message: fmt.Sprintf(
+			"'%s' and %s depend on each other, and ODC assets cannot: the references of '%s' to %s were not converted. Break the cycle in O11 and migrate again.",
+			it.name, strings.Join(dropped, ", "), it.name, strings.Join(dropped, ", "))})
+	}
+	ordered := slices.Clone(items)
+	slices.SortFunc(ordered, func(a, b *cmItemRow) int { return cmp.Or(a.wave-b.wave, compareCMItems(a, b)) })
+	for i, it := range ordered {
+		it.order = i + 1
+	}
+}
+
+func compareCMItems(a, b *cmItemRow) int {
+	return cmp.Or(strings.Compare(strings.ToLower(a.name), strings.ToLower(b.name)), strings.Compare(a.mappingKey, b.mappingKey))
+}
+
+// --- mappings in use ---
+
+// checkMappingNotMigrating answers MAPPING_IN_USE when a code migration
+// still Migrating at now holds the mapping, for DELETE /mappings/{key}.
+func checkMappingNotMigrating(ctx context.Context, tx *sql.Tx, mappingKey string, now time.Time) error {
+	var migrationKey string
+	err := tx.QueryRowContext(ctx, `SELECT m.key FROM cm_migration_items i JOIN cm_migrations m ON m.key = i.migration_key
+		WHERE i.mapping_key = ? AND m.status = 'Migrating' AND m.finishes_at > ? ORDER BY m.seq LIMIT 1`, mappingKey, odcNanos(now)).Scan(&migrationKey)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return &maProblem{status: http.StatusConflict, code: maCodeMappingInUse, detail: fmt.Sprintf(
+		"Mapping '%s' is being migrated by code migration %s: delete it once the migration has ended.", mappingKey, migrationKey)}
+}
