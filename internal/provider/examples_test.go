@@ -1,0 +1,239 @@
+package provider
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox"
+)
+
+// The examples are what users copy; these tests apply them as users do:
+// the terraform CLI, the provider binary through a dev_overrides CLI
+// configuration, the settings from the environment variables the sandbox
+// prints, and for_each over the migration's assets (which the
+// terraform-plugin-testing harness cannot read back).
+
+var (
+	providerBinOnce sync.Once
+	providerBinDir  string
+	providerBinErr  error
+)
+
+// buildProvider builds the provider binary once per test run.
+func buildProvider(t *testing.T) string {
+	t.Helper()
+	providerBinOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "outsystems-provider-bin-")
+		if err != nil {
+			providerBinErr = err
+			return
+		}
+		providerBinDir = dir
+		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "terraform-provider-outsystems"), "../..")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			providerBinErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if providerBinErr != nil {
+		t.Fatal(providerBinErr)
+	}
+	return providerBinDir
+}
+
+// cliRun is a working directory with an example, the terraform CLI and a
+// sandbox's settings in the environment.
+type cliRun struct {
+	t         *testing.T
+	terraform string
+	dir       string
+	env       []string
+}
+
+func newCLIRun(t *testing.T, example string, sb *sandbox.Sandbox) *cliRun {
+	t.Helper()
+	terraform := os.Getenv("TF_ACC_TERRAFORM_PATH")
+	if os.Getenv("TF_ACC") == "" || terraform == "" {
+		t.Skip("acceptance test: set TF_ACC=1 and TF_ACC_TERRAFORM_PATH (make test does)")
+	}
+	bin := buildProvider(t)
+	dir := t.TempDir()
+	rc := filepath.Join(dir, "terraformrc")
+	cfg := fmt.Sprintf("provider_installation {\n  dev_overrides {\n    %q = %q\n  }\n  direct {}\n}\n", Address, bin)
+	if err := os.WriteFile(rc, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	work := filepath.Join(dir, "work")
+	if err := os.CopyFS(work, os.DirFS(filepath.Join("..", "..", "examples", example))); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"TF_CLI_CONFIG_FILE=" + rc, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1", "HOME=" + dir, "PATH=" + os.Getenv("PATH")}
+	for _, line := range sb.Exports() {
+		kv := strings.TrimPrefix(line, "export ")
+		k, v, _ := strings.Cut(kv, "=")
+		env = append(env, k+"="+strings.Trim(v, "'"))
+	}
+	return &cliRun{t: t, terraform: terraform, dir: work, env: env}
+}
+
+// run runs terraform and returns stdout, failing the test on an unexpected exit code.
+func (c *cliRun) run(wantCode int, args ...string) string {
+	c.t.Helper()
+	cmd := exec.Command(c.terraform, append([]string{"-chdir=" + c.dir}, args...)...)
+	cmd.Env = c.env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if exitErr, ok := err.(*exec.ExitError); ok {
+		code = exitErr.ExitCode()
+	} else if err != nil {
+		c.t.Fatalf("terraform %v: %v", args, err)
+	}
+	if code != wantCode {
+		c.t.Fatalf("terraform %s exited %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, wantCode, stdout.String(), stderr.String())
+	}
+	return stdout.String()
+}
+
+func (c *cliRun) outputs() map[string]json.RawMessage {
+	c.t.Helper()
+	var out map[string]struct {
+		Value json.RawMessage `json:"value"`
+	}
+	if err := json.Unmarshal([]byte(c.run(0, "output", "-json")), &out); err != nil {
+		c.t.Fatal(err)
+	}
+	values := map[string]json.RawMessage{}
+	for k, v := range out {
+		values[k] = v.Value
+	}
+	return values
+}
+
+func newExampleSandbox(t *testing.T) *sandbox.Sandbox {
+	t.Helper()
+	sb, err := sandbox.New(sandbox.Options{
+		DBPath:            filepath.Join(t.TempDir(), "sandbox.db"),
+		AssessmentDelay:   testAssessmentDelay,
+		MigrationDuration: testMigrationDuration,
+		PublishDuration:   testPublishDuration,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sb.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sb.Close() })
+	return sb
+}
+
+func TestAccExampleQuickstart(t *testing.T) {
+	t.Parallel()
+	sb := newExampleSandbox(t)
+	c := newCLIRun(t, "quickstart", sb)
+	c.run(0, "apply", "-auto-approve", "-input=false", "-no-color")
+	c.run(0, "plan", "-detailed-exitcode", "-input=false", "-no-color")
+	out := c.outputs()
+	var tags map[string]string
+	if err := json.Unmarshal(out["tags"], &tags); err != nil {
+		t.Fatal(err)
+	}
+	// The running versions are 1.1.0, 2.0.0, 1.1.0 and 1.2.0: the next patch of each.
+	want := map[string]string{"Common Utils": "1.1.1", "Customer Core": "2.0.1", "Policy Core": "1.1.1", "Customer Portal": "1.2.1"}
+	for app, v := range want {
+		if tags[app] != v {
+			t.Errorf("tag of %s = %q, want %q (all: %v)", app, tags[app], v, tags)
+		}
+	}
+	var readiness string
+	if err := json.Unmarshal(out["readiness"], &readiness); err != nil || readiness != "All 4 assets are ready for ODC." {
+		t.Errorf("readiness = %q (%v)", readiness, err)
+	}
+}
+
+func TestAccExampleComplete(t *testing.T) {
+	t.Parallel()
+	sb := newExampleSandbox(t)
+	c := newCLIRun(t, "complete", sb)
+	c.run(0, "apply", "-auto-approve", "-input=false", "-no-color", "-target=outsystems_lifetime_tag.app")
+	c.run(0, "apply", "-auto-approve", "-input=false", "-no-color")
+	c.run(0, "plan", "-detailed-exitcode", "-input=false", "-no-color")
+
+	out := c.outputs()
+	var order []string
+	var released map[string]string
+	if err := json.Unmarshal(out["publish_order"], &order); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(out["released"], &released); err != nil {
+		t.Fatal(err)
+	}
+	if len(order) != 11 || order[0] != "Acme Theme" || order[len(order)-1] != "Claims Backoffice" {
+		t.Errorf("publish_order = %v", order)
+	}
+	for _, lib := range []string{"Acme Theme", "Common Utils", "Customer Core", "Policy Core", "Claims Core", "Notifications"} {
+		if released[lib] != "1.0.0" {
+			t.Errorf("library %s released as %q, want 1.0.0 (all: %v)", lib, released[lib], released)
+		}
+	}
+
+	// Producers first, read from the sandbox's own timestamps.
+	state := c.run(0, "show", "-json")
+	var doc struct {
+		Values struct {
+			RootModule struct {
+				Resources []struct {
+					Address string         `json:"address"`
+					Values  map[string]any `json:"values"`
+				} `json:"resources"`
+			} `json:"root_module"`
+		} `json:"values"`
+	}
+	if err := json.Unmarshal([]byte(state), &doc); err != nil {
+		t.Fatal(err)
+	}
+	stage := ""
+	for _, s := range sb.Fixture().ODC.Stages {
+		if s.Purpose == "Development" {
+			stage = s.Key
+		}
+	}
+	for _, r := range doc.Values.RootModule.Resources {
+		if r.Address != "outsystems_code_migration.wave" {
+			continue
+		}
+		assets := r.Values["assets"].(map[string]any)
+		byKey := map[string]string{}
+		for name, a := range assets {
+			byKey[a.(map[string]any)["asset_key"].(string)] = name
+		}
+		for name, a := range assets {
+			asset := a.(map[string]any)
+			consumerAt, ok := sb.PublishedAt(asset["asset_key"].(string), stage)
+			if !ok {
+				t.Errorf("%s was not published", name)
+				continue
+			}
+			for _, p := range asset["producer_asset_keys"].([]any) {
+				producerAt, ok := sb.PublishedAt(p.(string), stage)
+				if !ok || !producerAt.Before(consumerAt) {
+					t.Errorf("producer %s published at %v, not before consumer %s at %v", byKey[p.(string)], producerAt, name, consumerAt)
+				}
+				releasedAt, ok := sb.ReleasedAt(p.(string))
+				if !ok || !releasedAt.Before(consumerAt) {
+					t.Errorf("producer %s released at %v, not before consumer %s was published at %v", byKey[p.(string)], releasedAt, name, consumerAt)
+				}
+			}
+		}
+		return
+	}
+	t.Fatal("no outsystems_code_migration.wave in state")
+}
