@@ -181,7 +181,7 @@ func TestAssessmentClientApplications(t *testing.T) {
 }
 
 func TestAssessmentClientMappings(t *testing.T) {
-	e := newAssessmentEnv(t, 100*time.Millisecond)
+	e := newAssessmentEnv(t, time.Second)
 	c := e.client("MigrationAssessment", sandbox.RoleAdministrator)
 	ctx := context.Background()
 	create := func(name, assetType string, description *string, apps ...string) *Mapping {

@@ -50,6 +50,12 @@ type Config struct {
 	UserAgent string
 	// HTTPClient is the underlying client (its Transport is used); nil = a pooled default.
 	HTTPClient *http.Client
+	// RequestsPerMinute paces the service's requests, retries included, to
+	// at most this many in any minute (0 = no limit).
+	RequestsPerMinute int
+	// DeploymentRequestsPerMinute additionally paces ODC's build, deployment
+	// and asset-upload POSTs (ODC documents 10 per minute; 0 = no limit).
+	DeploymentRequestsPerMinute int
 }
 
 // ParseBaseURL checks a service URL a user configured: absolute, http or
@@ -154,6 +160,16 @@ func newService(name string, cfg Config, apiPrefix string, auth authorizer, pars
 	rc.Logger = nil
 	if cfg.HTTPClient != nil {
 		rc.HTTPClient = cfg.HTTPClient
+	}
+	limiter, deployments := NewLimiter(cfg.RequestsPerMinute), NewLimiter(cfg.DeploymentRequestsPerMinute)
+	if limiter != nil || deployments != nil {
+		next := rc.HTTPClient.Transport
+		if next == nil {
+			next = http.DefaultTransport
+		}
+		hc := *rc.HTTPClient
+		hc.Transport = &pacedTransport{next: next, limiter: limiter, deployments: deployments}
+		rc.HTTPClient = &hc
 	}
 	rc.RetryMax = cfg.MaxRetries
 	if cfg.MaxRetries < 0 {

@@ -378,7 +378,18 @@ func (r *appMappingResource) Create(ctx context.Context, req resource.CreateRequ
 		d := plan.Description.ValueString()
 		body.Description = &d
 	}
-	mp, err := as.CreateMapping(ctx, body)
+	mp, err := createOnce(ctx, "mapping "+body.Name, r.data.attempts,
+		func(ctx context.Context) (*client.Mapping, error) { return as.CreateMapping(ctx, body) },
+		func(ctx context.Context) (*client.Mapping, bool, error) {
+			mappings, err := as.ListMappings(ctx)
+			for i := range mappings {
+				m := &mappings[i]
+				if strings.EqualFold(m.Name, body.Name) && m.AssetType == body.AssetType && sameKeys(m.ApplicationKeys, keys) {
+					return m, true, nil
+				}
+			}
+			return nil, false, err
+		})
 	if err != nil {
 		addAPIError(&resp.Diagnostics, "Failed To Create The Mapping", fmt.Sprintf("create mapping %q in the assessment tool", body.Name), err)
 		return

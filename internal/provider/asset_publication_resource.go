@@ -164,7 +164,21 @@ func (r *assetPublicationResource) Create(ctx context.Context, req resource.Crea
 		return
 	}
 
-	op, err := odc.StartPublish(ctx, assetKey, revision, stageKey)
+	attempted := time.Now()
+	op, err := createOnce(ctx, fmt.Sprintf("publish of %q revision %d", rev.Name, revision), r.data.attempts,
+		func(ctx context.Context) (*client.PublishOperation, error) {
+			return odc.StartPublish(ctx, assetKey, revision, stageKey)
+		},
+		func(ctx context.Context) (*client.PublishOperation, bool, error) {
+			ops, err := odc.ListPublishOperations(ctx, assetKey, stageKey)
+			for i := range ops {
+				if ops[i].Revision == revision && recentlyStarted(ops[i].StartedAt, attempted) {
+					ops[i].EnvironmentKey = stageKey
+					return &ops[i], true, nil
+				}
+			}
+			return nil, false, err
+		})
 	if err != nil {
 		addAPIError(&resp.Diagnostics, "Failed To Publish", fmt.Sprintf("publish asset %s revision %d to stage %s", assetKey, revision, stageKey), err)
 		return

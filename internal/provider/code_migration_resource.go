@@ -292,7 +292,21 @@ func (r *codeMigrationResource) Create(ctx context.Context, req resource.CreateR
 	if m != nil {
 		tflog.Info(ctx, "Adopting the running code migration of these mappings", map[string]any{"key": m.Key})
 	} else {
-		m, err = odc.StartCodeMigration(ctx, envKey, mappingKeys)
+		attempted := time.Now()
+		m, err = createOnce(ctx, "code migration", r.data.attempts,
+			func(ctx context.Context) (*client.CodeMigration, error) {
+				return odc.StartCodeMigration(ctx, envKey, mappingKeys)
+			},
+			func(ctx context.Context) (*client.CodeMigration, bool, error) {
+				all, err := odc.ListCodeMigrations(ctx, "")
+				for i := range all {
+					c := &all[i]
+					if strings.EqualFold(c.SourceEnvironmentKey, envKey) && sameKeys(c.MappingKeys, mappingKeys) && recentlyStarted(c.StartedAt, attempted) {
+						return c, true, nil
+					}
+				}
+				return nil, false, err
+			})
 		if err != nil {
 			addAPIError(&resp.Diagnostics, "Failed To Start The Code Migration",
 				fmt.Sprintf("start the code migration of %d mappings from environment %s", len(mappingKeys), envKey), err)

@@ -208,9 +208,9 @@ func TestAccCodeMigration_producersFirst(t *testing.T) {
 				ImportStateVerifyIgnore: []string{"timeouts"},
 			},
 			{
-				ResourceName:      "outsystems_library_release.claims_core",
-				ImportState:       true,
-				ImportStateVerify: true,
+				ResourceName:            "outsystems_library_release.claims_core",
+				ImportState:             true,
+				ImportStateVerify:       true,
 				ImportStateVerifyIgnore: []string{"keep_on_destroy"},
 			},
 		},

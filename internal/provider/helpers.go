@@ -142,3 +142,51 @@ func waitError(ctx context.Context, what string, start time.Time, last pollState
 	}
 	return errors.New(msg)
 }
+
+// createOnce performs a create that is not idempotent without ever making a
+// second object: when an answer leaves it unknown whether the server acted
+// (the connection broke after sending, or a 5xx), it first looks for the
+// object the lost attempt may have made (find, by its natural key) and
+// adopts it; only when it is not there does it try again, at most attempts
+// times in all. An error after such a retry (e.g. "already exists") is also
+// checked against find, since the first attempt may have won after all.
+func createOnce[T any](ctx context.Context, what string, attempts int, create func(context.Context) (T, error), find func(context.Context) (T, bool, error)) (T, error) {
+	var zero T
+	var lastErr error
+	ambiguous := false
+	for i := 0; i < max(attempts, 1); i++ {
+		v, err := create(ctx)
+		if err == nil {
+			return v, nil
+		}
+		if !client.IsAmbiguous(err) && !ambiguous {
+			return zero, err
+		}
+		ambiguous = true
+		lastErr = err
+		tflog.Warn(ctx, "A create's answer was lost or failed; looking for what it may have made before trying again",
+			map[string]any{"what": what, "attempt": i + 1, "error": err.Error()})
+		if found, ok, ferr := find(ctx); ferr == nil && ok {
+			tflog.Info(ctx, "Adopted the object a previous attempt created", map[string]any{"what": what})
+			return found, nil
+		}
+		if !client.IsAmbiguous(err) || ctx.Err() != nil {
+			break
+		}
+		timer := time.NewTimer(pollMin << min(i, 5))
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return zero, lastErr
+		case <-timer.C:
+		}
+	}
+	return zero, lastErr
+}
+
+// recentlyStarted reports whether an RFC 3339 time is no earlier than a
+// minute before since (allowing for clock skew between client and server).
+func recentlyStarted(at string, since time.Time) bool {
+	t, err := time.Parse(time.RFC3339Nano, at)
+	return err == nil && !t.Before(since.Add(-time.Minute))
+}

@@ -214,7 +214,15 @@ func (r *libraryReleaseResource) Create(ctx context.Context, req resource.Create
 		return
 	}
 	tag := version
-	if err := odc.TagRevision(ctx, assetKey, revision, &tag, plan.ReleaseNotes.ValueString(), "Released by Terraform"); err != nil {
+	_, err = createOnce(ctx, fmt.Sprintf("release %s of %q", version, rev.Name), r.data.attempts,
+		func(ctx context.Context) (bool, error) {
+			return true, odc.TagRevision(ctx, assetKey, revision, &tag, plan.ReleaseNotes.ValueString(), "Released by Terraform")
+		},
+		func(ctx context.Context) (bool, bool, error) {
+			got, err := odc.GetRevision(ctx, assetKey, revision)
+			return true, err == nil && got.Tag == version, err
+		})
+	if err != nil {
 		addAPIError(&resp.Diagnostics, "Failed To Release The Library", fmt.Sprintf("tag library %q revision %d as %s", rev.Name, revision, version), err)
 		return
 	}

@@ -351,7 +351,19 @@ func (r *lifeTimeTagResource) Create(ctx context.Context, req resource.CreateReq
 		})
 	}
 	tflog.Info(ctx, "Tagging O11 application", map[string]any{"application": target.app.Name, "environment_key": envKey, "version": version})
-	key, err := lt.CreateApplicationVersion(ctx, envKey, appKey, body)
+	key, err := createOnce(ctx, "tag "+version+" of "+target.app.Name, r.data.attempts,
+		func(ctx context.Context) (string, error) {
+			return lt.CreateApplicationVersion(ctx, envKey, appKey, body)
+		},
+		func(ctx context.Context) (string, bool, error) {
+			versions, err := lt.ListApplicationVersions(ctx, appKey, versionsScanned)
+			for _, v := range versions {
+				if v.Version == version {
+					return v.Key, true, nil
+				}
+			}
+			return "", false, err
+		})
 	if err != nil {
 		addAPIError(&resp.Diagnostics, "Failed To Tag The Application",
 			fmt.Sprintf("tag application %q as version %q in environment %s", target.app.Name, version, envKey), err)

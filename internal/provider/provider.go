@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -37,6 +38,29 @@ const (
 	EnvODCClientSecret = "OUTSYSTEMS_ODC_CLIENT_SECRET"
 	EnvMaxRetries      = "OUTSYSTEMS_MAX_RETRIES"
 )
+
+// Default client-side pacing: ODC documents 100 requests per minute per
+// organization, and 10 per minute for deployment POSTs. LifeTime and the
+// assessment tool document no limit.
+const (
+	defaultODCRequestsPerMinute        = 100
+	defaultODCDeploymentPostsPerMinute = 10
+)
+
+// rateSchema is the requests_per_minute attribute of a service object.
+func rateSchema(service, env string, def int) schema.Int64Attribute {
+	d := "no limit"
+	if def > 0 {
+		d = fmt.Sprintf("%d", def)
+	}
+	return schema.Int64Attribute{
+		Optional: true,
+		MarkdownDescription: fmt.Sprintf("Most requests the provider sends to %s in any minute, retries included, shared by all "+
+			"resources of a run, so a large apply paces itself instead of collecting `429`s. `0` means no limit. Defaults to `%s`, else %s.",
+			service, env, d),
+		Validators: []validator.Int64{int64validator.Between(0, 100000)},
+	}
+}
 
 var _ provider.Provider = (*outsystemsProvider)(nil)
 
@@ -76,6 +100,7 @@ func (p *outsystemsProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 						MarkdownDescription: "Token of a LifeTime service account (User Management > Service Accounts). " +
 							"Defaults to `" + EnvLifeTimeToken + "`.",
 					},
+					"requests_per_minute": rateSchema("LifeTime", "OUTSYSTEMS_LIFETIME_REQUESTS_PER_MINUTE", 0),
 				},
 			},
 			"assessment": schema.SingleNestedAttribute{
@@ -94,6 +119,7 @@ func (p *outsystemsProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 						MarkdownDescription: "LifeTime service-account token the console accepts (Administrator role). Defaults to `" +
 							EnvAssessmentToken + "`, then to the LifeTime token.",
 					},
+					"requests_per_minute": rateSchema("the assessment tool", "OUTSYSTEMS_ASSESSMENT_REQUESTS_PER_MINUTE", 0),
 				},
 			},
 			"odc": schema.SingleNestedAttribute{
@@ -113,6 +139,8 @@ func (p *outsystemsProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 						Sensitive:           true,
 						MarkdownDescription: "Secret of the ODC API client. Defaults to `" + EnvODCClientSecret + "`.",
 					},
+					"requests_per_minute": rateSchema("the ODC APIs (deployment POSTs are also held to 10 per minute, as ODC documents)",
+						"OUTSYSTEMS_ODC_REQUESTS_PER_MINUTE", defaultODCRequestsPerMinute),
 				},
 			},
 			"max_retries": schema.Int64Attribute{
@@ -145,7 +173,7 @@ func serviceSetting(ctx context.Context, req provider.ConfigureRequest, p path.P
 func attrLabel(p path.Path) string { return "`" + strings.ReplaceAll(p.String(), "\"", "") + "`" }
 
 func (p *outsystemsProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
-	data := &providerData{version: p.version}
+	data := &providerData{version: p.version, attempts: client.DefaultMaxRetries + 1}
 	cfg := client.Config{MaxRetries: -1, UserAgent: "terraform-provider-outsystems/" + p.version}
 
 	var maxRetries types.Int64
@@ -156,6 +184,7 @@ func (p *outsystemsProvider) Configure(ctx context.Context, req provider.Configu
 			"The provider cannot create its API clients because `max_retries` is not known until apply. Use a value known at plan time.")
 	case !maxRetries.IsNull():
 		cfg.MaxRetries = int(maxRetries.ValueInt64())
+		data.attempts = cfg.MaxRetries + 1
 	case os.Getenv(EnvMaxRetries) != "":
 		var n int
 		if _, err := fmt.Sscanf(os.Getenv(EnvMaxRetries), "%d", &n); err != nil || n < 0 || n > 20 {
@@ -163,6 +192,7 @@ func (p *outsystemsProvider) Configure(ctx context.Context, req provider.Configu
 				fmt.Sprintf("The environment variable %s is %q; it must be a whole number from 0 to 20.", EnvMaxRetries, os.Getenv(EnvMaxRetries)))
 		} else {
 			cfg.MaxRetries = n
+			data.attempts = n + 1
 		}
 	}
 
@@ -170,7 +200,9 @@ func (p *outsystemsProvider) Configure(ctx context.Context, req provider.Configu
 		&setting{name: "url", env: EnvLifeTimeURL, required: true},
 		&setting{name: "token", env: EnvLifeTimeToken, required: true})
 	if lt != nil {
+		cfg := cfg
 		cfg.BaseURL = lt[0]
+		cfg.RequestsPerMinute = rateSetting(ctx, req, "lifetime", "OUTSYSTEMS_LIFETIME_REQUESTS_PER_MINUTE", 0, &resp.Diagnostics)
 		c, err := client.NewLifeTime(cfg, lt[1])
 		invalidURL(&resp.Diagnostics, "lifetime", "url", EnvLifeTimeURL, "LifeTime", err)
 		data.lifeTime = c
@@ -189,7 +221,9 @@ func (p *outsystemsProvider) Configure(ctx context.Context, req provider.Configu
 				"The assessment tool URL is configured but no token, and there is no LifeTime token to fall back to. Set `assessment.token` "+
 					"(or "+EnvAssessmentToken+"), or `lifetime.token` (or "+EnvLifeTimeToken+").")
 		} else {
+			cfg := cfg
 			cfg.BaseURL = as[0]
+			cfg.RequestsPerMinute = rateSetting(ctx, req, "assessment", "OUTSYSTEMS_ASSESSMENT_REQUESTS_PER_MINUTE", 0, &resp.Diagnostics)
 			c, err := client.NewAssessment(cfg, token)
 			invalidURL(&resp.Diagnostics, "assessment", "url", EnvAssessmentURL, "Assessment Tool", err)
 			data.assessment = c
@@ -201,7 +235,13 @@ func (p *outsystemsProvider) Configure(ctx context.Context, req provider.Configu
 		&setting{name: "client_id", env: EnvODCClientID, required: true},
 		&setting{name: "client_secret", env: EnvODCClientSecret, required: true})
 	if odc != nil {
+		cfg := cfg
 		cfg.BaseURL = odc[0]
+		cfg.RequestsPerMinute = rateSetting(ctx, req, "odc", "OUTSYSTEMS_ODC_REQUESTS_PER_MINUTE", defaultODCRequestsPerMinute, &resp.Diagnostics)
+		cfg.DeploymentRequestsPerMinute = defaultODCDeploymentPostsPerMinute
+		if cfg.RequestsPerMinute == 0 {
+			cfg.DeploymentRequestsPerMinute = 0 // pacing turned off altogether
+		}
 		c, err := client.NewODC(cfg, odc[1], odc[2])
 		invalidURL(&resp.Diagnostics, "odc", "portal_url", EnvODCPortalURL, "ODC", err)
 		data.odc = c
@@ -215,6 +255,28 @@ func (p *outsystemsProvider) Configure(ctx context.Context, req provider.Configu
 	})
 	resp.ResourceData = data
 	resp.DataSourceData = data
+}
+
+// rateSetting reads a service's requests_per_minute, falling back to its
+// environment variable, then to def.
+func rateSetting(ctx context.Context, req provider.ConfigureRequest, block, env string, def int, diags *diag.Diagnostics) int {
+	p := path.Root(block).AtName("requests_per_minute")
+	var v types.Int64
+	diags.Append(req.Config.GetAttribute(ctx, p, &v)...)
+	switch {
+	case v.IsUnknown():
+		diags.AddAttributeError(p, "Unknown "+attrLabel(p), "The provider cannot create its API clients because "+attrLabel(p)+" is not known until apply. Use a value known at plan time.")
+	case !v.IsNull():
+		return int(v.ValueInt64())
+	case os.Getenv(env) != "":
+		n, err := strconv.Atoi(os.Getenv(env))
+		if err != nil || n < 0 {
+			diags.AddError("Invalid "+env, fmt.Sprintf("The environment variable %s is %q; it must be a whole number, 0 or more (0 = no limit).", env, os.Getenv(env)))
+			return def
+		}
+		return n
+	}
+	return def
 }
 
 // setting is one string attribute of a service object and its environment variable.
@@ -300,7 +362,9 @@ func (p *outsystemsProvider) DataSources(context.Context) []func() datasource.Da
 
 // providerData is what Configure hands to resources and data sources.
 type providerData struct {
-	version    string
+	version string
+	// attempts bounds how often a create is tried (max_retries + 1).
+	attempts   int
 	lifeTime   *client.LifeTime
 	assessment *client.Assessment
 	odc        *client.ODC
