@@ -149,7 +149,7 @@ func (r *appMappingResource) Configure(_ context.Context, req resource.Configure
 // ModifyPlan enforces the kit's mapping rules at plan time when the asset
 // type and application keys are known.
 func (r *appMappingResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() || r.data == nil || r.data.assessment == nil {
+	if req.Plan.Raw.IsNull() || !r.data.configuredForPlan(&resp.Diagnostics, false, true, false) {
 		return
 	}
 	var plan appMappingModel

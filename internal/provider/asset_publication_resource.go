@@ -26,6 +26,7 @@ import (
 var (
 	_ resource.ResourceWithConfigure   = (*assetPublicationResource)(nil)
 	_ resource.ResourceWithImportState = (*assetPublicationResource)(nil)
+	_ resource.ResourceWithModifyPlan  = (*assetPublicationResource)(nil)
 )
 
 const defaultPublishTimeout = 30 * time.Minute
@@ -88,6 +89,13 @@ func (r *assetPublicationResource) Schema(ctx context.Context, _ resource.Schema
 			"finished_at": schema.StringAttribute{Computed: true, MarkdownDescription: "When the publish finished.", PlanModifiers: keep},
 			"timeouts":    timeouts.Attributes(ctx, timeouts.Opts{Create: true}),
 		},
+	}
+}
+
+// ModifyPlan fails the plan when ODC is not configured.
+func (r *assetPublicationResource) ModifyPlan(_ context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if !req.Plan.Raw.IsNull() {
+		r.data.configuredForPlan(&resp.Diagnostics, false, false, true)
 	}
 }
 

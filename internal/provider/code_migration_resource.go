@@ -216,7 +216,7 @@ func computeWaves[T any](nodes map[string]T, producers func(T) []string) map[str
 // ModifyPlan shows, for a new migration whose mappings exist, the assets it
 // will produce: their keys (mapping names), types, waves and the order.
 func (r *codeMigrationResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() || r.data == nil || r.data.assessment == nil {
+	if req.Plan.Raw.IsNull() || !r.data.configuredForPlan(&resp.Diagnostics, true, true, true) {
 		return
 	}
 	var plan codeMigrationModel

@@ -128,7 +128,7 @@ func versionNotHigher(version string, highest *client.AssetRevision) string {
 }
 
 func (r *libraryReleaseResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() || r.data == nil || r.data.odc == nil {
+	if req.Plan.Raw.IsNull() || !r.data.configuredForPlan(&resp.Diagnostics, false, false, true) {
 		return
 	}
 	var plan libraryReleaseModel

@@ -180,7 +180,7 @@ func (r *lifeTimeTagResource) ValidateConfig(ctx context.Context, req resource.V
 // application runs in the environment, an explicit version is unused, and an
 // unset version becomes the next free patch version, so the plan shows it.
 func (r *lifeTimeTagResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() || r.data == nil || r.data.lifeTime == nil {
+	if req.Plan.Raw.IsNull() || !r.data.configuredForPlan(&resp.Diagnostics, true, false, false) {
 		return
 	}
 	var plan lifeTimeTagModel

@@ -12,7 +12,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/client"
-	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox"
 )
 
 const tagAddr = "outsystems_lifetime_tag.test"
@@ -208,58 +207,6 @@ resource "outsystems_lifetime_tag" "test" {
 			Check:  resource.TestCheckResourceAttr(tagAddr, "version", "3.5.2"),
 		}},
 	})
-}
-
-func TestAccLifeTimeTag_errors(t *testing.T) {
-	e := newTestEnv(t)
-	dev := e.envKey("Development")
-	portal := e.appKey("Customer Portal")
-	tag := func(env, app, extra string) string {
-		return fmt.Sprintf(`
-resource "outsystems_lifetime_tag" "test" {
-  environment_key = %q
-  application_key = %q
-  %s
-}
-`, env, app, extra)
-	}
-	cases := []struct {
-		name     string
-		config   string
-		planOnly bool
-		want     string
-	}{
-		{"duplicate version is refused at plan time", e.providerConfig() + tag(dev, portal, `version = "1.1.0"`), true,
-			`Version Already Used.*"Customer Portal" already has a version "1\.1\.0".*Set .version. to a version that was not used before`},
-		{"malformed application key", e.providerConfig() + tag(dev, "not-a-guid", ""), true,
-			`application_key.*must be the O11 application key: a GUID`},
-		{"malformed environment key", e.providerConfig() + tag("1234", portal, ""), true,
-			`environment_key.*must be the LifeTime environment key: a GUID`},
-		{"malformed version", e.providerConfig() + tag(dev, portal, `version = "v1.2"`), true,
-			`version.*must be 1 to 4 dot-separated numbers`},
-		{"unknown platform", e.providerConfig() + tag(dev, portal, `mobile_versions = [{ platform = "Windows", version_number = "1" }]`), true,
-			`platform.*value must be one of`},
-		{"duplicate platform", e.providerConfig() + tag(dev, portal, `mobile_versions = [{ platform = "iOS", version_number = "1" }, { platform = "iOS", version_number = "2" }]`), true,
-			`Duplicate Mobile Platform.*"iOS" more than once`},
-		{"application not in the environment", e.providerConfig() + tag(e.envKey("Production"), e.appKey("Sandbox Playground"), ""), true,
-			`Application Not Found In Environment.*no application ` + e.appKey("Sandbox Playground") + ` running in environment`},
-		{"wrong token", e.providerConfigWithToken("lt-wrong-token") + tag(dev, portal, ""), true,
-			`(?s)LifeTime did not accept the service account token.*lifetime.token.*401`},
-		{"read-only service account cannot tag", e.providerConfigWithToken(e.token(sandbox.RoleReadOnly)) + tag(dev, portal, `version = "7.0.0"`), false,
-			`Failed To Tag The Application.*lack a permission.*403.*auditor`},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			resource.ParallelTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-				Steps: []resource.TestStep{{
-					Config:      tc.config,
-					PlanOnly:    tc.planOnly,
-					ExpectError: regexpS(tc.want),
-				}},
-			})
-		})
-	}
 }
 
 func TestParseTagImportID(t *testing.T) {

@@ -510,6 +510,26 @@ func (d *providerData) requireODC(diags *diag.Diagnostics) *client.ODC {
 	return d.odc
 }
 
+// configuredForPlan checks at plan time that the services a resource needs
+// are configured, adding the errors that say how to configure them. It
+// reports false (without errors) before the provider is configured.
+func (d *providerData) configuredForPlan(diags *diag.Diagnostics, lifeTime, assessment, odc bool) bool {
+	if d == nil {
+		return false
+	}
+	before := diags.ErrorsCount()
+	if lifeTime {
+		d.requireLifeTime(diags)
+	}
+	if assessment {
+		d.requireAssessment(diags)
+	}
+	if odc {
+		d.requireODC(diags)
+	}
+	return diags.ErrorsCount() == before
+}
+
 // providerDataFrom converts the ProviderData a resource or data source receives.
 func providerDataFrom(v any, diags *diag.Diagnostics) *providerData {
 	if v == nil {

@@ -253,34 +253,6 @@ data "outsystems_lifetime_environment" "dev" { name = "Development" }
 	})
 }
 
-func TestAccProvider_badSettings(t *testing.T) {
-	t.Setenv(EnvLifeTimeURL, "")
-	t.Setenv(EnvLifeTimeToken, "")
-	ds := `data "outsystems_lifetime_environment" "dev" { name = "Development" }`
-	cases := []struct {
-		name, provider string
-		want           *regexp.Regexp
-	}{
-		{"plain http off loopback", `lifetime = { url = "http://lifetime.example.com", token = "x" }`, errorRe("Invalid LifeTime URL", "plain http://", "not loopback")},
-		{"not a URL", `lifetime = { url = "lifetime.example.com", token = "x" }`, errorRe("Invalid LifeTime URL", "must start with https://")},
-		{"url without token", `lifetime = { url = "https://lifetime.example.com" }`, errorRe("Missing LifeTime Token", "lifetime.token", EnvLifeTimeToken)},
-		{"token without url", `lifetime = { token = "x" }`, errorRe("Missing LifeTime URL", "lifetime.url", EnvLifeTimeURL)},
-		{"max_retries out of range", `max_retries = 99`, errorRe("max_retries", "between 0 and 20")},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			resource.Test(t, resource.TestCase{
-				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-				Steps: []resource.TestStep{{
-					Config:      fmt.Sprintf("provider \"outsystems\" {\n%s\n}\n%s\n", tc.provider, ds),
-					ExpectError: tc.want,
-					PlanOnly:    true,
-				}},
-			})
-		})
-	}
-}
-
 func clientTag(version string) client.CreateVersionRequest {
 	return client.CreateVersionRequest{Version: version, ChangeLog: "tagged out of band by the test"}
 }
