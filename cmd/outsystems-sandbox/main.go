@@ -55,6 +55,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	tokenTTL := fs.Duration("token-ttl", 12*time.Hour, "how long ODC access tokens last (expires_in)")
 	assessmentDelay := fs.Duration("assessment-delay", sandbox.DefaultAssessmentDelay, "how long the Migration Kit assessment tool takes to assess a mapping (Running after half of it)")
 	migrationDuration := fs.Duration("migration-duration", sandbox.DefaultMigrationDuration, "how long a Migration Kit code migration runs before it finishes")
+	var chaos sandbox.ChaosOptions
+	fs.Float64Var(&chaos.ErrorRate, "chaos-error-rate", 0, "fraction of API requests answered 500, 502 or 503 without being carried out")
+	fs.Float64Var(&chaos.ThrottleRate, "chaos-throttle-rate", 0, "fraction of API requests answered 429 with Retry-After without being carried out")
+	chaosLatency := fs.String("chaos-latency", "", "random `delay` added to each API request: a range like 0-300ms, or a fixed 100ms")
+	fs.Float64Var(&chaos.DropRate, "chaos-drop-rate", 0, "fraction of API requests whose connection is closed without an answer, before they are carried out")
+	fs.Float64Var(&chaos.DropAfterRate, "chaos-drop-after-rate", 0, "fraction of API requests carried out whose connection is then closed without the answer")
+	fs.Int64Var(&chaos.Seed, "chaos-seed", 0, "seed of the chaos decisions, to repeat a run (0: random; GET /_sandbox/chaos shows it)")
+	rateLimit := fs.Int("rate-limit", 0, "requests per minute each API family takes (ODC per organization, LifeTime, assessment tool), over a sliding window; 0: no limit")
+	deploymentRateLimit := fs.Int("deployment-rate-limit", 0, fmt.Sprintf("POSTs per minute each ODC deployment or build endpoint takes (0: %d when --rate-limit is set, else no limit)", sandbox.DefaultDeploymentRateLimit))
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: outsystems-sandbox [flags]\n\nServes fake OutSystems APIs and prints the export lines that point the provider at them.\n\nFlags:")
 		fs.PrintDefaults()
@@ -86,8 +95,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *migrationDuration <= 0 {
 		return fmt.Errorf("--migration-duration must be positive (got %s)", *migrationDuration)
 	}
+	var err error
+	if chaos.LatencyMin, chaos.LatencyMax, err = sandbox.ParseLatency(*chaosLatency); err != nil {
+		return fmt.Errorf("--chaos-latency: %w", err)
+	}
+	if *rateLimit < 0 || *deploymentRateLimit < 0 {
+		return fmt.Errorf("--rate-limit and --deployment-rate-limit must not be negative (got %d and %d)", *rateLimit, *deploymentRateLimit)
+	}
 	opts := sandbox.Options{DBPath: *dbPath, Fixture: fixture, PublishDuration: *publishDuration, TokenTTL: *tokenTTL, AssessmentDelay: *assessmentDelay,
-		MigrationDuration: *migrationDuration}
+		MigrationDuration: *migrationDuration, Chaos: chaos, RateLimit: *rateLimit, DeploymentRateLimit: *deploymentRateLimit}
 	if !*quiet {
 		opts.Logger = logger
 	}
@@ -110,6 +126,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		logger.Printf("serving the Migration Kit assessment API at %s/MigrationAssessment/api/v1 (and /ConversionAssessment/api/v1)", url)
 		logger.Printf("serving the ODC APIs at %s/api (OIDC discovery at %s/identity/.well-known/openid-configuration)", url, url)
 		logger.Printf("serving the Migration Kit code migration API at %s/api/migration-kit/v1", url)
+		if c := sb.ChaosSettings(); c.Enabled() {
+			logger.Printf("chaos: error rate %g, throttle rate %g, latency %s-%s, drop rate %g, drop-after rate %g, seed %d (GET/PUT %s/_sandbox/chaos)",
+				c.ErrorRate, c.ThrottleRate, c.LatencyMin, c.LatencyMax, c.DropRate, c.DropAfterRate, c.Seed, url)
+		}
+		if perMinute, deployments := sb.RateLimits(); perMinute > 0 || deployments > 0 {
+			logger.Printf("rate limits: %d requests per minute per API family, %d deployment POSTs per minute per endpoint (0: none; counts at %s/_sandbox/stats)",
+				perMinute, deployments, url)
+		}
 	}
 
 	<-ctx.Done()

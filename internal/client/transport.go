@@ -270,10 +270,7 @@ func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 		return time.Duration(secs) * time.Second, true
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		d := t.Sub(now)
-		if d < 0 {
-			d = 0
-		}
+		d := min(max(t.Sub(now), 0), 24*time.Hour)
 		return d, true
 	}
 	return 0, false

@@ -119,20 +119,7 @@ func (c *cliRun) outputs() map[string]json.RawMessage {
 
 func newExampleSandbox(t *testing.T) *sandbox.Sandbox {
 	t.Helper()
-	sb, err := sandbox.New(sandbox.Options{
-		DBPath:            filepath.Join(t.TempDir(), "sandbox.db"),
-		AssessmentDelay:   testAssessmentDelay,
-		MigrationDuration: testMigrationDuration,
-		PublishDuration:   testPublishDuration,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := sb.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sb.Close() })
-	return sb
+	return newExampleSandboxWith(t, sandbox.Options{})
 }
 
 func TestAccExampleQuickstart(t *testing.T) {

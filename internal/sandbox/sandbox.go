@@ -53,6 +53,20 @@ type Options struct {
 	// MigrationDuration is how long a Migration Kit code migration runs
 	// before it finishes; 0 means DefaultMigrationDuration.
 	MigrationDuration time.Duration
+	// Chaos makes the OutSystems APIs fail, throttle, slow down and drop
+	// connections (see ChaosOptions); the zero value turns it off. SetChaos
+	// changes it at run time.
+	Chaos ChaosOptions
+	// RateLimit is how many requests per minute each API family takes
+	// (ODC per organization, LifeTime, the assessment tool), in a sliding
+	// window; over it, requests are answered 429 with Retry-After. 0 means
+	// no limit.
+	RateLimit int
+	// DeploymentRateLimit is how many POSTs per minute each ODC endpoint
+	// that builds or deploys takes (deployments, builds, asset uploads), on
+	// top of RateLimit; 0 means DefaultDeploymentRateLimit when RateLimit is
+	// set, no limit otherwise.
+	DeploymentRateLimit int
 }
 
 // Sandbox serves the fake OutSystems APIs.
@@ -70,6 +84,11 @@ type Sandbox struct {
 	// migrationDuration is Options.MigrationDuration or its default; code
 	// migrations are timed with now too.
 	migrationDuration time.Duration
+	// chaos, limits, requests and tokens serve chaos.go and ratelimit.go.
+	chaos    *chaosEngine
+	limits   *rateLimiter
+	requests *requestCounters
+	tokens   *issuedTokens
 
 	mu     sync.Mutex
 	server *http.Server
@@ -108,6 +127,14 @@ func New(opts Options) (*Sandbox, error) {
 	case migrationDuration == 0:
 		migrationDuration = DefaultMigrationDuration
 	}
+	chaos, err := newChaosEngine(opts.Chaos)
+	if err != nil {
+		return nil, err
+	}
+	limits, err := newRateLimiter(opts.RateLimit, opts.DeploymentRateLimit)
+	if err != nil {
+		return nil, err
+	}
 	st, err := openStore(opts.DBPath)
 	if err != nil {
 		return nil, err
@@ -142,7 +169,7 @@ func New(opts Options) (*Sandbox, error) {
 		return nil, err
 	}
 	s := &Sandbox{fixture: fixture, logger: logger, store: st, adminToken: token, odc: odc, assessmentDelay: delay, now: time.Now,
-		migrationDuration: migrationDuration}
+		migrationDuration: migrationDuration, chaos: chaos, limits: limits, requests: &requestCounters{}, tokens: &issuedTokens{}}
 	s.handler = s.routes()
 	return s, nil
 }

@@ -26,7 +26,7 @@ func (s *Sandbox) routes() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such API: " + r.URL.Path})
 	})
-	return s.logRequests(mux)
+	return s.logRequests(s.apiMiddleware(mux))
 }
 
 // errorWriter writes an error response in the shape of one API.
@@ -54,7 +54,16 @@ func route(mux *http.ServeMux, pattern string, handlers map[string]http.HandlerF
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
+	// dropped is set when no answer went out: chaos closed the connection,
+	// or the client left while chaos delayed the request. status is then
+	// the answer that was lost (0: the request was not carried out).
+	dropped bool
 }
+
+func (r *statusRecorder) noteDropped(status int) { r.dropped, r.status = true, status }
+
+// Unwrap lets http.ResponseController reach the connection (chaos hijacks it).
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 func (r *statusRecorder) WriteHeader(status int) {
 	if r.status == 0 {
@@ -77,10 +86,18 @@ func (s *Sandbox) logRequests(next http.Handler) http.Handler {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
-		if rec.status == 0 {
-			rec.status = http.StatusOK
+		elapsed := time.Since(start).Round(time.Microsecond)
+		switch {
+		case rec.dropped && rec.status == 0:
+			s.logger.Printf("%s %s dropped (no answer, request not carried out) %s", r.Method, r.URL.Path, elapsed)
+		case rec.dropped:
+			s.logger.Printf("%s %s %d dropped (carried out, answer lost) %s", r.Method, r.URL.Path, rec.status, elapsed)
+		default:
+			if rec.status == 0 {
+				rec.status = http.StatusOK
+			}
+			s.logger.Printf("%s %s %d %s", r.Method, r.URL.Path, rec.status, elapsed)
 		}
-		s.logger.Printf("%s %s %d %s", r.Method, r.URL.Path, rec.status, time.Since(start).Round(time.Microsecond))
 	})
 }
 

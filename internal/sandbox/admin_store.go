@@ -1,0 +1,123 @@
+package sandbox
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// Out-of-band changes of the admin surface: what people do in OutSystems
+// outside the APIs the provider uses, so tests can check the provider notices.
+
+// errConflict marks an out-of-band change the state does not allow now.
+var errConflict = errors.New("conflict")
+
+func conflictf(format string, args ...any) error {
+	return &storeError{kind: errConflict, msg: fmt.Sprintf(format, args...)}
+}
+
+// UnpublishAsset removes an asset's deployment from a stage, as resetting
+// the stage would: afterwards the asset is not published there (not in the
+// deployed assets, not a deployed producer), and the operations that had
+// published it there are gone. It reports errNotFound when the stage or the
+// asset does not exist or the asset is not published in the stage, and a
+// conflict while a publish of the asset to the stage is running.
+func (s *Sandbox) UnpublishAsset(stageKey, assetKey string) error {
+	stage, err := parseKey("stageKey", stageKey)
+	if err != nil {
+		return err
+	}
+	asset, err := parseKey("assetKey", assetKey)
+	if err != nil {
+		return err
+	}
+	return s.store.unpublishAsset(context.Background(), stage, asset, time.Now())
+}
+
+func (st *store) unpublishAsset(ctx context.Context, stageKey, assetKey string, now time.Time) error {
+	return st.write(ctx, func(tx *sql.Tx) error {
+		w, err := loadODCWorld(ctx, tx, now)
+		if err != nil {
+			return err
+		}
+		stage, err := w.stage(stageKey)
+		if err != nil {
+			return err
+		}
+		a, err := w.asset(assetKey)
+		if err != nil {
+			return err
+		}
+		if _, deployed := w.deployed[odcStageAsset{stage.Key, a.Key}]; !deployed {
+			return notFoundf("Asset '%s' (key %s) is not published in stage '%s'.", a.latest().Name, a.Key, stage.Name)
+		}
+		var running int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM odc_publish_operations
+			WHERE environment_key = ? AND asset_key = ? AND finishes_at > ?`, stage.Key, a.Key, odcNanos(now)).Scan(&running); err != nil {
+			return err
+		}
+		if running > 0 {
+			return conflictf("A publish of asset '%s' (key %s) to stage '%s' is running: wait until it finishes.", a.latest().Name, a.Key, stage.Name)
+		}
+		const published = `SELECT key FROM odc_publish_operations WHERE environment_key = ? AND asset_key = ? AND outcome = 'Finished'`
+		if _, err := tx.ExecContext(ctx, `DELETE FROM odc_publish_messages WHERE operation_key IN (`+published+`)`, stage.Key, a.Key); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM odc_publish_operations WHERE environment_key = ? AND asset_key = ? AND outcome = 'Finished'`, stage.Key, a.Key)
+		return err
+	})
+}
+
+// DeleteCodeMigration removes a code migration record, as OutSystems
+// support purging it would; the ODC assets it produced stay. It reports
+// errNotFound when there is no such migration.
+func (s *Sandbox) DeleteCodeMigration(key string) error {
+	k, err := parseKey("migrationKey", key)
+	if err != nil {
+		return err
+	}
+	return s.store.deleteCodeMigration(context.Background(), k)
+}
+
+func (st *store) deleteCodeMigration(ctx context.Context, key string) error {
+	return st.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM cm_migration_items WHERE migration_key = ?`, key); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM cm_migrations WHERE key = ?`, key)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err == nil && n == 0 {
+			err = notFoundf("Code migration with key '%s' was not found.", key)
+		}
+		return err
+	})
+}
+
+// --- admin handlers ---
+
+// adminUnpublishAsset: DELETE /_sandbox/odc/stages/{stageKey}/assets/{assetKey}.
+func (s *Sandbox) adminUnpublishAsset(w http.ResponseWriter, r *http.Request) {
+	s.adminDelete(w, r, s.UnpublishAsset(r.PathValue("stageKey"), r.PathValue("assetKey")))
+}
+
+// adminDeleteCodeMigration: DELETE /_sandbox/code-migrations/{migrationKey}.
+func (s *Sandbox) adminDeleteCodeMigration(w http.ResponseWriter, r *http.Request) {
+	s.adminDelete(w, r, s.DeleteCodeMigration(r.PathValue("migrationKey")))
+}
+
+func (s *Sandbox) adminDelete(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case err == nil:
+		w.WriteHeader(http.StatusNoContent)
+	case errors.Is(err, errConflict):
+		writeAdminError(w, http.StatusConflict, err.Error())
+	default:
+		s.writeStoreError(w, r, err, writeAdminError)
+	}
+}

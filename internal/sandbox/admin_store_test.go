@@ -1,0 +1,144 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// deployedIn lists the keys of the assets deployed in a stage.
+func (e *odcEnv) deployedIn(token, stageKey string) []string {
+	e.t.Helper()
+	r := e.api(http.MethodGet, portfolioBase+"/deployed-assets?environmentKey="+stageKey, token, nil).expect(e.t, http.StatusOK)
+	var keys []string
+	for _, a := range decode[odcPagedList[odcDeployedAsset]](e.t, r).Results {
+		keys = append(keys, a.Key)
+	}
+	return keys
+}
+
+func TestAdminUnpublishAsset(t *testing.T) {
+	e := startODC(t, Options{PublishDuration: 50 * time.Millisecond})
+	tok := e.token(odcClientMigration)
+	for _, a := range odcTestAssets {
+		e.seed(a)
+	}
+	dev, qa := e.stage("Development"), e.stage("QA")
+	e.publish(tok, odcKeyCore, 1, dev)
+	e.publish(tok, odcKeyPolicy, 1, dev)
+	portalDev := e.publish(tok, odcKeyPortal, 1, dev)
+	portalQA := e.publish(tok, odcKeyCore, 1, qa)
+	if got := e.deployedIn(tok, dev); !slices.Contains(got, odcKeyPortal) {
+		t.Fatalf("deployed in Development = %v, want Customer Portal", got)
+	}
+	url := func(stage, asset string) string { return e.base + "/_sandbox/odc/stages/" + stage + "/assets/" + asset }
+
+	do(t, http.MethodDelete, url(dev, strings.ToUpper(odcKeyPortal)), "", nil).expect(t, http.StatusNoContent)
+	if got := e.deployedIn(tok, dev); slices.Contains(got, odcKeyPortal) {
+		t.Errorf("deployed in Development after unpublishing = %v", got)
+	}
+	if _, ok := e.sb.PublishedAt(odcKeyPortal, dev); ok {
+		t.Error("PublishedAt still reports the unpublished asset")
+	}
+	// The operations that published it there are gone; others stay.
+	e.api(http.MethodGet, deploymentBase+"/publish-operations/"+portalDev.Key, tok, nil).expectODCProblem(t, http.StatusNotFound)
+	e.api(http.MethodGet, deploymentBase+"/publish-operations/"+portalQA.Key, tok, nil).expect(t, http.StatusOK)
+	// It can be published again.
+	if op := e.publish(tok, odcKeyPortal, 1, dev); op.Status != odcStatusFinished {
+		t.Errorf("publishing again = %+v", op)
+	}
+
+	// A producer removed from the stage breaks publishing its consumers there.
+	if err := e.sb.UnpublishAsset(dev, odcKeyCore); err != nil {
+		t.Fatal(err)
+	}
+	if op := e.publish(tok, odcKeyPolicy, 1, dev); op.Status != odcStatusFinishedWithError {
+		t.Errorf("publishing a consumer of an unpublished producer = %+v, want FinishedWithError", op)
+	}
+	if _, ok := e.sb.PublishedAt(odcKeyCore, qa); !ok {
+		t.Error("unpublishing from Development unpublished from QA too")
+	}
+
+	// Errors.
+	for _, tt := range []struct {
+		stage, asset string
+		status       int
+		contains     string
+	}{
+		{dev, odcKeyCore, http.StatusNotFound, "is not published in stage 'Development'"},
+		{uuid.NewString(), odcKeyCore, http.StatusNotFound, "Stage"},
+		{dev, uuid.NewString(), http.StatusNotFound, "Asset"},
+		{"dev", odcKeyCore, http.StatusBadRequest, "stageKey"},
+		{dev, "portal", http.StatusBadRequest, "assetKey"},
+	} {
+		r := do(t, http.MethodDelete, url(tt.stage, tt.asset), "", nil).expect(t, tt.status)
+		if msg := decode[map[string]string](t, r)["error"]; !strings.Contains(msg, tt.contains) {
+			t.Errorf("DELETE %s/%s: error %q does not contain %q", tt.stage, tt.asset, msg, tt.contains)
+		}
+	}
+	do(t, http.MethodPost, url(dev, odcKeyPortal), "", nil).expect(t, http.StatusMethodNotAllowed)
+	if err := e.sb.UnpublishAsset(dev, "portal"); !errors.Is(err, errInvalid) {
+		t.Errorf("UnpublishAsset(bad key) = %v", err)
+	}
+
+	// Not while a publish of the asset to the stage runs.
+	running := decode[odcPublishOperation](t, e.api(http.MethodPost, deploymentBase+"/publish-operations", tok,
+		map[string]any{"operation": "Publish", "assetKey": odcKeyPortal, "revision": 1, "environmentKey": dev}).expect(t, http.StatusCreated))
+	startedAt, err := time.Parse(time.RFC3339Nano, running.StartedDateTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.sb.store.unpublishAsset(context.Background(), dev, odcKeyPortal, startedAt); !errors.Is(err, errConflict) {
+		t.Errorf("unpublishing during a publish = %v, want a conflict", err)
+	}
+	e.waitPublish(tok, running.Key)
+	do(t, http.MethodDelete, url(dev, odcKeyPortal), "", nil).expect(t, http.StatusNoContent)
+}
+
+func TestAdminDeleteCodeMigration(t *testing.T) {
+	e := newCMEnv(t, Options{})
+	keys := e.ready([3]string{"Common Utils", AssetTypeLibrary, "Common Utils"}, [3]string{"Claims Core", AssetTypeLibrary, "Claims Core"})
+	url := func(key string) string { return e.url + "/_sandbox/code-migrations/" + key }
+
+	// A migration in progress: purged, its mapping is free again.
+	m := e.start("Development", keys["Common Utils"])
+	e.call(http.MethodDelete, "/mappings/"+keys["Common Utils"], nil).expectProblem(t, http.StatusConflict, maCodeMappingInUse)
+	do(t, http.MethodDelete, url(strings.ToUpper(m.Key)), "", nil).expect(t, http.StatusNoContent)
+	e.cm(http.MethodGet, "/code-migrations/"+m.Key, odcClientMigration, nil).expectProblem(t, http.StatusNotFound, maCodeCodeMigrationNotFound)
+	if _, ok := e.sb.MigrationFinishedAt(m.Key); ok {
+		t.Error("MigrationFinishedAt still knows the purged migration")
+	}
+	e.call(http.MethodDelete, "/mappings/"+keys["Common Utils"], nil).expect(t, http.StatusNoContent)
+
+	// A finished one: purged, the ODC assets it made stay.
+	done := e.start("Development", keys["Claims Core"])
+	e.clock.Advance(cmTestDuration)
+	finished := e.get(done.Key)
+	if finished.Status != migrationFinished || len(finished.Assets) != 1 {
+		t.Fatalf("finished = %+v", finished)
+	}
+	if err := e.sb.DeleteCodeMigration(done.Key); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.list(""); len(got.Results) != 0 {
+		t.Errorf("code migrations after purging = %+v", got.Results)
+	}
+	e.odcAsset(finished.Assets[0].AssetKey)
+
+	// Errors.
+	r := do(t, http.MethodDelete, url(done.Key), "", nil).expect(t, http.StatusNotFound)
+	if msg := decode[map[string]string](t, r)["error"]; !strings.Contains(msg, done.Key) {
+		t.Errorf("404 error = %q", msg)
+	}
+	do(t, http.MethodDelete, url("nope"), "", nil).expect(t, http.StatusBadRequest)
+	do(t, http.MethodGet, url(done.Key), "", nil).expect(t, http.StatusMethodNotAllowed)
+	if err := e.sb.DeleteCodeMigration(uuid.NewString()); !errors.Is(err, errNotFound) {
+		t.Errorf("DeleteCodeMigration(unknown) = %v", err)
+	}
+}
