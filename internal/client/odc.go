@@ -235,9 +235,6 @@ type AssetRevision struct {
 	TaggedAt      string
 	CommitMessage string
 	ModelDigest   string
-	// ReleaseNotes are filled by GetRevision and HighestTagRevision for a
-	// tagged revision (one more call); ListRevisions leaves them empty.
-	ReleaseNotes string
 }
 
 func (w odcAssetRevision) revision() AssetRevision {
@@ -279,28 +276,26 @@ func (c *ODC) ListAssets(ctx context.Context, assetTypes ...string) ([]Asset, er
 	return assets, nil
 }
 
-// GetRevision reads one revision of an asset, with its release notes when
-// it is tagged.
+// GetRevision reads one revision of an asset (one request; its release
+// notes are read with ReleaseNotes).
 func (c *ODC) GetRevision(ctx context.Context, assetKey string, revision int) (*AssetRevision, error) {
 	var w odcAssetRevision
 	if err := c.get(ctx, revisionPath(odcAssetRepo, assetKey, revision), nil, &w); err != nil {
 		return nil, err
 	}
-	return c.withReleaseNotes(ctx, w.revision())
+	r := w.revision()
+	return &r, nil
 }
 
-func (c *ODC) withReleaseNotes(ctx context.Context, r AssetRevision) (*AssetRevision, error) {
-	if r.Tag == "" {
-		return &r, nil
-	}
+// ReleaseNotes reads the release notes of a tagged revision.
+func (c *ODC) ReleaseNotes(ctx context.Context, assetKey string, revision int) (string, error) {
 	var notes struct {
 		Content *string `json:"content"`
 	}
-	if err := c.get(ctx, revisionPath(odcAssetRepo, r.AssetKey, r.Revision)+"/release-notes", nil, &notes); err != nil {
-		return nil, err
+	if err := c.get(ctx, revisionPath(odcAssetRepo, assetKey, revision)+"/release-notes", nil, &notes); err != nil {
+		return "", err
 	}
-	r.ReleaseNotes = str(notes.Content)
-	return &r, nil
+	return str(notes.Content), nil
 }
 
 // ListRevisions lists every revision of an asset, oldest first.
@@ -316,9 +311,9 @@ func (c *ODC) ListRevisions(ctx context.Context, assetKey string) ([]AssetRevisi
 	return out, nil
 }
 
-// HighestTagRevision reads the asset's revision with the highest tag, with
-// its release notes. It returns (nil, nil) when the asset exists but has no
-// tagged revision (the API answers 404 then, as for an unknown asset).
+// HighestTagRevision reads the asset's revision with the highest tag. It
+// returns (nil, nil) when the asset exists but has no tagged revision (the
+// API answers 404 then, as for an unknown asset).
 func (c *ODC) HighestTagRevision(ctx context.Context, assetKey string) (*AssetRevision, error) {
 	var w odcAssetRevision
 	err := c.get(ctx, assetPath(assetKey)+"/highest-tag-revision", nil, &w)
@@ -331,7 +326,8 @@ func (c *ODC) HighestTagRevision(ctx context.Context, assetKey string) (*AssetRe
 	if err != nil {
 		return nil, err
 	}
-	return c.withReleaseNotes(ctx, w.revision())
+	r := w.revision()
+	return &r, nil
 }
 
 // TagRevision releases a revision: it sets its tag (Major.Minor.Patch,

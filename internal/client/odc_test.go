@@ -496,8 +496,11 @@ func TestODCHighestTagRevision(t *testing.T) {
 	}
 	tagged = true
 	rev, err := c.HighestTagRevision(ctx, "a")
-	if err != nil || rev.Revision != 3 || rev.Tag != "1.2.0" || rev.TaggedBy != "pipe" || rev.ReleaseNotes != "Notes." {
+	if err != nil || rev.Revision != 3 || rev.Tag != "1.2.0" || rev.TaggedBy != "pipe" {
 		t.Errorf("tagged asset = %+v, %v", rev, err)
+	}
+	if notes, err := c.ReleaseNotes(ctx, "a", 3); err != nil || notes != "Notes." {
+		t.Errorf("ReleaseNotes = %q, %v", notes, err)
 	}
 }
 

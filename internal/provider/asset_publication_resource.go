@@ -261,14 +261,22 @@ func (r *assetPublicationResource) Read(ctx context.Context, req resource.ReadRe
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	op, err := odc.GetPublishOperation(ctx, state.ID.ValueString())
-	if client.IsNotFound(err) {
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		addAPIError(&resp.Diagnostics, "Failed To Read The Publication", "read publish operation "+state.ID.ValueString(), err)
-		return
+	// A finished publish operation never changes: only an unfinished or
+	// imported one is read again.
+	op := &client.PublishOperation{Key: state.ID.ValueString(), Status: state.Status.ValueString(), AssetKey: state.AssetKey.ValueString(),
+		Revision: int(state.Revision.ValueInt64()), EnvironmentKey: state.StageKey.ValueString(), BuildKey: state.BuildKey.ValueString(),
+		StartedAt: state.StartedAt.ValueString(), FinishedAt: state.FinishedAt.ValueString()}
+	if !op.Done() || op.Status == "" || state.AssetType.IsNull() {
+		got, err := odc.GetPublishOperation(ctx, state.ID.ValueString())
+		if client.IsNotFound(err) {
+			resp.State.RemoveResource(ctx)
+			return
+		}
+		if err != nil {
+			addAPIError(&resp.Diagnostics, "Failed To Read The Publication", "read publish operation "+state.ID.ValueString(), err)
+			return
+		}
+		op = got
 	}
 	state.fromOperation(op)
 	if state.AssetType.IsNull() || state.AssetName.IsNull() || state.StageKey.IsNull() {
@@ -278,8 +286,9 @@ func (r *assetPublicationResource) Read(ctx context.Context, req resource.ReadRe
 			return
 		}
 	}
-	if op.Status == client.PublishStatusFinished {
-		// Published, unless the asset is no longer in the stage (removed out of band).
+	if op.Status == client.PublishStatusFinished && state.AssetType.ValueString() != "library" {
+		// Published, unless the app is no longer in the stage (removed out of
+		// band, e.g. a stage reset). Libraries are not deployed to stages.
 		published, err := r.data.publishedIn(ctx, odc, state.StageKey.ValueString(), op.AssetKey, assetTypes[state.AssetType.ValueString()])
 		if err != nil {
 			addAPIError(&resp.Diagnostics, "Failed To Read The Stage", "check that asset "+op.AssetKey+" is still published in stage "+state.StageKey.ValueString(), err)
@@ -309,7 +318,7 @@ func (r *assetPublicationResource) completeImported(ctx context.Context, odc *cl
 	if !state.StageKey.IsNull() && !state.StageKey.IsUnknown() {
 		return diags
 	}
-	stages, err := odc.ListStages(ctx)
+	stages, err := r.data.listStages(ctx, odc)
 	if err != nil {
 		addAPIError(&diags, "Failed To List ODC Stages", "find the stage of publish operation "+state.ID.ValueString(), err)
 		return diags

@@ -282,9 +282,6 @@ func (r *libraryReleaseResource) Read(ctx context.Context, req resource.ReadRequ
 	state.Name = types.StringValue(rev.Name)
 	state.TaggedAt = types.StringValue(rev.TaggedAt)
 	state.TaggedBy = types.StringValue(rev.TaggedBy)
-	if rev.ReleaseNotes != "" {
-		state.ReleaseNotes = types.StringValue(rev.ReleaseNotes)
-	}
 	if state.KeepOnDestroy.IsNull() {
 		state.KeepOnDestroy = types.BoolValue(false)
 	}
@@ -345,6 +342,20 @@ func (r *libraryReleaseResource) ImportState(ctx context.Context, req resource.I
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("asset_key"), assetKey)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("revision"), int64(revision))...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("keep_on_destroy"), false)...)
+	// Read does not fetch release notes (they change only with a new
+	// release); an import learns them once.
+	odc := r.data.requireODC(&resp.Diagnostics)
+	if odc == nil {
+		return
+	}
+	notes, err := odc.ReleaseNotes(ctx, assetKey, revision)
+	if err != nil && !client.IsNotFound(err) {
+		addAPIError(&resp.Diagnostics, "Failed To Read The Release Notes", fmt.Sprintf("read the release notes of library %s revision %d", assetKey, revision), err)
+		return
+	}
+	if notes != "" {
+		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("release_notes"), notes)...)
+	}
 }
 
 // parseReleaseImportID reads `<asset_key>/<revision>`.

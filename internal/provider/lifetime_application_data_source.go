@@ -137,7 +137,7 @@ func (d *lifeTimeApplicationDataSource) Read(ctx context.Context, req datasource
 			return
 		}
 	}
-	envs, err := lt.ListEnvironments(ctx)
+	envs, err := d.data.listEnvironments(ctx, lt)
 	if err != nil {
 		addAPIError(&resp.Diagnostics, "Failed To List LifeTime Environments", "list the LifeTime environments", err)
 		return

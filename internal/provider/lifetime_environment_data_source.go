@@ -74,7 +74,7 @@ func (d *lifeTimeEnvironmentDataSource) Read(ctx context.Context, req datasource
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	envs, err := lt.ListEnvironments(ctx)
+	envs, err := d.data.listEnvironments(ctx, lt)
 	if err != nil {
 		addAPIError(&resp.Diagnostics, "Failed To List LifeTime Environments", "list the LifeTime environments", err)
 		return

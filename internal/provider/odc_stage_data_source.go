@@ -76,7 +76,7 @@ func (d *odcStageDataSource) Read(ctx context.Context, req datasource.ReadReques
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	stages, err := odc.ListStages(ctx)
+	stages, err := d.data.listStages(ctx, odc)
 	if err != nil {
 		addAPIError(&resp.Diagnostics, "Failed To List ODC Stages", "list the stages of the ODC organization", err)
 		return

@@ -173,7 +173,8 @@ func serviceSetting(ctx context.Context, req provider.ConfigureRequest, p path.P
 func attrLabel(p path.Path) string { return "`" + strings.ReplaceAll(p.String(), "\"", "") + "`" }
 
 func (p *outsystemsProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
-	data := &providerData{version: p.version, attempts: client.DefaultMaxRetries + 1}
+	data := &providerData{version: p.version, attempts: client.DefaultMaxRetries + 1,
+		environments: &memo[[]client.Environment]{}, stages: &memo[[]client.Stage]{}}
 	cfg := client.Config{MaxRetries: -1, UserAgent: "terraform-provider-outsystems/" + p.version}
 
 	var maxRetries types.Int64
@@ -373,6 +374,9 @@ type providerData struct {
 	// publications of one run read each stage once. A publish forgets its stage.
 	mu       sync.Mutex
 	deployed map[string]map[string]client.DeployedAsset
+	// Look-ups that do not change during a run, read once per process.
+	environments *memo[[]client.Environment]
+	stages       *memo[[]client.Stage]
 	// migrations caches the code migrations, which know each migrated
 	// asset's producers (ODC's producers endpoint only lists those already
 	// deployed in a stage, so it cannot tell which ones are missing).
@@ -412,6 +416,39 @@ func (d *providerData) migratedAsset(ctx context.Context, odc *client.ODC, asset
 	d.mu.Unlock()
 	a, all := find(fresh)
 	return a, all, nil
+}
+
+// memo holds one look-up's answer for the provider process: the first
+// caller reads it, concurrent callers wait for that read, and a failed read
+// is tried again by the next caller.
+type memo[T any] struct {
+	mu    sync.Mutex
+	done  bool
+	value T
+}
+
+func (m *memo[T]) get(ctx context.Context, read func(context.Context) (T, error)) (T, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.done {
+		return m.value, nil
+	}
+	v, err := read(ctx)
+	if err != nil {
+		return v, err
+	}
+	m.value, m.done = v, true
+	return v, nil
+}
+
+// listEnvironments returns LifeTime's environments, read once per run.
+func (d *providerData) listEnvironments(ctx context.Context, lt *client.LifeTime) ([]client.Environment, error) {
+	return d.environments.get(ctx, lt.ListEnvironments)
+}
+
+// listStages returns the ODC stages, read once per run.
+func (d *providerData) listStages(ctx context.Context, odc *client.ODC) ([]client.Stage, error) {
+	return d.stages.get(ctx, odc.ListStages)
 }
 
 // deployedAssets returns the assets published in a stage, keyed by lower-case asset key.

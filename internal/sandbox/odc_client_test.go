@@ -178,10 +178,13 @@ func TestODCClientAgainstSandbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	rev, err := c.GetRevision(ctx, core, 2)
-	if err != nil || rev.Tag != "1.0.0" || rev.ReleaseNotes != "First ODC release." || rev.CommitMessage != "Migrated" || rev.TaggedBy != "migration-pipeline" || rev.TaggedAt == "" {
+	if err != nil || rev.Tag != "1.0.0" || rev.CommitMessage != "Migrated" || rev.TaggedBy != "migration-pipeline" || rev.TaggedAt == "" {
 		t.Errorf("GetRevision = %+v, %v", rev, err)
 	}
-	if highest, err := c.HighestTagRevision(ctx, core); err != nil || highest.Revision != 2 || highest.ReleaseNotes != "First ODC release." {
+	if notes, err := c.ReleaseNotes(ctx, core, 2); err != nil || notes != "First ODC release." {
+		t.Errorf("ReleaseNotes = %q, %v", notes, err)
+	}
+	if highest, err := c.HighestTagRevision(ctx, core); err != nil || highest.Revision != 2 || highest.Tag != "1.0.0" {
 		t.Errorf("HighestTagRevision = %+v, %v", highest, err)
 	}
 	if _, ok := sb.ReleasedAt(core); !ok {
