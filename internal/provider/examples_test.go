@@ -150,6 +150,9 @@ func TestAccExampleComplete(t *testing.T) {
 	t.Parallel()
 	sb := newExampleSandbox(t)
 	c := newCLIRun(t, "complete", sb)
+	// ODC's 10 deployment POSTs per minute would hold the 11th publish a
+	// minute; the pacing has its own tests.
+	c.env = append(c.env, "OUTSYSTEMS_ODC_REQUESTS_PER_MINUTE=0")
 	c.run(0, "apply", "-auto-approve", "-input=false", "-no-color", "-target=outsystems_lifetime_tag.app")
 	c.run(0, "apply", "-auto-approve", "-input=false", "-no-color")
 	c.run(0, "plan", "-detailed-exitcode", "-input=false", "-no-color")
