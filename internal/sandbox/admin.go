@@ -62,7 +62,7 @@ func (s *Sandbox) adminSetModified(w http.ResponseWriter, r *http.Request) {
 	var req adminModifiedRequest
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil || req.IsModified == nil {
+	if err := dec.Decode(&req); err != nil || req.IsModified == nil || jsonEnd(dec) != nil {
 		writeAdminError(w, http.StatusBadRequest, `send a JSON body like {"isModified": true}`)
 		return
 	}

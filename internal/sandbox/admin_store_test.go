@@ -33,7 +33,7 @@ func TestAdminUnpublishAsset(t *testing.T) {
 	e.publish(tok, odcKeyCore, 1, dev)
 	e.publish(tok, odcKeyPolicy, 1, dev)
 	portalDev := e.publish(tok, odcKeyPortal, 1, dev)
-	portalQA := e.publish(tok, odcKeyCore, 1, qa)
+	coreQA := e.publish(tok, odcKeyCore, 1, qa)
 	if got := e.deployedIn(tok, dev); !slices.Contains(got, odcKeyPortal) {
 		t.Fatalf("deployed in Development = %v, want Customer Portal", got)
 	}
@@ -48,7 +48,7 @@ func TestAdminUnpublishAsset(t *testing.T) {
 	}
 	// The operations that published it there are gone; others stay.
 	e.api(http.MethodGet, deploymentBase+"/publish-operations/"+portalDev.Key, tok, nil).expectODCProblem(t, http.StatusNotFound)
-	e.api(http.MethodGet, deploymentBase+"/publish-operations/"+portalQA.Key, tok, nil).expect(t, http.StatusOK)
+	e.api(http.MethodGet, deploymentBase+"/publish-operations/"+coreQA.Key, tok, nil).expect(t, http.StatusOK)
 	// It can be published again.
 	if op := e.publish(tok, odcKeyPortal, 1, dev); op.Status != odcStatusFinished {
 		t.Errorf("publishing again = %+v", op)

@@ -406,7 +406,11 @@ func (s *Sandbox) adminPutChaos(w http.ResponseWriter, r *http.Request) {
 	var doc chaosDocument
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&doc); err != nil {
+	err := dec.Decode(&doc)
+	if err == nil {
+		err = jsonEnd(dec)
+	}
+	if err != nil {
 		writeAdminError(w, http.StatusBadRequest, fmt.Sprintf("%s: %v", usage, err))
 		return
 	}

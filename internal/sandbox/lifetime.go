@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -195,11 +196,23 @@ func pathKeys(r *http.Request, names ...string) ([]string, error) {
 }
 
 // queryParam returns a query parameter, matching its name case-insensitively
-// as LifeTime does.
+// as LifeTime does; when several names match, the first in the query string
+// wins (not whichever a map yields first). Pairs are read as url.ParseQuery
+// reads them.
 func queryParam(r *http.Request, name string) string {
-	for k, v := range r.URL.Query() {
-		if strings.EqualFold(k, name) && len(v) > 0 {
-			return v[0]
+	for rest := r.URL.RawQuery; rest != ""; {
+		var pair string
+		pair, rest, _ = strings.Cut(rest, "&")
+		if pair == "" || strings.Contains(pair, ";") {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		key, err := url.QueryUnescape(k)
+		if err != nil || !strings.EqualFold(key, name) {
+			continue
+		}
+		if value, err := url.QueryUnescape(v); err == nil {
+			return value
 		}
 	}
 	return ""
@@ -449,7 +462,7 @@ func decodeTagRequest(w http.ResponseWriter, r *http.Request) (ltTagRequest, err
 		}
 		return req, invalidf("The request body is not valid JSON: %v.", err)
 	}
-	if dec.More() {
+	if jsonEnd(dec) != nil {
 		return req, invalidf("The request body is not valid JSON: unexpected data after the object.")
 	}
 	switch {

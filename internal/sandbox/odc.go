@@ -764,7 +764,8 @@ func (s *Sandbox) odcPatchRevision(w http.ResponseWriter, r *http.Request, calle
 		return
 	}
 	var body map[string]json.RawMessage
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes)).Decode(&body); err != nil || body == nil {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err := dec.Decode(&body); err != nil || body == nil || jsonEnd(dec) != nil {
 		s.odcFail(w, r, invalidf(`Send a JSON object like {"tag": "1.0.0", "releaseNotes": "...", "commitMessage": "..."}.`))
 		return
 	}
@@ -1067,7 +1068,11 @@ func (s *Sandbox) odcStartPublish(w http.ResponseWriter, r *http.Request, caller
 	var body odcPublishRequestBody
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&body); err != nil {
+	err := dec.Decode(&body)
+	if err == nil {
+		err = jsonEnd(dec)
+	}
+	if err != nil {
 		s.odcFail(w, r, invalidf(`Send a JSON object like {"operation": "Publish", "assetKey": "...", "revision": 1, "environmentKey": "..."}: %v.`, err))
 		return
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"net/http"
 	"slices"
@@ -27,6 +28,15 @@ func (s *Sandbox) routes() http.Handler {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such API: " + r.URL.Path})
 	})
 	return s.logRequests(s.apiMiddleware(mux))
+}
+
+// jsonEnd reports an error unless nothing but white space follows the
+// value dec decoded: a request body is one JSON value.
+func jsonEnd(dec *json.Decoder) error {
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("unexpected data after the JSON value")
+	}
+	return nil
 }
 
 // errorWriter writes an error response in the shape of one API.
