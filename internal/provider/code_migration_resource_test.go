@@ -507,3 +507,93 @@ resource "outsystems_library_release" "utils" {
 		},
 	})
 }
+
+// TestAccOutOfBand: an app unpublished from its stage outside Terraform (a
+// stage reset) is published again; a migration whose record was purged is
+// planned again.
+func TestAccOutOfBand(t *testing.T) {
+	e := newTestEnv(t)
+	plan := migrationPlan{
+		"Acme Theme":      {"library", []string{"Acme Theme"}, 1},
+		"HR Self Service": {"web_app", []string{"HR Self Service"}, 2},
+	}
+	full := e.providerConfig() + e.mappingsAndTags(plan) + e.migrationConfig(plan, true, "")
+	const pub = "outsystems_asset_publication.hr_self_service"
+	var first, purged string
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: e.providerConfig() + e.mappingsAndTags(plan)},
+			{Config: full, Check: resource.ComposeAggregateTestCheckFunc(captureID(pub, &first), captureID("outsystems_code_migration.wave", &purged))},
+			{
+				PreConfig: func() {
+					if err := e.sb.UnpublishAsset(e.stageKey("Development"), e.migratedAssetKey("HR Self Service")); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: full,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(pub, plancheck.ResourceActionCreate),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(pub, "status", "Finished"),
+					func(s *terraform.State) error {
+						if s.RootModule().Resources[pub].Primary.ID == first {
+							return fmt.Errorf("the publication was not made again")
+						}
+						return nil
+					},
+				),
+			},
+			{
+				PreConfig: func() {
+					mig := countMigrationsOf(t, e)
+					if err := e.sb.DeleteCodeMigration(mig); err != nil {
+						t.Fatal(err)
+					}
+				},
+				// Only the migration is kept in the configuration: publications
+				// and releases of its new revisions would need new versions.
+				Config: e.providerConfig() + e.mappingsAndTags(plan) + e.migrationConfig(plan, false, ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("outsystems_code_migration.wave", plancheck.ResourceActionCreate),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("outsystems_code_migration.wave", "status", "Finished"),
+					func(s *terraform.State) error {
+						if s.RootModule().Resources["outsystems_code_migration.wave"].Primary.ID == purged {
+							return fmt.Errorf("the purged migration %s is still in state", purged)
+						}
+						return nil
+					},
+				),
+			},
+		},
+	})
+}
+
+// migratedAssetKey is the ODC asset the sandbox's code migration made for a mapping.
+func (e *testEnv) migratedAssetKey(name string) string {
+	migrations, err := e.odcClient().ListCodeMigrations(context.Background(), "")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, m := range migrations {
+		for _, a := range m.Assets {
+			if a.Name == name {
+				return a.AssetKey
+			}
+		}
+	}
+	e.t.Fatalf("no migrated asset %q", name)
+	return ""
+}
+
+func countMigrationsOf(t *testing.T, e *testEnv) string {
+	t.Helper()
+	migrations, err := e.odcClient().ListCodeMigrations(context.Background(), "")
+	if err != nil || len(migrations) != 1 {
+		t.Fatalf("want one migration, got %d (%v)", len(migrations), err)
+	}
+	return migrations[0].Key
+}

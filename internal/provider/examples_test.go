@@ -47,6 +47,17 @@ func buildProvider(t *testing.T) string {
 	return providerBinDir
 }
 
+// devOverrides is a CLI configuration that installs the provider from bin.
+// OpenTofu resolves `seed-1be1de96/outsystems` in its own registry, so the
+// override is keyed by that address when the CLI is tofu.
+func devOverrides(cli, bin string) string {
+	address := Address
+	if strings.Contains(filepath.Base(cli), "tofu") {
+		address = strings.Replace(Address, "registry.terraform.io", "registry.opentofu.org", 1)
+	}
+	return fmt.Sprintf("provider_installation {\n  dev_overrides {\n    %q = %q\n  }\n  direct {}\n}\n", address, bin)
+}
+
 // cliRun is a working directory with an example, the terraform CLI and a
 // sandbox's settings in the environment.
 type cliRun struct {
@@ -65,8 +76,7 @@ func newCLIRun(t *testing.T, example string, sb *sandbox.Sandbox) *cliRun {
 	bin := buildProvider(t)
 	dir := t.TempDir()
 	rc := filepath.Join(dir, "terraformrc")
-	cfg := fmt.Sprintf("provider_installation {\n  dev_overrides {\n    %q = %q\n  }\n  direct {}\n}\n", Address, bin)
-	if err := os.WriteFile(rc, []byte(cfg), 0o600); err != nil {
+	if err := os.WriteFile(rc, []byte(devOverrides(terraform, bin)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	work := filepath.Join(dir, "work")

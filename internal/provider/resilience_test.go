@@ -233,7 +233,7 @@ func newCLIRunWithConfig(t *testing.T, config string, exports []string) *cliRun 
 	bin := buildProvider(t)
 	dir := t.TempDir()
 	rc := filepath.Join(dir, "terraformrc")
-	if err := os.WriteFile(rc, []byte(fmt.Sprintf("provider_installation {\n  dev_overrides {\n    %q = %q\n  }\n  direct {}\n}\n", Address, bin)), 0o600); err != nil {
+	if err := os.WriteFile(rc, []byte(devOverrides(terraform, bin)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	work := filepath.Join(dir, "work")
