@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"time"
 )
 
 // CodeMigrationAPIPrefix is where the Migration Kit's code-migration
@@ -29,6 +30,9 @@ type CodeMigration struct {
 	FinishedAt           string          `json:"finishedAt"`
 	StartedBy            string          `json:"startedBy"`
 	Assets               []MigratedAsset `json:"assets"`
+	// PollAfter is the server's Retry-After hint on a running migration:
+	// when it expects it to end (0 = no hint).
+	PollAfter time.Duration `json:"-"`
 }
 
 // MigratedAsset is an ODC app or library a code migration produced.
@@ -82,11 +86,19 @@ func (c *ODC) StartCodeMigration(ctx context.Context, sourceEnvironmentKey strin
 	return &out, nil
 }
 
-// GetCodeMigration reads a code migration.
+// GetCodeMigration reads a code migration, with the server's polling hint.
 func (c *ODC) GetCodeMigration(ctx context.Context, key string) (*CodeMigration, error) {
-	var out CodeMigration
-	if err := c.get(ctx, pathf(CodeMigrationAPIPrefix+"/code-migrations/%s", key), nil, &out); err != nil {
+	r := request{method: http.MethodGet, path: pathf(CodeMigrationAPIPrefix+"/code-migrations/%s", key), idempotent: true}
+	resp, err := c.s.do(ctx, r)
+	if err != nil {
 		return nil, err
+	}
+	var out CodeMigration
+	if err := decodeJSON(c.s.name, r, resp, &out); err != nil {
+		return nil, err
+	}
+	if d, ok := ParseRetryAfter(resp.header.Get("Retry-After"), time.Now()); ok {
+		out.PollAfter = d
 	}
 	return &out, nil
 }

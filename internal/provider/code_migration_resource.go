@@ -330,7 +330,7 @@ func (r *codeMigrationResource) Create(ctx context.Context, req resource.CreateR
 			return pollState{}, err
 		}
 		m = got
-		return pollState{done: got.Status != client.CodeMigrationMigrating, status: got.Status}, nil
+		return pollState{done: got.Status != client.CodeMigrationMigrating, status: got.Status, retryAfter: got.PollAfter}, nil
 	})
 	if err != nil {
 		resp.Diagnostics.AddError("Code Migration Did Not Finish",

@@ -82,11 +82,12 @@ func addAPIError(diags *diag.Diagnostics, summary, attempt string, err error) {
 // Polling policy for long operations: the wait between two polls is a tenth
 // of the time waited so far, kept between pollMin and pollMax, so a short
 // operation is seen finishing quickly and a long one is not polled needlessly.
-// A server hint (Retry-After on the status answer) replaces the computed wait,
-// within the same bounds.
+// A server hint (Retry-After on the status answer: when it expects the work
+// to end) replaces the computed wait, up to pollMaxHint.
 const (
-	pollMin = 250 * time.Millisecond
-	pollMax = 30 * time.Second
+	pollMin     = 250 * time.Millisecond
+	pollMax     = 30 * time.Second
+	pollMaxHint = 5 * time.Minute
 )
 
 // pollState is what one poll saw.
@@ -115,11 +116,10 @@ func waitFor(ctx context.Context, what string, check func(context.Context) (poll
 			tflog.Debug(ctx, "Finished waiting", map[string]any{"for": what, "status": st.status, "polls": polls, "elapsed": time.Since(start).String()})
 			return nil
 		}
-		wait := time.Since(start) / 10
+		wait := min(max(time.Since(start)/10, pollMin), pollMax)
 		if st.retryAfter > 0 {
-			wait = st.retryAfter
+			wait = min(max(st.retryAfter, pollMin), pollMaxHint)
 		}
-		wait = min(max(wait, pollMin), pollMax)
 		tflog.Debug(ctx, "Waiting", map[string]any{"for": what, "status": st.status, "next_poll_in": wait.String()})
 		timer := time.NewTimer(wait)
 		select {

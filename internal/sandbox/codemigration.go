@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -251,6 +253,14 @@ func (s *Sandbox) cmGet(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.cmFail(w, r, err)
 		return
+	}
+	// While it runs, the answer says when to look again: the kit knows
+	// roughly how long a migration takes (the contract's polling hint).
+	if ms[0].Status == migrationMigrating {
+		if finishes, ok, err := s.store.migrationFinishesAt(r.Context(), key); err == nil && ok {
+			secs := int(math.Ceil(finishes.Sub(s.now()).Seconds()))
+			w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+		}
 	}
 	writeJSON(w, http.StatusOK, ms[0])
 }

@@ -1,0 +1,81 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/client"
+)
+
+func TestWaitForHonoursTheServerHint(t *testing.T) {
+	polls := 0
+	start := time.Now()
+	err := waitFor(context.Background(), "a test operation", func(context.Context) (pollState, error) {
+		polls++
+		if polls == 1 {
+			return pollState{status: "Running", retryAfter: 1500 * time.Millisecond}, nil
+		}
+		return pollState{done: true, status: "Finished"}, nil
+	})
+	if err != nil || polls != 2 {
+		t.Fatalf("err = %v after %d polls", err, polls)
+	}
+	if waited := time.Since(start); waited < 1400*time.Millisecond {
+		t.Fatalf("the second poll came after %v, before the server's 1.5s hint", waited)
+	}
+}
+
+func TestWaitForTimeoutSaysWhatAndLastStatus(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 600*time.Millisecond)
+	defer cancel()
+	err := waitFor(ctx, "code migration 42 to finish", func(context.Context) (pollState, error) {
+		return pollState{status: "Migrating"}, nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "timed out") || !strings.Contains(err.Error(), "code migration 42 to finish") ||
+		!strings.Contains(err.Error(), `"Migrating"`) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestWaitForStopsOnAFailedPoll(t *testing.T) {
+	boom := &client.APIError{Service: "ODC", StatusCode: 404}
+	err := waitFor(context.Background(), "x", func(context.Context) (pollState, error) { return pollState{}, boom })
+	if !errors.Is(err, boom) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestCreateOnceAdoptsWhatALostAttemptMade(t *testing.T) {
+	creates, finds := 0, 0
+	lost := &client.TransportError{Service: "LifeTime", Err: errors.New("connection reset by peer")}
+	got, err := createOnce(context.Background(), "tag", 3,
+		func(context.Context) (string, error) { creates++; return "", lost },
+		func(context.Context) (string, bool, error) { finds++; return "made-by-the-lost-attempt", true, nil })
+	if err != nil || got != "made-by-the-lost-attempt" || creates != 1 || finds != 1 {
+		t.Fatalf("got %q, %v after %d creates and %d finds", got, err, creates, finds)
+	}
+	// Not there: try again; a definite refusal is not retried.
+	creates = 0
+	got, err = createOnce(context.Background(), "tag", 3,
+		func(context.Context) (string, error) {
+			creates++
+			if creates == 1 {
+				return "", &client.APIError{StatusCode: 503}
+			}
+			return "made", nil
+		},
+		func(context.Context) (string, bool, error) { return "", false, nil })
+	if err != nil || got != "made" || creates != 2 {
+		t.Fatalf("got %q, %v after %d creates", got, err, creates)
+	}
+	creates = 0
+	_, err = createOnce(context.Background(), "tag", 3,
+		func(context.Context) (string, error) { creates++; return "", &client.APIError{StatusCode: 409} },
+		func(context.Context) (string, bool, error) { t.Fatal("find after a definite answer"); return "", false, nil })
+	if client.StatusCode(err) != 409 || creates != 1 {
+		t.Fatalf("err = %v after %d creates", err, creates)
+	}
+}
