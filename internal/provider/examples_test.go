@@ -20,31 +20,51 @@ import (
 // prints, and for_each over the migration's assets (which the
 // terraform-plugin-testing harness cannot read back).
 
-var (
-	providerBinOnce sync.Once
-	providerBinDir  string
-	providerBinErr  error
-)
+// builtBinary is a command of this repository built once per test run.
+type builtBinary struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}
 
-// buildProvider builds the provider binary once per test run.
-func buildProvider(t *testing.T) string {
+var providerBinary, sandboxBinary builtBinary
+
+// build builds the package (relative to this directory) as name, once.
+func (b *builtBinary) build(t *testing.T, name, pkg string) string {
 	t.Helper()
-	providerBinOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "outsystems-provider-bin-")
-		if err != nil {
-			providerBinErr = err
+	b.once.Do(func() {
+		if b.dir, b.err = os.MkdirTemp("", "outsystems-test-bin-"); b.err != nil {
 			return
 		}
-		providerBinDir = dir
-		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "terraform-provider-outsystems"), "../..")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			providerBinErr = fmt.Errorf("go build: %v\n%s", err, out)
+		b.path = filepath.Join(b.dir, name)
+		if out, err := exec.Command("go", "build", "-o", b.path, pkg).CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
 		}
 	})
-	if providerBinErr != nil {
-		t.Fatal(providerBinErr)
+	if b.err != nil {
+		t.Fatal(b.err)
 	}
-	return providerBinDir
+	return b.path
+}
+
+func (b *builtBinary) remove() {
+	if b.dir != "" {
+		_ = os.RemoveAll(b.dir)
+	}
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	providerBinary.remove()
+	sandboxBinary.remove()
+	os.Exit(code)
+}
+
+// buildProvider builds the provider binary and returns its directory (what
+// a dev_overrides entry names).
+func buildProvider(t *testing.T) string {
+	return filepath.Dir(providerBinary.build(t, "terraform-provider-outsystems", "../.."))
 }
 
 // devOverrides is a CLI configuration that installs the provider from bin.
@@ -69,6 +89,18 @@ type cliRun struct {
 
 func newCLIRun(t *testing.T, example string, sb *sandbox.Sandbox) *cliRun {
 	t.Helper()
+	c := newCLIDir(t, sb.Exports())
+	if err := os.CopyFS(c.dir, os.DirFS(filepath.Join("..", "..", "examples", example))); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// newCLIDir is an empty working directory for the terraform CLI (TF_ACC_TERRAFORM_PATH)
+// with the provider of this tree installed through dev_overrides and the
+// settings a sandbox exports in the environment.
+func newCLIDir(t *testing.T, exports []string) *cliRun {
+	t.Helper()
 	terraform := os.Getenv("TF_ACC_TERRAFORM_PATH")
 	if os.Getenv("TF_ACC") == "" || terraform == "" {
 		t.Skip("acceptance test: set TF_ACC=1 and TF_ACC_TERRAFORM_PATH (make test does)")
@@ -80,13 +112,9 @@ func newCLIRun(t *testing.T, example string, sb *sandbox.Sandbox) *cliRun {
 		t.Fatal(err)
 	}
 	work := filepath.Join(dir, "work")
-	if err := os.CopyFS(work, os.DirFS(filepath.Join("..", "..", "examples", example))); err != nil {
-		t.Fatal(err)
-	}
 	env := []string{"TF_CLI_CONFIG_FILE=" + rc, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1", "HOME=" + dir, "PATH=" + os.Getenv("PATH")}
-	for _, line := range sb.Exports() {
-		kv := strings.TrimPrefix(line, "export ")
-		k, v, _ := strings.Cut(kv, "=")
+	for _, line := range exports {
+		k, v, _ := strings.Cut(strings.TrimPrefix(line, "export "), "=")
 		env = append(env, k+"="+strings.Trim(v, "'"))
 	}
 	return &cliRun{t: t, terraform: terraform, dir: work, env: env}

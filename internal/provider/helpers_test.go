@@ -74,7 +74,10 @@ func TestCreateOnceAdoptsWhatALostAttemptMade(t *testing.T) {
 	creates = 0
 	_, err = createOnce(context.Background(), "tag", 3,
 		func(context.Context) (string, error) { creates++; return "", &client.APIError{StatusCode: 409} },
-		func(context.Context) (string, bool, error) { t.Fatal("find after a definite answer"); return "", false, nil })
+		func(context.Context) (string, bool, error) {
+			t.Fatal("find after a definite answer")
+			return "", false, nil
+		})
 	if client.StatusCode(err) != 409 || creates != 1 {
 		t.Fatalf("err = %v after %d creates", err, creates)
 	}

@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -24,29 +23,8 @@ import (
 // killed with SIGKILL in the middle of a migration and restarted on the same
 // database, and a terraform apply interrupted with SIGINT (Ctrl-C).
 
-var (
-	sandboxBinOnce sync.Once
-	sandboxBin     string
-	sandboxBinErr  error
-)
-
 func buildSandbox(t *testing.T) string {
-	t.Helper()
-	sandboxBinOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "outsystems-sandbox-bin-")
-		if err != nil {
-			sandboxBinErr = err
-			return
-		}
-		sandboxBin = filepath.Join(dir, "outsystems-sandbox")
-		if out, err := exec.Command("go", "build", "-o", sandboxBin, "../../cmd/outsystems-sandbox").CombinedOutput(); err != nil {
-			sandboxBinErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if sandboxBinErr != nil {
-		t.Fatal(sandboxBinErr)
-	}
-	return sandboxBin
+	return sandboxBinary.build(t, "outsystems-sandbox", "../../cmd/outsystems-sandbox")
 }
 
 // sandboxProcess is the sandbox run as its own process, as a user runs it.
@@ -226,26 +204,10 @@ resource "outsystems_asset_publication" "policy" {
 // newCLIRunWithConfig is a CLI working directory holding one main.tf.
 func newCLIRunWithConfig(t *testing.T, config string, exports []string) *cliRun {
 	t.Helper()
-	terraform := os.Getenv("TF_ACC_TERRAFORM_PATH")
-	if os.Getenv("TF_ACC") == "" || terraform == "" {
-		t.Skip("acceptance test: set TF_ACC=1 and TF_ACC_TERRAFORM_PATH (make test does)")
-	}
-	bin := buildProvider(t)
-	dir := t.TempDir()
-	rc := filepath.Join(dir, "terraformrc")
-	if err := os.WriteFile(rc, []byte(devOverrides(terraform, bin)), 0o600); err != nil {
+	c := newCLIDir(t, exports)
+	if err := os.MkdirAll(c.dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	work := filepath.Join(dir, "work")
-	if err := os.MkdirAll(work, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	env := []string{"TF_CLI_CONFIG_FILE=" + rc, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1", "HOME=" + dir, "PATH=" + os.Getenv("PATH")}
-	for _, line := range exports {
-		k, v, _ := strings.Cut(strings.TrimPrefix(line, "export "), "=")
-		env = append(env, k+"="+strings.Trim(v, "'"))
-	}
-	c := &cliRun{t: t, terraform: terraform, dir: work, env: env}
 	c.write(config)
 	return c
 }
