@@ -72,8 +72,13 @@ if [ "${RELEASE_CHECK_FULL:-}" = 1 ]; then
   sums=$(find dist -maxdepth 1 -name "terraform-provider-outsystems_${version}_SHA256SUMS")
   [ -n "$sums" ] || { echo "no SHA256SUMS in dist/" >&2; exit 1; }
   gpg --batch --verify "$sums.sig" "$sums"
-  grep -q "_manifest.json\$" "$sums" || { echo "the manifest is not in $sums" >&2; exit 1; }
-  (cd dist && sha256sum --check --quiet "$(basename "$sums")")
+  # The zips are in dist/; the manifest is the repository's
+  # terraform-registry-manifest.json under its release name.
+  (cd dist && sha256sum --check --quiet --ignore-missing "$(basename "$sums")")
+  manifest=terraform-provider-outsystems_${version}_manifest.json
+  want=$(sha256sum terraform-registry-manifest.json | cut -d' ' -f1)
+  grep -qx "$want  $manifest" "$sums" || { echo "$sums does not list $manifest with the manifest's checksum" >&2; cat "$sums" >&2; exit 1; }
   zips=$(find dist -maxdepth 1 -name '*.zip' | wc -l)
+  [ "$(grep -c '\.zip$' "$sums")" = "$zips" ] || { echo "$sums does not list the $zips zips" >&2; exit 1; }
   echo "ok: $zips zips, $(basename "$sums") signed and verified, manifest included"
 fi

@@ -148,9 +148,9 @@ func (c *Contract) Check(req *http.Request, reqBody []byte, status int, header h
 }
 
 func truncate(b []byte) string {
-	const max = 2000
-	if len(b) > max {
-		return string(b[:max]) + "…"
+	const limit = 2000
+	if len(b) > limit {
+		return string(b[:limit]) + "…"
 	}
 	return string(b)
 }

@@ -163,7 +163,7 @@ func TestAssessmentClientApplications(t *testing.T) {
 	if !IsNotFound(err) {
 		t.Errorf("GetApplication of an unknown key = %v", err)
 	}
-	apiErrorOf(t, err, http.StatusNotFound, "APPLICATION_NOT_FOUND")
+	_ = apiErrorOf(t, err, http.StatusNotFound, "APPLICATION_NOT_FOUND")
 
 	// Paging: two per page walks the same list, one request per page.
 	c.pageSize = 2
@@ -300,7 +300,7 @@ func TestAssessmentClientMappings(t *testing.T) {
 		}
 	}
 	_, err = c.Readiness(ctx, []string{field.Key, "00000000-0000-4000-8000-000000000001"})
-	apiErrorOf(t, err, http.StatusNotFound, "MAPPING_NOT_FOUND")
+	_ = apiErrorOf(t, err, http.StatusNotFound, "MAPPING_NOT_FOUND")
 
 	if err := c.DeleteMapping(ctx, field.Key); err != nil {
 		t.Fatal(err)
@@ -334,22 +334,22 @@ func TestAssessmentClientRuleErrors(t *testing.T) {
 		!strings.Contains(apiErr.Detail, core.Key) || apiErr.Instance != "/ConversionAssessment/api/v1/mappings" {
 		t.Errorf("APIError = %+v", apiErr)
 	}
-	apiErrorOf(t, attempt("core", AssetTypeLibrary, "Common Utils"), http.StatusConflict, "MAPPING_NAME_TAKEN")
-	apiErrorOf(t, attempt("New", AssetTypeWebApplication, "PDF Toolkit"), http.StatusBadRequest, "EXTENSION_NOT_MAPPABLE")
-	apiErrorOf(t, attempt("New", AssetTypeLibrary, "HR Self Service"), http.StatusBadRequest, "LIBRARY_REQUIRES_LIBRARY_ONLY_APPS")
-	apiErrorOf(t, attempt("New", AssetTypeWebApplication, "HR Self Service", "Agent Mobile"), http.StatusBadRequest, "MIXED_APP_KINDS")
+	_ = apiErrorOf(t, attempt("core", AssetTypeLibrary, "Common Utils"), http.StatusConflict, "MAPPING_NAME_TAKEN")
+	_ = apiErrorOf(t, attempt("New", AssetTypeWebApplication, "PDF Toolkit"), http.StatusBadRequest, "EXTENSION_NOT_MAPPABLE")
+	_ = apiErrorOf(t, attempt("New", AssetTypeLibrary, "HR Self Service"), http.StatusBadRequest, "LIBRARY_REQUIRES_LIBRARY_ONLY_APPS")
+	_ = apiErrorOf(t, attempt("New", AssetTypeWebApplication, "HR Self Service", "Agent Mobile"), http.StatusBadRequest, "MIXED_APP_KINDS")
 	apiErr = apiErrorOf(t, attempt("New", AssetTypeWebApplication, "Legacy Intranet", "Claims Backoffice", "Policy Admin", "Customer Portal",
 		"HR Self Service", "Broker Portal", "Sandbox Playground"), http.StatusBadRequest, "TOO_MANY_MODULES")
 	if !strings.Contains(apiErr.Detail, "21 O11 modules") || !strings.Contains(apiErr.Detail, "'Legacy Intranet'") {
 		t.Errorf("detail = %q", apiErr.Detail)
 	}
 	_, err = c.CreateMapping(ctx, MappingCreate{Name: "New", AssetType: AssetTypeWebApplication, ApplicationKeys: []string{"00000000-0000-4000-8000-000000000002"}})
-	apiErrorOf(t, err, http.StatusNotFound, "APPLICATION_NOT_FOUND")
+	_ = apiErrorOf(t, err, http.StatusNotFound, "APPLICATION_NOT_FOUND")
 	if !IsNotFound(err) {
 		t.Error("IsNotFound(APPLICATION_NOT_FOUND) = false")
 	}
 	_, err = c.UpdateMapping(ctx, core.Key, MappingPatch{ApplicationKeys: e.appKeys("Customer Core", "Agent Mobile")})
-	apiErrorOf(t, err, http.StatusBadRequest, "LIBRARY_REQUIRES_LIBRARY_ONLY_APPS")
+	_ = apiErrorOf(t, err, http.StatusBadRequest, "LIBRARY_REQUIRES_LIBRARY_ONLY_APPS")
 	if list, err := c.ListMappings(ctx); err != nil || len(list) != 1 || !slices.Equal(list[0].ApplicationKeys, e.appKeys("Customer Core")) {
 		t.Errorf("mappings after refused calls = %+v, %v", list, err)
 	}
@@ -364,7 +364,7 @@ func TestAssessmentClientAuthentication(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = wrong.ListMappings(ctx)
-	apiErrorOf(t, err, http.StatusUnauthorized, "UNAUTHORIZED")
+	_ = apiErrorOf(t, err, http.StatusUnauthorized, "UNAUTHORIZED")
 	if strings.Contains(err.Error(), "not-a-service-account") {
 		t.Error("the error leaks the token")
 	}

@@ -233,21 +233,21 @@ func TestCodeMigrationClientErrors(t *testing.T) {
 		t.Errorf("notReadyMappingKeys = %v", apiErr.Extensions["notReadyMappingKeys"])
 	}
 	_, err = c.StartCodeMigration(ctx, e.envKey("Production"), []string{playground})
-	odcAPIError(t, err, http.StatusConflict, "APPLICATION_NOT_IN_ENVIRONMENT", "'Sandbox Playground'")
+	_ = odcAPIError(t, err, http.StatusConflict, "APPLICATION_NOT_IN_ENVIRONMENT", "'Sandbox Playground'")
 	unknown := "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 	_, err = c.StartCodeMigration(ctx, unknown, []string{playground})
-	odcAPIError(t, err, http.StatusNotFound, "ENVIRONMENT_NOT_FOUND", unknown)
+	_ = odcAPIError(t, err, http.StatusNotFound, "ENVIRONMENT_NOT_FOUND", unknown)
 	_, err = c.StartCodeMigration(ctx, dev, []string{unknown})
-	odcAPIError(t, err, http.StatusNotFound, "MAPPING_NOT_FOUND", unknown)
+	_ = odcAPIError(t, err, http.StatusNotFound, "MAPPING_NOT_FOUND", unknown)
 	_, err = c.GetCodeMigration(ctx, unknown)
 	if !IsNotFound(err) {
 		t.Errorf("GetCodeMigration of an unknown key = %v", err)
 	}
-	odcAPIError(t, err, http.StatusNotFound, "CODE_MIGRATION_NOT_FOUND", unknown)
+	_ = odcAPIError(t, err, http.StatusNotFound, "CODE_MIGRATION_NOT_FOUND", unknown)
 
 	noMigrate, _ := e.odc("publisher-no-migrate")
 	_, err = noMigrate.StartCodeMigration(ctx, dev, []string{playground})
-	odcAPIError(t, err, http.StatusForbidden, "FORBIDDEN", "'publisher-no-migrate'", "O11 Migrations > Migrate O11 code", "Organization management > Convert O11 code")
+	_ = odcAPIError(t, err, http.StatusForbidden, "FORBIDDEN", "'publisher-no-migrate'", "O11 Migrations > Migrate O11 code", "Organization management > Convert O11 code")
 	if list, err := noMigrate.ListCodeMigrations(ctx, ""); err != nil || len(list) != 0 {
 		t.Errorf("reading without the migrate permission = %+v, %v", list, err)
 	}

@@ -207,11 +207,11 @@ func (c *LifeTime) GetEnvironmentApplication(ctx context.Context, envKey, appKey
 }
 
 // ListApplicationVersions lists an application's versions, newest first.
-// max <= 0 uses LifeTime's default (5).
-func (c *LifeTime) ListApplicationVersions(ctx context.Context, appKey string, max int) ([]ApplicationVersion, error) {
+// limit <= 0 uses LifeTime's default (5).
+func (c *LifeTime) ListApplicationVersions(ctx context.Context, appKey string, limit int) ([]ApplicationVersion, error) {
 	q := url.Values{}
-	if max > 0 {
-		q.Set("MaximumVersionsToReturn", strconv.Itoa(max))
+	if limit > 0 {
+		q.Set("MaximumVersionsToReturn", strconv.Itoa(limit))
 	}
 	var out []ApplicationVersion
 	return out, c.get(ctx, pathf("/applications/%s/versions", appKey), q, &out)

@@ -155,9 +155,10 @@ func TestRetryPolicy(t *testing.T) {
 					w.Header().Set("Retry-After", "0")
 				}
 				w.WriteHeader(st)
-				if st == 201 {
+				switch st {
+				case 201:
 					_, _ = io.WriteString(w, `{"ApplicationVersionKey":"0b8a52b3-3c4e-4a5a-9d3a-1e2f3a4b5c6d"}`)
-				} else if st == 200 {
+				case 200:
 					_, _ = io.WriteString(w, `[]`)
 				}
 			}, 2)

@@ -182,7 +182,7 @@ func TestODCWaiterHonoursItsContext(t *testing.T) {
 	f := newFakeODC(t, stagesAPI)
 	f.tokenDelay = 300 * time.Millisecond
 	c := f.client(t)
-	go c.ListStages(context.Background()) // holds the token request
+	go func() { _, _ = c.ListStages(context.Background()) }() // holds the token request
 	time.Sleep(50 * time.Millisecond)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -238,8 +239,10 @@ func (e *testEnv) checkProducersFirst(mig string) resource.TestCheckFunc {
 				return fmt.Errorf("%s was not published", name)
 			}
 			n := attrs["assets."+name+".producer_asset_keys.#"]
-			var count int
-			fmt.Sscanf(n, "%d", &count)
+			count, err := strconv.Atoi(n)
+			if err != nil {
+				return fmt.Errorf("%s has no producer list in state: %v", name, err)
+			}
 			for i := 0; i < count; i++ {
 				pk := attrs[fmt.Sprintf("assets.%s.producer_asset_keys.%d", name, i)]
 				producerPublished, ok := e.sb.PublishedAt(pk, stage)

@@ -124,7 +124,7 @@ func (st *store) prepareCodeMigration(ctx context.Context, f *Fixture) error {
 				return err
 			}
 			for _, e := range fl.Errors {
-				o.errors = append(o.errors, cmMessage{Code: e.Code, Message: e.Message})
+				o.errors = append(o.errors, cmMessage(e))
 			}
 		}
 		for _, pe := range f.CodeMigration.PublishErrors {

@@ -336,7 +336,7 @@ func seedApplication(ctx context.Context, tx *sql.Tx, a *FixtureApplication, env
 		}
 		mobile := make([]ltMobileVersion, len(v.MobileVersions))
 		for i, mv := range v.MobileVersions {
-			mobile[i] = ltMobileVersion{NativePlatform: mv.NativePlatform, VersionNumber: mv.VersionNumber, VersionDescription: mv.VersionDescription}
+			mobile[i] = ltMobileVersion(mv)
 		}
 		nativeHash := ""
 		if a.Kind == "Mobile" {
