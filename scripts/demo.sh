@@ -57,6 +57,10 @@ if [ "$example" = complete ]; then
   "$terraform" -chdir="$build/work" apply -auto-approve -input=false -no-color -target=outsystems_lifetime_tag.app
 fi
 echo "==> terraform apply examples/$example"
+if [ "$example" = complete ]; then
+  echo "    (ODC accepts 10 publish requests a minute; the provider paces itself like it would against"
+  echo "     a real tenant, so the 11th publication waits for the next minute)"
+fi
 "$terraform" -chdir="$build/work" apply -auto-approve -input=false -no-color
 echo "==> A second plan must show no changes"
 "$terraform" -chdir="$build/work" plan -detailed-exitcode -input=false -no-color >/dev/null
