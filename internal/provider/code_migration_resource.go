@@ -216,8 +216,8 @@ func computeWaves[T any](nodes map[string]T, producers func(T) []string) map[str
 // ModifyPlan shows, for a new migration whose mappings exist, the assets it
 // will produce: their keys (mapping names), types, waves and the order.
 func (r *codeMigrationResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() || !r.data.configuredForPlan(&resp.Diagnostics, true, true, true) {
-		return
+	if req.Plan.Raw.IsNull() || !r.data.configuredForPlan(&resp.Diagnostics, true, true, true) || !req.State.Raw.IsNull() {
+		return // only a new migration is planned here (a replacement's new half is planned without state)
 	}
 	var plan codeMigrationModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)

@@ -183,6 +183,11 @@ func (r *lifeTimeTagResource) ModifyPlan(ctx context.Context, req resource.Modif
 	if req.Plan.Raw.IsNull() || !r.data.configuredForPlan(&resp.Diagnostics, true, false, false) {
 		return
 	}
+	// Only a new tag is checked: Terraform plans the new half of a
+	// replacement again as a create, without prior state.
+	if !req.State.Raw.IsNull() {
+		return
+	}
 	var plan lifeTimeTagModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	if resp.Diagnostics.HasError() || !plan.ID.IsUnknown() {
