@@ -380,7 +380,8 @@ type providerData struct {
 	// migrations caches the code migrations, which know each migrated
 	// asset's producers (ODC's producers endpoint only lists those already
 	// deployed in a stage, so it cannot tell which ones are missing).
-	migrations []client.CodeMigration
+	migrationsMu sync.Mutex
+	migrations   []client.CodeMigration
 }
 
 // migratedAsset finds, in the newest code migration that produced it, an
@@ -401,19 +402,18 @@ func (d *providerData) migratedAsset(ctx context.Context, odc *client.ODC, asset
 		}
 		return nil, nil
 	}
-	d.mu.Lock()
-	cached := d.migrations
-	d.mu.Unlock()
-	if a, all := find(cached); a != nil {
+	// Held across the look-up and the read, so concurrent misses (the
+	// publications or releases of one wave) share one read of the list.
+	d.migrationsMu.Lock()
+	defer d.migrationsMu.Unlock()
+	if a, all := find(d.migrations); a != nil {
 		return a, all, nil
 	}
 	fresh, err := odc.ListCodeMigrations(ctx, "")
 	if err != nil {
 		return nil, nil, err
 	}
-	d.mu.Lock()
 	d.migrations = fresh
-	d.mu.Unlock()
 	a, all := find(fresh)
 	return a, all, nil
 }
