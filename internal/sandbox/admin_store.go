@@ -39,19 +39,19 @@ func (s *Sandbox) UnpublishAsset(stageKey, assetKey string) error {
 
 func (st *store) unpublishAsset(ctx context.Context, stageKey, assetKey string, now time.Time) error {
 	return st.write(ctx, func(tx *sql.Tx) error {
-		w, err := loadODCWorld(ctx, tx, now)
+		stage, err := odcStageByKey(ctx, tx, stageKey)
 		if err != nil {
 			return err
 		}
-		stage, err := w.stage(stageKey)
+		a, err := odcAssetByKey(ctx, tx, assetKey)
 		if err != nil {
 			return err
 		}
-		a, err := w.asset(assetKey)
+		deployed, err := odcDeployedOp(ctx, tx, stage.Key, a.Key, now)
 		if err != nil {
 			return err
 		}
-		if _, deployed := w.deployed[odcStageAsset{stage.Key, a.Key}]; !deployed {
+		if deployed == nil {
 			return notFoundf("Asset '%s' (key %s) is not published in stage '%s'.", a.latest().Name, a.Key, stage.Name)
 		}
 		var running int

@@ -297,8 +297,8 @@ func loadCMMigrations(ctx context.Context, tx *sql.Tx, key, status string) ([]*c
 // --- views ---
 
 // view is the migration as the contract shows it. published holds the asset
-// revisions published to some stage (odcRevisionID); nil means none.
-func (m *cmMigrationRow) view(published map[string]*odcPublishOp) cmCodeMigration {
+// revisions published to some stage; nil means none.
+func (m *cmMigrationRow) view(published map[odcRevisionRef]*odcPublishOp) cmCodeMigration {
 	v := cmCodeMigration{
 		Key: m.key, SourceEnvironmentKey: m.sourceEnvKey, MappingKeys: make([]string, len(m.items)), Status: m.status,
 		StartedAt: m.startedAt, StartedBy: m.startedBy, Assets: []cmMigratedAsset{},
@@ -312,7 +312,7 @@ func (m *cmMigrationRow) view(published map[string]*odcPublishOp) cmCodeMigratio
 	v.FinishedAt = maPtr(m.finishesAt)
 	for _, it := range m.items {
 		status := cmAssetUnpublished
-		if _, ok := published[odcRevisionID(it.assetKey, it.revision)]; ok {
+		if _, ok := published[odcRevisionRef{it.assetKey, it.revision}]; ok {
 			status = cmAssetPublished
 		}
 		v.Assets = append(v.Assets, cmMigratedAsset{
@@ -342,12 +342,18 @@ func (st *store) codeMigrations(ctx context.Context, now, odcNow time.Time, key,
 			return &maProblem{status: http.StatusNotFound, code: maCodeCodeMigrationNotFound,
 				detail: fmt.Sprintf("Code migration with key '%s' was not found.", key)}
 		}
-		w, err := loadODCWorld(ctx, tx, odcNow)
+		var refs []odcRevisionRef
+		for _, m := range rows {
+			for _, it := range m.items {
+				refs = append(refs, odcRevisionRef{it.assetKey, it.revision})
+			}
+		}
+		published, err := odcFirstPublished(ctx, tx, refs, odcNow)
 		if err != nil {
 			return err
 		}
 		for _, m := range rows {
-			out = append(out, m.view(w.firstPublished))
+			out = append(out, m.view(published))
 		}
 		return nil
 	})

@@ -109,15 +109,27 @@ func (e *cmEnv) ready(specs ...[3]string) map[string]string {
 	return keys
 }
 
-// odcAsset reads an asset from the ODC store.
-func (e *cmEnv) odcAsset(key string) *odcAsset {
+// testODCAsset is an asset with all its revisions, ascending.
+type testODCAsset struct {
+	*odcAsset
+	Revisions []*odcRevision
+}
+
+// odcAsset reads an asset and its revisions from the ODC store.
+func (e *cmEnv) odcAsset(key string) testODCAsset {
 	e.t.Helper()
-	w, err := e.sb.store.odcWorldAt(context.Background(), time.Now())
+	var a testODCAsset
+	err := e.sb.store.read(e.t.Context(), func(tx *sql.Tx) (err error) {
+		if a.odcAsset, err = odcFindAsset(e.t.Context(), tx, key); err != nil || a.odcAsset == nil {
+			return err
+		}
+		a.Revisions, err = odcAllRevisions(e.t.Context(), tx, key)
+		return err
+	})
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	a, ok := w.assets[key]
-	if !ok {
+	if a.odcAsset == nil {
 		e.t.Fatalf("ODC has no asset %s", key)
 	}
 	return a

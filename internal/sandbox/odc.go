@@ -2,6 +2,8 @@ package sandbox
 
 import (
 	"cmp"
+	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -206,14 +208,15 @@ func odcWriteList[T any](w http.ResponseWriter, items []T) {
 	writeJSON(w, http.StatusOK, odcList[T]{Results: items})
 }
 
-// odcSnapshot loads the ODC state now, answering the error itself on failure.
-func (s *Sandbox) odcSnapshot(w http.ResponseWriter, r *http.Request) (*odcWorld, bool) {
-	world, err := s.store.odcWorldAt(r.Context(), time.Now())
-	if err != nil {
-		s.writeStoreError(w, r, err, writeODCError)
-		return nil, false
+// odcRead runs read in a read transaction, answering the error itself on
+// failure.
+func (s *Sandbox) odcRead(w http.ResponseWriter, r *http.Request, read func(ctx context.Context, tx *sql.Tx) error) bool {
+	ctx := r.Context()
+	if err := s.store.read(ctx, func(tx *sql.Tx) error { return read(ctx, tx) }); err != nil {
+		s.odcFail(w, r, err)
+		return false
 	}
-	return world, true
+	return true
 }
 
 func (s *Sandbox) odcFail(w http.ResponseWriter, r *http.Request, err error) {
@@ -230,6 +233,17 @@ func odcRevisionParam(r *http.Request) (int, error) {
 }
 
 func odcStr(s string) *string { return &s }
+
+func odcBool(b bool) *bool { return &b }
+
+// odcLowered lower-cases keys from a query.
+func odcLowered(keys []string) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = strings.ToLower(k)
+	}
+	return out
+}
 
 func odcOptional(s string) *string {
 	if s == "" {
@@ -285,13 +299,16 @@ func (s *Sandbox) odcStageDomain(st odcStage) string {
 }
 
 func (s *Sandbox) odcListEnvironments(w http.ResponseWriter, r *http.Request, _ string) {
-	world, ok := s.odcSnapshot(w, r)
-	if !ok {
+	var stages []odcStage
+	if !s.odcRead(w, r, func(ctx context.Context, tx *sql.Tx) (err error) {
+		stages, err = odcStages(ctx, tx)
+		return err
+	}) {
 		return
 	}
 	portfolio := r.URL.Query().Get("portfolioKey")
 	var out []odcEnvironment
-	for _, st := range world.stages {
+	for _, st := range stages {
 		if portfolio != "" && !strings.EqualFold(portfolio, s.odc.meta.PortfolioKey) {
 			continue
 		}
@@ -338,27 +355,42 @@ func (s *Sandbox) odcListDeployedAssets(w http.ResponseWriter, r *http.Request, 
 		s.odcFail(w, r, err)
 		return
 	}
-	world, ok := s.odcSnapshot(w, r)
-	if !ok {
-		return
+	// Keys are canonical GUIDs: matching them lower-cased is matching
+	// them case-insensitively.
+	f := odcDeployedFilter{libraries: odcBool(false)}
+	f.stageKeys, f.assetKeys = odcLowered(odcQueryList(q, "environmentKey")), odcLowered(odcQueryList(q, "key"))
+	types, nameContains, portfolio := odcQueryList(q, "type"), q.Get("nameContains"), q.Get("portfolioKey")
+	var stages []odcStage
+	var deployed []odcDeployed
+	if portfolio == "" || strings.EqualFold(portfolio, s.odc.meta.PortfolioKey) {
+		if !s.odcRead(w, r, func(ctx context.Context, tx *sql.Tx) (err error) {
+			if stages, err = odcStages(ctx, tx); err != nil {
+				return err
+			}
+			deployed, err = odcDeployments(ctx, tx, f, time.Now())
+			return err
+		}) {
+			return
+		}
 	}
-	envs, keys, types := odcQueryList(q, "environmentKey"), odcQueryList(q, "key"), odcQueryList(q, "type")
-	nameContains, portfolio := q.Get("nameContains"), q.Get("portfolioKey")
+	var assets []*odcAsset
+	byAsset := map[string][]odcDeployed{} // in stage order
+	for _, d := range deployed {
+		if _, seen := byAsset[d.Asset.Key]; !seen {
+			assets = append(assets, d.Asset)
+		}
+		byAsset[d.Asset.Key] = append(byAsset[d.Asset.Key], d)
+	}
+	sortODCAssets(assets)
 	var out []odcDeployedAsset
-	for _, a := range world.sortedAssets() {
-		if a.AssetType == AssetTypeLibrary ||
-			len(keys) > 0 && !slices.ContainsFunc(keys, func(k string) bool { return strings.EqualFold(k, a.Key) }) ||
-			len(types) > 0 && !slices.Contains(types, a.AssetType) ||
-			portfolio != "" && !strings.EqualFold(portfolio, s.odc.meta.PortfolioKey) {
+	for _, a := range assets {
+		if len(types) > 0 && !slices.Contains(types, a.AssetType) {
 			continue
 		}
 		var deployments []odcDeployment
-		for _, st := range world.stages {
-			op, deployed := world.deployed[odcStageAsset{st.Key, a.Key}]
-			if !deployed || len(envs) > 0 && !slices.ContainsFunc(envs, func(k string) bool { return strings.EqualFold(k, st.Key) }) {
-				continue
-			}
-			rev := a.revision(op.Revision)
+		for _, d := range byAsset[a.Key] {
+			op, rev := d.Op, d.Revision
+			st := stages[slices.IndexFunc(stages, func(st odcStage) bool { return st.Key == op.EnvironmentKey })]
 			if nameContains != "" && !odcContainsFold(rev.Name, nameContains) {
 				continue
 			}
@@ -415,47 +447,88 @@ func (s *Sandbox) odcListLibraries(w http.ResponseWriter, r *http.Request, _ str
 		s.odcFail(w, r, invalidf("Query parameter 'revisions' must be Latest, HighestTag or All, not '%s'.", q.Get("revisions")))
 		return
 	}
-	world, ok := s.odcSnapshot(w, r)
-	if !ok {
+	f := odcAssetFilter{keys: odcLowered(odcQueryList(q, "key")), types: odcQueryList(q, "type"), libraries: odcBool(true)}
+	nameContains, portfolio := q.Get("nameContains"), q.Get("portfolioKey")
+	var page []*odcAsset
+	var next *int
+	var total int
+	tagged := map[string][]*odcRevision{}
+	var published map[odcRevisionRef]*odcPublishOp
+	if !s.odcRead(w, r, func(ctx context.Context, tx *sql.Tx) error {
+		libs, err := odcAssets(ctx, tx, f)
+		if err != nil {
+			return err
+		}
+		libs = slices.DeleteFunc(libs, func(a *odcAsset) bool {
+			return nameContains != "" && !odcContainsFold(a.latest().Name, nameContains) ||
+				portfolio != "" && !strings.EqualFold(portfolio, s.odc.meta.PortfolioKey)
+		})
+		total = len(libs)
+		page, next = odcPageOf(libs, p)
+		if len(page) == 0 {
+			return nil
+		}
+		// Only the page's libraries: their tagged revisions and when each
+		// revision shown was first published.
+		var refs []odcRevisionRef
+		for _, a := range page {
+			refs = append(refs, odcRevisionRef{a.Key, a.latest().Revision})
+		}
+		if which != "latest" {
+			keys := make([]string, len(page))
+			for i, a := range page {
+				keys[i] = a.Key
+			}
+			in, args := odcInList(keys)
+			revs, err := odcRevisions(ctx, tx, "r.tag IS NOT NULL AND r.asset_key IN ("+in+")", args...)
+			if err != nil {
+				return err
+			}
+			for _, rev := range revs {
+				tagged[rev.AssetKey] = append(tagged[rev.AssetKey], rev)
+				refs = append(refs, odcRevisionRef{rev.AssetKey, rev.Revision})
+			}
+		}
+		published, err = odcFirstPublished(ctx, tx, refs, time.Now())
+		return err
+	}) {
 		return
 	}
-	keys, types, nameContains, portfolio := odcQueryList(q, "key"), odcQueryList(q, "type"), q.Get("nameContains"), q.Get("portfolioKey")
-	var out []odcLibrary
-	for _, a := range world.sortedAssets() {
-		if a.AssetType != AssetTypeLibrary ||
-			len(keys) > 0 && !slices.ContainsFunc(keys, func(k string) bool { return strings.EqualFold(k, a.Key) }) ||
-			len(types) > 0 && !slices.Contains(types, a.AssetType) ||
-			nameContains != "" && !odcContainsFold(a.latest().Name, nameContains) ||
-			portfolio != "" && !strings.EqualFold(portfolio, s.odc.meta.PortfolioKey) {
-			continue
-		}
+	out := make([]odcLibrary, 0, len(page))
+	for _, a := range page {
 		var revs []*odcRevision
 		switch which {
 		case "latest":
 			revs = []*odcRevision{a.latest()}
 		case "highesttag":
-			if h := a.highestTag(); h != nil {
+			var h *odcRevision
+			for _, rev := range tagged[a.Key] {
+				if h == nil || compareODCTags(*rev.Tag, *h.Tag) > 0 {
+					h = rev
+				}
+			}
+			if h != nil {
 				revs = []*odcRevision{h}
 			}
 		case "all":
-			for _, rev := range a.Revisions {
-				if rev.Tag != nil || rev == a.latest() {
-					revs = append(revs, rev)
-				}
+			revs = tagged[a.Key]
+			if a.latest().Tag == nil {
+				revs = append(revs, a.latest())
 			}
 		}
 		lib := odcLibrary{Key: a.Key, Type: a.AssetType, PortfolioKey: s.odc.meta.PortfolioKey, Revisions: []odcLibraryRevision{}}
 		for _, rev := range revs {
+			isLatest := rev.Revision == a.latest().Revision
 			lr := odcLibraryRevision{Revision: rev.Revision, Name: rev.Name, Tag: rev.Tag, TaggingUserKey: rev.TaggedBy,
-				TaggingDateTime: odcTime(rev.TaggedAt), IsLatest: rev == a.latest()}
-			if op, published := world.firstPublished[odcRevisionID(a.Key, rev.Revision)]; published {
+				TaggingDateTime: odcTime(rev.TaggedAt), IsLatest: isLatest}
+			if op, ok := published[odcRevisionRef{a.Key, rev.Revision}]; ok {
 				lr.PublishDateTime, lr.PublishUserKey = formatTime(op.FinishesAt), &op.DeployedBy
 			}
 			lib.Revisions = append(lib.Revisions, lr)
 		}
 		out = append(out, lib)
 	}
-	odcWritePaged(w, out, p)
+	writeJSON(w, http.StatusOK, odcPagedList[odcLibrary]{Results: out, Page: odcTotalsPage(len(out), total, p, next)})
 }
 
 // --- asset repository ---
@@ -566,11 +639,17 @@ func (s *Sandbox) odcListAssets(w http.ResponseWriter, r *http.Request, _ string
 		s.odcFail(w, r, err)
 		return
 	}
-	world, ok := s.odcSnapshot(w, r)
-	if !ok {
+	f := odcAssetFilter{types: odcQueryList(q, "assetTypes"), keys: odcLowered(odcQueryList(q, "assetKeys"))}
+	if deployable != nil {
+		f.libraries = odcBool(!*deployable)
+	}
+	var assets []*odcAsset
+	if !s.odcRead(w, r, func(ctx context.Context, tx *sql.Tx) (err error) {
+		assets, err = odcAssets(ctx, tx, f)
+		return err
+	}) {
 		return
 	}
-	assets := world.sortedAssets()
 	switch sort := q.Get("sort"); sort {
 	case "", "name":
 	case "-name":
@@ -585,15 +664,12 @@ func (s *Sandbox) odcListAssets(w http.ResponseWriter, r *http.Request, _ string
 		return
 	}
 	name := cmp.Or(q.Get("nameContains"), q.Get("nameOrDescriptionContains"))
-	types, keys, portfolios := odcQueryList(q, "assetTypes"), odcQueryList(q, "assetKeys"), odcQueryList(q, "portfolioKeys")
+	portfolios := odcQueryList(q, "portfolioKeys")
 	var out []odcAssetRevision
 	for _, a := range assets {
 		latest := a.latest()
 		if name != "" && !odcContainsFold(latest.Name, name) ||
-			len(types) > 0 && !slices.Contains(types, a.AssetType) ||
-			len(keys) > 0 && !slices.ContainsFunc(keys, func(k string) bool { return strings.EqualFold(k, a.Key) }) ||
 			len(portfolios) > 0 && !slices.ContainsFunc(portfolios, func(k string) bool { return strings.EqualFold(k, s.odc.meta.PortfolioKey) }) ||
-			deployable != nil && *deployable != (a.AssetType != AssetTypeLibrary) ||
 			external != nil && *external {
 			continue
 		}
@@ -610,13 +686,11 @@ func (s *Sandbox) odcGetAsset(w http.ResponseWriter, r *http.Request, _ string) 
 		s.odcFail(w, r, err)
 		return
 	}
-	world, ok := s.odcSnapshot(w, r)
-	if !ok {
-		return
-	}
-	a, err := world.asset(r.PathValue("assetKey"))
-	if err != nil {
-		s.odcFail(w, r, err)
+	var a *odcAsset
+	if !s.odcRead(w, r, func(ctx context.Context, tx *sql.Tx) (err error) {
+		a, err = odcAssetByKey(ctx, tx, r.PathValue("assetKey"))
+		return err
+	}) {
 		return
 	}
 	writeJSON(w, http.StatusOK, s.odcRevisionJSON(r, a, a.latest(), e))
@@ -628,18 +702,17 @@ func (s *Sandbox) odcGetHighestTagRevision(w http.ResponseWriter, r *http.Reques
 		s.odcFail(w, r, err)
 		return
 	}
-	world, ok := s.odcSnapshot(w, r)
-	if !ok {
-		return
-	}
-	a, err := world.asset(r.PathValue("assetKey"))
-	if err != nil {
-		s.odcFail(w, r, err)
-		return
-	}
-	rev := a.highestTag()
-	if rev == nil {
-		s.odcFail(w, r, notFoundf("Asset '%s' (key %s) has no tagged revision.", a.latest().Name, a.Key))
+	var a *odcAsset
+	var rev *odcRevision
+	if !s.odcRead(w, r, func(ctx context.Context, tx *sql.Tx) (err error) {
+		if a, err = odcAssetByKey(ctx, tx, r.PathValue("assetKey")); err != nil {
+			return err
+		}
+		if rev, err = odcHighestTag(ctx, tx, a.Key, 0); err == nil && rev == nil {
+			err = notFoundf("Asset '%s' (key %s) has no tagged revision.", a.latest().Name, a.Key)
+		}
+		return err
+	}) {
 		return
 	}
 	writeJSON(w, http.StatusOK, s.odcRevisionJSON(r, a, rev, e))
@@ -656,13 +729,12 @@ func (s *Sandbox) odcGetRevision(w http.ResponseWriter, r *http.Request, _ strin
 		s.odcFail(w, r, err)
 		return
 	}
-	world, ok := s.odcSnapshot(w, r)
-	if !ok {
-		return
-	}
-	a, rev, err := world.revision(r.PathValue("assetKey"), n)
-	if err != nil {
-		s.odcFail(w, r, err)
+	var a *odcAsset
+	var rev *odcRevision
+	if !s.odcRead(w, r, func(ctx context.Context, tx *sql.Tx) (err error) {
+		a, rev, err = odcLoadRevision(ctx, tx, r.PathValue("assetKey"), n)
+		return err
+	}) {
 		return
 	}
 	writeJSON(w, http.StatusOK, s.odcRevisionJSON(r, a, rev, e))
@@ -697,18 +769,20 @@ func (s *Sandbox) odcListRevisions(w http.ResponseWriter, r *http.Request, _ str
 		s.odcFail(w, r, err)
 		return
 	}
-	world, ok := s.odcSnapshot(w, r)
-	if !ok {
-		return
-	}
-	a, err := world.asset(r.PathValue("assetKey"))
-	if err != nil {
-		s.odcFail(w, r, err)
+	var a *odcAsset
+	var all []*odcRevision
+	if !s.odcRead(w, r, func(ctx context.Context, tx *sql.Tx) (err error) {
+		if a, err = odcAssetByKey(ctx, tx, r.PathValue("assetKey")); err != nil {
+			return err
+		}
+		all, err = odcAllRevisions(ctx, tx, a.Key)
+		return err
+	}) {
 		return
 	}
 	tag, digest, commit := q.Get("tag"), q.Get("modelDigest"), q.Get("commitMessage")
 	var revs []*odcRevision
-	for _, rev := range a.Revisions {
+	for _, rev := range all {
 		if tagged != nil && *tagged != (rev.Tag != nil) ||
 			tag != "" && (rev.Tag == nil || *rev.Tag != tag) ||
 			digest != "" && rev.ModelDigest != digest ||
@@ -802,13 +876,11 @@ func (s *Sandbox) odcGetReleaseNotes(w http.ResponseWriter, r *http.Request, _ s
 		s.odcFail(w, r, err)
 		return
 	}
-	world, ok := s.odcSnapshot(w, r)
-	if !ok {
-		return
-	}
-	_, rev, err := world.revision(r.PathValue("assetKey"), n)
-	if err != nil {
-		s.odcFail(w, r, err)
+	var rev *odcRevision
+	if !s.odcRead(w, r, func(ctx context.Context, tx *sql.Tx) (err error) {
+		_, rev, err = odcLoadRevision(ctx, tx, r.PathValue("assetKey"), n)
+		return err
+	}) {
 		return
 	}
 	writeJSON(w, http.StatusOK, odcReleaseNoteContent{Tag: rev.Tag, Content: rev.ReleaseNotes})
@@ -847,7 +919,8 @@ func (s *Sandbox) odcDependencyJSON(a *odcAsset, rev *odcRevision) odcDependency
 
 // odcDependencyQuery is what the producer endpoints share.
 type odcDependencyQuery struct {
-	world    *odcWorld
+	now      time.Time
+	deployed map[string]*odcDeployed // in the stage, by asset key, as loaded
 	asset    *odcAsset
 	revision *odcRevision
 	stage    odcStage
@@ -856,9 +929,13 @@ type odcDependencyQuery struct {
 	desc     bool
 }
 
-func (s *Sandbox) odcParseDependencyQuery(w http.ResponseWriter, r *http.Request, withRevision bool) (*odcDependencyQuery, bool) {
+// odcParseDependencyQuery reads the parameters, then the asset (and
+// revision) and the stage, then what load reads, in one transaction.
+func (s *Sandbox) odcParseDependencyQuery(w http.ResponseWriter, r *http.Request, withRevision bool,
+	load func(ctx context.Context, tx *sql.Tx, d *odcDependencyQuery) error,
+) (*odcDependencyQuery, bool) {
 	q := r.URL.Query()
-	d := &odcDependencyQuery{typeOK: func(string) bool { return true }}
+	d := &odcDependencyQuery{now: time.Now(), deployed: map[string]*odcDeployed{}, typeOK: func(string) bool { return true }}
 	var err error
 	if d.maxDepth, err = odcQueryInt(q, "maxDepth", 0, 0, 1<<31-1); err != nil {
 		s.odcFail(w, r, err)
@@ -889,34 +966,72 @@ func (s *Sandbox) odcParseDependencyQuery(w http.ResponseWriter, r *http.Request
 			return nil, false
 		}
 	}
-	var ok bool
-	if d.world, ok = s.odcSnapshot(w, r); !ok {
-		return nil, false
+	ok := s.odcRead(w, r, func(ctx context.Context, tx *sql.Tx) (err error) {
+		if withRevision {
+			d.asset, d.revision, err = odcLoadRevision(ctx, tx, r.PathValue("assetKey"), revision)
+		} else {
+			d.asset, err = odcAssetByKey(ctx, tx, r.PathValue("assetKey"))
+		}
+		if err != nil {
+			return err
+		}
+		if d.stage, err = odcStageOrDevelopment(ctx, tx, q.Get("environmentKey")); err != nil {
+			return err
+		}
+		return load(ctx, tx, d)
+	})
+	return d, ok
+}
+
+// odcLoadProducers reads what is deployed in the stage of every producer
+// reachable from the revision through deployed revisions, down to
+// maxDepth: one query per level.
+func odcLoadProducers(ctx context.Context, tx *sql.Tx, d *odcDependencyQuery) error {
+	loaded := map[string]bool{}
+	frontier := []*odcRevision{d.revision}
+	for depth := 1; len(frontier) > 0 && (d.maxDepth == 0 || depth <= d.maxDepth); depth++ {
+		var keys []string
+		for _, rev := range frontier {
+			for _, pk := range rev.Producers {
+				if !loaded[pk] {
+					loaded[pk] = true
+					keys = append(keys, pk)
+				}
+			}
+		}
+		if len(keys) == 0 {
+			break
+		}
+		found, err := odcDeployments(ctx, tx, odcDeployedFilter{stageKeys: []string{d.stage.Key}, assetKeys: keys}, d.now)
+		if err != nil {
+			return err
+		}
+		frontier = frontier[:0:0]
+		for i := range found {
+			d.deployed[found[i].Asset.Key] = &found[i]
+			frontier = append(frontier, found[i].Revision)
+		}
 	}
-	if withRevision {
-		d.asset, d.revision, err = d.world.revision(r.PathValue("assetKey"), revision)
-	} else {
-		d.asset, err = d.world.asset(r.PathValue("assetKey"))
-	}
-	if err == nil {
-		d.stage, err = d.world.stageOrDevelopment(q.Get("environmentKey"))
-	}
-	if err != nil {
-		s.odcFail(w, r, err)
-		return nil, false
-	}
-	return d, true
+	return nil
 }
 
 // deployedProducer resolves a producer key to the asset and the revision
 // deployed in the query's stage; ok is false when it is not deployed there.
 func (d *odcDependencyQuery) deployedProducer(key string) (*odcAsset, *odcRevision, bool) {
-	op, ok := d.world.deployed[odcStageAsset{d.stage.Key, key}]
+	dep, ok := d.deployed[key]
 	if !ok {
 		return nil, nil, false
 	}
-	a := d.world.assets[key]
-	return a, a.revision(op.Revision), true
+	return dep.Asset, dep.Revision, true
+}
+
+// odcFindDeployed finds the deployment of an asset in a list.
+func odcFindDeployed(list []odcDeployed, key string) (*odcAsset, *odcRevision, bool) {
+	i := slices.IndexFunc(list, func(d odcDeployed) bool { return d.Asset.Key == key })
+	if i < 0 {
+		return nil, nil, false
+	}
+	return list[i].Asset, list[i].Revision, true
 }
 
 func odcSortByName[T any](items []T, name func(T) string, desc bool) {
@@ -934,7 +1049,7 @@ func odcSortByName[T any](items []T, name func(T) string, desc bool) {
 // stage (default: Development) are returned, in the revision deployed
 // there; the walk continues through their producers.
 func (s *Sandbox) odcListProducers(w http.ResponseWriter, r *http.Request, _ string) {
-	d, ok := s.odcParseDependencyQuery(w, r, true)
+	d, ok := s.odcParseDependencyQuery(w, r, true, odcLoadProducers)
 	if !ok {
 		return
 	}
@@ -979,7 +1094,7 @@ func (s *Sandbox) odcListProducers(w http.ResponseWriter, r *http.Request, _ str
 
 // odcProducerGraph returns the same producers as a tree.
 func (s *Sandbox) odcProducerGraph(w http.ResponseWriter, r *http.Request, _ string) {
-	d, ok := s.odcParseDependencyQuery(w, r, true)
+	d, ok := s.odcParseDependencyQuery(w, r, true, odcLoadProducers)
 	if !ok {
 		return
 	}
@@ -1010,16 +1125,23 @@ func (s *Sandbox) odcProducerGraph(w http.ResponseWriter, r *http.Request, _ str
 // odcListConsumers lists the assets deployed in the stage (default:
 // Development) whose deployed revision consumes the asset directly.
 func (s *Sandbox) odcListConsumers(w http.ResponseWriter, r *http.Request, _ string) {
-	d, ok := s.odcParseDependencyQuery(w, r, false)
+	var consumers []odcDeployed
+	d, ok := s.odcParseDependencyQuery(w, r, false, func(ctx context.Context, tx *sql.Tx, d *odcDependencyQuery) (err error) {
+		consumers, err = odcDeployments(ctx, tx, odcDeployedFilter{stageKeys: []string{d.stage.Key}, consumes: d.asset.Key}, d.now)
+		return err
+	})
 	if !ok {
 		return
 	}
+	assets := make([]*odcAsset, len(consumers))
+	for i, c := range consumers {
+		assets[i] = c.Asset
+	}
+	sortODCAssets(assets)
 	var out []odcDependency
-	for _, a := range d.world.sortedAssets() {
-		_, rev, deployed := d.deployedProducer(a.Key)
-		if deployed && slices.Contains(rev.Producers, d.asset.Key) {
-			out = append(out, s.odcDependencyJSON(a, rev))
-		}
+	for _, a := range assets {
+		_, rev, _ := odcFindDeployed(consumers, a.Key)
+		out = append(out, s.odcDependencyJSON(a, rev))
 	}
 	odcSortByName(out, func(c odcDependency) string { return c.Name }, d.desc)
 	odcWriteList(w, out)

@@ -96,6 +96,8 @@ CREATE TABLE IF NOT EXISTS odc_publish_messages (
 	asset_key     TEXT,
 	PRIMARY KEY (operation_key, position)
 );
+CREATE INDEX IF NOT EXISTS odc_publish_operations_by_asset ON odc_publish_operations (asset_key, environment_key, finishes_at);
+CREATE INDEX IF NOT EXISTS odc_revision_producers_by_producer ON odc_revision_producers (producer_key);
 `
 
 // Asset types a code migration produces.
@@ -270,44 +272,26 @@ func (st *store) odcCallerByToken(ctx context.Context, token string, now time.Ti
 	return c, json.Unmarshal([]byte(perms), &c.Permissions)
 }
 
-// --- the ODC state as of one moment ---
+// --- the ODC state, read by key ---
+
+// Every request reads the rows it needs inside its transaction: an asset
+// and its latest revision, one revision, the operation that deployed an
+// asset to a stage. Nothing loads the whole organization.
 
 type odcStage struct {
 	Key, Name, Purpose string
 	Order              int
 }
 
+// odcAsset is an asset with its latest revision.
 type odcAsset struct {
 	Key       string
 	AssetType string
 	CreatedAt time.Time
-	Revisions []*odcRevision // ascending
+	Latest    *odcRevision
 }
 
-func (a *odcAsset) latest() *odcRevision { return a.Revisions[len(a.Revisions)-1] }
-
-func (a *odcAsset) revision(n int) *odcRevision {
-	for _, r := range a.Revisions {
-		if r.Revision == n {
-			return r
-		}
-	}
-	return nil
-}
-
-// highestTag returns the revision with the highest tag, or nil.
-func (a *odcAsset) highestTag() *odcRevision {
-	var best *odcRevision
-	for _, r := range a.Revisions {
-		if r.Tag == nil {
-			continue
-		}
-		if best == nil || compareODCTags(*r.Tag, *best.Tag) > 0 {
-			best = r
-		}
-	}
-	return best
-}
+func (a *odcAsset) latest() *odcRevision { return a.Latest }
 
 type odcRevision struct {
 	AssetKey      string
@@ -345,169 +329,365 @@ func (op *odcPublishOp) status(now time.Time) string {
 	return op.Outcome
 }
 
-type odcStageAsset struct{ stage, asset string }
-
-// odcWorld is a snapshot of the ODC state at one moment: stages, assets and
-// what is deployed where. The sandbox holds few assets, so handlers load it
-// whole and work in Go.
-type odcWorld struct {
-	now    time.Time
-	stages []odcStage // by order
-	assets map[string]*odcAsset
-	// deployed holds, per stage and asset, the last publish operation that
-	// finished successfully by now.
-	deployed map[odcStageAsset]*odcPublishOp
-	// firstPublished holds the first operation that published each asset
-	// revision successfully, in any stage.
-	firstPublished map[string]*odcPublishOp // by odcRevisionID
+// odcRevisionRef names one revision of one asset.
+type odcRevisionRef struct {
+	AssetKey string
+	Revision int
 }
 
-func odcRevisionID(asset string, revision int) string { return asset + "/" + strconv.Itoa(revision) }
+// odcInList returns "?, ?, ..." for n values and the values as arguments.
+func odcInList[T any](values []T) (string, []any) {
+	args := make([]any, len(values))
+	for i, v := range values {
+		args[i] = v
+	}
+	return strings.TrimSuffix(strings.Repeat("?, ", len(values)), ", "), args
+}
 
-func loadODCWorld(ctx context.Context, tx *sql.Tx, now time.Time) (*odcWorld, error) {
-	w := &odcWorld{now: now, assets: map[string]*odcAsset{}, deployed: map[odcStageAsset]*odcPublishOp{}, firstPublished: map[string]*odcPublishOp{}}
-	if err := queryRows(ctx, tx, func(rows *sql.Rows) error {
-		var s odcStage
-		err := rows.Scan(&s.Key, &s.Name, &s.Purpose, &s.Order)
-		w.stages = append(w.stages, s)
-		return err
-	}, `SELECT key, name, purpose, sort_order FROM odc_stages ORDER BY sort_order`); err != nil {
-		return nil, err
-	}
-	if err := queryRows(ctx, tx, func(rows *sql.Rows) error {
-		a := &odcAsset{}
-		var created int64
-		if err := rows.Scan(&a.Key, &a.AssetType, &created); err != nil {
-			return err
-		}
-		a.CreatedAt = odcFromNanos(created)
-		w.assets[a.Key] = a
-		return nil
-	}, `SELECT key, asset_type, created_at FROM odc_assets`); err != nil {
-		return nil, err
-	}
-	byID := map[string]*odcRevision{}
-	if err := queryRows(ctx, tx, func(rows *sql.Rows) error {
-		r := &odcRevision{}
-		var created int64
-		var taggedAt sql.NullInt64
-		var errorsJSON string
-		if err := rows.Scan(&r.AssetKey, &r.Revision, &r.Name, &created, &r.CreatedBy, &r.ModelDigest, &r.CommitMessage,
-			&r.Tag, &r.TaggedBy, &taggedAt, &r.ReleaseNotes, &errorsJSON); err != nil {
-			return err
-		}
+// odcRevisionColumns selects a revision aliased r, its producers last.
+const odcRevisionColumns = `r.asset_key, r.revision, r.name, r.created_at, r.created_by, r.model_digest, r.commit_message,
+	r.tag, r.tagged_by, r.tagged_at, r.release_notes, r.publish_errors,
+	(SELECT group_concat(p.producer_key, ',') FROM odc_revision_producers p WHERE p.asset_key = r.asset_key AND p.revision = r.revision)`
+
+// odcRevisionDest returns the scan destinations for odcRevisionColumns and
+// a function that finishes the revision once scanned.
+func odcRevisionDest(r *odcRevision) ([]any, func() error) {
+	var created int64
+	var taggedAt sql.NullInt64
+	var errorsJSON string
+	var producers sql.NullString
+	dest := []any{&r.AssetKey, &r.Revision, &r.Name, &created, &r.CreatedBy, &r.ModelDigest, &r.CommitMessage,
+		&r.Tag, &r.TaggedBy, &taggedAt, &r.ReleaseNotes, &errorsJSON, &producers}
+	return dest, func() error {
 		r.CreatedAt = odcFromNanos(created)
 		if taggedAt.Valid {
 			t := odcFromNanos(taggedAt.Int64)
 			r.TaggedAt = &t
 		}
-		if err := json.Unmarshal([]byte(errorsJSON), &r.PublishErrors); err != nil {
-			return err
+		if producers.Valid && producers.String != "" {
+			r.Producers = strings.Split(producers.String, ",")
+			slices.Sort(r.Producers)
 		}
-		a := w.assets[r.AssetKey]
-		a.Revisions = append(a.Revisions, r)
-		byID[odcRevisionID(r.AssetKey, r.Revision)] = r
-		return nil
-	}, `SELECT asset_key, revision, name, created_at, created_by, model_digest, commit_message, tag, tagged_by, tagged_at,
-		release_notes, publish_errors FROM odc_revisions ORDER BY asset_key, revision`); err != nil {
-		return nil, err
+		return json.Unmarshal([]byte(errorsJSON), &r.PublishErrors)
 	}
-	if err := queryRows(ctx, tx, func(rows *sql.Rows) error {
-		var asset, producer string
-		var revision int
-		if err := rows.Scan(&asset, &revision, &producer); err != nil {
-			return err
-		}
-		r := byID[odcRevisionID(asset, revision)]
-		r.Producers = append(r.Producers, producer)
-		return nil
-	}, `SELECT asset_key, revision, producer_key FROM odc_revision_producers ORDER BY asset_key, revision, producer_key`); err != nil {
-		return nil, err
-	}
-	// Successful operations finished by now, oldest first: later ones
-	// replace earlier ones in deployed.
-	if err := queryRows(ctx, tx, func(rows *sql.Rows) error {
-		op, err := scanODCPublishOp(rows)
-		if err != nil {
-			return err
-		}
-		w.deployed[odcStageAsset{op.EnvironmentKey, op.AssetKey}] = op
-		id := odcRevisionID(op.AssetKey, op.Revision)
-		if _, ok := w.firstPublished[id]; !ok {
-			w.firstPublished[id] = op
-		}
-		return nil
-	}, `SELECT `+odcPublishOpColumns+` FROM odc_publish_operations WHERE outcome = 'Finished' AND finishes_at <= ?
-		ORDER BY finishes_at, seq`, odcNanos(now)); err != nil {
-		return nil, err
-	}
-	return w, nil
 }
 
-func (w *odcWorld) stage(key string) (odcStage, error) {
-	for _, s := range w.stages {
-		if s.Key == key {
-			return s, nil
+// odcRevisions lists the revisions matching where (on alias r), ascending.
+func odcRevisions(ctx context.Context, tx *sql.Tx, where string, args ...any) ([]*odcRevision, error) {
+	var out []*odcRevision
+	err := queryRows(ctx, tx, func(rows *sql.Rows) error {
+		r := &odcRevision{}
+		dest, finish := odcRevisionDest(r)
+		if err := rows.Scan(dest...); err != nil {
+			return err
 		}
-	}
-	return odcStage{}, notFoundf("Stage (environment) with key '%s' was not found.", key)
+		out = append(out, r)
+		return finish()
+	}, `SELECT `+odcRevisionColumns+` FROM odc_revisions r WHERE `+where+` ORDER BY r.asset_key, r.revision`, args...)
+	return out, err
 }
 
-// developmentStage is the first stage, where publishing happens by default
-// (the "1CP" of the API documents).
-func (w *odcWorld) developmentStage() (odcStage, error) {
-	for _, s := range w.stages {
-		if s.Purpose == PurposeDevelopment {
-			return s, nil
-		}
-	}
-	return odcStage{}, notFoundf("The organization has no Development stage.")
+// odcAssetFilter selects assets; empty fields match all.
+type odcAssetFilter struct {
+	keys      []string // canonical keys
+	types     []string
+	libraries *bool // true: only libraries; false: no libraries
 }
 
-// stageOrDevelopment resolves an odcOptional environmentKey parameter.
-func (w *odcWorld) stageOrDevelopment(key string) (odcStage, error) {
-	if key == "" {
-		return w.developmentStage()
+// odcAssets lists the assets matching f, with their latest revisions, by
+// the latest name (case-insensitively), then key.
+func odcAssets(ctx context.Context, tx *sql.Tx, f odcAssetFilter) ([]*odcAsset, error) {
+	where, args := []string{"1"}, []any{}
+	if len(f.keys) > 0 {
+		in, a := odcInList(f.keys)
+		where, args = append(where, "a.key IN ("+in+")"), append(args, a...)
 	}
-	k, err := parseKey("environmentKey", key)
+	if len(f.types) > 0 {
+		in, a := odcInList(f.types)
+		where, args = append(where, "a.asset_type IN ("+in+")"), append(args, a...)
+	}
+	if f.libraries != nil {
+		op := "<>"
+		if *f.libraries {
+			op = "="
+		}
+		where, args = append(where, "a.asset_type "+op+" ?"), append(args, AssetTypeLibrary)
+	}
+	var out []*odcAsset
+	err := queryRows(ctx, tx, func(rows *sql.Rows) error {
+		a := &odcAsset{Latest: &odcRevision{}}
+		var created int64
+		dest, finish := odcRevisionDest(a.Latest)
+		if err := rows.Scan(append([]any{&a.Key, &a.AssetType, &created}, dest...)...); err != nil {
+			return err
+		}
+		a.CreatedAt = odcFromNanos(created)
+		out = append(out, a)
+		return finish()
+	}, `SELECT a.key, a.asset_type, a.created_at, `+odcRevisionColumns+` FROM odc_assets a
+		JOIN odc_revisions r ON r.asset_key = a.key AND r.revision = (SELECT max(revision) FROM odc_revisions WHERE asset_key = a.key)
+		WHERE `+strings.Join(where, " AND "), args...)
 	if err != nil {
-		return odcStage{}, err
+		return nil, err
 	}
-	return w.stage(k)
+	sortODCAssets(out)
+	return out, nil
 }
 
-func (w *odcWorld) asset(key string) (*odcAsset, error) {
-	k, err := uuid.Parse(key)
-	if err == nil {
-		if a, ok := w.assets[k.String()]; ok {
+// sortODCAssets sorts assets by their latest name, then key.
+func sortODCAssets(assets []*odcAsset) {
+	slices.SortFunc(assets, func(a, b *odcAsset) int {
+		return cmp.Or(strings.Compare(strings.ToLower(a.latest().Name), strings.ToLower(b.latest().Name)), strings.Compare(a.Key, b.Key))
+	})
+}
+
+// odcFindAsset reads the asset with a canonical key; nil when there is none.
+func odcFindAsset(ctx context.Context, tx *sql.Tx, key string) (*odcAsset, error) {
+	assets, err := odcAssets(ctx, tx, odcAssetFilter{keys: []string{key}})
+	if err != nil || len(assets) == 0 {
+		return nil, err
+	}
+	return assets[0], nil
+}
+
+// odcAssetByKey reads the asset a path parameter names.
+func odcAssetByKey(ctx context.Context, tx *sql.Tx, key string) (*odcAsset, error) {
+	if k, err := uuid.Parse(key); err == nil {
+		a, err := odcFindAsset(ctx, tx, k.String())
+		if err != nil {
+			return nil, err
+		}
+		if a != nil {
 			return a, nil
 		}
 	}
 	return nil, notFoundf("Asset with key '%s' was not found.", key)
 }
 
-func (w *odcWorld) revision(assetKey string, revision int) (*odcAsset, *odcRevision, error) {
-	a, err := w.asset(assetKey)
+// odcRevisionOf reads revision n of an asset.
+func odcRevisionOf(ctx context.Context, tx *sql.Tx, a *odcAsset, n int) (*odcRevision, error) {
+	if n == a.latest().Revision {
+		return a.latest(), nil
+	}
+	var revs []*odcRevision
+	var err error
+	if n < a.latest().Revision {
+		revs, err = odcRevisions(ctx, tx, "r.asset_key = ? AND r.revision = ?", a.Key, n)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(revs) == 0 {
+		return nil, notFoundf("Revision %d of asset '%s' (key %s) was not found.", n, a.latest().Name, a.Key)
+	}
+	return revs[0], nil
+}
+
+// odcLoadRevision reads an asset a path parameter names and its revision n.
+func odcLoadRevision(ctx context.Context, tx *sql.Tx, assetKey string, n int) (*odcAsset, *odcRevision, error) {
+	a, err := odcAssetByKey(ctx, tx, assetKey)
 	if err != nil {
 		return nil, nil, err
 	}
-	r := a.revision(revision)
-	if r == nil {
-		return nil, nil, notFoundf("Revision %d of asset '%s' (key %s) was not found.", revision, a.latest().Name, a.Key)
+	r, err := odcRevisionOf(ctx, tx, a, n)
+	if err != nil {
+		return nil, nil, err
 	}
 	return a, r, nil
 }
 
-// sortedAssets returns the assets by name, then key.
-func (w *odcWorld) sortedAssets() []*odcAsset {
-	out := make([]*odcAsset, 0, len(w.assets))
-	for _, a := range w.assets {
-		out = append(out, a)
+// odcAllRevisions lists every revision of an asset, ascending.
+func odcAllRevisions(ctx context.Context, tx *sql.Tx, assetKey string) ([]*odcRevision, error) {
+	return odcRevisions(ctx, tx, "r.asset_key = ?", assetKey)
+}
+
+// odcHighestTag returns the revision of the asset with the highest tag,
+// leaving out revision except (0: none), or nil when none is tagged.
+func odcHighestTag(ctx context.Context, tx *sql.Tx, assetKey string, except int) (*odcRevision, error) {
+	tagged, err := odcRevisions(ctx, tx, "r.asset_key = ? AND r.tag IS NOT NULL AND r.revision <> ?", assetKey, except)
+	if err != nil {
+		return nil, err
 	}
-	slices.SortFunc(out, func(a, b *odcAsset) int {
-		return cmp.Or(strings.Compare(strings.ToLower(a.latest().Name), strings.ToLower(b.latest().Name)), strings.Compare(a.Key, b.Key))
-	})
-	return out
+	var best *odcRevision
+	for _, r := range tagged {
+		if best == nil || compareODCTags(*r.Tag, *best.Tag) > 0 {
+			best = r
+		}
+	}
+	return best, nil
+}
+
+const odcStageColumns = `key, name, purpose, sort_order`
+
+func odcStagesWhere(ctx context.Context, tx *sql.Tx, where string, args ...any) ([]odcStage, error) {
+	var out []odcStage
+	err := queryRows(ctx, tx, func(rows *sql.Rows) error {
+		var s odcStage
+		err := rows.Scan(&s.Key, &s.Name, &s.Purpose, &s.Order)
+		out = append(out, s)
+		return err
+	}, `SELECT `+odcStageColumns+` FROM odc_stages WHERE `+where+` ORDER BY sort_order`, args...)
+	return out, err
+}
+
+// odcStages lists the stages by order.
+func odcStages(ctx context.Context, tx *sql.Tx) ([]odcStage, error) {
+	return odcStagesWhere(ctx, tx, "1")
+}
+
+// odcStageByKey reads a stage by its canonical key.
+func odcStageByKey(ctx context.Context, tx *sql.Tx, key string) (odcStage, error) {
+	stages, err := odcStagesWhere(ctx, tx, "key = ?", key)
+	if err != nil {
+		return odcStage{}, err
+	}
+	if len(stages) == 0 {
+		return odcStage{}, notFoundf("Stage (environment) with key '%s' was not found.", key)
+	}
+	return stages[0], nil
+}
+
+// odcStageOrDevelopment resolves an optional environmentKey parameter: ""
+// is the Development stage, where publishing happens by default (the "1CP"
+// of the API documents).
+func odcStageOrDevelopment(ctx context.Context, tx *sql.Tx, key string) (odcStage, error) {
+	if key == "" {
+		stages, err := odcStagesWhere(ctx, tx, "purpose = ?", PurposeDevelopment)
+		if err != nil {
+			return odcStage{}, err
+		}
+		if len(stages) == 0 {
+			return odcStage{}, notFoundf("The organization has no Development stage.")
+		}
+		return stages[0], nil
+	}
+	k, err := parseKey("environmentKey", key)
+	if err != nil {
+		return odcStage{}, err
+	}
+	return odcStageByKey(ctx, tx, k)
+}
+
+// odcDeployed is what is deployed of an asset in a stage: the last publish
+// operation that finished successfully, the asset and the revision.
+type odcDeployed struct {
+	Op       *odcPublishOp
+	Asset    *odcAsset // Latest holds only the latest name
+	Revision *odcRevision
+}
+
+// odcDeployedFilter selects deployments; empty fields match all.
+type odcDeployedFilter struct {
+	stageKeys []string // canonical keys
+	assetKeys []string // canonical keys
+	libraries *bool    // true: only libraries; false: no libraries
+	consumes  string   // only revisions consuming this asset
+}
+
+// odcDeployments lists what is deployed by now, by stage order then asset.
+func odcDeployments(ctx context.Context, tx *sql.Tx, f odcDeployedFilter, now time.Time) ([]odcDeployed, error) {
+	opWhere, args := []string{"o.outcome = 'Finished'", "o.finishes_at <= ?"}, []any{odcNanos(now)}
+	if len(f.stageKeys) > 0 {
+		in, a := odcInList(f.stageKeys)
+		opWhere, args = append(opWhere, "o.environment_key IN ("+in+")"), append(args, a...)
+	}
+	if len(f.assetKeys) > 0 {
+		in, a := odcInList(f.assetKeys)
+		opWhere, args = append(opWhere, "o.asset_key IN ("+in+")"), append(args, a...)
+	}
+	where := []string{"d.rn = 1"}
+	if f.libraries != nil {
+		op := "<>"
+		if *f.libraries {
+			op = "="
+		}
+		where, args = append(where, "a.asset_type "+op+" ?"), append(args, AssetTypeLibrary)
+	}
+	if f.consumes != "" {
+		where, args = append(where, `EXISTS (SELECT 1 FROM odc_revision_producers p
+			WHERE p.asset_key = d.asset_key AND p.revision = d.revision AND p.producer_key = ?)`), append(args, f.consumes)
+	}
+	var out []odcDeployed
+	err := queryRows(ctx, tx, func(rows *sql.Rows) error {
+		d := odcDeployed{Op: &odcPublishOp{}, Asset: &odcAsset{Latest: &odcRevision{}}, Revision: &odcRevision{}}
+		var started, finishes, created int64
+		dest, finish := odcRevisionDest(d.Revision)
+		if err := rows.Scan(append([]any{&d.Op.Key, &d.Op.AssetKey, &d.Op.Revision, &d.Op.EnvironmentKey, &d.Op.DeployedBy, &d.Op.BuildKey,
+			&started, &finishes, &d.Op.Outcome, &d.Asset.AssetType, &created, &d.Asset.Latest.Name}, dest...)...); err != nil {
+			return err
+		}
+		d.Op.StartedAt, d.Op.FinishesAt = odcFromNanos(started), odcFromNanos(finishes)
+		d.Asset.Key, d.Asset.CreatedAt = d.Op.AssetKey, odcFromNanos(created)
+		out = append(out, d)
+		return finish()
+	}, `WITH d AS (
+			SELECT o.*, row_number() OVER (PARTITION BY o.environment_key, o.asset_key ORDER BY o.finishes_at DESC, o.seq DESC) AS rn
+			FROM odc_publish_operations o WHERE `+strings.Join(opWhere, " AND ")+`)
+		SELECT d.key, d.asset_key, d.revision, d.environment_key, d.deployed_by, d.build_key, d.started_at, d.finishes_at, d.outcome,
+			a.asset_type, a.created_at, (SELECT l.name FROM odc_revisions l WHERE l.asset_key = a.key ORDER BY l.revision DESC LIMIT 1),
+			`+odcRevisionColumns+`
+		FROM d JOIN odc_stages s ON s.key = d.environment_key JOIN odc_assets a ON a.key = d.asset_key
+		JOIN odc_revisions r ON r.asset_key = d.asset_key AND r.revision = d.revision
+		WHERE `+strings.Join(where, " AND ")+` ORDER BY s.sort_order, d.asset_key`, args...)
+	return out, err
+}
+
+// odcDeployedOp returns the operation that deployed what is deployed of
+// the asset in the stage by now, or nil.
+func odcDeployedOp(ctx context.Context, tx *sql.Tx, stageKey, assetKey string, now time.Time) (*odcPublishOp, error) {
+	ops, err := odcQueryPublishOps(ctx, tx, `environment_key = ? AND asset_key = ? AND outcome = 'Finished' AND finishes_at <= ?
+		ORDER BY finishes_at DESC, seq DESC LIMIT 1`, stageKey, assetKey, odcNanos(now))
+	if err != nil || len(ops) == 0 {
+		return nil, err
+	}
+	return ops[0], nil
+}
+
+// odcFirstPublished returns, of the revisions given, those published
+// successfully to some stage by now, each with the first operation that
+// did.
+func odcFirstPublished(ctx context.Context, tx *sql.Tx, refs []odcRevisionRef, now time.Time) (map[odcRevisionRef]*odcPublishOp, error) {
+	out := map[odcRevisionRef]*odcPublishOp{}
+	for chunk := range slices.Chunk(refs, 500) {
+		if err := odcFirstPublishedOf(ctx, tx, chunk, now, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func odcFirstPublishedOf(ctx context.Context, tx *sql.Tx, refs []odcRevisionRef, now time.Time, out map[odcRevisionRef]*odcPublishOp) error {
+	values := strings.TrimSuffix(strings.Repeat("(?, ?), ", len(refs)), ", ")
+	args := make([]any, 0, 2*len(refs)+1)
+	for _, r := range refs {
+		args = append(args, r.AssetKey, r.Revision)
+	}
+	args = append(args, odcNanos(now))
+	return queryRows(ctx, tx, func(rows *sql.Rows) error {
+		op, err := scanODCPublishOp(rows)
+		if err == nil {
+			out[odcRevisionRef{op.AssetKey, op.Revision}] = op
+		}
+		return err
+	}, `WITH wanted (asset_key, revision) AS (VALUES `+values+`),
+		f AS (SELECT o.*, row_number() OVER (PARTITION BY o.asset_key, o.revision ORDER BY o.finishes_at, o.seq) AS rn
+			FROM odc_publish_operations o JOIN wanted w ON w.asset_key = o.asset_key AND w.revision = o.revision
+			WHERE o.outcome = 'Finished' AND o.finishes_at <= ?)
+		SELECT `+odcPublishOpColumns+` FROM f WHERE rn = 1`, args...)
+}
+
+// odcDependsOn reports whether asset from consumes asset to, directly or
+// not, through the latest revisions.
+func odcDependsOn(ctx context.Context, tx *sql.Tx, from, to string) (bool, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, `WITH RECURSIVE reach (k) AS (
+			SELECT ?1
+			UNION
+			SELECT p.producer_key FROM reach JOIN odc_revision_producers p ON p.asset_key = reach.k
+				AND p.revision = (SELECT max(revision) FROM odc_revisions WHERE asset_key = reach.k)
+		)
+		SELECT count(*) FROM reach WHERE k = ?2`, from, to).Scan(&n)
+	return n > 0, err
 }
 
 // --- tags ---
@@ -563,17 +743,27 @@ func createMigratedAsset(ctx context.Context, tx *sql.Tx, a MigratedAsset, now t
 	if !slices.Contains(odcMigratedAssetTypes, a.AssetType) {
 		return 0, invalidf("Asset type '%s' of '%s' is not one a code migration produces: use one of %s.", a.AssetType, a.Name, strings.Join(odcMigratedAssetTypes, ", "))
 	}
-	w, err := loadODCWorld(ctx, tx, now)
-	if err != nil {
-		return 0, err
-	}
-	producers := make([]string, 0, len(a.Producers))
+	keys := make([]string, 0, len(a.Producers))
 	for _, p := range a.Producers {
 		pk, err := parseKey("producer key", p)
 		if err != nil {
 			return 0, err
 		}
-		producer, ok := w.assets[pk]
+		keys = append(keys, pk)
+	}
+	known := map[string]*odcAsset{}
+	if len(keys) > 0 {
+		found, err := odcAssets(ctx, tx, odcAssetFilter{keys: keys})
+		if err != nil {
+			return 0, err
+		}
+		for _, f := range found {
+			known[f.Key] = f
+		}
+	}
+	producers := make([]string, 0, len(keys))
+	for _, pk := range keys {
+		producer, ok := known[pk]
 		switch {
 		case pk == key:
 			return 0, invalidf("Asset '%s' cannot consume itself.", a.Name)
@@ -581,15 +771,24 @@ func createMigratedAsset(ctx context.Context, tx *sql.Tx, a MigratedAsset, now t
 			return 0, invalidf("Producer %s of '%s' does not exist: migrate producers before their consumers.", pk, a.Name)
 		case a.AssetType == AssetTypeLibrary && producer.AssetType != AssetTypeLibrary:
 			return 0, invalidf("Library '%s' cannot consume %s '%s': libraries may only consume libraries.", a.Name, producer.AssetType, producer.latest().Name)
-		case w.dependsOn(pk, key):
+		}
+		cycle, err := odcDependsOn(ctx, tx, pk, key)
+		if err != nil {
+			return 0, err
+		}
+		if cycle {
 			return 0, invalidf("Asset '%s' cannot consume '%s': '%s' already depends on it, which would make a cycle.", a.Name, producer.latest().Name, producer.latest().Name)
 		}
 		if !slices.Contains(producers, pk) {
 			producers = append(producers, pk)
 		}
 	}
+	existing, err := odcFindAsset(ctx, tx, key)
+	if err != nil {
+		return 0, err
+	}
 	revision := 1
-	if existing, ok := w.assets[key]; ok {
+	if existing != nil {
 		if existing.AssetType != a.AssetType {
 			return 0, invalidf("Asset '%s' (key %s) is a %s; a migration cannot turn it into a %s.", existing.latest().Name, key, existing.AssetType, a.AssetType)
 		}
@@ -619,28 +818,6 @@ func createMigratedAsset(ctx context.Context, tx *sql.Tx, a MigratedAsset, now t
 	return revision, nil
 }
 
-// dependsOn reports whether asset from consumes asset to, directly or not,
-// through the latest revisions.
-func (w *odcWorld) dependsOn(from, to string) bool {
-	seen := map[string]bool{}
-	var visit func(k string) bool
-	visit = func(k string) bool {
-		if k == to {
-			return true
-		}
-		if seen[k] {
-			return false
-		}
-		seen[k] = true
-		a, ok := w.assets[k]
-		if !ok {
-			return false
-		}
-		return slices.ContainsFunc(a.latest().Producers, visit)
-	}
-	return visit(from)
-}
-
 // SeedODCAsset records a migrated asset, as a code migration would. Tests
 // and the admin surface use it.
 func (s *Sandbox) SeedODCAsset(a MigratedAsset) error {
@@ -664,15 +841,11 @@ func (s *Sandbox) PublishedAt(assetKey, stageKey string) (time.Time, bool) {
 	var at time.Time
 	var ok bool
 	err := s.store.read(context.Background(), func(tx *sql.Tx) error {
-		w, err := loadODCWorld(context.Background(), tx, time.Now())
-		if err != nil {
-			return err
-		}
-		op, found := w.deployed[odcStageAsset{strings.ToLower(stageKey), strings.ToLower(assetKey)}]
-		if found {
+		op, err := odcDeployedOp(context.Background(), tx, strings.ToLower(stageKey), strings.ToLower(assetKey), time.Now())
+		if op != nil {
 			at, ok = op.FinishesAt, true
 		}
-		return nil
+		return err
 	})
 	if err != nil {
 		s.logger.Printf("PublishedAt: %v", err)
@@ -687,18 +860,11 @@ func (s *Sandbox) ReleasedAt(assetKey string) (time.Time, bool) {
 	var at time.Time
 	var ok bool
 	err := s.store.read(context.Background(), func(tx *sql.Tx) error {
-		w, err := loadODCWorld(context.Background(), tx, time.Now())
-		if err != nil {
-			return err
-		}
-		a, found := w.assets[strings.ToLower(assetKey)]
-		if !found {
-			return nil
-		}
-		if r := a.highestTag(); r != nil {
+		r, err := odcHighestTag(context.Background(), tx, strings.ToLower(assetKey), 0)
+		if r != nil {
 			at, ok = *r.TaggedAt, true
 		}
-		return nil
+		return err
 	})
 	if err != nil {
 		s.logger.Printf("ReleasedAt: %v", err)
@@ -721,11 +887,7 @@ type odcRevisionPatch struct {
 // notes and commit message, following the asset repository's rules.
 func (st *store) odcPatch(ctx context.Context, assetKey string, revision int, p odcRevisionPatch, caller string, now time.Time) error {
 	return st.write(ctx, func(tx *sql.Tx) error {
-		w, err := loadODCWorld(ctx, tx, now)
-		if err != nil {
-			return err
-		}
-		a, r, err := w.revision(assetKey, revision)
+		a, r, err := odcLoadRevision(ctx, tx, assetKey, revision)
 		if err != nil {
 			return err
 		}
@@ -741,7 +903,7 @@ func (st *store) odcPatch(ctx context.Context, assetKey string, revision int, p 
 				if _, ok := parseODCTag(*newTag); !ok {
 					return invalidf("Tag '%s' is not valid: use the Major.Minor.Patch format, like 1.0.0.", *newTag)
 				}
-				if err := checkODCTagIsHighest(a, r, *newTag); err != nil {
+				if err := checkODCTagIsHighest(ctx, tx, a, r, *newTag); err != nil {
 					return err
 				}
 				t := now
@@ -770,12 +932,10 @@ func (st *store) odcPatch(ctx context.Context, assetKey string, revision int, p 
 
 // checkODCTagIsHighest refuses a tag that is not higher than every tag of the
 // asset's other revisions.
-func checkODCTagIsHighest(a *odcAsset, r *odcRevision, tag string) error {
-	var highest *odcRevision
-	for _, o := range a.Revisions {
-		if o != r && o.Tag != nil && (highest == nil || compareODCTags(*o.Tag, *highest.Tag) > 0) {
-			highest = o
-		}
+func checkODCTagIsHighest(ctx context.Context, tx *sql.Tx, a *odcAsset, r *odcRevision, tag string) error {
+	highest, err := odcHighestTag(ctx, tx, a.Key, r.Revision)
+	if err != nil {
+		return err
 	}
 	if highest != nil && compareODCTags(tag, *highest.Tag) <= 0 {
 		return invalidf("Tag '%s' must be higher than '%s', the highest tag of asset '%s' (revision %d).",
@@ -797,6 +957,20 @@ func scanODCPublishOp(rows *sql.Rows) (*odcPublishOp, error) {
 	}
 	op.StartedAt, op.FinishesAt = odcFromNanos(started), odcFromNanos(finishes)
 	return op, nil
+}
+
+// odcQueryPublishOps lists the publish operations matching where, which
+// may end in ORDER BY and LIMIT.
+func odcQueryPublishOps(ctx context.Context, tx *sql.Tx, where string, args ...any) ([]*odcPublishOp, error) {
+	var ops []*odcPublishOp
+	err := queryRows(ctx, tx, func(rows *sql.Rows) error {
+		op, err := scanODCPublishOp(rows)
+		if err == nil {
+			ops = append(ops, op)
+		}
+		return err
+	}, `SELECT `+odcPublishOpColumns+` FROM odc_publish_operations WHERE `+where, args...)
+	return ops, err
 }
 
 type odcPublishRequest struct {
@@ -821,15 +995,15 @@ type odcMessage struct {
 func (st *store) odcPublish(ctx context.Context, req odcPublishRequest, caller string, duration time.Duration, now time.Time) (*odcPublishOp, error) {
 	var op *odcPublishOp
 	err := st.write(ctx, func(tx *sql.Tx) error {
-		w, err := loadODCWorld(ctx, tx, now)
+		a, r, err := odcLoadRevision(ctx, tx, req.AssetKey, req.Revision)
 		if err != nil {
 			return err
 		}
-		a, r, err := w.revision(req.AssetKey, req.Revision)
+		stage, err := odcStageOrDevelopment(ctx, tx, req.EnvironmentKey)
 		if err != nil {
 			return err
 		}
-		stage, err := w.stageOrDevelopment(req.EnvironmentKey)
+		missing, err := odcUndeployedProducers(ctx, tx, r, stage.Key, now)
 		if err != nil {
 			return err
 		}
@@ -840,11 +1014,8 @@ func (st *store) odcPublish(ctx context.Context, req odcPublishRequest, caller s
 		subject := fmt.Sprintf("'%s' revision %d", r.Name, r.Revision)
 		msgs := []odcMessage{{At: now, Type: "PublishStarted", Severity: "Info", StepID: "Start", AssetKey: a.Key,
 			Message: fmt.Sprintf("Publishing %s to stage '%s'.", subject, stage.Name)}}
-		for _, p := range r.Producers {
-			if _, ok := w.deployed[odcStageAsset{stage.Key, p}]; ok {
-				continue
-			}
-			producer := w.assets[p]
+		for _, producer := range missing {
+			p := producer.Key
 			msgs = append(msgs, odcMessage{At: op.FinishesAt, Type: "ProducerNotPublished", Severity: "Error", StepID: "ResolveDependencies", AssetKey: p,
 				Message: fmt.Sprintf("Producer '%s' (key %s) is not published in stage '%s'. Publish it first.", producer.latest().Name, p, stage.Name)})
 		}
@@ -880,6 +1051,38 @@ func (st *store) odcPublish(ctx context.Context, req odcPublishRequest, caller s
 	return op, err
 }
 
+// odcUndeployedProducers returns the producers of a revision not deployed
+// in the stage by now, in the revision's order.
+func odcUndeployedProducers(ctx context.Context, tx *sql.Tx, r *odcRevision, stageKey string, now time.Time) ([]*odcAsset, error) {
+	if len(r.Producers) == 0 {
+		return nil, nil
+	}
+	deployed, err := odcDeployments(ctx, tx, odcDeployedFilter{stageKeys: []string{stageKey}, assetKeys: r.Producers}, now)
+	if err != nil {
+		return nil, err
+	}
+	var keys []string
+	for _, p := range r.Producers {
+		if !slices.ContainsFunc(deployed, func(d odcDeployed) bool { return d.Op.AssetKey == p }) {
+			keys = append(keys, p)
+		}
+	}
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	assets, err := odcAssets(ctx, tx, odcAssetFilter{keys: keys})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*odcAsset, 0, len(keys))
+	for _, k := range keys {
+		if i := slices.IndexFunc(assets, func(a *odcAsset) bool { return a.Key == k }); i >= 0 {
+			out = append(out, assets[i])
+		}
+	}
+	return out, nil
+}
+
 // odcPublishOpFilter selects publish operations; empty fields match all.
 type odcPublishOpFilter struct {
 	key, assetKey, environmentKey, status string
@@ -890,16 +1093,14 @@ type odcPublishOpFilter struct {
 func (st *store) odcPublishOps(ctx context.Context, f odcPublishOpFilter, now time.Time) ([]*odcPublishOp, error) {
 	var ops []*odcPublishOp
 	err := st.read(ctx, func(tx *sql.Tx) error {
-		return queryRows(ctx, tx, func(rows *sql.Rows) error {
-			op, err := scanODCPublishOp(rows)
-			if err == nil && (f.status == "" || op.status(now) == f.status) {
-				ops = append(ops, op)
-			}
-			return err
-		}, `SELECT `+odcPublishOpColumns+` FROM odc_publish_operations
-			WHERE (?1 = '' OR key = ?1) AND (?2 = '' OR asset_key = ?2) AND (?3 = '' OR environment_key = ?3) AND (?4 = 0 OR revision = ?4)
+		var err error
+		ops, err = odcQueryPublishOps(ctx, tx, `(?1 = '' OR key = ?1) AND (?2 = '' OR asset_key = ?2) AND (?3 = '' OR environment_key = ?3) AND (?4 = 0 OR revision = ?4)
 			ORDER BY seq DESC`, f.key, f.assetKey, f.environmentKey, f.revision)
+		return err
 	})
+	if f.status != "" {
+		ops = slices.DeleteFunc(ops, func(op *odcPublishOp) bool { return op.status(now) != f.status })
+	}
 	return ops, err
 }
 
@@ -928,15 +1129,4 @@ func (st *store) odcPublishMessages(ctx context.Context, opKey string, now time.
 			WHERE operation_key = ? AND at <= ? ORDER BY position`, opKey, odcNanos(now))
 	})
 	return msgs, err
-}
-
-// odcWorldAt loads a snapshot in a read transaction.
-func (st *store) odcWorldAt(ctx context.Context, now time.Time) (*odcWorld, error) {
-	var w *odcWorld
-	err := st.read(ctx, func(tx *sql.Tx) error {
-		var err error
-		w, err = loadODCWorld(ctx, tx, now)
-		return err
-	})
-	return w, err
 }
