@@ -595,6 +595,10 @@ func odcDeployments(ctx context.Context, tx *sql.Tx, f odcDeployedFilter, now ti
 		in, a := odcInList(f.assetKeys)
 		opWhere, args = append(opWhere, "o.asset_key IN ("+in+")"), append(args, a...)
 	}
+	if f.consumes != "" {
+		// Whole assets, so the latest operation of each is still found.
+		opWhere, args = append(opWhere, "o.asset_key IN (SELECT asset_key FROM odc_revision_producers WHERE producer_key = ?)"), append(args, f.consumes)
+	}
 	where := []string{"d.rn = 1"}
 	if f.libraries != nil {
 		op := "<>"
@@ -1094,8 +1098,20 @@ func (st *store) odcPublishOps(ctx context.Context, f odcPublishOpFilter, now ti
 	var ops []*odcPublishOp
 	err := st.read(ctx, func(tx *sql.Tx) error {
 		var err error
-		ops, err = odcQueryPublishOps(ctx, tx, `(?1 = '' OR key = ?1) AND (?2 = '' OR asset_key = ?2) AND (?3 = '' OR environment_key = ?3) AND (?4 = 0 OR revision = ?4)
-			ORDER BY seq DESC`, f.key, f.assetKey, f.environmentKey, f.revision)
+		where, args := []string{"1"}, []any{}
+		for _, c := range []struct {
+			column string
+			value  any
+			set    bool
+		}{
+			{"key", f.key, f.key != ""}, {"asset_key", f.assetKey, f.assetKey != ""},
+			{"environment_key", f.environmentKey, f.environmentKey != ""}, {"revision", f.revision, f.revision != 0},
+		} {
+			if c.set {
+				where, args = append(where, c.column+" = ?"), append(args, c.value)
+			}
+		}
+		ops, err = odcQueryPublishOps(ctx, tx, strings.Join(where, " AND ")+" ORDER BY seq DESC", args...)
 		return err
 	})
 	if f.status != "" {
