@@ -21,9 +21,6 @@ const permissionChangeDeploy = "Change & Deploy Applications"
 
 const defaultMaximumVersions = 5
 
-// maxBodyBytes bounds request bodies.
-const maxBodyBytes = 1 << 20
-
 // LifeTime wire types. Field names are LifeTime's, in PascalCase.
 
 type ltError struct {

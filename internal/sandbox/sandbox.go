@@ -84,11 +84,13 @@ type Sandbox struct {
 	// migrationDuration is Options.MigrationDuration or its default; code
 	// migrations are timed with now too.
 	migrationDuration time.Duration
-	// chaos, limits, requests and tokens serve chaos.go and ratelimit.go.
+	// chaos, limits, requests and tokens serve chaos.go, ratelimit.go, requeststats.go and tokens.go.
 	chaos    *chaosEngine
 	limits   *rateLimiter
 	requests *requestCounters
 	tokens   *issuedTokens
+	// apis sorts request paths into the API families the services declare.
+	apis apiTable
 
 	mu     sync.Mutex
 	server *http.Server

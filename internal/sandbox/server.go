@@ -1,64 +1,26 @@
 package sandbox
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"maps"
 	"net/http"
-	"slices"
-	"strings"
 	"time"
-
-	"github.com/google/uuid"
 )
 
 // routes assembles every API of the sandbox on one handler.
 func (s *Sandbox) routes() http.Handler {
 	mux := http.NewServeMux()
-	s.registerLifeTime(mux)
-	s.registerAssessment(mux)
-	s.registerODC(mux)
-	s.registerCodeMigration(mux)
+	services := s.services()
+	for _, svc := range services {
+		svc.Register(mux)
+	}
+	s.apis = newAPITable(services)
 	s.registerAdmin(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such API: " + r.URL.Path})
 	})
 	return s.logRequests(s.apiMiddleware(mux))
-}
-
-// jsonEnd reports an error unless nothing but white space follows the
-// value dec decoded: a request body is one JSON value.
-func jsonEnd(dec *json.Decoder) error {
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("unexpected data after the JSON value")
-	}
-	return nil
-}
-
-// errorWriter writes an error response in the shape of one API.
-type errorWriter func(w http.ResponseWriter, status int, messages ...string)
-
-// route registers handlers per method for one path pattern, with and
-// without a trailing slash (OutSystems documents paths with one, its own
-// clients call them without). Other methods get 405 with an Allow header,
-// in the API's error shape.
-func route(mux *http.ServeMux, pattern string, handlers map[string]http.HandlerFunc, onError errorWriter) {
-	methods := slices.Sorted(maps.Keys(handlers))
-	allow := strings.Join(methods, ", ")
-	notAllowed := func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Allow", allow)
-		onError(w, http.StatusMethodNotAllowed, fmt.Sprintf("Method %s is not allowed on %s. Allowed: %s.", r.Method, r.URL.Path, allow))
-	}
-	for _, p := range []string{pattern, pattern + "/{$}"} {
-		for _, m := range methods {
-			mux.HandleFunc(m+" "+p, handlers[m])
-		}
-		mux.HandleFunc(p, notAllowed)
-	}
 }
 
 type statusRecorder struct {
@@ -111,19 +73,6 @@ func (s *Sandbox) logRequests(next http.Handler) http.Handler {
 	})
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	var body bytes.Buffer
-	enc := json.NewEncoder(&body)
-	enc.SetEscapeHTML(false) // LifeTime sends "&" and "<" as they are
-	if err := enc.Encode(v); err != nil {
-		http.Error(w, "cannot encode response", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	w.Write(body.Bytes())
-}
-
 // writeLTError answers in LifeTime's error shape:
 // {"Errors":["..."],"StatusCode":400}.
 func writeLTError(w http.ResponseWriter, status int, messages ...string) {
@@ -144,16 +93,6 @@ func (s *Sandbox) writeStoreError(w http.ResponseWriter, r *http.Request, err er
 		s.logger.Printf("%s %s: internal error: %v", r.Method, r.URL.Path, err)
 		onError(w, http.StatusInternalServerError, "Internal error in the sandbox; see its log.")
 	}
-}
-
-// parseKey checks a GUID key from a request and returns it in the
-// canonical lower-case form the store uses.
-func parseKey(name, value string) (string, error) {
-	id, err := uuid.Parse(value)
-	if err != nil {
-		return "", invalidf("Invalid %s '%s': expected a GUID like 3fa85f64-5717-4562-b3fc-2c963f66afa6.", name, value)
-	}
-	return id.String(), nil
 }
 
 // --- LifeTime authentication ---
@@ -182,15 +121,6 @@ func (s *Sandbox) requireServiceAccount(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), accountContextKey{}, account)))
 	})
-}
-
-func bearerToken(r *http.Request) (string, bool) {
-	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	token = strings.TrimSpace(token)
-	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return "", false
-	}
-	return token, true
 }
 
 // requireAdministrator answers 403, naming the service account and what it

@@ -11,35 +11,11 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/sqldb"
 )
-
-// Error kinds returned by the store; the HTTP layer maps them to status codes.
-var (
-	errNotFound = errors.New("not found")
-	errInvalid  = errors.New("invalid request")
-)
-
-// storeError carries a user-facing message and one of the error kinds above.
-type storeError struct {
-	kind error
-	msg  string
-}
-
-func (e *storeError) Error() string { return e.msg }
-func (e *storeError) Unwrap() error { return e.kind }
-
-func notFoundf(format string, args ...any) error {
-	return &storeError{kind: errNotFound, msg: fmt.Sprintf(format, args...)}
-}
-
-func invalidf(format string, args ...any) error {
-	return &storeError{kind: errInvalid, msg: fmt.Sprintf(format, args...)}
-}
 
 // sandboxNamespace roots the deterministic GUIDs the sandbox derives.
 var sandboxNamespace = uuid.NewSHA1(uuid.NameSpaceURL, []byte("https://github.com/seed-1be1de96/terraform-provider-outsystems/sandbox"))
@@ -63,10 +39,6 @@ const (
 )
 
 const schema = `
-CREATE TABLE IF NOT EXISTS sandbox_meta (
-	key   TEXT PRIMARY KEY,
-	value TEXT NOT NULL
-);
 CREATE TABLE IF NOT EXISTS lt_service_accounts (
 	name  TEXT PRIMARY KEY,
 	token TEXT NOT NULL UNIQUE,
@@ -147,40 +119,20 @@ CREATE TABLE IF NOT EXISTS lt_app_env_status (
 );
 `
 
-// store keeps the sandbox state in SQLite. Writes are serialised by writeMu
-// and run in IMMEDIATE transactions, so concurrent requests never see
-// SQLITE_BUSY; reads run in read-only (deferred) transactions.
+// store is package sandbox's handle on the database; the services not
+// moved out of the package yet reach it through st.db, st.read and st.write.
 type store struct {
-	db      *sql.DB
-	writeMu sync.Mutex
+	db *sqldb.DB
 }
 
 // openStore opens (creating if needed) the database at path, or a private
 // in-memory database when path is empty, and creates the schema.
 func openStore(path string) (*store, error) {
-	const params = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=immediate"
-	var dsn string
-	switch {
-	case path == "":
-		dsn = ":memory:?" + params
-	case strings.ContainsAny(path, "?#"):
-		return nil, fmt.Errorf("database path %q must not contain '?' or '#'", path)
-	default:
-		dsn = path + "?" + params + "&_pragma=journal_mode(WAL)"
-	}
-	db, err := sql.Open("sqlite", dsn)
+	db, err := sqldb.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
+		return nil, err
 	}
-	if path == "" {
-		// Every connection to ":memory:" is a separate database: keep exactly
-		// one, forever.
-		db.SetMaxOpenConns(1)
-		db.SetMaxIdleConns(1)
-		db.SetConnMaxLifetime(0)
-		db.SetConnMaxIdleTime(0)
-	}
-	if _, err := db.Exec(schema); err != nil {
+	if _, err := db.Exec(sqldb.MetaSchema + schema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("create schema: %w", err)
 	}
@@ -191,53 +143,12 @@ func (st *store) close() error { return st.db.Close() }
 
 // read runs fn in a read-only transaction, giving it a consistent snapshot.
 func (st *store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := st.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	return fn(tx)
+	return st.db.Read(ctx, fn)
 }
 
 // write runs fn in a write transaction and commits when fn succeeds.
 func (st *store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	st.writeMu.Lock()
-	defer st.writeMu.Unlock()
-	tx, err := st.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
-}
-
-// queryRows runs a query and calls scan for each row. All rows are read
-// before it returns, so the caller may query again right after (the
-// in-memory database has a single connection).
-func queryRows(ctx context.Context, tx *sql.Tx, scan func(*sql.Rows) error, query string, args ...any) error {
-	rows, err := tx.QueryContext(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
-}
-
-func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
-
-func parseTime(s string) (time.Time, error) { return time.Parse(time.RFC3339Nano, s) }
-
-func marshalJSON(v any) (string, error) {
-	b, err := json.Marshal(v)
-	return string(b), err
+	return st.db.Write(ctx, fn)
 }
 
 // --- seeding ---
