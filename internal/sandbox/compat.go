@@ -3,6 +3,7 @@ package sandbox
 import (
 	"net/http"
 
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/sqldb"
 )
@@ -57,3 +58,51 @@ func init() {
 	odcProblemTypes[http.StatusBadGateway] = "https://tools.ietf.org/html/rfc9110#section-15.6.3"
 	odcProblemTypes[http.StatusServiceUnavailable] = "https://tools.ietf.org/html/rfc9110#section-15.6.4"
 }
+
+// Fixture types and constants (fixture), by their old names.
+type (
+	Fixture                 = fixture.Fixture
+	LifeTimeFixture         = fixture.LifeTime
+	ODCFixture              = fixture.ODC
+	AssessmentFixture       = fixture.Assessment
+	CodeMigrationFixture    = fixture.CodeMigration
+	FixtureServiceAccount   = fixture.ServiceAccount
+	FixtureEnvironment      = fixture.Environment
+	FixtureModule           = fixture.Module
+	FixtureApplication      = fixture.Application
+	FixtureVersion          = fixture.Version
+	FixtureMobileVersion    = fixture.MobileVersion
+	FixtureDeployment       = fixture.Deployment
+	FixtureFinding          = fixture.Finding
+	FixtureMigrationFailure = fixture.MigrationFailure
+	FixtureMigrationError   = fixture.MigrationError
+	FixturePublishErrors    = fixture.PublishErrors
+	FixtureAPIClient        = fixture.APIClient
+	FixtureStage            = fixture.Stage
+)
+
+const (
+	RoleAdministrator       = fixture.RoleAdministrator
+	RoleReadOnly            = fixture.RoleReadOnly
+	PatternFixInO11         = fixture.PatternFixInO11
+	PatternFixInOdc         = fixture.PatternFixInOdc
+	PatternOptional         = fixture.PatternOptional
+	PatternNotYetSupported  = fixture.PatternNotYetSupported
+	PermissionMigrate       = fixture.PermissionMigrate
+	PermissionPublish       = fixture.PermissionPublish
+	PermissionRelease       = fixture.PermissionRelease
+	PermissionViewPortfolio = fixture.PermissionViewPortfolio
+	PurposeDevelopment      = fixture.PurposeDevelopment
+	PurposeNonProduction    = fixture.PurposeNonProduction
+	PurposeProduction       = fixture.PurposeProduction
+)
+
+var (
+	odcPermissionHelp  = fixture.PermissionHelp
+	versionPattern     = fixture.VersionPattern
+	parseFixture       = fixture.Parse
+	defaultFixtureJSON = fixture.DefaultJSON()
+)
+
+// DefaultFixture is fixture.Default.
+func DefaultFixture() *Fixture { return fixture.Default() }

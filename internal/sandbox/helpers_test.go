@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/sandboxtest"
 )
 
 const (
@@ -188,3 +191,11 @@ func moduleVersionKeys(v ltApplicationVersion) []string {
 	}
 	return keys
 }
+
+// Fixture helpers of the tests still in package sandbox.
+
+var LoadFixture = fixture.Load
+
+func fixtureJSON(t *testing.T) map[string]any { return sandboxtest.JSONDoc(t, fixture.DefaultJSON()) }
+
+func writeFixture(t *testing.T, doc any) string { return sandboxtest.WriteJSONFile(t, doc) }

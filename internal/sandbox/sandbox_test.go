@@ -199,3 +199,12 @@ func TestCloseWithoutStart(t *testing.T) {
 		t.Error("Start after Close succeeded")
 	}
 }
+
+func TestNewRejectsInvalidFixture(t *testing.T) {
+	f := DefaultFixture()
+	f.LifeTime.Applications[0].Modules = append(f.LifeTime.Applications[0].Modules, "Ghost")
+	if _, err := New(Options{DBPath: filepath.Join(t.TempDir(), "sb.db"), Fixture: f}); err == nil ||
+		!strings.Contains(err.Error(), "Ghost") {
+		t.Fatalf("New = %v, want an invalid fixture error", err)
+	}
+}
