@@ -1,10 +1,12 @@
 package sandbox
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/lifetime"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/sqldb"
 )
 
@@ -39,6 +41,8 @@ var (
 
 // Database helpers (sqldb).
 var (
+	derivedKey  = sqldb.DerivedKey
+	hashOf      = sqldb.HashOf
 	queryRows   = sqldb.QueryRows
 	formatTime  = sqldb.FormatTime
 	parseTime   = sqldb.ParseTime
@@ -106,3 +110,13 @@ var (
 
 // DefaultFixture is fixture.Default.
 func DefaultFixture() *Fixture { return fixture.Default() }
+
+// LifeTime (lifetime): the assessment tool admits LifeTime's service
+// accounts, and compares module version keys as LifeTime does.
+type serviceAccount = lifetime.ServiceAccount
+
+var sameKeys = lifetime.SameKeys
+
+func (st *store) accountByToken(ctx context.Context, token string) (serviceAccount, error) {
+	return st.lt.AccountByToken(ctx, token)
+}

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/lifetime"
 )
 
 // Environment variables the provider reads, printed by Exports.
@@ -74,6 +76,7 @@ type Sandbox struct {
 	fixture    *Fixture
 	logger     *log.Logger
 	store      *store
+	lifetime   *lifetime.Service
 	handler    http.Handler
 	adminToken string
 	odc        odcSettings
@@ -137,7 +140,7 @@ func New(opts Options) (*Sandbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := openStore(opts.DBPath)
+	st, err := openStore(opts.DBPath, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +163,7 @@ func New(opts Options) (*Sandbox, error) {
 		st.close()
 		return nil, err
 	}
-	token, err := st.adminToken(ctx)
+	token, err := st.lt.AdminToken(ctx)
 	if err != nil {
 		st.close()
 		return nil, err
@@ -170,7 +173,7 @@ func New(opts Options) (*Sandbox, error) {
 		st.close()
 		return nil, err
 	}
-	s := &Sandbox{fixture: fixture, logger: logger, store: st, adminToken: token, odc: odc, assessmentDelay: delay, now: time.Now,
+	s := &Sandbox{fixture: fixture, logger: logger, store: st, lifetime: st.lt, adminToken: token, odc: odc, assessmentDelay: delay, now: time.Now,
 		migrationDuration: migrationDuration, chaos: chaos, limits: limits, requests: &requestCounters{}, tokens: &issuedTokens{}}
 	s.handler = s.routes()
 	return s, nil
@@ -293,5 +296,5 @@ func (s *Sandbox) MarkModified(envKey, appKey string, modified bool) error {
 	if err != nil {
 		return err
 	}
-	return s.store.markModified(context.Background(), env, app, modified)
+	return s.lifetime.MarkModified(context.Background(), env, app, modified)
 }

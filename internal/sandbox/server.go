@@ -1,11 +1,10 @@
 package sandbox
 
 import (
-	"context"
-	"errors"
-	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
 )
 
 // routes assembles every API of the sandbox on one handler.
@@ -73,65 +72,7 @@ func (s *Sandbox) logRequests(next http.Handler) http.Handler {
 	})
 }
 
-// writeLTError answers in LifeTime's error shape:
-// {"Errors":["..."],"StatusCode":400}.
-func writeLTError(w http.ResponseWriter, status int, messages ...string) {
-	writeJSON(w, status, ltError{Errors: messages, StatusCode: status})
-}
-
-// writeStoreError answers a store error: its message for not-found and
-// invalid requests, a generic message (and a log line) otherwise.
+// writeStoreError answers a store error (see httpx.WriteStoreError).
 func (s *Sandbox) writeStoreError(w http.ResponseWriter, r *http.Request, err error, onError errorWriter) {
-	switch {
-	case errors.Is(err, errNotFound):
-		onError(w, http.StatusNotFound, err.Error())
-	case errors.Is(err, errInvalid):
-		onError(w, http.StatusBadRequest, err.Error())
-	case errors.Is(err, context.Canceled):
-		// The client went away; nobody reads the answer.
-	default:
-		s.logger.Printf("%s %s: internal error: %v", r.Method, r.URL.Path, err)
-		onError(w, http.StatusInternalServerError, "Internal error in the sandbox; see its log.")
-	}
-}
-
-// --- LifeTime authentication ---
-
-type accountContextKey struct{}
-
-// requireServiceAccount admits requests carrying the bearer token of a
-// LifeTime service account, and answers 401 otherwise.
-func (s *Sandbox) requireServiceAccount(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token, ok := bearerToken(r)
-		if !ok {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="LifeTime"`)
-			writeLTError(w, http.StatusUnauthorized, "Authentication required: send the service account token as 'Authorization: Bearer <token>'.")
-			return
-		}
-		account, err := s.store.accountByToken(r.Context(), token)
-		if errors.Is(err, errNotFound) {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="LifeTime", error="invalid_token"`)
-			writeLTError(w, http.StatusUnauthorized, "Invalid or revoked service account token.")
-			return
-		}
-		if err != nil {
-			s.writeStoreError(w, r, err, writeLTError)
-			return
-		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), accountContextKey{}, account)))
-	})
-}
-
-// requireAdministrator answers 403, naming the service account and what it
-// misses, unless the caller has the Administrator role. It reports whether
-// the request may go on.
-func requireAdministrator(w http.ResponseWriter, r *http.Request, action, permission string) bool {
-	account, _ := r.Context().Value(accountContextKey{}).(serviceAccount)
-	if account.Role == RoleAdministrator {
-		return true
-	}
-	writeLTError(w, http.StatusForbidden, fmt.Sprintf(
-		"Service account '%s' does not have permission to %s. It needs the '%s' permission level.", account.Name, action, permission))
-	return false
+	httpx.WriteStoreError(s.logger, w, r, err, onError)
 }

@@ -4,6 +4,9 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/lifetime"
 )
 
 // Service is one imitated OutSystems service plugged into the kernel. The
@@ -18,22 +21,12 @@ type Service interface {
 	APIs() []API
 }
 
-// API declares one API family of a service.
-type API struct {
-	// Family names the family (FamilyLifeTime, ...): chaos, the rate limits
-	// and RequestStats.ByFamily key on it.
-	Family string
-	// Prefixes are the path prefixes the family serves; the longest prefix
-	// that matches a path wins.
-	Prefixes []string
-	// WriteError answers an error the kernel makes (429, chaos failures) in
-	// the API's own shape.
-	WriteError func(w http.ResponseWriter, r *http.Request, status int, detail string)
-}
+// API declares one API family of a service (see httpx.API).
+type API = httpx.API
 
 // API families, the keys of RequestStats.ByFamily.
 const (
-	FamilyLifeTime      = "lifetime"
+	FamilyLifeTime      = lifetime.Family
 	FamilyAssessment    = "assessment"
 	FamilyODC           = "odc"
 	FamilyCodeMigration = "codeMigration"
@@ -136,10 +129,7 @@ func (s *Sandbox) services() []Service {
 		maWriteProblem(w, r, &maProblem{status: status, code: code, detail: detail})
 	}
 	return []Service{
-		packageService{s.registerLifeTime, []API{{Family: FamilyLifeTime, Prefixes: []string{"/lifetimeapi/"},
-			WriteError: func(w http.ResponseWriter, _ *http.Request, status int, detail string) {
-				writeLTError(w, status, detail)
-			}}}},
+		s.lifetime,
 		packageService{s.registerAssessment, []API{{Family: FamilyAssessment, Prefixes: []string{"/MigrationAssessment/", "/ConversionAssessment/"},
 			WriteError: maError}}},
 		packageService{s.registerODC, []API{
