@@ -298,3 +298,8 @@ func (s *Sandbox) MarkModified(envKey, appKey string, modified bool) error {
 	}
 	return s.lifetime.MarkModified(context.Background(), env, app, modified)
 }
+
+// DatabaseStatements returns how many SQL statements the sandbox ran since
+// it opened its database; tests use it to check a request reads only what
+// it needs.
+func (s *Sandbox) DatabaseStatements() int64 { return s.store.db.Statements() }

@@ -17,6 +17,7 @@ import (
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/sqldb"
 )
 
+// Values the sandbox fills in where LifeTime would show real data.
 const (
 	defaultPrimaryColor   = "#005A9C"
 	sandboxDeveloper      = "Sandbox Developer"
@@ -24,6 +25,8 @@ const (
 	consistencyOK         = "OK"
 )
 
+// schema is LifeTime's tables; the assessment and code migration stores
+// still read some of them directly (see reads.go for what they move to).
 const schema = `
 CREATE TABLE IF NOT EXISTS lt_service_accounts (
 	name  TEXT PRIMARY KEY,
