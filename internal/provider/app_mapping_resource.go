@@ -10,7 +10,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -290,26 +289,6 @@ func mappingRuleViolations(name, assetType string, keys []string, apps []client.
 	return out
 }
 
-func setStrings(ctx context.Context, s types.Set) ([]string, diag.Diagnostics) {
-	var out []types.String
-	diags := s.ElementsAs(ctx, &out, false)
-	keys := make([]string, len(out))
-	for i, v := range out {
-		if !v.IsUnknown() && !v.IsNull() {
-			keys[i] = v.ValueString()
-		}
-	}
-	return keys, diags
-}
-
-func stringSet(values []string) types.Set {
-	elems := make([]attr.Value, len(values))
-	for i, v := range values {
-		elems[i] = types.StringValue(v)
-	}
-	return types.SetValueMust(types.StringType, elems)
-}
-
 // fromMapping copies the mapping into the model.
 func (m *appMappingModel) fromMapping(mp *client.Mapping) {
 	m.ID = types.StringValue(mp.Key)
@@ -335,25 +314,6 @@ func (m *appMappingModel) fromMapping(mp *client.Mapping) {
 	if m.WaitForAssessment.IsNull() || m.WaitForAssessment.IsUnknown() {
 		m.WaitForAssessment = types.BoolValue(true)
 	}
-}
-
-func sameKeys(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	seen := make(map[string]int, len(a))
-	for _, k := range a {
-		seen[strings.ToLower(k)]++
-	}
-	for _, k := range b {
-		seen[strings.ToLower(k)]--
-	}
-	for _, n := range seen {
-		if n != 0 {
-			return false
-		}
-	}
-	return true
 }
 
 func (r *appMappingResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
