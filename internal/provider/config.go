@@ -23,7 +23,14 @@ const (
 	EnvODCClientID     = "OUTSYSTEMS_ODC_CLIENT_ID"
 	EnvODCClientSecret = "OUTSYSTEMS_ODC_CLIENT_SECRET"
 	EnvMaxRetries      = "OUTSYSTEMS_MAX_RETRIES"
+
+	EnvLifeTimeRequestsPerMinute   = "OUTSYSTEMS_LIFETIME_REQUESTS_PER_MINUTE"
+	EnvAssessmentRequestsPerMinute = "OUTSYSTEMS_ASSESSMENT_REQUESTS_PER_MINUTE"
+	EnvODCRequestsPerMinute        = "OUTSYSTEMS_ODC_REQUESTS_PER_MINUTE"
 )
+
+// maxRetriesLimit is the highest max_retries the provider accepts.
+const maxRetriesLimit = 20
 
 // Default client-side pacing: ODC documents 100 requests per minute per
 // organization, and 10 per minute for deployment POSTs. LifeTime and the
@@ -32,6 +39,40 @@ const (
 	defaultODCRequestsPerMinute        = 100
 	defaultODCDeploymentPostsPerMinute = 10
 )
+
+// maxRetriesSetting reads max_retries, falling back to its environment
+// variable. It returns -1 (the client's default) when neither is set or the
+// value is not usable, which it reports.
+func maxRetriesSetting(ctx context.Context, req provider.ConfigureRequest, diags *diag.Diagnostics) int {
+	var v types.Int64
+	diags.Append(req.Config.GetAttribute(ctx, path.Root("max_retries"), &v)...)
+	switch {
+	case v.IsUnknown():
+		diags.AddAttributeError(path.Root("max_retries"), "Unknown `max_retries`",
+			"The provider cannot create its API clients because `max_retries` is not known until apply. Use a value known at plan time.")
+		return -1
+	case !v.IsNull():
+		return int(v.ValueInt64())
+	}
+	return maxRetriesFromEnv(diags)
+}
+
+// maxRetriesFromEnv reads the max retries environment variable, a whole
+// number from 0 to maxRetriesLimit. It returns -1 when the variable is unset,
+// or when it is invalid, which it reports.
+func maxRetriesFromEnv(diags *diag.Diagnostics) int {
+	value := os.Getenv(EnvMaxRetries)
+	if value == "" {
+		return -1
+	}
+	n, err := strconv.Atoi(value)
+	if err != nil || n < 0 || n > maxRetriesLimit {
+		diags.AddError("Invalid "+EnvMaxRetries,
+			fmt.Sprintf("The environment variable %s is %q; it must be a whole number from 0 to %d.", EnvMaxRetries, value, maxRetriesLimit))
+		return -1
+	}
+	return n
+}
 
 // serviceSetting reads a string setting of a service object, falling back to
 // an environment variable. It reports unknown when the value is not known yet.

@@ -57,7 +57,7 @@ func (p *outsystemsProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 						MarkdownDescription: "Token of a LifeTime service account (User Management > Service Accounts). " +
 							"Defaults to `" + EnvLifeTimeToken + "`.",
 					},
-					"requests_per_minute": rateSchema("LifeTime", "OUTSYSTEMS_LIFETIME_REQUESTS_PER_MINUTE", 0),
+					"requests_per_minute": rateSchema("LifeTime", EnvLifeTimeRequestsPerMinute, 0),
 				},
 			},
 			"assessment": schema.SingleNestedAttribute{
@@ -76,7 +76,7 @@ func (p *outsystemsProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 						MarkdownDescription: "LifeTime service-account token the console accepts (Administrator role). Defaults to `" +
 							EnvAssessmentToken + "`, then to the LifeTime token.",
 					},
-					"requests_per_minute": rateSchema("the assessment tool", "OUTSYSTEMS_ASSESSMENT_REQUESTS_PER_MINUTE", 0),
+					"requests_per_minute": rateSchema("the assessment tool", EnvAssessmentRequestsPerMinute, 0),
 				},
 			},
 			"odc": schema.SingleNestedAttribute{
@@ -97,14 +97,14 @@ func (p *outsystemsProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 						MarkdownDescription: "Secret of the ODC API client. Defaults to `" + EnvODCClientSecret + "`.",
 					},
 					"requests_per_minute": rateSchema("the ODC APIs (deployment POSTs are also held to 10 per minute, as ODC documents)",
-						"OUTSYSTEMS_ODC_REQUESTS_PER_MINUTE", defaultODCRequestsPerMinute),
+						EnvODCRequestsPerMinute, defaultODCRequestsPerMinute),
 				},
 			},
 			"max_retries": schema.Int64Attribute{
 				Optional: true,
 				MarkdownDescription: fmt.Sprintf("How many times one API call is retried on connection errors, `429` and `5xx` "+
 					"answers (never on `501`). Defaults to `%s`, else %d.", EnvMaxRetries, client.DefaultMaxRetries),
-				Validators: []validator.Int64{int64validator.Between(0, 20)},
+				Validators: []validator.Int64{int64validator.Between(0, maxRetriesLimit)},
 			},
 		},
 	}

@@ -3,13 +3,11 @@ package provider
 import (
 	"context"
 	"fmt"
-	"os"
 	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
-	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/client"
@@ -20,24 +18,9 @@ func (p *outsystemsProvider) Configure(ctx context.Context, req provider.Configu
 		environments: &memo[[]client.Environment]{}, stages: &memo[[]client.Stage]{}}
 	cfg := client.Config{MaxRetries: -1, UserAgent: "terraform-provider-outsystems/" + p.version}
 
-	var maxRetries types.Int64
-	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("max_retries"), &maxRetries)...)
-	switch {
-	case maxRetries.IsUnknown():
-		resp.Diagnostics.AddAttributeError(path.Root("max_retries"), "Unknown `max_retries`",
-			"The provider cannot create its API clients because `max_retries` is not known until apply. Use a value known at plan time.")
-	case !maxRetries.IsNull():
-		cfg.MaxRetries = int(maxRetries.ValueInt64())
-		data.attempts = cfg.MaxRetries + 1
-	case os.Getenv(EnvMaxRetries) != "":
-		var n int
-		if _, err := fmt.Sscanf(os.Getenv(EnvMaxRetries), "%d", &n); err != nil || n < 0 || n > 20 {
-			resp.Diagnostics.AddError("Invalid "+EnvMaxRetries,
-				fmt.Sprintf("The environment variable %s is %q; it must be a whole number from 0 to 20.", EnvMaxRetries, os.Getenv(EnvMaxRetries)))
-		} else {
-			cfg.MaxRetries = n
-			data.attempts = n + 1
-		}
+	if n := maxRetriesSetting(ctx, req, &resp.Diagnostics); n >= 0 {
+		cfg.MaxRetries = n
+		data.attempts = n + 1
 	}
 
 	lt := readService(ctx, req, "lifetime", "LifeTime", &resp.Diagnostics,
@@ -46,7 +29,7 @@ func (p *outsystemsProvider) Configure(ctx context.Context, req provider.Configu
 	if lt != nil {
 		cfg := cfg
 		cfg.BaseURL = lt[0]
-		cfg.RequestsPerMinute = rateSetting(ctx, req, "lifetime", "OUTSYSTEMS_LIFETIME_REQUESTS_PER_MINUTE", 0, &resp.Diagnostics)
+		cfg.RequestsPerMinute = rateSetting(ctx, req, "lifetime", EnvLifeTimeRequestsPerMinute, 0, &resp.Diagnostics)
 		c, err := client.NewLifeTime(cfg, lt[1])
 		invalidURL(&resp.Diagnostics, "lifetime", "url", EnvLifeTimeURL, "LifeTime", err)
 		data.lifeTime = c
@@ -67,7 +50,7 @@ func (p *outsystemsProvider) Configure(ctx context.Context, req provider.Configu
 		} else {
 			cfg := cfg
 			cfg.BaseURL = as[0]
-			cfg.RequestsPerMinute = rateSetting(ctx, req, "assessment", "OUTSYSTEMS_ASSESSMENT_REQUESTS_PER_MINUTE", 0, &resp.Diagnostics)
+			cfg.RequestsPerMinute = rateSetting(ctx, req, "assessment", EnvAssessmentRequestsPerMinute, 0, &resp.Diagnostics)
 			c, err := client.NewAssessment(cfg, token)
 			invalidURL(&resp.Diagnostics, "assessment", "url", EnvAssessmentURL, "Assessment Tool", err)
 			data.assessment = c
@@ -81,7 +64,7 @@ func (p *outsystemsProvider) Configure(ctx context.Context, req provider.Configu
 	if odc != nil {
 		cfg := cfg
 		cfg.BaseURL = odc[0]
-		cfg.RequestsPerMinute = rateSetting(ctx, req, "odc", "OUTSYSTEMS_ODC_REQUESTS_PER_MINUTE", defaultODCRequestsPerMinute, &resp.Diagnostics)
+		cfg.RequestsPerMinute = rateSetting(ctx, req, "odc", EnvODCRequestsPerMinute, defaultODCRequestsPerMinute, &resp.Diagnostics)
 		cfg.DeploymentRequestsPerMinute = defaultODCDeploymentPostsPerMinute
 		if cfg.RequestsPerMinute == 0 {
 			cfg.DeploymentRequestsPerMinute = 0 // pacing turned off altogether
