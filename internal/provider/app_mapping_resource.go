@@ -185,14 +185,27 @@ func (r *appMappingResource) ModifyPlan(ctx context.Context, req resource.Modify
 		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 		self = state.ID.ValueString()
 	}
+	// A holder that no longer exists is reported by its key; any other
+	// failure to read one is reported instead of the rule violations.
+	var holderErr error
+	var holderKey string
 	holder := func(key string) *client.Mapping {
 		mp, err := r.data.assessment.GetMapping(ctx, key)
 		if err != nil {
+			if !client.IsNotFound(err) && holderErr == nil {
+				holderErr, holderKey = err, key
+			}
 			return &client.Mapping{Key: key}
 		}
 		return mp
 	}
-	for _, problem := range mappingRuleViolations(plan.Name.ValueString(), plan.AssetType.ValueString(), keys, apps, self, holder) {
+	violations := mappingRuleViolations(plan.Name.ValueString(), plan.AssetType.ValueString(), keys, apps, self, holder)
+	if holderErr != nil {
+		addAPIError(&resp.Diagnostics, "Failed To Read A Mapping",
+			fmt.Sprintf("read mapping %s, which already holds an O11 application of this mapping", holderKey), holderErr)
+		return
+	}
+	for _, problem := range violations {
 		resp.Diagnostics.AddAttributeError(path.Root("o11_application_keys"), problem.summary, problem.detail)
 	}
 }

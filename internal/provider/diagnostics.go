@@ -65,7 +65,8 @@ func addAPIError(diags *diag.Diagnostics, summary, attempt string, err error) {
 
 // apiMessages joins the server's messages of an API error.
 func apiMessages(err error) string {
-	if apiErr, ok := err.(*client.APIError); ok && len(apiErr.AllMessages()) > 0 {
+	var apiErr *client.APIError
+	if errors.As(err, &apiErr) && len(apiErr.AllMessages()) > 0 {
 		return strings.Join(apiErr.AllMessages(), "; ")
 	}
 	return err.Error()

@@ -116,6 +116,18 @@ func createOnce[T any](ctx context.Context, what string, attempts int, create fu
 	return zero, lastErr
 }
 
+// actOnce is createOnce for an action that leaves nothing to return (e.g.
+// tagging a revision): done reports whether the action has taken effect.
+func actOnce(ctx context.Context, what string, attempts int, act func(context.Context) error, done func(context.Context) (bool, error)) error {
+	_, err := createOnce(ctx, what, attempts,
+		func(ctx context.Context) (struct{}, error) { return struct{}{}, act(ctx) },
+		func(ctx context.Context) (struct{}, bool, error) {
+			ok, err := done(ctx)
+			return struct{}{}, ok, err
+		})
+	return err
+}
+
 // recentlyStarted reports whether an RFC 3339 time is no earlier than a
 // minute before since (allowing for clock skew between client and server).
 func recentlyStarted(at string, since time.Time) bool {
