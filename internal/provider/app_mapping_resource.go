@@ -400,17 +400,6 @@ type stateSetter interface {
 	Set(ctx context.Context, val any) diag.Diagnostics
 }
 
-func waitForAssessment(ctx context.Context, as *client.Assessment, mp *client.Mapping) error {
-	key := mp.LatestAssessmentKey
-	return waitFor(ctx, fmt.Sprintf("the assessment %s of mapping %q", key, mp.Name), func(ctx context.Context) (pollState, error) {
-		run, err := as.GetAssessment(ctx, key)
-		if err != nil {
-			return pollState{}, err
-		}
-		return pollState{done: run.Status == "Finished", status: run.Status}, nil
-	})
-}
-
 func (r *appMappingResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	as := r.data.requireAssessment(&resp.Diagnostics)
 	if as == nil {

@@ -1,5 +1,8 @@
 package provider
 
+// The provider's look-ups shared by resources and data sources during a run,
+// and the caches that let one run read each answer once.
+
 import (
 	"context"
 	"strings"

@@ -13,6 +13,9 @@ import (
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/client"
 )
 
+// Configure creates the API clients of the services the provider block (or
+// the environment) configures, and hands them, with the run's caches, to
+// resources and data sources as providerData.
 func (p *outsystemsProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
 	data := &providerData{version: p.version, attempts: client.DefaultMaxRetries + 1,
 		environments: &memo[[]client.Environment]{}, stages: &memo[[]client.Stage]{}}

@@ -134,3 +134,15 @@ func recentlyStarted(at string, since time.Time) bool {
 	t, err := time.Parse(time.RFC3339Nano, at)
 	return err == nil && !t.Before(since.Add(-time.Minute))
 }
+
+// waitForAssessment waits for the latest assessment of a mapping to finish.
+func waitForAssessment(ctx context.Context, as *client.Assessment, mp *client.Mapping) error {
+	key := mp.LatestAssessmentKey
+	return waitFor(ctx, fmt.Sprintf("the assessment %s of mapping %q", key, mp.Name), func(ctx context.Context) (pollState, error) {
+		run, err := as.GetAssessment(ctx, key)
+		if err != nil {
+			return pollState{}, err
+		}
+		return pollState{done: run.Status == "Finished", status: run.Status}, nil
+	})
+}
