@@ -110,7 +110,7 @@ func listAll[T any](ctx context.Context, c *ODC, path string, query url.Values) 
 		}
 		next, err := nextOffset(page.Page.NextPageOffset)
 		if err != nil {
-			return nil, fmt.Errorf("ODC answered GET %s with %v", path, err)
+			return nil, fmt.Errorf("ODC answered GET %s with %w", path, err)
 		}
 		if next == "" || len(page.Results) == 0 {
 			return out, nil
