@@ -258,15 +258,6 @@ func TestAssessmentClientMappings(t *testing.T) {
 		t.Errorf("Customer Core = %+v", list[0])
 	}
 
-	findings, err := c.ListFindings(ctx, portal.Key)
-	if err != nil || len(findings) != 1 {
-		t.Fatalf("findings = %+v, %v", findings, err)
-	}
-	if f := findings[0]; f.PatternClass != "Optional" || f.Status != "Open" || f.ApplicationName != "Customer Portal" || f.ModuleName != "CustomerPortal" ||
-		f.MappingKey != portal.Key || f.CodePattern == "" || f.Category != "Architecture" || f.WhereToFix != "ODC" || f.Count < 1 || f.Message == "" || !IsGUID(f.ModuleKey) {
-		t.Errorf("finding = %+v", f)
-	}
-
 	// A mobile app with a blocking finding: NotReady until it is fixed.
 	field := create("Field Inspector", AssetTypeMobileApplication, nil, "Field Inspector")
 	if run := waitFinished(t, c, field.LatestAssessmentKey); run.Result != MappingStatusNotReady {
@@ -311,9 +302,6 @@ func TestAssessmentClientMappings(t *testing.T) {
 	}
 	if err := c.DeleteMapping(ctx, field.Key); !IsNotFound(err) {
 		t.Errorf("second DeleteMapping = %v", err)
-	}
-	if _, err := c.ListFindings(ctx, field.Key); !IsNotFound(err) {
-		t.Errorf("ListFindings after delete = %v", err)
 	}
 }
 
