@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"context"
-	"net/http"
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
@@ -10,7 +9,7 @@ import (
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/sqldb"
 )
 
-// Compatibility shims: the services still in package sandbox (ODC, the
+// Compatibility shims: the services still in package sandbox (the
 // assessment tool, code migrations) call the shared helpers by their old
 // names. This file goes once every service has moved into its own package
 // and calls httpx, sqldb and fixture directly.
@@ -53,21 +52,17 @@ var (
 // answers (the contract documents 429 without naming a code).
 const maCodeTooManyRequests = "TOO_MANY_REQUESTS"
 
-// The error tables below belong to assessment.go (maProblemTitles) and
-// odc.go (odcProblemTypes); the entries the rate limits and chaos need are
-// added here until those services move into packages of their own and own
-// the whole tables.
+// The error table below belongs to assessment.go (maProblemTitles); the
+// entry the rate limits and chaos need is added here until the assessment
+// tool moves into a package of its own and owns the whole table.
 func init() {
 	maProblemTitles[maCodeTooManyRequests] = "Too many requests"
-	odcProblemTypes[http.StatusBadGateway] = "https://tools.ietf.org/html/rfc9110#section-15.6.3"
-	odcProblemTypes[http.StatusServiceUnavailable] = "https://tools.ietf.org/html/rfc9110#section-15.6.4"
 }
 
 // Fixture types and constants (fixture), by their old names.
 type (
 	Fixture                 = fixture.Fixture
 	LifeTimeFixture         = fixture.LifeTime
-	ODCFixture              = fixture.ODC
 	AssessmentFixture       = fixture.Assessment
 	CodeMigrationFixture    = fixture.CodeMigration
 	FixtureServiceAccount   = fixture.ServiceAccount
@@ -82,27 +77,20 @@ type (
 	FixtureMigrationError   = fixture.MigrationError
 	FixturePublishErrors    = fixture.PublishErrors
 	FixtureAPIClient        = fixture.APIClient
-	FixtureStage            = fixture.Stage
 )
 
 const (
-	RoleAdministrator       = fixture.RoleAdministrator
-	RoleReadOnly            = fixture.RoleReadOnly
-	PatternFixInO11         = fixture.PatternFixInO11
-	PatternFixInOdc         = fixture.PatternFixInOdc
-	PatternOptional         = fixture.PatternOptional
-	PatternNotYetSupported  = fixture.PatternNotYetSupported
-	PermissionMigrate       = fixture.PermissionMigrate
-	PermissionPublish       = fixture.PermissionPublish
-	PermissionRelease       = fixture.PermissionRelease
-	PermissionViewPortfolio = fixture.PermissionViewPortfolio
-	PurposeDevelopment      = fixture.PurposeDevelopment
-	PurposeNonProduction    = fixture.PurposeNonProduction
-	PurposeProduction       = fixture.PurposeProduction
+	RoleAdministrator      = fixture.RoleAdministrator
+	RoleReadOnly           = fixture.RoleReadOnly
+	PatternFixInO11        = fixture.PatternFixInO11
+	PatternFixInOdc        = fixture.PatternFixInOdc
+	PatternOptional        = fixture.PatternOptional
+	PatternNotYetSupported = fixture.PatternNotYetSupported
+	PermissionMigrate      = fixture.PermissionMigrate
+	PurposeDevelopment     = fixture.PurposeDevelopment
 )
 
 var (
-	odcPermissionHelp  = fixture.PermissionHelp
 	versionPattern     = fixture.VersionPattern
 	parseFixture       = fixture.Parse
 	defaultFixtureJSON = fixture.DefaultJSON()

@@ -7,6 +7,7 @@ import (
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/lifetime"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
 )
 
 // Service is one imitated OutSystems service plugged into the kernel. The
@@ -28,9 +29,9 @@ type API = httpx.API
 const (
 	FamilyLifeTime      = lifetime.Family
 	FamilyAssessment    = "assessment"
-	FamilyODC           = "odc"
+	FamilyODC           = odc.Family
 	FamilyCodeMigration = "codeMigration"
-	FamilyIdentity      = "identity"
+	FamilyIdentity      = odc.IdentityFamily
 )
 
 // family indexes the counters; the rate limits and chaos switch on it.
@@ -132,20 +133,7 @@ func (s *Sandbox) services() []Service {
 		s.lifetime,
 		packageService{s.registerAssessment, []API{{Family: FamilyAssessment, Prefixes: []string{"/MigrationAssessment/", "/ConversionAssessment/"},
 			WriteError: maError}}},
-		packageService{s.registerODC, []API{
-			{Family: FamilyODC, Prefixes: []string{"/api/"},
-				WriteError: func(w http.ResponseWriter, _ *http.Request, status int, detail string) {
-					writeODCError(w, status, detail)
-				}},
-			{Family: FamilyIdentity, Prefixes: []string{"/identity/"},
-				WriteError: func(w http.ResponseWriter, _ *http.Request, status int, detail string) {
-					code := "server_error"
-					if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
-						code = "temporarily_unavailable"
-					}
-					writeOAuth(w, status, code, detail)
-				}},
-		}},
+		s.odc,
 		packageService{s.registerCodeMigration, []API{{Family: FamilyCodeMigration, Prefixes: []string{codeMigrationBase + "/"},
 			WriteError: maError}}},
 	}
