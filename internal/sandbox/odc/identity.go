@@ -155,6 +155,8 @@ func (s *Service) checkRealm(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
+// TokenResponse is the token endpoint's answer to a client credentials
+// grant.
 type TokenResponse struct {
 	AccessToken string `json:"access_token"`
 	ExpiresIn   int64  `json:"expires_in"`

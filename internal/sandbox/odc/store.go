@@ -266,6 +266,7 @@ func (s *Service) callerByToken(ctx context.Context, token string, now time.Time
 // and its latest revision, one revision, the operation that deployed an
 // asset to a stage. Nothing loads the whole organization.
 
+// Stage is an ODC stage, which the APIs call an environment.
 type Stage struct {
 	Key, Name, Purpose string
 	Order              int
@@ -281,6 +282,7 @@ type Asset struct {
 
 func (a *Asset) latest() *Revision { return a.Latest }
 
+// Revision is one revision of an asset in the asset repository.
 type Revision struct {
 	AssetKey      string
 	Revision      int
@@ -297,6 +299,8 @@ type Revision struct {
 	Producers     []string // asset keys, sorted
 }
 
+// PublishOperation publishes an asset revision to a stage. It is never
+// updated: its status follows from its times and the current time.
 type PublishOperation struct {
 	Key            string
 	AssetKey       string
@@ -805,6 +809,7 @@ type publishRequest struct {
 	EnvironmentKey string // "" = the Development stage
 }
 
+// Message is one message a publish operation logs.
 type Message struct {
 	At       time.Time
 	Type     string
