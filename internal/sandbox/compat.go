@@ -34,14 +34,11 @@ var (
 	errInvalid  = httpx.ErrInvalid
 	errConflict = httpx.ErrConflict
 	notFoundf   = httpx.NotFoundf
-	invalidf    = httpx.Invalidf
-	conflictf   = httpx.Conflictf
 )
 
 // Database helpers (sqldb).
 var (
 	derivedKey  = sqldb.DerivedKey
-	hashOf      = sqldb.HashOf
 	queryRows   = sqldb.QueryRows
 	formatTime  = sqldb.FormatTime
 	parseTime   = sqldb.ParseTime

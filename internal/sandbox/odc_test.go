@@ -95,13 +95,6 @@ func (e *odcEnv) api(method, path, token string, body any) response {
 	return e.send(method, path, token, body, true)
 }
 
-// apiOutsideContract calls with a request the documents do not allow,
-// checking only the response.
-func (e *odcEnv) apiOutsideContract(method, path, token string, body any) response {
-	e.t.Helper()
-	return e.send(method, path, token, body, false)
-}
-
 func (e *odcEnv) send(method, path, token string, body any, checkRequest bool) response {
 	e.t.Helper()
 	var data []byte
@@ -161,17 +154,6 @@ func (r response) expectODCProblem(t *testing.T, status int, contains ...string)
 	return p
 }
 
-type odcTestPage[T any] struct {
-	Results []T `json:"results"`
-	Page    struct {
-		Count          int  `json:"count"`
-		Limit          int  `json:"limit"`
-		Offset         int  `json:"offset"`
-		NextPageOffset *int `json:"nextPageOffset"`
-		TotalResults   int  `json:"totalResults"`
-	} `json:"page"`
-}
-
 func (e *odcEnv) seed(a odc.MigratedAsset) {
 	e.t.Helper()
 	if err := e.sb.SeedODCAsset(a); err != nil {
@@ -203,11 +185,6 @@ func (e *odcEnv) publish(token, assetKey string, revision int, stageKey string) 
 	}
 	started := decode[odcPublishOperation](e.t, e.api(http.MethodPost, deploymentBase+"/publish-operations", token, body).expect(e.t, http.StatusCreated))
 	return e.waitPublish(token, started.Key)
-}
-
-func (e *odcEnv) messages(token, opKey string) []odcTaskMessage {
-	e.t.Helper()
-	return decode[odcList[odcTaskMessage]](e.t, e.api(http.MethodGet, deploymentBase+"/publish-operations/"+opKey+"/messages", token, nil).expect(e.t, http.StatusOK)).Results
 }
 
 // Assets of the tests: a library, a library consuming it, an app consuming
@@ -256,10 +233,6 @@ type oidcConfiguration struct {
 	TokenEndpoint string `json:"token_endpoint"`
 }
 
-type odcList[T any] struct {
-	Results []T `json:"results"`
-}
-
 type odcPagedList[T any] struct {
 	Results []T `json:"results"`
 	Page    any `json:"page"`
@@ -288,13 +261,6 @@ type odcPublishRequestBody struct {
 	AssetKey       *string `json:"assetKey"`
 	Revision       *int    `json:"revision"`
 	EnvironmentKey *string `json:"environmentKey"`
-}
-
-type odcTaskMessage struct {
-	Timestamp string `json:"timestamp"`
-	Type      string `json:"type"`
-	Severity  string `json:"severity"`
-	Message   string `json:"message"`
 }
 
 type odcAssetRevision struct {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/sqldb"
