@@ -31,18 +31,6 @@ resource "outsystems_lifetime_tag" "test" {
 `, e.envKey("Development"), e.appKey(app), v, changeLog)
 }
 
-// captureID stores the resource's id during a check.
-func captureID(addr string, into *string) resource.TestCheckFunc {
-	return func(s *terraform.State) error {
-		rs, ok := s.RootModule().Resources[addr]
-		if !ok {
-			return fmt.Errorf("%s not in state", addr)
-		}
-		*into = rs.Primary.ID
-		return nil
-	}
-}
-
 // checkRunning checks in the sandbox that the tag is the running version of
 // the app in Development and that the app has no changes since.
 func (e *testEnv) checkRunning(app string, id *string) resource.TestCheckFunc {
