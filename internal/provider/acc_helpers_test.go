@@ -191,8 +191,11 @@ func regexpS(pattern string) *regexp.Regexp {
 	return regexp.MustCompile("(?s)" + strings.ReplaceAll(pattern, " ", `\s+`))
 }
 
+// outOfBandChangeLog marks the versions a test tags out of band (clientTag).
+const outOfBandChangeLog = "tagged out of band by the test"
+
 func clientTag(version string) client.CreateVersionRequest {
-	return client.CreateVersionRequest{Version: version, ChangeLog: "tagged out of band by the test"}
+	return client.CreateVersionRequest{Version: version, ChangeLog: outOfBandChangeLog}
 }
 
 // captureID stores the resource's id during a check.

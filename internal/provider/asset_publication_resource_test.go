@@ -6,6 +6,9 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
 
 // TestAccAssetPublication_producerGate publishes and releases a consumer
@@ -41,6 +44,7 @@ resource "outsystems_library_release" %[1]q {
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkWaveDestroyed(e),
 		Steps: []resource.TestStep{
 			{Config: e.providerConfig() + e.mappingsAndTags(plan)},
 			{Config: base},
@@ -60,6 +64,44 @@ resource "outsystems_library_release" %[1]q {
 					resource.TestCheckResourceAttr("outsystems_library_release.policy_core", "version", "1.0.0"),
 					resource.TestCheckResourceAttr("outsystems_library_release.policy_core", "name", "Policy Core"),
 				),
+			},
+		},
+	})
+}
+
+// TestAccAssetPublication_lifecycle publishes a migrated library and imports
+// the publication; destroy only forgets it (CheckDestroy asks ODC that the
+// publish operation is still there, and the kept release too).
+func TestAccAssetPublication_lifecycle(t *testing.T) {
+	e := newTestEnv(t)
+	plan := migrationPlan{"Common Utils": {"library", []string{"Common Utils"}, 1}}
+	const pub = "outsystems_asset_publication.common_utils"
+	const rel = "outsystems_library_release.common_utils"
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkWaveDestroyed(e),
+		Steps: []resource.TestStep{
+			{Config: e.providerConfig() + e.mappingsAndTags(plan)},
+			{
+				Config: e.providerConfig() + e.mappingsAndTags(plan) + e.migrationConfig(plan, true, ""),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(pub, tfjsonpath.New("status"), knownvalue.StringExact("Finished")),
+					statecheck.ExpectKnownValue(pub, tfjsonpath.New("asset_name"), knownvalue.StringExact("Common Utils")),
+					statecheck.ExpectKnownValue(pub, tfjsonpath.New("asset_type"), knownvalue.StringExact("library")),
+					statecheck.ExpectKnownValue(pub, tfjsonpath.New("revision"), knownvalue.Int64Exact(1)),
+					statecheck.ExpectKnownValue(pub, tfjsonpath.New("stage_key"), knownvalue.StringExact(e.stageKey("Development"))),
+					statecheck.ExpectKnownValue(pub, tfjsonpath.New("id"), knownvalue.StringRegexp(guidRegexp)),
+					statecheck.ExpectKnownValue(pub, tfjsonpath.New("started_at"), knownvalue.NotNull()),
+					statecheck.ExpectKnownValue(pub, tfjsonpath.New("finished_at"), knownvalue.NotNull()),
+					statecheck.ExpectKnownValue(rel, tfjsonpath.New("version"), knownvalue.StringExact("1.0.0")),
+					statecheck.ExpectKnownValue(rel, tfjsonpath.New("keep_on_destroy"), knownvalue.Bool(true)),
+				},
+			},
+			{
+				ResourceName:            pub,
+				ImportState:             true,
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"timeouts"},
 			},
 		},
 	})

@@ -30,6 +30,7 @@ func TestAccCodeMigration_producersFirst(t *testing.T) {
 	const mig = "outsystems_code_migration.wave"
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkWaveDestroyed(e),
 		Steps: []resource.TestStep{
 			{ // mappings, readiness and tags first
 				Config: base,
@@ -134,6 +135,7 @@ func TestAccCodeMigration_preflightNotReady(t *testing.T) {
 	base := e.providerConfig() + e.mappingsAndTags(plan)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkWaveDestroyed(e),
 		Steps: []resource.TestStep{
 			{Config: base},
 			{
@@ -161,6 +163,7 @@ resource "outsystems_code_migration" "wave" {
 `, e.appKey("Customer Portal"), e.envKey("Development"))
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkWaveDestroyed(e),
 		Steps: []resource.TestStep{{
 			Config:      cfg,
 			ExpectError: regexpS(`O11 Apps Not Tagged.*"Customer Portal" \(` + e.appKey("Customer Portal") + `, mapping "Customer Portal"\): has changes since its last tag.*outsystems_lifetime_tag`),
@@ -174,6 +177,7 @@ func TestAccCodeMigration_finishedWithErrorsIsReplacedNextApply(t *testing.T) {
 	cfg := e.providerConfig() + e.mappingsAndTags(plan) + e.migrationConfig(plan, false, "")
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkWaveDestroyed(e),
 		Steps: []resource.TestStep{
 			{
 				Config:      cfg,
@@ -195,6 +199,7 @@ func TestAccCodeMigration_permissions(t *testing.T) {
 	plan := migrationPlan{"Common Utils": {"library", []string{"Common Utils"}, 1}}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkWaveDestroyed(e),
 		Steps: []resource.TestStep{
 			{Config: e.providerConfig() + e.mappingsAndTags(plan)},
 			{
@@ -224,6 +229,7 @@ func TestAccOutOfBand(t *testing.T) {
 	var first, purged string
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkWaveDestroyed(e),
 		Steps: []resource.TestStep{
 			{Config: e.providerConfig() + e.mappingsAndTags(plan)},
 			{Config: full, Check: resource.ComposeAggregateTestCheckFunc(captureID(pub, &first), captureID("outsystems_code_migration.wave", &purged))},

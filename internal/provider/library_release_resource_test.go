@@ -36,13 +36,16 @@ resource "outsystems_library_release" "utils" {
 	var assetKey string
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy: func(*terraform.State) error {
-			h, err := e.odcClient().HighestTagRevision(context.Background(), assetKey)
-			if err != nil || h != nil {
-				return fmt.Errorf("destroy should clear the tag of a library no one consumes: %+v %v", h, err)
-			}
-			return nil
-		},
+		CheckDestroy: resource.ComposeAggregateTestCheckFunc(
+			checkWaveDestroyed(e),
+			func(*terraform.State) error {
+				h, err := e.odcClient().HighestTagRevision(context.Background(), assetKey)
+				if err != nil || h != nil {
+					return fmt.Errorf("destroy should clear the tag of a library no one consumes: %+v %v", h, err)
+				}
+				return nil
+			},
+		),
 		Steps: []resource.TestStep{
 			{Config: e.providerConfig() + e.mappingsAndTags(plan)},
 			{
@@ -98,6 +101,7 @@ resource "outsystems_library_release" "utils" {
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkWaveDestroyed(e),
 		Steps: []resource.TestStep{
 			{Config: e.providerConfig() + e.mappingsAndTags(plan)},
 			{

@@ -49,6 +49,7 @@ func TestAccProvider_unconfiguredServiceNamesTheSettings(t *testing.T) {
 	t.Setenv(EnvLifeTimeToken, "")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkNoResources,
 		Steps: []resource.TestStep{{
 			Config: `
 provider "outsystems" {}
@@ -65,6 +66,7 @@ func TestAccProvider_settingsFromEnvironment(t *testing.T) {
 	t.Setenv(EnvLifeTimeToken, e.token(sandbox.RoleReadOnly))
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkNothingCreated(e),
 		Steps: []resource.TestStep{{
 			Config: `
 provider "outsystems" {}
