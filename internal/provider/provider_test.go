@@ -10,7 +10,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
-	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
 )
 
