@@ -40,12 +40,15 @@ func TestAccAppMapping_lifecycle(t *testing.T) {
 	var first, recreated string
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy: func(*terraform.State) error {
-			if _, err := e.as.GetMapping(context.Background(), recreated); !client.IsNotFound(err) {
-				return fmt.Errorf("the mapping still exists after destroy (err %v)", err)
-			}
-			return nil
-		},
+		CheckDestroy: resource.ComposeAggregateTestCheckFunc(
+			checkMappingsDestroyed(e),
+			func(*terraform.State) error {
+				if _, err := e.as.GetMapping(context.Background(), recreated); !client.IsNotFound(err) {
+					return fmt.Errorf("the mapping still exists after destroy (err %v)", err)
+				}
+				return nil
+			},
+		),
 		Steps: []resource.TestStep{
 			{ // create, waiting for the assessment
 				Config: e.mappingConfig("Customer Portal", "web_app", "Customer-facing portal", "Customer Portal"),
@@ -107,6 +110,7 @@ func TestAccAppMapping_assetTypeChangeReplaces(t *testing.T) {
 	var lib string
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkMappingsDestroyed(e),
 		Steps: []resource.TestStep{
 			{
 				Config: e.mappingConfig("Common Utils", "library", "", "Common Utils"),
@@ -156,6 +160,7 @@ resource "outsystems_app_mapping" "claims" {
 `, e.appKey("Common Utils"), e.appKey("Policy Core"), e.appKey("Claims Core"))
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkMappingsDestroyed(e),
 		Steps: []resource.TestStep{
 			{
 				Config: cfg,
@@ -229,6 +234,7 @@ resource "outsystems_app_mapping" "test" {
 		t.Run(tc.name, func(t *testing.T) {
 			resource.ParallelTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+				CheckDestroy:             checkMappingsDestroyed(e, held.Key),
 				Steps:                    []resource.TestStep{{Config: tc.config, PlanOnly: true, ExpectError: regexpS(tc.want)}},
 			})
 		})
@@ -256,6 +262,7 @@ resource "outsystems_app_mapping" "b" {
 `, e.appKey("Broker Portal"))
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkMappingsDestroyed(e),
 		Steps: []resource.TestStep{{
 			Config:      cfg,
 			ExpectError: regexpS(`O11 App Already Mapped.*"Broker Portal".*already belongs to mapping "Broker A"`),

@@ -42,6 +42,7 @@ func TestAccMigrationReadiness_gate(t *testing.T) {
 	var adminID string
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkMappingsDestroyed(e),
 		Steps: []resource.TestStep{
 			{ // the mappings exist, but one asset is not ready: the gate fails, naming it and its findings
 				Config:      e.readinessGateConfig(),
@@ -97,6 +98,7 @@ data "outsystems_migration_readiness" "all" {
 `, e.appKey("Claims Backoffice"), e.appKey("Field Inspector"))
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkMappingsDestroyed(e),
 		Steps: []resource.TestStep{{
 			Config: cfg,
 			Check: resource.ComposeAggregateTestCheckFunc(
@@ -124,6 +126,7 @@ func TestAccMigrationReadiness_unknownMapping(t *testing.T) {
 	e := newTestEnv(t)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkNothingCreated(e),
 		Steps: []resource.TestStep{{
 			Config: e.providerConfig() + `
 data "outsystems_migration_readiness" "x" {

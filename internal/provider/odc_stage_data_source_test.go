@@ -11,6 +11,7 @@ func TestAccODCStageDataSource(t *testing.T) {
 	const addr = "data.outsystems_odc_stage.test"
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkNothingCreated(e),
 		Steps: []resource.TestStep{
 			{
 				Config: e.providerConfig() + `data "outsystems_odc_stage" "test" { name = "qa" }`,
