@@ -2,6 +2,7 @@ package provider
 
 import (
 	"errors"
+	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 )
@@ -17,4 +18,16 @@ func nonEmptyString() knownvalue.Check {
 		}
 		return nil
 	})
+}
+
+func TestNonEmptyString(t *testing.T) {
+	check := nonEmptyString()
+	if err := check.CheckValue("2024-01-01T00:00:00Z"); err != nil {
+		t.Errorf("a non-empty string: %v", err)
+	}
+	for _, v := range []any{"", nil, true} {
+		if err := check.CheckValue(v); err == nil {
+			t.Errorf("%#v passed", v)
+		}
+	}
 }
