@@ -60,10 +60,10 @@ resource "outsystems_library_release" %[1]q {
 			{ // with the producer's release referenced, it works
 				Config: base + publish("Common Utils", "") + publish("Policy Core", "depends_on = [outsystems_asset_publication.common_utils]") +
 					release("Common Utils", "") + release("Policy Core", "depends_on = [outsystems_library_release.common_utils]"),
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("outsystems_library_release.policy_core", "version", "1.0.0"),
-					resource.TestCheckResourceAttr("outsystems_library_release.policy_core", "name", "Policy Core"),
-				),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("outsystems_library_release.policy_core", tfjsonpath.New("version"), knownvalue.StringExact("1.0.0")),
+					statecheck.ExpectKnownValue("outsystems_library_release.policy_core", tfjsonpath.New("name"), knownvalue.StringExact("Policy Core")),
+				},
 			},
 		},
 	})

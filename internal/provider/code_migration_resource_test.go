@@ -6,9 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
@@ -46,22 +48,26 @@ func TestAccCodeMigration_producersFirst(t *testing.T) {
 					plancheck.ExpectResourceAction("outsystems_asset_publication.claims_backoffice", plancheck.ResourceActionCreate),
 					plancheck.ExpectResourceAction("outsystems_library_release.claims_core", plancheck.ResourceActionCreate),
 				}},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(mig, "status", "Finished"),
-					resource.TestCheckResourceAttrSet(mig, "started_at"),
-					resource.TestCheckResourceAttrSet(mig, "finished_at"),
-					resource.TestCheckResourceAttr(mig, "assets.%", "5"),
-					resource.TestCheckResourceAttr(mig, "assets.Claims Core.asset_type", "library"),
-					resource.TestCheckResourceAttr(mig, "assets.Claims Core.revision", "1"),
-					resource.TestCheckResourceAttr(mig, "assets.Claims Core.publish_wave", "3"),
-					resource.TestCheckResourceAttr(mig, "assets.Claims Core.producer_asset_keys.#", "1"),
-					resource.TestCheckResourceAttrPair(mig, "assets.Claims Core.producer_asset_keys.0", mig, "assets.Policy Core.asset_key"),
-					resource.TestCheckResourceAttr(mig, "assets.Claims Backoffice.asset_type", "web_app"),
-					resource.TestCheckResourceAttr("outsystems_asset_publication.claims_backoffice", "status", "Finished"),
-					resource.TestCheckResourceAttr("outsystems_asset_publication.claims_backoffice", "asset_type", "web_app"),
-					resource.TestCheckResourceAttr("outsystems_library_release.common_utils", "version", "1.0.0"),
-					e.checkProducersFirst(mig),
-				),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(mig, tfjsonpath.New("status"), knownvalue.StringExact("Finished")),
+					statecheck.ExpectKnownValue(mig, tfjsonpath.New("started_at"), nonEmptyString()),
+					statecheck.ExpectKnownValue(mig, tfjsonpath.New("finished_at"), nonEmptyString()),
+					statecheck.ExpectKnownValue(mig, tfjsonpath.New("assets"), knownvalue.MapSizeExact(5)),
+					statecheck.ExpectKnownValue(mig, tfjsonpath.New("assets").AtMapKey("Claims Core").AtMapKey("asset_type"), knownvalue.StringExact("library")),
+					statecheck.ExpectKnownValue(mig, tfjsonpath.New("assets").AtMapKey("Claims Core").AtMapKey("revision"), knownvalue.Int64Exact(1)),
+					statecheck.ExpectKnownValue(mig, tfjsonpath.New("assets").AtMapKey("Claims Core").AtMapKey("publish_wave"), knownvalue.Int64Exact(3)),
+					statecheck.ExpectKnownValue(mig, tfjsonpath.New("assets").AtMapKey("Claims Core").AtMapKey("producer_asset_keys"), knownvalue.ListSizeExact(1)),
+					statecheck.CompareValuePairs(
+						mig, tfjsonpath.New("assets").AtMapKey("Claims Core").AtMapKey("producer_asset_keys").AtSliceIndex(0),
+						mig, tfjsonpath.New("assets").AtMapKey("Policy Core").AtMapKey("asset_key"),
+						compare.ValuesSame(),
+					),
+					statecheck.ExpectKnownValue(mig, tfjsonpath.New("assets").AtMapKey("Claims Backoffice").AtMapKey("asset_type"), knownvalue.StringExact("web_app")),
+					statecheck.ExpectKnownValue("outsystems_asset_publication.claims_backoffice", tfjsonpath.New("status"), knownvalue.StringExact("Finished")),
+					statecheck.ExpectKnownValue("outsystems_asset_publication.claims_backoffice", tfjsonpath.New("asset_type"), knownvalue.StringExact("web_app")),
+					statecheck.ExpectKnownValue("outsystems_library_release.common_utils", tfjsonpath.New("version"), knownvalue.StringExact("1.0.0")),
+				},
+				Check: e.checkProducersFirst(mig),
 			},
 			{
 				ResourceName:            mig,
@@ -243,15 +249,15 @@ func TestAccOutOfBand(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(pub, plancheck.ResourceActionCreate),
 				}},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(pub, "status", "Finished"),
-					func(s *terraform.State) error {
-						if s.RootModule().Resources[pub].Primary.ID == first {
-							return fmt.Errorf("the publication was not made again")
-						}
-						return nil
-					},
-				),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(pub, tfjsonpath.New("status"), knownvalue.StringExact("Finished")),
+				},
+				Check: func(s *terraform.State) error {
+					if s.RootModule().Resources[pub].Primary.ID == first {
+						return fmt.Errorf("the publication was not made again")
+					}
+					return nil
+				},
 			},
 			{
 				PreConfig: func() {
@@ -266,15 +272,15 @@ func TestAccOutOfBand(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction("outsystems_code_migration.wave", plancheck.ResourceActionCreate),
 				}},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("outsystems_code_migration.wave", "status", "Finished"),
-					func(s *terraform.State) error {
-						if s.RootModule().Resources["outsystems_code_migration.wave"].Primary.ID == purged {
-							return fmt.Errorf("the purged migration %s is still in state", purged)
-						}
-						return nil
-					},
-				),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("outsystems_code_migration.wave", tfjsonpath.New("status"), knownvalue.StringExact("Finished")),
+				},
+				Check: func(s *terraform.State) error {
+					if s.RootModule().Resources["outsystems_code_migration.wave"].Primary.ID == purged {
+						return fmt.Errorf("the purged migration %s is still in state", purged)
+					}
+					return nil
+				},
 			},
 		},
 	})

@@ -6,8 +6,11 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
 
 // TestAccLibraryRelease_lifecycle: version rules, drift and destroy of a
@@ -50,19 +53,21 @@ resource "outsystems_library_release" "utils" {
 			{Config: e.providerConfig() + e.mappingsAndTags(plan)},
 			{
 				Config: release("1.0.0"),
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(rel, "version", "1.0.0"),
-					resource.TestCheckResourceAttr(rel, "release_notes", "Release 1.0.0"),
-					resource.TestCheckResourceAttrSet(rel, "tagged_at"),
-					resource.TestCheckResourceAttrWith(rel, "asset_key", func(v string) error { assetKey = v; return nil }),
-				),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(rel, tfjsonpath.New("version"), knownvalue.StringExact("1.0.0")),
+					statecheck.ExpectKnownValue(rel, tfjsonpath.New("release_notes"), knownvalue.StringExact("Release 1.0.0")),
+					statecheck.ExpectKnownValue(rel, tfjsonpath.New("tagged_at"), nonEmptyString()),
+				},
+				Check: resource.TestCheckResourceAttrWith(rel, "asset_key", func(v string) error { assetKey = v; return nil }),
 			},
 			{ // a new version replaces the release
 				Config: release("1.1.0"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(rel, plancheck.ResourceActionDestroyBeforeCreate),
 				}},
-				Check: resource.TestCheckResourceAttr(rel, "version", "1.1.0"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(rel, tfjsonpath.New("version"), knownvalue.StringExact("1.1.0")),
+				},
 			},
 			{ // tag removed out of band: the next apply releases it again
 				PreConfig: func() {

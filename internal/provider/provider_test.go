@@ -9,6 +9,9 @@ import (
 	fwresource "github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
 )
@@ -72,7 +75,9 @@ func TestAccProvider_settingsFromEnvironment(t *testing.T) {
 provider "outsystems" {}
 data "outsystems_lifetime_environment" "dev" { name = "Development" }
 `,
-			Check: resource.TestCheckResourceAttr("data.outsystems_lifetime_environment.dev", "key", e.envKey("Development")),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("data.outsystems_lifetime_environment.dev", tfjsonpath.New("key"), knownvalue.StringExact(e.envKey("Development"))),
+			},
 		}},
 	})
 }
