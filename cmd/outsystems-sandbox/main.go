@@ -8,6 +8,10 @@
 //	outsystems-sandbox --db sandbox.db > sandbox.env &
 //	sleep 1; . ./sandbox.env
 //
+// With --tls it serves HTTPS with a certificate signed by a CA it generates,
+// writes that CA to a file and also prints export lines that read it into
+// the OUTSYSTEMS_*_CA_CERTIFICATE variables when the file is sourced.
+//
 // It stops cleanly on SIGINT or SIGTERM.
 package main
 
@@ -21,6 +25,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -64,6 +69,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&chaos.DropAfterRate, "chaos-drop-after-rate", 0, "fraction of API requests carried out whose connection is then closed without the answer")
 	fs.Int64Var(&chaos.Seed, "chaos-seed", 0, "seed of the chaos decisions, to repeat a run (0: random; GET /_sandbox/chaos shows it)")
 	rateLimit := fs.Int("rate-limit", 0, "requests per minute each API family takes (ODC per organization, LifeTime, assessment tool), over a sliding window; 0: no limit")
+	serveTLS := fs.Bool("tls", false, "serve HTTPS with a certificate for 127.0.0.1 and localhost signed by a CA generated at start (like an O11 infrastructure behind an internal CA); "+
+		"the CA certificate is written to --tls-ca-out and export lines for OUTSYSTEMS_*_CA_CERTIFICATE are printed")
+	caOut := fs.String("tls-ca-out", "", "`file` the --tls CA certificate (PEM) is written to (default: sandbox-ca.pem next to --db, else in a new temporary directory)")
 	deploymentRateLimit := fs.Int("deployment-rate-limit", 0, fmt.Sprintf("POSTs per minute each ODC deployment or build endpoint takes (0: %d when --rate-limit is set, else no limit)", sandbox.DefaultDeploymentRateLimit))
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: outsystems-sandbox [flags]\n\nServes fake OutSystems APIs and prints the export lines that point the provider at them.\n\nFlags:")
@@ -103,7 +111,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *rateLimit < 0 || *deploymentRateLimit < 0 {
 		return fmt.Errorf("--rate-limit and --deployment-rate-limit must not be negative (got %d and %d)", *rateLimit, *deploymentRateLimit)
 	}
-	opts := sandbox.Options{DBPath: *dbPath, Fixture: seed, PublishDuration: *publishDuration, TokenTTL: *tokenTTL, AssessmentDelay: *assessmentDelay,
+	if *caOut != "" && !*serveTLS {
+		return errors.New("--tls-ca-out needs --tls")
+	}
+	opts := sandbox.Options{TLS: *serveTLS, DBPath: *dbPath, Fixture: seed, PublishDuration: *publishDuration, TokenTTL: *tokenTTL, AssessmentDelay: *assessmentDelay,
 		MigrationDuration: *migrationDuration, Chaos: chaos, RateLimit: *rateLimit, DeploymentRateLimit: *deploymentRateLimit}
 	if !*quiet {
 		opts.Logger = logger
@@ -112,12 +123,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	caFile := ""
+	if *serveTLS {
+		if caFile, err = writeCACertificate(sb.CACertificatePEM(), *caOut, *dbPath); err != nil {
+			return errors.Join(err, sb.Close())
+		}
+	}
 	url, err := sb.Start(*listen)
 	if err != nil {
 		return errors.Join(err, sb.Close())
 	}
+	exports := append(sb.Exports(), sb.CACertificateExports(caFile)...)
 	// One write, so a reader gets every line at once.
-	fmt.Fprintln(stdout, strings.Join(sb.Exports(), "\n"))
+	fmt.Fprintln(stdout, strings.Join(exports, "\n"))
+	if caFile != "" {
+		// Said even with --quiet: without it no client trusts the sandbox.
+		logger.Printf("serving HTTPS; the sandbox's CA certificate is in %s: set it as ca_certificate of lifetime, assessment and odc "+
+			"(the printed OUTSYSTEMS_*_CA_CERTIFICATE exports read it), or trust it with curl --cacert %s", caFile, caFile)
+	}
 	if !*quiet {
 		state := "in memory"
 		if *dbPath != "" {
@@ -142,6 +165,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		logger.Printf("shutting down")
 	}
 	return sb.Close()
+}
+
+// writeCACertificate writes the sandbox's CA certificate to out, or next to
+// the database, or in a new temporary directory, and returns the file's
+// absolute path.
+func writeCACertificate(pemBytes []byte, out, dbPath string) (string, error) {
+	switch {
+	case out != "":
+	case dbPath != "":
+		out = filepath.Join(filepath.Dir(dbPath), "sandbox-ca.pem")
+	default:
+		dir, err := os.MkdirTemp("", "outsystems-sandbox-")
+		if err != nil {
+			return "", fmt.Errorf("creating a directory for the CA certificate: %w", err)
+		}
+		out = filepath.Join(dir, "sandbox-ca.pem")
+	}
+	abs, err := filepath.Abs(out)
+	if err != nil {
+		return "", fmt.Errorf("--tls-ca-out: %w", err)
+	}
+	if err := os.WriteFile(abs, pemBytes, 0o644); err != nil {
+		return "", fmt.Errorf("writing the CA certificate: %w", err)
+	}
+	return abs, nil
 }
 
 // checkListenAddr refuses addresses other hosts could reach, unless

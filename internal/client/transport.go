@@ -56,6 +56,13 @@ type Config struct {
 	// DeploymentRequestsPerMinute additionally paces ODC's build, deployment
 	// and asset-upload POSTs (ODC documents 10 per minute; 0 = no limit).
 	DeploymentRequestsPerMinute int
+	// CACertificate is PEM text of CA certificates this service's server
+	// certificate may chain to, trusted besides the system roots, for this
+	// service only ("" = the system roots alone).
+	CACertificate string
+	// CACertificateHint completes the error of a server certificate signed
+	// by an unknown authority: how the user sets CACertificate.
+	CACertificateHint string
 }
 
 // ParseBaseURL checks a service URL a user configured: absolute, http or
@@ -134,6 +141,8 @@ type service struct {
 	auth       authorizer
 	userAgent  string
 	parseError errorParser
+	// caHint says how to configure a CA certificate (Config.CACertificateHint).
+	caHint string
 }
 
 type ctxKey int
@@ -161,6 +170,11 @@ func newService(name string, cfg Config, apiPrefix string, auth authorizer, pars
 	if cfg.HTTPClient != nil {
 		rc.HTTPClient = cfg.HTTPClient
 	}
+	if strings.TrimSpace(cfg.CACertificate) != "" {
+		if rc.HTTPClient, err = withCACertificate(rc.HTTPClient, cfg.CACertificate); err != nil {
+			return nil, err
+		}
+	}
 	limiter, deployments := NewLimiter(cfg.RequestsPerMinute), NewLimiter(cfg.DeploymentRequestsPerMinute)
 	if limiter != nil || deployments != nil {
 		next := rc.HTTPClient.Transport
@@ -186,7 +200,7 @@ func newService(name string, cfg Config, apiPrefix string, auth authorizer, pars
 	if ua == "" {
 		ua = "terraform-provider-outsystems"
 	}
-	return &service{name: name, base: base, http: rc, auth: auth, userAgent: ua, parseError: parse}, nil
+	return &service{name: name, base: base, http: rc, auth: auth, userAgent: ua, parseError: parse, caHint: cfg.CACertificateHint}, nil
 }
 
 func orDefault(d, def time.Duration) time.Duration {
@@ -208,6 +222,8 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 	retry := false
 	reason := ""
 	switch {
+	case err != nil && isCertificateError(err):
+		// Retrying cannot make a certificate trusted.
 	case err != nil:
 		var opErr *net.OpError
 		neverSent := errors.As(err, &opErr) && opErr.Op == "dial"
@@ -443,6 +459,9 @@ func (s *service) transportError(ctx context.Context, r request, err error, last
 	var uerr *url.Error
 	if errors.As(err, &uerr) {
 		err = uerr.Err
+	}
+	if isUntrustedCertificate(err) {
+		err = &UntrustedCertificateError{Host: s.base.Host, Hint: s.caHint, Err: err}
 	}
 	if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
 		err = fmt.Errorf("%w (%w)", ctx.Err(), err)

@@ -10,7 +10,10 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/client"
 )
 
 // Environment variables read when the provider block leaves a setting unset.
@@ -23,6 +26,10 @@ const (
 	EnvODCClientID     = "OUTSYSTEMS_ODC_CLIENT_ID"
 	EnvODCClientSecret = "OUTSYSTEMS_ODC_CLIENT_SECRET"
 	EnvMaxRetries      = "OUTSYSTEMS_MAX_RETRIES"
+
+	EnvLifeTimeCACertificate   = "OUTSYSTEMS_LIFETIME_CA_CERTIFICATE"
+	EnvAssessmentCACertificate = "OUTSYSTEMS_ASSESSMENT_CA_CERTIFICATE"
+	EnvODCCACertificate        = "OUTSYSTEMS_ODC_CA_CERTIFICATE"
 
 	EnvLifeTimeRequestsPerMinute   = "OUTSYSTEMS_LIFETIME_REQUESTS_PER_MINUTE"
 	EnvAssessmentRequestsPerMinute = "OUTSYSTEMS_ASSESSMENT_REQUESTS_PER_MINUTE"
@@ -175,4 +182,57 @@ func invalidURL(diags *diag.Diagnostics, block, attr, env, label string, err err
 	diags.AddAttributeError(path.Root(block).AtName(attr), "Invalid "+label+" "+titleWord(attr),
 		fmt.Sprintf("While attempting to configure the %s API client, the provider found a problem with `%s.%s` (or %s): %s",
 			label, block, attr, env, err.Error()))
+}
+
+// caCertificateSetting reads a service's ca_certificate, falling back to its
+// environment variable, and checks it holds PEM certificates. It returns ""
+// when neither is set, and reports a value that is unknown or not usable
+// without repeating it.
+func caCertificateSetting(ctx context.Context, req provider.ConfigureRequest, block, env string, diags *diag.Diagnostics) string {
+	p := path.Root(block).AtName("ca_certificate")
+	v, ok := serviceSetting(ctx, req, p, env, diags)
+	if !ok || strings.TrimSpace(v) == "" {
+		return ""
+	}
+	if _, err := client.ParseCACertificates(v); err != nil {
+		diags.AddAttributeError(p, "Invalid "+attrLabel(p), invalidCACertificateDetail(block, env, err))
+		return ""
+	}
+	return v
+}
+
+func invalidCACertificateDetail(block, env string, err error) string {
+	return fmt.Sprintf("`%s.ca_certificate` (or the %s environment variable) must be the PEM text of the certificate authority "+
+		"that signed the server's certificate, one or more -----BEGIN CERTIFICATE----- blocks (for example file(\"internal-ca.pem\")), "+
+		"but %s.", block, env, err.Error())
+}
+
+// caCertificateHint completes the client's error for a server certificate
+// signed by an unknown authority.
+func caCertificateHint(block, env string) string {
+	return fmt.Sprintf("set `%s.ca_certificate` in the provider block, or the %s environment variable, to the PEM of that "+
+		"certificate authority (or add it to the system trust store of the machine running Terraform).", block, env)
+}
+
+// caCertificateValidator checks at plan time that a configured
+// ca_certificate holds PEM certificates, without repeating the value.
+type caCertificateValidator struct{ block, env string }
+
+var _ validator.String = caCertificateValidator{}
+
+func (v caCertificateValidator) Description(context.Context) string {
+	return "must be PEM text holding one or more CA certificates"
+}
+
+func (v caCertificateValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (v caCertificateValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() || strings.TrimSpace(req.ConfigValue.ValueString()) == "" {
+		return
+	}
+	if _, err := client.ParseCACertificates(req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid "+attrLabel(req.Path), invalidCACertificateDetail(v.block, v.env, err))
+	}
 }

@@ -58,6 +58,7 @@ func (p *outsystemsProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 							"Defaults to `" + EnvLifeTimeToken + "`.",
 					},
 					"requests_per_minute": rateSchema("LifeTime", EnvLifeTimeRequestsPerMinute, 0),
+					"ca_certificate":      caCertificateSchema("lifetime", "LifeTime", EnvLifeTimeCACertificate),
 				},
 			},
 			"assessment": schema.SingleNestedAttribute{
@@ -77,6 +78,7 @@ func (p *outsystemsProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 							EnvAssessmentToken + "`, then to the LifeTime token.",
 					},
 					"requests_per_minute": rateSchema("the assessment tool", EnvAssessmentRequestsPerMinute, 0),
+					"ca_certificate":      caCertificateSchema("assessment", "the assessment tool", EnvAssessmentCACertificate),
 				},
 			},
 			"odc": schema.SingleNestedAttribute{
@@ -98,6 +100,7 @@ func (p *outsystemsProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 					},
 					"requests_per_minute": rateSchema("the ODC APIs (deployment POSTs are also held to 10 per minute, as ODC documents)",
 						EnvODCRequestsPerMinute, defaultODCRequestsPerMinute),
+					"ca_certificate": caCertificateSchema("odc", "the ODC portal", EnvODCCACertificate),
 				},
 			},
 			"max_retries": schema.Int64Attribute{
@@ -141,5 +144,16 @@ func rateSchema(service, env string, def int) schema.Int64Attribute {
 			"resources of a run, so a large apply paces itself instead of collecting `429`s. `0` means no limit. Defaults to `%s`, else %s.",
 			service, env, d),
 		Validators: []validator.Int64{int64validator.Between(0, 100000)},
+	}
+}
+
+// caCertificateSchema is the ca_certificate attribute of a service object.
+func caCertificateSchema(block, service, env string) schema.StringAttribute {
+	return schema.StringAttribute{
+		Optional: true,
+		MarkdownDescription: fmt.Sprintf("PEM text of the certificate authority (one or more `-----BEGIN CERTIFICATE-----` blocks) "+
+			"that signed the certificate of %s, for a server behind a private or internal CA, e.g. `file(\"internal-ca.pem\")`. "+
+			"It is trusted besides the system roots, for this service only. Defaults to `%s`.", service, env),
+		Validators: []validator.String{caCertificateValidator{block: block, env: env}},
 	}
 }

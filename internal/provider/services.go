@@ -33,6 +33,8 @@ func (p *outsystemsProvider) Configure(ctx context.Context, req provider.Configu
 		cfg := cfg
 		cfg.BaseURL = lt[0]
 		cfg.RequestsPerMinute = rateSetting(ctx, req, "lifetime", EnvLifeTimeRequestsPerMinute, 0, &resp.Diagnostics)
+		cfg.CACertificate = caCertificateSetting(ctx, req, "lifetime", EnvLifeTimeCACertificate, &resp.Diagnostics)
+		cfg.CACertificateHint = caCertificateHint("lifetime", EnvLifeTimeCACertificate)
 		c, err := client.NewLifeTime(cfg, lt[1])
 		invalidURL(&resp.Diagnostics, "lifetime", "url", EnvLifeTimeURL, "LifeTime", err)
 		data.lifeTime = c
@@ -54,6 +56,8 @@ func (p *outsystemsProvider) Configure(ctx context.Context, req provider.Configu
 			cfg := cfg
 			cfg.BaseURL = as[0]
 			cfg.RequestsPerMinute = rateSetting(ctx, req, "assessment", EnvAssessmentRequestsPerMinute, 0, &resp.Diagnostics)
+			cfg.CACertificate = caCertificateSetting(ctx, req, "assessment", EnvAssessmentCACertificate, &resp.Diagnostics)
+			cfg.CACertificateHint = caCertificateHint("assessment", EnvAssessmentCACertificate)
 			c, err := client.NewAssessment(cfg, token)
 			invalidURL(&resp.Diagnostics, "assessment", "url", EnvAssessmentURL, "Assessment Tool", err)
 			data.assessment = c
@@ -68,6 +72,8 @@ func (p *outsystemsProvider) Configure(ctx context.Context, req provider.Configu
 		cfg := cfg
 		cfg.BaseURL = odc[0]
 		cfg.RequestsPerMinute = rateSetting(ctx, req, "odc", EnvODCRequestsPerMinute, defaultODCRequestsPerMinute, &resp.Diagnostics)
+		cfg.CACertificate = caCertificateSetting(ctx, req, "odc", EnvODCCACertificate, &resp.Diagnostics)
+		cfg.CACertificateHint = caCertificateHint("odc", EnvODCCACertificate)
 		cfg.DeploymentRequestsPerMinute = defaultODCDeploymentPostsPerMinute
 		if cfg.RequestsPerMinute == 0 {
 			cfg.DeploymentRequestsPerMinute = 0 // pacing turned off altogether

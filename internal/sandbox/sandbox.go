@@ -9,6 +9,7 @@ package sandbox
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -70,6 +71,11 @@ type Options struct {
 	// top of RateLimit; 0 means DefaultDeploymentRateLimit when RateLimit is
 	// set, no limit otherwise.
 	DeploymentRateLimit int
+	// TLS serves HTTPS with a certificate for 127.0.0.1, ::1 and localhost
+	// signed by a certificate authority generated at New, like an O11
+	// infrastructure behind an internal CA; CACertificatePEM returns the
+	// CA. Start then returns an https:// URL.
+	TLS bool
 }
 
 // Sandbox serves the fake OutSystems APIs.
@@ -95,6 +101,8 @@ type Sandbox struct {
 	tokens   *issuedTokens
 	// apis sorts request paths into the API families the services declare.
 	apis apiTable
+	// tls is the generated CA and server certificate (Options.TLS), nil for plain HTTP.
+	tls *sandboxTLS
 
 	mu     sync.Mutex
 	server *http.Server
@@ -141,6 +149,12 @@ func New(opts Options) (*Sandbox, error) {
 	if err != nil {
 		return nil, err
 	}
+	var serverTLS *sandboxTLS
+	if opts.TLS {
+		if serverTLS, err = newSandboxTLS(time.Now()); err != nil {
+			return nil, err
+		}
+	}
 	st, err := openStore(opts.DBPath, logger)
 	if err != nil {
 		return nil, err
@@ -175,7 +189,7 @@ func New(opts Options) (*Sandbox, error) {
 		return nil, err
 	}
 	s := &Sandbox{fixture: fixture, logger: logger, store: st, lifetime: st.lt, adminToken: token, odc: odcService, assessmentDelay: delay, now: time.Now,
-		migrationDuration: migrationDuration, chaos: chaos, limits: limits, requests: &requestCounters{}, tokens: &issuedTokens{}}
+		migrationDuration: migrationDuration, chaos: chaos, limits: limits, requests: &requestCounters{}, tokens: &issuedTokens{}, tls: serverTLS}
 	s.handler = s.routes()
 	return s, nil
 }
@@ -187,7 +201,8 @@ func (s *Sandbox) Handler() http.Handler { return s.handler }
 func (s *Sandbox) Fixture() *Fixture { return s.fixture }
 
 // Start listens on addr (for example "127.0.0.1:0") and serves in the
-// background. It returns the base URL, like http://127.0.0.1:8085.
+// background. It returns the base URL, like http://127.0.0.1:8085, or
+// https://127.0.0.1:8085 with Options.TLS.
 func (s *Sandbox) Start(addr string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -202,8 +217,14 @@ func (s *Sandbox) Start(addr string) (string, error) {
 		return "", fmt.Errorf("sandbox: %w", err)
 	}
 	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: s.logger}
+	scheme := "http"
+	if s.tls != nil {
+		srv.TLSConfig = s.tls.config.Clone()
+		ln = tls.NewListener(ln, srv.TLSConfig)
+		scheme = "https"
+	}
 	s.server = srv
-	s.url = baseURL(ln.Addr())
+	s.url = baseURL(scheme, ln.Addr())
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.logger.Printf("serve: %v", err)
@@ -214,10 +235,10 @@ func (s *Sandbox) Start(addr string) (string, error) {
 
 // baseURL is the URL clients use to reach a listener; a wildcard address
 // is reached through loopback.
-func baseURL(addr net.Addr) string {
+func baseURL(scheme string, addr net.Addr) string {
 	tcp, ok := addr.(*net.TCPAddr)
 	if !ok {
-		return "http://" + addr.String()
+		return scheme + "://" + addr.String()
 	}
 	ip := tcp.IP
 	if ip.IsUnspecified() {
@@ -226,7 +247,7 @@ func baseURL(addr net.Addr) string {
 			ip = net.IPv6loopback
 		}
 	}
-	return fmt.Sprintf("http://%s", net.JoinHostPort(ip.String(), fmt.Sprint(tcp.Port)))
+	return fmt.Sprintf("%s://%s", scheme, net.JoinHostPort(ip.String(), fmt.Sprint(tcp.Port)))
 }
 
 // URL returns the base URL once started, "" before.
