@@ -12,7 +12,7 @@ import (
 
 // ErrNoCertificate is returned for CA certificate text that holds no PEM
 // certificate.
-var ErrNoCertificate = errors.New("it holds no PEM-encoded certificate (expected one or more -----BEGIN CERTIFICATE----- blocks)")
+var ErrNoCertificate = errors.New("it holds no PEM-encoded certificate")
 
 // ParseCACertificates reads PEM text holding one or more CA certificates.
 // Its errors never repeat the text.
