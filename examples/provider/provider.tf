@@ -13,11 +13,14 @@ provider "outsystems" {
   lifetime = {
     url   = "https://lifetime.example.com" # or OUTSYSTEMS_LIFETIME_URL
     token = var.lifetime_token             # or OUTSYSTEMS_LIFETIME_TOKEN
+    # Behind an internal certificate authority (on-premises O11):
+    # ca_certificate = file("internal-ca.pem") # or OUTSYSTEMS_LIFETIME_CA_CERTIFICATE
   }
 
   assessment = {
     url = "https://dev.example.com/MigrationAssessment" # or OUTSYSTEMS_ASSESSMENT_URL
     # token: OUTSYSTEMS_ASSESSMENT_TOKEN, else the LifeTime token
+    # ca_certificate = file("internal-ca.pem") # or OUTSYSTEMS_ASSESSMENT_CA_CERTIFICATE
   }
 
   odc = {
