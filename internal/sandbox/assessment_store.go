@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -10,8 +11,11 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/migrationkit"
 )
 
 // The Migration Kit assessment tool's state lives in the same database as
@@ -59,26 +63,19 @@ CREATE TABLE IF NOT EXISTS ma_assessments (
 CREATE INDEX IF NOT EXISTS ma_assessments_mapping ON ma_assessments (mapping_key, id);
 `
 
-// maxModulesPerAsset is the Migration Kit's limit of O11 modules per ODC asset.
-const maxModulesPerAsset = 20
-
 // Mapping statuses, asset types and assessment statuses of the contract.
 const (
-	mappingAssessing   = "Assessing"
-	mappingReadyForOdc = "ReadyForOdc"
-	mappingChangeInOdc = "ChangeInOdc"
-	mappingNotReady    = "NotReady"
-
-	assetWebApplication    = "WebApplication"
-	assetMobileApplication = "MobileApplication"
-	assetLowCodeLibrary    = "LowCodeLibrary"
+	mappingAssessing   = migrationkit.StatusAssessing
+	mappingReadyForOdc = migrationkit.StatusReadyForOdc
+	mappingChangeInOdc = migrationkit.StatusChangeInOdc
+	mappingNotReady    = migrationkit.StatusNotReady
 
 	assessmentQueued   = "Queued"
 	assessmentRunning  = "Running"
 	assessmentFinished = "Finished"
 )
 
-var maAssetTypes = []string{assetWebApplication, assetMobileApplication, assetLowCodeLibrary}
+var maAssetTypes = migrationkit.AssetTypes
 
 // prepareAssessment creates the assessment tables and, once per database,
 // loads the fixture's findings, resolving application and module names
@@ -127,7 +124,7 @@ func maFindingKey(appKey, moduleKey, codePattern string) string {
 	return derivedKey("assessment-finding", appKey, moduleKey, codePattern)
 }
 
-// --- the state, loaded whole: a portfolio has tens of applications ---
+// --- rows ---
 
 type maModuleRow struct{ key, name, typ string }
 
@@ -138,14 +135,18 @@ type maAppRow struct {
 
 // libraryOnly reports whether every module is a Library.
 func (a *maAppRow) libraryOnly() bool {
-	return !slices.ContainsFunc(a.modules, func(m maModuleRow) bool { return m.typ != "Library" })
+	types := make([]string, len(a.modules))
+	for i, m := range a.modules {
+		types[i] = m.typ
+	}
+	return migrationkit.LibraryOnly(types)
 }
 
 // extensions returns the names of the application's Extension modules.
 func (a *maAppRow) extensions() []string {
 	var names []string
 	for _, m := range a.modules {
-		if m.typ == "Extension" {
+		if m.typ == migrationkit.ModuleTypeExtension {
 			names = append(names, m.name)
 		}
 	}
@@ -184,87 +185,89 @@ type maFindingRow struct {
 // it is seen finished cannot change its result.
 func (f *maFindingRow) openAt(t time.Time) bool { return f.fixedAt.IsZero() || !f.fixedAt.Before(t) }
 
-type assessmentState struct {
-	apps       map[string]*maAppRow // by key; system applications are not seen by the tool
-	appOrder   []*maAppRow          // by name
-	mappings   map[string]*maMappingRow
-	order      []*maMappingRow   // by name, ignoring case
-	appMapping map[string]string // application key -> mapping key
-	latest     map[string]*maAssessmentRow
-	findings   []*maFindingRow // by application name, module position, code pattern
-	producers  map[string][]string
-	consumers  map[string][]string
+// --- targeted reads, in the caller's transaction ---
+
+// maKeyFilter is the argument of a "?N IS NULL OR x IN (SELECT value FROM
+// json_each(?N))" filter: NULL for nil keys (no filter), else the keys as a
+// JSON array.
+func maKeyFilter(keys []string) (any, error) {
+	if keys == nil {
+		return nil, nil
+	}
+	return marshalJSON(keys)
 }
 
-func loadAssessmentState(ctx context.Context, tx *sql.Tx) (*assessmentState, error) {
-	s := &assessmentState{
-		apps: map[string]*maAppRow{}, mappings: map[string]*maMappingRow{}, appMapping: map[string]string{},
-		latest: map[string]*maAssessmentRow{}, producers: map[string][]string{}, consumers: map[string][]string{},
+// loadApps reads the applications the tool sees (system applications are
+// not), with their modules: those with the given keys, or all for nil. It
+// returns them by key and by name.
+func loadApps(ctx context.Context, tx *sql.Tx, keys []string) (map[string]*maAppRow, []*maAppRow, error) {
+	filter, err := maKeyFilter(keys)
+	if err != nil {
+		return nil, nil, err
 	}
+	byKey := map[string]*maAppRow{}
+	var order []*maAppRow
 	if err := queryRows(ctx, tx, func(rows *sql.Rows) error {
 		a := &maAppRow{}
 		err := rows.Scan(&a.key, &a.name, &a.kind)
-		s.apps[a.key] = a
-		s.appOrder = append(s.appOrder, a)
+		byKey[a.key] = a
+		order = append(order, a)
 		return err
-	}, `SELECT key, name, kind FROM lt_applications WHERE is_system = 0 ORDER BY name`); err != nil {
-		return nil, err
+	}, `SELECT key, name, kind FROM lt_applications
+		WHERE is_system = 0 AND (?1 IS NULL OR key IN (SELECT value FROM json_each(?1))) ORDER BY name`, filter); err != nil {
+		return nil, nil, err
 	}
-	moduleApp := map[string]string{}
-	if err := queryRows(ctx, tx, func(rows *sql.Rows) error {
+	if len(order) == 0 {
+		return byKey, order, nil
+	}
+	err = queryRows(ctx, tx, func(rows *sql.Rows) error {
 		var appKey string
 		var m maModuleRow
 		if err := rows.Scan(&appKey, &m.key, &m.name, &m.typ); err != nil {
 			return err
 		}
-		moduleApp[m.key] = appKey
-		if a := s.apps[appKey]; a != nil {
+		if a := byKey[appKey]; a != nil {
 			a.modules = append(a.modules, m)
 		}
 		return nil
 	}, `SELECT am.application_key, m.key, m.name, m.module_type FROM lt_application_modules am
-		JOIN lt_modules m ON m.key = am.module_key ORDER BY am.application_key, am.position`); err != nil {
+		JOIN lt_modules m ON m.key = am.module_key
+		WHERE ?1 IS NULL OR am.application_key IN (SELECT value FROM json_each(?1))
+		ORDER BY am.application_key, am.position`, filter)
+	return byKey, order, err
+}
+
+// maHolder is the mapping holding an application.
+type maHolder struct{ key, name string }
+
+// appHolders returns the mappings holding the given applications (all for
+// nil), by application key.
+func appHolders(ctx context.Context, tx *sql.Tx, appKeys []string) (map[string]maHolder, error) {
+	filter, err := maKeyFilter(appKeys)
+	if err != nil {
 		return nil, err
 	}
-	if err := queryRows(ctx, tx, func(rows *sql.Rows) error {
-		m := &maMappingRow{}
-		var created, updated string
-		if err := rows.Scan(&m.key, &m.name, &m.assetType, &m.description, &created, &updated); err != nil {
-			return err
-		}
-		var err error
-		if m.createdAt, err = parseTime(created); err != nil {
-			return err
-		}
-		if m.updatedAt, err = parseTime(updated); err != nil {
-			return err
-		}
-		s.mappings[m.key] = m
-		s.order = append(s.order, m)
-		return nil
-	}, `SELECT key, name, asset_type, description, created_at, updated_at FROM ma_mappings ORDER BY name COLLATE NOCASE, key`); err != nil {
-		return nil, err
-	}
-	if err := queryRows(ctx, tx, func(rows *sql.Rows) error {
-		var mappingKey, appKey string
-		if err := rows.Scan(&mappingKey, &appKey); err != nil {
-			return err
-		}
-		s.mappings[mappingKey].appKeys = append(s.mappings[mappingKey].appKeys, appKey)
-		s.appMapping[appKey] = mappingKey
-		return nil
-	}, `SELECT mapping_key, application_key FROM ma_mapping_apps ORDER BY mapping_key, position`); err != nil {
-		return nil, err
-	}
-	if err := queryRows(ctx, tx, func(rows *sql.Rows) error {
-		a, err := scanAssessment(rows)
-		s.latest[a.mappingKey] = a
+	out := map[string]maHolder{}
+	err = queryRows(ctx, tx, func(rows *sql.Rows) error {
+		var appKey string
+		var h maHolder
+		err := rows.Scan(&appKey, &h.key, &h.name)
+		out[appKey] = h
 		return err
-	}, `SELECT `+assessmentColumns+` FROM ma_assessments a
-		WHERE id = (SELECT max(id) FROM ma_assessments WHERE mapping_key = a.mapping_key)`); err != nil {
+	}, `SELECT ma.application_key, m.key, m.name FROM ma_mapping_apps ma JOIN ma_mappings m ON m.key = ma.mapping_key
+		WHERE ?1 IS NULL OR ma.application_key IN (SELECT value FROM json_each(?1))`, filter)
+	return out, err
+}
+
+// loadFindings reads the findings of the given applications (all for nil),
+// by application name, module position and code pattern.
+func loadFindings(ctx context.Context, tx *sql.Tx, appKeys []string) ([]*maFindingRow, error) {
+	filter, err := maKeyFilter(appKeys)
+	if err != nil {
 		return nil, err
 	}
-	if err := queryRows(ctx, tx, func(rows *sql.Rows) error {
+	var out []*maFindingRow
+	err = queryRows(ctx, tx, func(rows *sql.Rows) error {
 		f := &maFindingRow{}
 		var fixed sql.NullString
 		if err := rows.Scan(&f.key, &f.appKey, &f.moduleKey, &f.moduleName, &f.codePattern, &f.category, &f.patternClass,
@@ -277,7 +280,7 @@ func loadAssessmentState(ctx context.Context, tx *sql.Tx) (*assessmentState, err
 				return err
 			}
 		}
-		s.findings = append(s.findings, f)
+		out = append(out, f)
 		return nil
 	}, `SELECT f.key, f.application_key, f.module_key, m.name, f.code_pattern, f.category, f.pattern_class, f.where_to_fix,
 			f.count, f.message, f.fixed_at
@@ -285,35 +288,178 @@ func loadAssessmentState(ctx context.Context, tx *sql.Tx) (*assessmentState, err
 		JOIN lt_applications a ON a.key = f.application_key
 		JOIN lt_application_modules am ON am.module_key = f.module_key
 		JOIN lt_modules m ON m.key = f.module_key
-		ORDER BY a.name, am.position, f.code_pattern`); err != nil {
+		WHERE ?1 IS NULL OR f.application_key IN (SELECT value FROM json_each(?1))
+		ORDER BY a.name, am.position, f.code_pattern`, filter)
+	return out, err
+}
+
+// assessmentState is the part of the tool's state one request needs: some
+// mappings (or all) with their applications, latest assessments, the
+// findings of those applications and the mappings they produce for or
+// consume from.
+type assessmentState struct {
+	apps       map[string]*maAppRow // by key: the applications of the mappings and assessments loaded
+	mappings   map[string]*maMappingRow
+	order      []*maMappingRow   // by name, ignoring case
+	appMapping map[string]string // application key -> mapping key, for the applications loaded
+	latest     map[string]*maAssessmentRow
+	findings   []*maFindingRow // of the applications loaded, by application name, module position, code pattern
+	producers  map[string][]string
+	consumers  map[string][]string
+}
+
+// loadMappings reads the mappings with the given keys (all for nil; unknown
+// keys are left out) and what their views need, in a fixed number of
+// statements. The applications of the extra assessments are loaded too.
+func loadMappings(ctx context.Context, tx *sql.Tx, keys []string, extra ...*maAssessmentRow) (*assessmentState, error) {
+	s := &assessmentState{
+		mappings: map[string]*maMappingRow{}, appMapping: map[string]string{},
+		latest: map[string]*maAssessmentRow{}, producers: map[string][]string{}, consumers: map[string][]string{},
+	}
+	filter, err := maKeyFilter(keys)
+	if err != nil {
 		return nil, err
 	}
-	// Mapping A consumes mapping B when a module of A's applications
-	// references a module of B's.
-	type edge struct{ consumer, producer string }
-	edges := map[edge]bool{}
-	if err := queryRows(ctx, tx, func(rows *sql.Rows) error {
-		var consumerModule, producerModule string
-		if err := rows.Scan(&consumerModule, &producerModule); err != nil {
+	if keys == nil || len(keys) > 0 {
+		if err := queryRows(ctx, tx, func(rows *sql.Rows) error {
+			m := &maMappingRow{}
+			var created, updated string
+			if err := rows.Scan(&m.key, &m.name, &m.assetType, &m.description, &created, &updated); err != nil {
+				return err
+			}
+			var err error
+			if m.createdAt, err = parseTime(created); err != nil {
+				return err
+			}
+			if m.updatedAt, err = parseTime(updated); err != nil {
+				return err
+			}
+			s.mappings[m.key] = m
+			s.order = append(s.order, m)
+			return nil
+		}, `SELECT key, name, asset_type, description, created_at, updated_at FROM ma_mappings
+			WHERE ?1 IS NULL OR key IN (SELECT value FROM json_each(?1)) ORDER BY name COLLATE NOCASE, key`, filter); err != nil {
+			return nil, err
+		}
+	}
+	var appKeys []string
+	if len(s.order) > 0 {
+		if err := queryRows(ctx, tx, func(rows *sql.Rows) error {
+			var mappingKey, appKey string
+			if err := rows.Scan(&mappingKey, &appKey); err != nil {
+				return err
+			}
+			s.mappings[mappingKey].appKeys = append(s.mappings[mappingKey].appKeys, appKey)
+			s.appMapping[appKey] = mappingKey
+			appKeys = append(appKeys, appKey)
+			return nil
+		}, `SELECT mapping_key, application_key FROM ma_mapping_apps
+			WHERE ?1 IS NULL OR mapping_key IN (SELECT value FROM json_each(?1)) ORDER BY mapping_key, position`, filter); err != nil {
+			return nil, err
+		}
+		if err := queryRows(ctx, tx, func(rows *sql.Rows) error {
+			a, err := scanAssessment(rows)
+			s.latest[a.mappingKey] = a
 			return err
+		}, `SELECT `+assessmentColumns+` FROM ma_assessments a
+			WHERE id = (SELECT max(id) FROM ma_assessments WHERE mapping_key = a.mapping_key)
+			AND (?1 IS NULL OR mapping_key IN (SELECT value FROM json_each(?1)))`, filter); err != nil {
+			return nil, err
 		}
-		c, p := s.appMapping[moduleApp[consumerModule]], s.appMapping[moduleApp[producerModule]]
-		if c != "" && p != "" && c != p {
-			edges[edge{c, p}] = true
+		if err := s.loadEdges(ctx, tx, filter); err != nil {
+			return nil, err
 		}
-		return nil
-	}, `SELECT consumer_key, producer_key FROM lt_module_references`); err != nil {
-		return nil, err
 	}
-	for _, c := range s.order {
-		for _, p := range s.order {
-			if edges[edge{c.key, p.key}] {
-				s.producers[c.key] = append(s.producers[c.key], p.key)
-				s.consumers[p.key] = append(s.consumers[p.key], c.key)
+	// The applications of the latest assessments are the mappings' (a
+	// new set of applications queues an assessment); extra assessments may
+	// have assessed others.
+	for _, a := range extra {
+		for _, k := range a.appKeys {
+			if !slices.Contains(appKeys, k) {
+				appKeys = append(appKeys, k)
 			}
 		}
 	}
+	if keys != nil && len(appKeys) == 0 {
+		s.apps = map[string]*maAppRow{}
+		return s, nil
+	}
+	if keys == nil {
+		appKeys = nil // every application: cheaper than a long filter
+	}
+	if s.apps, _, err = loadApps(ctx, tx, appKeys); err != nil {
+		return nil, err
+	}
+	if s.findings, err = loadFindings(ctx, tx, appKeys); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// loadEdges reads which of the mappings loaded consume which others, and
+// which others consume them: mapping A consumes mapping B when a module of
+// A's applications references a module of B's. Each list is by name,
+// ignoring case, as the mappings are.
+func (s *assessmentState) loadEdges(ctx context.Context, tx *sql.Tx, filter any) error {
+	type end struct{ key, name string }
+	producers, consumers := map[string][]end{}, map[string][]end{}
+	if err := queryRows(ctx, tx, func(rows *sql.Rows) error {
+		var c, p end
+		if err := rows.Scan(&c.key, &c.name, &p.key, &p.name); err != nil {
+			return err
+		}
+		if _, ok := s.mappings[c.key]; ok {
+			producers[c.key] = append(producers[c.key], p)
+		}
+		if _, ok := s.mappings[p.key]; ok {
+			consumers[p.key] = append(consumers[p.key], c)
+		}
+		return nil
+	}, `SELECT DISTINCT cm.key, cm.name, pm.key, pm.name
+		FROM lt_module_references r
+		JOIN lt_application_modules cam ON cam.module_key = r.consumer_key
+		JOIN ma_mapping_apps cma ON cma.application_key = cam.application_key
+		JOIN ma_mappings cm ON cm.key = cma.mapping_key
+		JOIN lt_application_modules pam ON pam.module_key = r.producer_key
+		JOIN ma_mapping_apps pma ON pma.application_key = pam.application_key
+		JOIN ma_mappings pm ON pm.key = pma.mapping_key
+		WHERE cm.key <> pm.key AND (?1 IS NULL
+			OR cm.key IN (SELECT value FROM json_each(?1)) OR pm.key IN (SELECT value FROM json_each(?1)))`, filter); err != nil {
+		return err
+	}
+	sorted := func(ends []end) []string {
+		slices.SortFunc(ends, func(a, b end) int { return cmp.Or(maCompareNoCase(a.name, b.name), strings.Compare(a.key, b.key)) })
+		keys := make([]string, len(ends))
+		for i, e := range ends {
+			keys[i] = e.key
+		}
+		return keys
+	}
+	for k, ends := range producers {
+		s.producers[k] = sorted(ends)
+	}
+	for k, ends := range consumers {
+		s.consumers[k] = sorted(ends)
+	}
+	return nil
+}
+
+// maCompareNoCase compares as SQLite's NOCASE collation does: ASCII letters
+// ignoring case, everything else byte by byte.
+func maCompareNoCase(a, b string) int {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		if ca, cb := maLowerASCII(a[i]), maLowerASCII(b[i]); ca != cb {
+			return cmp.Compare(ca, cb)
+		}
+	}
+	return cmp.Compare(len(a), len(b))
+}
+
+func maLowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 const assessmentColumns = `key, mapping_key, application_keys, queued_at, duration_ns`
@@ -410,7 +556,7 @@ func maNonNil[T any](s []T) []T {
 	return s
 }
 
-func (s *assessmentState) applicationView(a *maAppRow) maO11Application {
+func applicationView(a *maAppRow, holders map[string]maHolder) maO11Application {
 	v := maO11Application{
 		Key: a.key, Name: a.name, Kind: a.kind, IsLibraryOnly: a.libraryOnly(), HasExtensions: len(a.extensions()) > 0,
 		ModuleCount: len(a.modules), Modules: make([]maO11Module, len(a.modules)),
@@ -418,8 +564,8 @@ func (s *assessmentState) applicationView(a *maAppRow) maO11Application {
 	for i, m := range a.modules {
 		v.Modules[i] = maO11Module{Key: m.key, Name: m.name, Type: m.typ}
 	}
-	if k, ok := s.appMapping[a.key]; ok {
-		v.MappingKey = &k
+	if h, ok := holders[a.key]; ok {
+		v.MappingKey = &h.key
 	}
 	return v
 }
@@ -455,10 +601,11 @@ func (s *assessmentState) mapping(key string) (*maMappingRow, error) {
 	return m, nil
 }
 
-// readState runs a read transaction over the loaded state.
-func (st *store) readState(ctx context.Context, fn func(s *assessmentState) error) error {
+// readMappings runs a read transaction over the mappings with the given
+// keys (all for nil).
+func (st *store) readMappings(ctx context.Context, keys []string, fn func(s *assessmentState) error) error {
 	return st.read(ctx, func(tx *sql.Tx) error {
-		s, err := loadAssessmentState(ctx, tx)
+		s, err := loadMappings(ctx, tx, keys)
 		if err != nil {
 			return err
 		}
@@ -471,17 +618,24 @@ func (st *store) readState(ctx context.Context, fn func(s *assessmentState) erro
 // o11Applications lists the applications the tool sees, or just one.
 func (st *store) o11Applications(ctx context.Context, appKey string) ([]maO11Application, error) {
 	var out []maO11Application
-	err := st.readState(ctx, func(s *assessmentState) error {
+	err := st.read(ctx, func(tx *sql.Tx) error {
+		var keys []string
 		if appKey != "" {
-			a, ok := s.apps[appKey]
-			if !ok {
-				return &maProblem{status: http.StatusNotFound, code: maCodeApplicationNotFound, detail: fmt.Sprintf("O11 application with key '%s' was not found.", appKey)}
-			}
-			out = append(out, s.applicationView(a))
-			return nil
+			keys = []string{appKey}
 		}
-		for _, a := range s.appOrder {
-			out = append(out, s.applicationView(a))
+		_, apps, err := loadApps(ctx, tx, keys)
+		if err != nil {
+			return err
+		}
+		if appKey != "" && len(apps) == 0 {
+			return &maProblem{status: http.StatusNotFound, code: maCodeApplicationNotFound, detail: fmt.Sprintf("O11 application with key '%s' was not found.", appKey)}
+		}
+		holders, err := appHolders(ctx, tx, keys)
+		if err != nil {
+			return err
+		}
+		for _, a := range apps {
+			out = append(out, applicationView(a, holders))
 		}
 		return nil
 	})
@@ -491,7 +645,7 @@ func (st *store) o11Applications(ctx context.Context, appKey string) ([]maO11App
 // mappingList lists every mapping, by name.
 func (st *store) mappingList(ctx context.Context, now time.Time) ([]maMapping, error) {
 	var out []maMapping
-	err := st.readState(ctx, func(s *assessmentState) error {
+	err := st.readMappings(ctx, nil, func(s *assessmentState) error {
 		for _, m := range s.order {
 			out = append(out, s.mappingView(m, now))
 		}
@@ -502,7 +656,7 @@ func (st *store) mappingList(ctx context.Context, now time.Time) ([]maMapping, e
 
 func (st *store) mapping(ctx context.Context, now time.Time, key string) (maMapping, error) {
 	var out maMapping
-	err := st.readState(ctx, func(s *assessmentState) error {
+	err := st.readMappings(ctx, []string{key}, func(s *assessmentState) error {
 		m, err := s.mapping(key)
 		if err == nil {
 			out = s.mappingView(m, now)
@@ -514,7 +668,7 @@ func (st *store) mapping(ctx context.Context, now time.Time, key string) (maMapp
 
 func (st *store) findings(ctx context.Context, mappingKey string) ([]maFinding, error) {
 	var out []maFinding
-	err := st.readState(ctx, func(s *assessmentState) error {
+	err := st.readMappings(ctx, []string{mappingKey}, func(s *assessmentState) error {
 		m, err := s.mapping(mappingKey)
 		if err == nil {
 			out = s.mappingFindings(m, false)
@@ -534,10 +688,11 @@ func (st *store) assessment(ctx context.Context, now time.Time, key string) (maA
 		if err != nil {
 			return err
 		}
-		s, err := loadAssessmentState(ctx, tx)
+		findings, err := loadFindings(ctx, tx, a.appKeys)
 		if err != nil {
 			return err
 		}
+		s := &assessmentState{findings: findings}
 		out = s.assessmentView(a, now)
 		return nil
 	})
@@ -547,7 +702,11 @@ func (st *store) assessment(ctx context.Context, now time.Time, key string) (maA
 // readiness reports on the given mappings (all when keys is empty), by name.
 func (st *store) readiness(ctx context.Context, now time.Time, keys []string) ([]maAssetReadiness, error) {
 	var out []maAssetReadiness
-	err := st.readState(ctx, func(s *assessmentState) error {
+	var scope []string // nil: all
+	if len(keys) > 0 {
+		scope = keys
+	}
+	err := st.readMappings(ctx, scope, func(s *assessmentState) error {
 		var unknown []string
 		for _, k := range keys {
 			if _, ok := s.mappings[k]; !ok && !slices.Contains(unknown, k) {
@@ -559,13 +718,10 @@ func (st *store) readiness(ctx context.Context, now time.Time, keys []string) ([
 				"No mapping has the key(s) %s.", maQuoteAll(unknown))}
 		}
 		for _, m := range s.order {
-			if len(keys) > 0 && !slices.Contains(keys, m.key) {
-				continue
-			}
 			status := s.status(m, now)
 			out = append(out, maAssetReadiness{
 				MappingKey: m.key, Name: m.name, AssetType: m.assetType, Status: status,
-				Ready:        status == mappingReadyForOdc || status == mappingChangeInOdc,
+				Ready:        migrationkit.Ready(status),
 				OpenFindings: s.mappingFindings(m, true), ProducerMappingKeys: maNonNil(s.producers[m.key]),
 			})
 		}
@@ -594,25 +750,42 @@ type mappingChange struct {
 }
 
 // checkName answers MAPPING_NAME_TAKEN when another mapping uses the name,
-// ignoring letter case.
-func (s *assessmentState) checkName(name, self string) error {
-	for _, m := range s.order {
-		if m.key != self && strings.EqualFold(m.name, name) {
-			return &maProblem{status: http.StatusConflict, code: maCodeMappingNameTaken, detail: fmt.Sprintf(
-				"The name '%s' is already used by mapping '%s' (key %s). Mapping names are unique, ignoring letter case.", name, m.name, m.key)}
+// ignoring letter case (migrationkit.SameName). Names that are the same
+// ignoring case have as many characters, which the query narrows on.
+func checkName(ctx context.Context, tx *sql.Tx, name, self string) error {
+	var taken *maHolder
+	err := queryRows(ctx, tx, func(rows *sql.Rows) error {
+		var m maHolder
+		if err := rows.Scan(&m.key, &m.name); err != nil {
+			return err
 		}
+		if taken == nil && migrationkit.SameName(m.name, name) {
+			taken = &m
+		}
+		return nil
+	}, `SELECT key, name FROM ma_mappings WHERE key <> ? AND length(name) = ? ORDER BY name COLLATE NOCASE, key`,
+		self, utf8.RuneCountInString(name))
+	if err != nil || taken == nil {
+		return err
 	}
-	return nil
+	return &maProblem{status: http.StatusConflict, code: maCodeMappingNameTaken, detail: fmt.Sprintf(
+		"The name '%s' is already used by mapping '%s' (key %s). Mapping names are unique, ignoring letter case.", name, taken.name, taken.key)}
 }
 
-// checkApplications applies the Migration Kit's rules to the applications of
-// a mapping of the given asset type, in the documented order. self is the
-// mapping being changed ("" for a new one); name is checked when not nil.
-func (s *assessmentState) checkApplications(assetType string, appKeys []string, name *string, self string) error {
+// checkApplications applies the Migration Kit's rules
+// (migrationkit.CheckMapping) to the applications of a mapping of the given
+// asset type, in the documented order, and answers the first broken one.
+// self is the mapping being changed ("" for a new one); name is checked
+// when not nil.
+func checkApplications(ctx context.Context, tx *sql.Tx, assetType string, appKeys []string, name *string, self string) error {
+	byKey, _, err := loadApps(ctx, tx, appKeys)
+	if err != nil {
+		return err
+	}
 	var unknown []string
 	apps := make([]*maAppRow, 0, len(appKeys))
 	for _, k := range appKeys {
-		a, ok := s.apps[k]
+		a, ok := byKey[k]
 		if !ok {
 			unknown = append(unknown, k)
 			continue
@@ -624,81 +797,79 @@ func (s *assessmentState) checkApplications(assetType string, appKeys []string, 
 			"The assessment tool knows no O11 application with the key(s) %s. GET /applications lists the applications it sees.", maQuoteAll(unknown))}
 	}
 	if name != nil {
-		if err := s.checkName(*name, self); err != nil {
+		if err := checkName(ctx, tx, *name, self); err != nil {
 			return err
 		}
 	}
-	var mapped []string
-	conflicting := ""
-	for _, a := range apps {
-		if holder, ok := s.appMapping[a.key]; ok && holder != self {
-			m := s.mappings[holder]
-			mapped = append(mapped, fmt.Sprintf("O11 application %s is already mapped to '%s' (mapping key %s)", a.label(), m.name, m.key))
-			if conflicting == "" {
-				conflicting = holder
+	holders, err := appHolders(ctx, tx, appKeys)
+	if err != nil {
+		return err
+	}
+	kit := make([]migrationkit.Application, len(apps))
+	for i, a := range apps {
+		kit[i] = migrationkit.Application{Key: a.key, Name: a.name, Kind: a.kind, LibraryOnly: a.libraryOnly(),
+			HasExtensions: len(a.extensions()) > 0, ModuleCount: len(a.modules), MappingKey: holders[a.key].key}
+	}
+	violations := migrationkit.CheckMapping(assetType, kit, self)
+	if len(violations) == 0 {
+		return nil
+	}
+	v := violations[0]
+	rows := make([]*maAppRow, len(v.Apps))
+	for i, a := range v.Apps {
+		rows[i] = byKey[a.Key]
+	}
+	pick := func(keep func(migrationkit.Application) bool) []*maAppRow {
+		var out []*maAppRow
+		for i, a := range v.Apps {
+			if keep(a) {
+				out = append(out, rows[i])
 			}
 		}
+		return out
 	}
-	if len(mapped) > 0 {
-		return &maProblem{status: http.StatusConflict, code: maCodeApplicationAlreadyMapped, conflictingMappingKey: conflicting, detail: strings.Join(mapped, "; ") +
-			". An O11 application belongs to at most one mapping: remove it from that mapping first."}
-	}
-	var withExtensions []string
-	for _, a := range apps {
-		if ext := a.extensions(); len(ext) > 0 {
-			withExtensions = append(withExtensions, fmt.Sprintf("%s contains the extension module(s) %s", a.label(), strings.Join(ext, ", ")))
+	switch v.Rule {
+	case migrationkit.RuleAlreadyMapped:
+		mapped := make([]string, len(rows))
+		for i, a := range rows {
+			h := holders[a.key]
+			mapped[i] = fmt.Sprintf("O11 application %s is already mapped to '%s' (mapping key %s)", a.label(), h.name, h.key)
 		}
-	}
-	if len(withExtensions) > 0 {
+		return &maProblem{status: http.StatusConflict, code: maCodeApplicationAlreadyMapped, conflictingMappingKey: holders[rows[0].key].key, detail: strings.Join(mapped, "; ") +
+			". An O11 application belongs to at most one mapping: remove it from that mapping first."}
+	case migrationkit.RuleExtensionNotMappable:
+		withExtensions := make([]string, len(rows))
+		for i, a := range rows {
+			withExtensions[i] = fmt.Sprintf("%s contains the extension module(s) %s", a.label(), strings.Join(a.extensions(), ", "))
+		}
 		return &maProblem{status: http.StatusBadRequest, code: maCodeExtensionNotMappable, detail: "O11 application " + strings.Join(withExtensions, "; O11 application ") +
 			". Applications with extensions cannot be mapped to ODC assets; rebuild the extension in ODC (e.g. as an external library) instead."}
-	}
-	var reactive, mobile []*maAppRow // not library-only
-	for _, a := range apps {
-		if a.libraryOnly() {
-			continue
-		}
-		if a.kind == "Mobile" {
-			mobile = append(mobile, a)
-		} else {
-			reactive = append(reactive, a)
-		}
-	}
-	switch assetType {
-	case assetLowCodeLibrary:
-		if notLibrary := slices.Concat(reactive, mobile); len(notLibrary) > 0 {
-			return &maProblem{status: http.StatusBadRequest, code: maCodeLibraryRequiresLibraryOnlyApps, detail: fmt.Sprintf(
-				"A LowCodeLibrary only takes O11 applications made entirely of Library modules, and %s %s not.",
-				maLabels(notLibrary), maPlural(len(notLibrary), "is", "are"))}
-		}
-	case assetWebApplication:
-		if len(mobile) > 0 {
-			return &maProblem{status: http.StatusBadRequest, code: maCodeMixedAppKinds, detail: fmt.Sprintf(
-				"A WebApplication takes WebResponsive (Reactive) and library-only O11 applications, and %s %s Mobile. Reactive and Mobile applications go to different ODC apps: map the Mobile ones to a MobileApplication.",
-				maLabels(mobile), maPlural(len(mobile), "is", "are"))}
-		}
-	case assetMobileApplication:
-		if len(reactive) > 0 {
-			return &maProblem{status: http.StatusBadRequest, code: maCodeMixedAppKinds, detail: fmt.Sprintf(
-				"A MobileApplication takes Mobile and library-only O11 applications, and %s %s WebResponsive (Reactive). Reactive and Mobile applications go to different ODC apps: map the Reactive ones to a WebApplication.",
-				maLabels(reactive), maPlural(len(reactive), "is", "are"))}
-		}
-		if len(mobile) == 0 {
-			return &maProblem{status: http.StatusBadRequest, code: maCodeMixedAppKinds, detail: fmt.Sprintf(
-				"A MobileApplication needs at least one Mobile O11 application, and %s %s library-only.",
-				maLabels(apps), maPlural(len(apps), "is", "are"))}
-		}
-	}
-	if n := s.moduleCount(appKeys); n > maxModulesPerAsset {
-		counts := make([]string, len(apps))
-		for i, a := range apps {
+	case migrationkit.RuleLibraryNeedsLibraryOnly:
+		notLibrary := slices.Concat(pick(migrationkit.Application.Reactive), pick(migrationkit.Application.Mobile))
+		return &maProblem{status: http.StatusBadRequest, code: maCodeLibraryRequiresLibraryOnlyApps, detail: fmt.Sprintf(
+			"A LowCodeLibrary only takes O11 applications made entirely of Library modules, and %s %s not.",
+			maLabels(notLibrary), maPlural(len(notLibrary), "is", "are"))}
+	case migrationkit.RuleMobileInWebApp:
+		return &maProblem{status: http.StatusBadRequest, code: maCodeMixedAppKinds, detail: fmt.Sprintf(
+			"A WebApplication takes WebResponsive (Reactive) and library-only O11 applications, and %s %s Mobile. Reactive and Mobile applications go to different ODC apps: map the Mobile ones to a MobileApplication.",
+			maLabels(rows), maPlural(len(rows), "is", "are"))}
+	case migrationkit.RuleReactiveInMobileApp:
+		return &maProblem{status: http.StatusBadRequest, code: maCodeMixedAppKinds, detail: fmt.Sprintf(
+			"A MobileApplication takes Mobile and library-only O11 applications, and %s %s WebResponsive (Reactive). Reactive and Mobile applications go to different ODC apps: map the Reactive ones to a WebApplication.",
+			maLabels(rows), maPlural(len(rows), "is", "are"))}
+	case migrationkit.RuleMobileAppNeedsMobile:
+		return &maProblem{status: http.StatusBadRequest, code: maCodeMixedAppKinds, detail: fmt.Sprintf(
+			"A MobileApplication needs at least one Mobile O11 application, and %s %s library-only.",
+			maLabels(rows), maPlural(len(rows), "is", "are"))}
+	default: // migrationkit.RuleTooManyModules
+		counts := make([]string, len(rows))
+		for i, a := range rows {
 			counts[i] = fmt.Sprintf("%s: %d", a.label(), len(a.modules))
 		}
 		return &maProblem{status: http.StatusBadRequest, code: maCodeTooManyModules, detail: fmt.Sprintf(
 			"The asset would hold %d O11 modules, more than the %d an ODC asset takes (%s). Split the applications over more mappings.",
-			n, maxModulesPerAsset, strings.Join(counts, "; "))}
+			v.Modules, migrationkit.MaxModulesPerAsset, strings.Join(counts, "; "))}
 	}
-	return nil
 }
 
 func maLabels(apps []*maAppRow) string {
@@ -717,17 +888,6 @@ func maPlural(n int, one, many string) string {
 }
 
 // --- writes ---
-
-// writeState runs fn over the loaded state in a write transaction.
-func (st *store) writeState(ctx context.Context, fn func(tx *sql.Tx, s *assessmentState) error) error {
-	return st.write(ctx, func(tx *sql.Tx) error {
-		s, err := loadAssessmentState(ctx, tx)
-		if err != nil {
-			return err
-		}
-		return fn(tx, s)
-	})
-}
 
 // queueAssessment queues an assessment of the mapping's applications.
 func queueAssessment(ctx context.Context, tx *sql.Tx, mappingKey string, appKeys []string, now time.Time, delay time.Duration) (string, error) {
@@ -754,21 +914,46 @@ func setMappingApps(ctx context.Context, tx *sql.Tx, mappingKey string, appKeys 
 	return nil
 }
 
-// mappingAfter reloads the state and returns the mapping as it is now.
+// mappingAfter reads the mapping as it is now.
 func mappingAfter(ctx context.Context, tx *sql.Tx, key string, now time.Time) (maMapping, error) {
-	s, err := loadAssessmentState(ctx, tx)
+	s, err := loadMappings(ctx, tx, []string{key})
 	if err != nil {
 		return maMapping{}, err
 	}
-	return s.mappingView(s.mappings[key], now), nil
+	m, err := s.mapping(key)
+	if err != nil {
+		return maMapping{}, err
+	}
+	return s.mappingView(m, now), nil
+}
+
+// readMapping reads one mapping row with its applications, or answers
+// MAPPING_NOT_FOUND.
+func readMapping(ctx context.Context, tx *sql.Tx, key string) (*maMappingRow, error) {
+	m := &maMappingRow{key: key}
+	err := tx.QueryRowContext(ctx, `SELECT name, asset_type, description FROM ma_mappings WHERE key = ?`, key).
+		Scan(&m.name, &m.assetType, &m.description)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, maMappingNotFound(key)
+	}
+	if err != nil {
+		return nil, err
+	}
+	err = queryRows(ctx, tx, func(rows *sql.Rows) error {
+		var k string
+		err := rows.Scan(&k)
+		m.appKeys = append(m.appKeys, k)
+		return err
+	}, `SELECT application_key FROM ma_mapping_apps WHERE mapping_key = ? ORDER BY position`, key)
+	return m, err
 }
 
 // createMapping checks the rules, creates the mapping and queues its first
 // assessment.
 func (st *store) createMapping(ctx context.Context, now time.Time, delay time.Duration, c mappingChange) (maMapping, error) {
 	var out maMapping
-	err := st.writeState(ctx, func(tx *sql.Tx, s *assessmentState) error {
-		if err := s.checkApplications(c.assetType, c.appKeys, c.name, ""); err != nil {
+	err := st.write(ctx, func(tx *sql.Tx) error {
+		if err := checkApplications(ctx, tx, c.assetType, c.appKeys, c.name, ""); err != nil {
 			return err
 		}
 		key := uuid.NewString()
@@ -798,8 +983,8 @@ func (st *store) createMapping(ctx context.Context, now time.Time, delay time.Du
 // assessment; a new order of the same applications does not.
 func (st *store) updateMapping(ctx context.Context, now time.Time, delay time.Duration, key string, c mappingChange) (maMapping, error) {
 	var out maMapping
-	err := st.writeState(ctx, func(tx *sql.Tx, s *assessmentState) error {
-		m, err := s.mapping(key)
+	err := st.write(ctx, func(tx *sql.Tx) error {
+		m, err := readMapping(ctx, tx, key)
 		if err != nil {
 			return err
 		}
@@ -810,18 +995,18 @@ func (st *store) updateMapping(ctx context.Context, now time.Time, delay time.Du
 		appsChanged := c.appKeys != nil && !slices.Equal(c.appKeys, m.appKeys)
 		switch {
 		case appsChanged:
-			if err := s.checkApplications(m.assetType, c.appKeys, name, key); err != nil {
+			if err := checkApplications(ctx, tx, m.assetType, c.appKeys, name, key); err != nil {
 				return err
 			}
 		case name != nil:
-			if err := s.checkName(*name, key); err != nil {
+			if err := checkName(ctx, tx, *name, key); err != nil {
 				return err
 			}
 		}
 		descriptionChanged := c.description != nil && *c.description != m.description
 		if name == nil && !appsChanged && !descriptionChanged {
-			out = s.mappingView(m, now)
-			return nil
+			out, err = mappingAfter(ctx, tx, key, now)
+			return err
 		}
 		if name != nil {
 			m.name = *name
@@ -874,40 +1059,53 @@ func (st *store) deleteMapping(ctx context.Context, now time.Time, key string) e
 // mapping holding a changed application gets a new assessment. It returns
 // the keys of the findings it fixed and of the assessments it queued.
 func (st *store) fixFindings(ctx context.Context, now time.Time, delay time.Duration, findingKey, mappingKey string) (fixed, queued []string, err error) {
-	err = st.writeState(ctx, func(tx *sql.Tx, s *assessmentState) error {
-		var targets []*maFindingRow
-		switch {
-		case findingKey != "":
-			i := slices.IndexFunc(s.findings, func(f *maFindingRow) bool { return f.key == findingKey })
-			if i < 0 {
+	err = st.write(ctx, func(tx *sql.Tx) error {
+		if findingKey != "" {
+			var appKey string
+			var fixedAt sql.NullString
+			var holder sql.NullString
+			err := tx.QueryRowContext(ctx, `SELECT f.application_key, f.fixed_at, ma.mapping_key FROM ma_findings f
+				LEFT JOIN ma_mapping_apps ma ON ma.application_key = f.application_key WHERE f.key = ?`, findingKey).Scan(&appKey, &fixedAt, &holder)
+			if errors.Is(err, sql.ErrNoRows) {
 				return notFoundf("Finding with key '%s' was not found.", findingKey)
 			}
-			targets = s.findings[i : i+1]
-		default:
-			if _, ok := s.mappings[mappingKey]; !ok {
-				return notFoundf("Mapping with key '%s' was not found.", mappingKey)
+			if err != nil || fixedAt.Valid {
+				return err
 			}
-			for _, f := range s.findings {
-				if s.appMapping[f.appKey] == mappingKey {
-					targets = append(targets, f)
-				}
+			if _, err := tx.ExecContext(ctx, `UPDATE ma_findings SET fixed_at = ? WHERE key = ?`, formatTime(now), findingKey); err != nil {
+				return err
 			}
+			fixed = append(fixed, findingKey)
+			if !holder.Valid {
+				return nil
+			}
+			m, err := readMapping(ctx, tx, holder.String)
+			if err != nil {
+				return err
+			}
+			key, err := queueAssessment(ctx, tx, m.key, m.appKeys, now, delay)
+			queued = append(queued, key)
+			return err
 		}
-		var reassess []string
-		for _, f := range targets {
-			if !f.fixedAt.IsZero() {
+		s, err := loadMappings(ctx, tx, []string{mappingKey})
+		if err != nil {
+			return err
+		}
+		m, ok := s.mappings[mappingKey]
+		if !ok {
+			return notFoundf("Mapping with key '%s' was not found.", mappingKey)
+		}
+		for _, f := range s.findings {
+			if s.appMapping[f.appKey] != mappingKey || !f.fixedAt.IsZero() {
 				continue
 			}
 			if _, err := tx.ExecContext(ctx, `UPDATE ma_findings SET fixed_at = ? WHERE key = ?`, formatTime(now), f.key); err != nil {
 				return err
 			}
 			fixed = append(fixed, f.key)
-			if m, ok := s.appMapping[f.appKey]; ok && !slices.Contains(reassess, m) {
-				reassess = append(reassess, m)
-			}
 		}
-		for _, m := range reassess {
-			key, err := queueAssessment(ctx, tx, m, s.mappings[m].appKeys, now, delay)
+		if len(fixed) > 0 {
+			key, err := queueAssessment(ctx, tx, mappingKey, m.appKeys, now, delay)
 			if err != nil {
 				return err
 			}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/migrationkit"
 )
 
 // The Migration Kit's code migrations live in tables prefixed cm_. A
@@ -395,7 +397,9 @@ func (st *store) startCodeMigration(ctx context.Context, now time.Time, duration
 		if err != nil {
 			return err
 		}
-		s, err := loadAssessmentState(ctx, tx)
+		// Only the requested mappings: their applications, readiness
+		// and producers.
+		s, err := loadMappings(ctx, tx, req.mappingKeys)
 		if err != nil {
 			return err
 		}
@@ -480,7 +484,7 @@ func checkMappingsReady(s *assessmentState, mappings []*maMappingRow, now time.T
 	var notReady, keys []string
 	for _, m := range mappings {
 		status := s.status(m, now)
-		if status == mappingReadyForOdc || status == mappingChangeInOdc {
+		if migrationkit.Ready(status) {
 			continue
 		}
 		notReady = append(notReady, fmt.Sprintf("'%s' (key %s) is %s", m.name, m.key, status))
@@ -752,77 +756,31 @@ func updateCMItem(ctx context.Context, tx *sql.Tx, it *cmItemRow) error {
 	return err
 }
 
-// planPublishOrder sets the publish wave and order of a migration's items:
-// wave 1 without a producer in the migration, else one more than the
-// highest wave of its producers there; order by wave, then name. A cycle
-// between mappings, which ODC cannot have, is broken at the item first by
-// name: it loses its producers left in the cycle, with an error.
+// planPublishOrder sets the publish wave and order of a migration's items
+// (migrationkit.PlanPublishOrder). A cycle between mappings, which ODC
+// cannot have, is broken at the item first by name: it loses its producers
+// left in the cycle, with an error.
 func planPublishOrder(items []*cmItemRow) {
-	byMapping := map[string]*cmItemRow{}
-	for _, it := range items {
-		byMapping[it.mappingKey] = it
-		it.wave = 0
+	assets := make([]migrationkit.Asset, len(items))
+	names := make(map[string]string, len(items))
+	for i, it := range items {
+		assets[i] = migrationkit.Asset{Key: it.mappingKey, Name: it.name, Producers: it.producerMappingKeys}
+		names[it.mappingKey] = it.name
 	}
-	producersIn := map[*cmItemRow][]*cmItemRow{}
-	for _, it := range items {
-		for _, p := range it.producerMappingKeys {
-			if pi, ok := byMapping[p]; ok && pi != it {
-				producersIn[it] = append(producersIn[it], pi)
-			}
-		}
-	}
-	byName := slices.Clone(items)
-	slices.SortFunc(byName, compareCMItems)
-	for left := len(items); left > 0; {
-		progressed := false
-		for _, it := range byName {
-			if it.wave > 0 {
-				continue
-			}
-			wave := 1
-			ready := true
-			for _, p := range producersIn[it] {
-				if p.wave == 0 {
-					ready = false
-					break
-				}
-				wave = max(wave, p.wave+1)
-			}
-			if ready {
-				it.wave = wave
-				left--
-				progressed = true
-			}
-		}
-		if progressed {
+	for i, p := range migrationkit.PlanPublishOrder(assets) {
+		it := items[i]
+		it.wave, it.order = p.Wave, p.Order
+		if len(p.Dropped) == 0 {
 			continue
 		}
-		// A cycle: break it at the first waiting item by name.
-		i := slices.IndexFunc(byName, func(it *cmItemRow) bool { return it.wave == 0 })
-		it := byName[i]
-		var kept []*cmItemRow
-		var dropped []string
-		for _, p := range producersIn[it] {
-			if p.wave > 0 {
-				kept = append(kept, p)
-			} else {
-				dropped = append(dropped, fmt.Sprintf("'%s'", p.name))
-			}
+		dropped := make([]string, len(p.Dropped))
+		for j, k := range p.Dropped {
+			dropped[j] = fmt.Sprintf("'%s'", names[k])
 		}
-		producersIn[it] = kept
 		it.errors = append(it.errors, cmMessage{Code: cmCodeDependencyNotConverted, Message: fmt.Sprintf(
 			"'%s' and %s depend on each other, and ODC assets cannot: the references of '%s' to %s were not converted. Break the cycle in O11 and migrate again.",
 			it.name, strings.Join(dropped, ", "), it.name, strings.Join(dropped, ", "))})
 	}
-	ordered := slices.Clone(items)
-	slices.SortFunc(ordered, func(a, b *cmItemRow) int { return cmp.Or(a.wave-b.wave, compareCMItems(a, b)) })
-	for i, it := range ordered {
-		it.order = i + 1
-	}
-}
-
-func compareCMItems(a, b *cmItemRow) int {
-	return cmp.Or(strings.Compare(strings.ToLower(a.name), strings.ToLower(b.name)), strings.Compare(a.mappingKey, b.mappingKey))
 }
 
 // --- mappings in use ---
