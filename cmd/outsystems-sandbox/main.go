@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
 )
 
 func main() {
@@ -78,10 +79,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	var fixture *sandbox.Fixture
+	var seed *fixture.Fixture
 	if *fixturePath != "" {
 		var err error
-		if fixture, err = sandbox.LoadFixture(*fixturePath); err != nil {
+		if seed, err = fixture.Load(*fixturePath); err != nil {
 			return err
 		}
 	}
@@ -102,7 +103,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *rateLimit < 0 || *deploymentRateLimit < 0 {
 		return fmt.Errorf("--rate-limit and --deployment-rate-limit must not be negative (got %d and %d)", *rateLimit, *deploymentRateLimit)
 	}
-	opts := sandbox.Options{DBPath: *dbPath, Fixture: fixture, PublishDuration: *publishDuration, TokenTTL: *tokenTTL, AssessmentDelay: *assessmentDelay,
+	opts := sandbox.Options{DBPath: *dbPath, Fixture: seed, PublishDuration: *publishDuration, TokenTTL: *tokenTTL, AssessmentDelay: *assessmentDelay,
 		MigrationDuration: *migrationDuration, Chaos: chaos, RateLimit: *rateLimit, DeploymentRateLimit: *deploymentRateLimit}
 	if !*quiet {
 		opts.Logger = logger

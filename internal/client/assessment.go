@@ -281,11 +281,6 @@ func (c *Assessment) GetAssessment(ctx context.Context, key string) (*Assessment
 	return &out, nil
 }
 
-// ListFindings lists the findings of a mapping's applications, open and fixed.
-func (c *Assessment) ListFindings(ctx context.Context, mappingKey string) ([]Finding, error) {
-	return listAssessment[Finding](ctx, c, pathf("/mappings/%s/findings", mappingKey), nil)
-}
-
 // Readiness reports the readiness of the given mappings (nil or empty: all
 // of them), by name. Unknown keys are a 404 naming them.
 func (c *Assessment) Readiness(ctx context.Context, mappingKeys []string) ([]AssetReadiness, error) {

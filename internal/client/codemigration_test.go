@@ -13,6 +13,7 @@ import (
 	"github.com/seed-1be1de96/terraform-provider-outsystems/api"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/api/contracttest"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
 )
 
 // codeMigrationEnv runs the ODC client's code migration calls against the
@@ -42,7 +43,7 @@ func newCodeMigrationEnv(t *testing.T) *codeMigrationEnv {
 	if ae.contract, err = contracttest.New(api.MigrationKitV1, url); err != nil {
 		t.Fatal(err)
 	}
-	return &codeMigrationEnv{assessmentEnv: ae, assessment: ae.client("MigrationAssessment", sandbox.RoleAdministrator)}
+	return &codeMigrationEnv{assessmentEnv: ae, assessment: ae.client("MigrationAssessment", fixture.RoleAdministrator)}
 }
 
 // contractPaths sends requests under prefix through contract, others

@@ -255,7 +255,7 @@ func parseCreatedKey(body []byte, field string) (string, error) {
 	if strings.HasPrefix(trimmed, "{") {
 		var m map[string]any
 		if err := json.Unmarshal([]byte(trimmed), &m); err != nil {
-			return "", fmt.Errorf("LifeTime answered the create with malformed JSON: %v", err)
+			return "", fmt.Errorf("LifeTime answered the create with malformed JSON: %w", err)
 		}
 		for k, v := range m {
 			if strings.EqualFold(k, field) {

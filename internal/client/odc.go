@@ -66,9 +66,6 @@ func NewODC(cfg Config, clientID, clientSecret string) (*ODC, error) {
 	return &ODC{s: s, auth: auth}, nil
 }
 
-// PortalURL is the portal URL the client calls.
-func (c *ODC) PortalURL() string { return c.s.base.String() }
-
 // TokenRequests is how many access tokens the client requested.
 func (c *ODC) TokenRequests() int64 { return c.auth.requests.Load() }
 
@@ -113,7 +110,7 @@ func listAll[T any](ctx context.Context, c *ODC, path string, query url.Values) 
 		}
 		next, err := nextOffset(page.Page.NextPageOffset)
 		if err != nil {
-			return nil, fmt.Errorf("ODC answered GET %s with %v", path, err)
+			return nil, fmt.Errorf("ODC answered GET %s with %w", path, err)
 		}
 		if next == "" || len(page.Results) == 0 {
 			return out, nil
@@ -599,7 +596,7 @@ type DeployedAsset struct {
 
 // DeployedAssets lists the apps deployed in a stage ("" = every stage, one
 // entry per asset and stage). Libraries are not deployed to stages in ODC
-// (apps bundle them): see LibraryRevisions for whether one is published.
+// (apps bundle them): ListPublishOperations tells whether one is published.
 func (c *ODC) DeployedAssets(ctx context.Context, environmentKey string) ([]DeployedAsset, error) {
 	q := url.Values{}
 	if environmentKey != "" {

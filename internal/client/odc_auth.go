@@ -144,7 +144,7 @@ func (a *odcAuth) discover(ctx context.Context) (string, error) {
 	// The secret goes there: it must be https (plain http only to loopback).
 	u, err := ParseBaseURL(d.TokenEndpoint)
 	if err != nil {
-		return "", fmt.Errorf("ODC OpenID Connect discovery gave an unusable token_endpoint: %v", err)
+		return "", fmt.Errorf("ODC OpenID Connect discovery gave an unusable token_endpoint: %w", err)
 	}
 	endpoint = u.String()
 	a.mu.Lock()

@@ -135,9 +135,6 @@ func stagesAPI(w http.ResponseWriter, r *http.Request) {
 func TestODCListStagesAndTokenCache(t *testing.T) {
 	f := newFakeODC(t, stagesAPI)
 	c := f.client(t)
-	if c.PortalURL() != f.srv.URL {
-		t.Errorf("PortalURL = %q", c.PortalURL())
-	}
 	for range 3 {
 		stages, err := c.ListStages(context.Background())
 		if err != nil {

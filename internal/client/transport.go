@@ -68,7 +68,7 @@ func ParseBaseURL(raw string) (*url.URL, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("%q is not a valid URL: %v", raw, err)
+		return nil, fmt.Errorf("%q is not a valid URL: %w", raw, err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return nil, fmt.Errorf("%q must start with https:// (got scheme %q)", raw, u.Scheme)
@@ -554,7 +554,7 @@ func decodeJSON(serviceName string, r request, resp *response, v any) error {
 		return nil
 	}
 	if err := json.Unmarshal(resp.body, v); err != nil {
-		return fmt.Errorf("%s answered %d to %s %s with a body that is not the expected JSON: %v", serviceName, resp.status, r.method, r.path, err)
+		return fmt.Errorf("%s answered %d to %s %s with a body that is not the expected JSON: %w", serviceName, resp.status, r.method, r.path, err)
 	}
 	return nil
 }

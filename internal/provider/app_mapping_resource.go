@@ -10,7 +10,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -175,14 +174,27 @@ func (r *appMappingResource) ModifyPlan(ctx context.Context, req resource.Modify
 		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 		self = state.ID.ValueString()
 	}
+	// A holder that no longer exists is reported by its key; any other
+	// failure to read one is reported instead of the rule violations.
+	var holderErr error
+	var holderKey string
 	holder := func(key string) *client.Mapping {
 		mp, err := r.data.assessment.GetMapping(ctx, key)
 		if err != nil {
+			if !client.IsNotFound(err) && holderErr == nil {
+				holderErr, holderKey = err, key
+			}
 			return &client.Mapping{Key: key}
 		}
 		return mp
 	}
-	for _, problem := range mappingRuleViolations(plan.Name.ValueString(), plan.AssetType.ValueString(), keys, apps, self, holder) {
+	violations := mappingRuleViolations(plan.Name.ValueString(), plan.AssetType.ValueString(), keys, apps, self, holder)
+	if holderErr != nil {
+		addAPIError(&resp.Diagnostics, "Failed To Read A Mapping",
+			fmt.Sprintf("read mapping %s, which already holds an O11 application of this mapping", holderKey), holderErr)
+		return
+	}
+	for _, problem := range violations {
 		resp.Diagnostics.AddAttributeError(path.Root("o11_application_keys"), problem.summary, problem.detail)
 	}
 }
@@ -289,26 +301,6 @@ func mappingRuleViolations(name, assetType string, keys []string, apps []client.
 	return out
 }
 
-func setStrings(ctx context.Context, s types.Set) ([]string, diag.Diagnostics) {
-	var out []types.String
-	diags := s.ElementsAs(ctx, &out, false)
-	keys := make([]string, len(out))
-	for i, v := range out {
-		if !v.IsUnknown() && !v.IsNull() {
-			keys[i] = v.ValueString()
-		}
-	}
-	return keys, diags
-}
-
-func stringSet(values []string) types.Set {
-	elems := make([]attr.Value, len(values))
-	for i, v := range values {
-		elems[i] = types.StringValue(v)
-	}
-	return types.SetValueMust(types.StringType, elems)
-}
-
 // fromMapping copies the mapping into the model.
 func (m *appMappingModel) fromMapping(mp *client.Mapping) {
 	m.ID = types.StringValue(mp.Key)
@@ -334,25 +326,6 @@ func (m *appMappingModel) fromMapping(mp *client.Mapping) {
 	if m.WaitForAssessment.IsNull() || m.WaitForAssessment.IsUnknown() {
 		m.WaitForAssessment = types.BoolValue(true)
 	}
-}
-
-func sameKeys(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	seen := make(map[string]int, len(a))
-	for _, k := range a {
-		seen[strings.ToLower(k)]++
-	}
-	for _, k := range b {
-		seen[strings.ToLower(k)]--
-	}
-	for _, n := range seen {
-		if n != 0 {
-			return false
-		}
-	}
-	return true
 }
 
 func (r *appMappingResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -424,17 +397,6 @@ func (r *appMappingResource) finish(ctx context.Context, as *client.Assessment, 
 
 type stateSetter interface {
 	Set(ctx context.Context, val any) diag.Diagnostics
-}
-
-func waitForAssessment(ctx context.Context, as *client.Assessment, mp *client.Mapping) error {
-	key := mp.LatestAssessmentKey
-	return waitFor(ctx, fmt.Sprintf("the assessment %s of mapping %q", key, mp.Name), func(ctx context.Context) (pollState, error) {
-		run, err := as.GetAssessment(ctx, key)
-		if err != nil {
-			return pollState{}, err
-		}
-		return pollState{done: run.Status == "Finished", status: run.Status}, nil
-	})
 }
 
 func (r *appMappingResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {

@@ -7,7 +7,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
-	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
 )
 
 // TestAccBadInput runs invalid configurations across the provider block and
@@ -64,7 +64,7 @@ resource "outsystems_library_release" "bad" {
   version   = %q
 }`, asset, revision, version)
 	}
-	lifeTimeOnly := providerBlock(fmt.Sprintf(`lifetime = { url = %q, token = %q }`, e.url, e.token(sandbox.RoleAdministrator)))
+	lifeTimeOnly := providerBlock(fmt.Sprintf(`lifetime = { url = %q, token = %q }`, e.url, e.token(fixture.RoleAdministrator)))
 
 	cases := []struct {
 		name   string
@@ -112,7 +112,7 @@ resource "outsystems_asset_publication" "bad" {
 		{"tag: change log too long", tag(dev, portal, `change_log = "`+strings.Repeat("x", 2001)+`"`), false, `change_log.*string length must be at most 2000`},
 		{"tag: app not in the environment", tag(prod, e.appKey("Sandbox Playground"), ""), false, `Application Not Found In Environment.*running in environment`},
 		{"tag: wrong token", e.providerConfigWithToken("lt-wrong-token") + tag(dev, portal, "")[len(p):], false, `LifeTime did not accept the service account token.*lifetime.token.*401`},
-		{"tag: read-only service account", e.providerConfigWithToken(e.token(sandbox.RoleReadOnly)) + tag(dev, portal, `version = "7.0.0"`)[len(p):], true, `Failed To Tag The Application.*lack a permission.*403.*auditor`},
+		{"tag: read-only service account", e.providerConfigWithToken(e.token(fixture.RoleReadOnly)) + tag(dev, portal, `version = "7.0.0"`)[len(p):], true, `Failed To Tag The Application.*lack a permission.*403.*auditor`},
 		// outsystems_app_mapping
 		{"mapping: no apps", mapping("x", "web_app", `[]`, ""), false, `o11_application_keys.*set must contain at least 1 elements`},
 		{"mapping: unknown asset type", mapping("x", "service", fmt.Sprintf("[%q]", portal), ""), false, `asset_type.*value must be one of`},

@@ -438,7 +438,8 @@ func (m *codeMigrationModel) fromMigration(mig *client.CodeMigration, planned ma
 	placements := publishPlacements(list)
 	sort.Slice(list, func(i, j int) bool { return placements[list[i]].Order < placements[list[j]].Order })
 	assets := map[string]attr.Value{}
-	order := make([]attr.Value, 0, len(list))
+	keys := make([]string, 0, len(list))
+	posOf := make(map[string]int, len(list)) // publish_order by asset key
 	for _, a := range list {
 		key := keyOf(a)
 		wave, pos := placements[a].Wave, placements[a].Order
@@ -458,13 +459,14 @@ func (m *codeMigrationModel) fromMigration(mig *client.CodeMigration, planned ma
 		})
 		diags.Append(d...)
 		assets[key] = obj
-		order = append(order, types.StringValue(key))
+		keys = append(keys, key)
+		posOf[key] = pos
 	}
-	sort.SliceStable(order, func(i, j int) bool {
-		oi := assets[order[i].(types.String).ValueString()].(types.Object).Attributes()["publish_order"].(types.Int64).ValueInt64()
-		oj := assets[order[j].(types.String).ValueString()].(types.Object).Attributes()["publish_order"].(types.Int64).ValueInt64()
-		return oi < oj
-	})
+	sort.SliceStable(keys, func(i, j int) bool { return posOf[keys[i]] < posOf[keys[j]] })
+	order := make([]attr.Value, len(keys))
+	for i, key := range keys {
+		order[i] = types.StringValue(key)
+	}
 	m.Assets = types.MapValueMust(migratedAssetType, assets)
 	m.PublishOrder = types.ListValueMust(types.StringType, order)
 	return diags

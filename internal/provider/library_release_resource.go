@@ -214,13 +214,13 @@ func (r *libraryReleaseResource) Create(ctx context.Context, req resource.Create
 		return
 	}
 	tag := version
-	_, err = createOnce(ctx, fmt.Sprintf("release %s of %q", version, rev.Name), r.data.attempts,
-		func(ctx context.Context) (bool, error) {
-			return true, odc.TagRevision(ctx, assetKey, revision, &tag, plan.ReleaseNotes.ValueString(), "Released by Terraform")
+	err = actOnce(ctx, fmt.Sprintf("release %s of %q", version, rev.Name), r.data.attempts,
+		func(ctx context.Context) error {
+			return odc.TagRevision(ctx, assetKey, revision, &tag, plan.ReleaseNotes.ValueString(), "Released by Terraform")
 		},
-		func(ctx context.Context) (bool, bool, error) {
+		func(ctx context.Context) (bool, error) {
 			got, err := odc.GetRevision(ctx, assetKey, revision)
-			return true, err == nil && got.Tag == version, err
+			return err == nil && got.Tag == version, err
 		})
 	if err != nil {
 		addAPIError(&resp.Diagnostics, "Failed To Release The Library", fmt.Sprintf("tag library %q revision %d as %s", rev.Name, revision, version), err)

@@ -488,14 +488,6 @@ func (r *lifeTimeTagResource) Delete(ctx context.Context, req resource.DeleteReq
 	}
 }
 
-// apiMessages joins the server's messages of an API error.
-func apiMessages(err error) string {
-	if apiErr, ok := err.(*client.APIError); ok && len(apiErr.AllMessages()) > 0 {
-		return strings.Join(apiErr.AllMessages(), "; ")
-	}
-	return err.Error()
-}
-
 // ImportState takes `<application_key>/<version_key>` (the environment is the
 // one where that version runs) or `<environment_key>/<application_key>/<version_key>`.
 func (r *lifeTimeTagResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/client"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
 )
 
 var testAccProtoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
@@ -29,7 +30,7 @@ type testEnv struct {
 	t       *testing.T
 	sb      *sandbox.Sandbox
 	url     string
-	fixture *sandbox.Fixture
+	fixture *fixture.Fixture
 	lt      *client.LifeTime
 	as      *client.Assessment
 }
@@ -59,11 +60,11 @@ func newTestEnv(t *testing.T) *testEnv {
 	}
 	t.Cleanup(func() { _ = sb.Close() })
 	e := &testEnv{t: t, sb: sb, url: url, fixture: sb.Fixture()}
-	e.lt, err = client.NewLifeTime(client.Config{BaseURL: url, MaxRetries: 0}, e.token(sandbox.RoleAdministrator))
+	e.lt, err = client.NewLifeTime(client.Config{BaseURL: url, MaxRetries: 0}, e.token(fixture.RoleAdministrator))
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.as, err = client.NewAssessment(client.Config{BaseURL: e.assessmentURL(), MaxRetries: 0}, e.token(sandbox.RoleAdministrator))
+	e.as, err = client.NewAssessment(client.Config{BaseURL: e.assessmentURL(), MaxRetries: 0}, e.token(fixture.RoleAdministrator))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +85,7 @@ func (e *testEnv) token(role string) string {
 
 // providerConfig is a provider block pointing at the sandbox with the full-rights account.
 func (e *testEnv) providerConfig() string {
-	return e.providerConfigWith(e.token(sandbox.RoleAdministrator), "migration-pipeline")
+	return e.providerConfigWith(e.token(fixture.RoleAdministrator), "migration-pipeline")
 }
 
 func (e *testEnv) providerConfigWithToken(token string) string {
@@ -240,7 +241,7 @@ data "outsystems_lifetime_environment" "dev" { name = "Development" }
 func TestAccProvider_settingsFromEnvironment(t *testing.T) {
 	e := newTestEnv(t)
 	t.Setenv(EnvLifeTimeURL, e.url)
-	t.Setenv(EnvLifeTimeToken, e.token(sandbox.RoleReadOnly))
+	t.Setenv(EnvLifeTimeToken, e.token(fixture.RoleReadOnly))
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{

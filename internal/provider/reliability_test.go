@@ -14,6 +14,7 @@ import (
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/client"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
 )
 
 // chaosSeed is the seed of the chaos test's faults: CHAOS_SEED when set (make
@@ -38,7 +39,7 @@ func assertOneOfEverything(t *testing.T, sb *sandbox.Sandbox, mappings int, apps
 	fx := sb.Fixture()
 	token := ""
 	for _, sa := range fx.LifeTime.ServiceAccounts {
-		if sa.Role == sandbox.RoleAdministrator {
+		if sa.Role == fixture.RoleAdministrator {
 			token = sa.Token
 		}
 	}
@@ -47,7 +48,7 @@ func assertOneOfEverything(t *testing.T, sb *sandbox.Sandbox, mappings int, apps
 		t.Fatal(err)
 	}
 	for _, name := range apps {
-		var app sandbox.FixtureApplication
+		var app fixture.Application
 		for _, a := range fx.LifeTime.Applications {
 			if a.Name == name {
 				app = a

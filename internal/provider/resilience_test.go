@@ -17,6 +17,7 @@ import (
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/client"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
 )
 
 // Crash and interrupt safety, tested the way they happen: a sandbox process
@@ -130,7 +131,7 @@ func (p *sandboxProcess) odc() *client.ODC {
 
 // migrationConfigFor is a small migration plan written for the CLI: two
 // libraries mapped, tagged, migrated and published.
-func migrationConfigFor(fx *sandbox.Fixture, phase2 bool) string {
+func migrationConfigFor(fx *fixture.Fixture, phase2 bool) string {
 	key := func(name string) string {
 		for _, a := range fx.LifeTime.Applications {
 			if a.Name == name {
@@ -264,7 +265,7 @@ func TestAccCrash_sandboxKilledDuringMigration(t *testing.T) {
 	args := []string{"--listen", freeLoopbackAddr(t), "--db", db, "--quiet",
 		"--assessment-delay", "300ms", "--migration-duration", "5s", "--publish-duration", "200ms"}
 	sb := startSandboxProcess(t, args...)
-	fx := sandbox.DefaultFixture()
+	fx := fixture.Default()
 	c := newCLIRunWithConfig(t, migrationConfigFor(fx, false), sb.exports)
 	c.run(0, "apply", "-auto-approve", "-input=false", "-no-color")
 	c.write(migrationConfigFor(fx, true))

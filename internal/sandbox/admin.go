@@ -28,12 +28,12 @@ func (s *Sandbox) registerAdmin(mux *http.ServeMux) {
 	route(mux, "/_sandbox/assessment/mappings/{mappingKey}/fix-all",
 		map[string]http.HandlerFunc{http.MethodPost: s.adminFixAllFindings}, writeAdminError)
 	route(mux, "/_sandbox/odc/assets", map[string]http.HandlerFunc{http.MethodPost: s.adminCreateODCAsset}, writeAdminError)
-	// Out-of-band changes (admin_store.go).
+	// Out-of-band changes (admin_changes.go).
 	route(mux, "/_sandbox/odc/stages/{stageKey}/assets/{assetKey}",
 		map[string]http.HandlerFunc{http.MethodDelete: s.adminUnpublishAsset}, writeAdminError)
 	route(mux, "/_sandbox/code-migrations/{migrationKey}",
 		map[string]http.HandlerFunc{http.MethodDelete: s.adminDeleteCodeMigration}, writeAdminError)
-	// Chaos (chaos.go) and request counters (ratelimit.go).
+	// Chaos (chaos.go) and request counters (requeststats.go).
 	route(mux, "/_sandbox/chaos", map[string]http.HandlerFunc{http.MethodGet: s.adminGetChaos, http.MethodPut: s.adminPutChaos}, writeAdminError)
 	route(mux, "/_sandbox/stats", map[string]http.HandlerFunc{http.MethodGet: s.adminGetStats}, writeAdminError)
 	route(mux, "/_sandbox/stats/reset", map[string]http.HandlerFunc{http.MethodPost: s.adminResetStats}, writeAdminError)

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/lifetime"
 )
 
 // freshClient opens a connection per request, so the transport never
@@ -111,7 +113,7 @@ func (e *chaosEnv) must(method, url, token string, body any, form url.Values) re
 }
 
 // Requests of each API, all reads.
-func (e *chaosEnv) lifetimeURL() string   { return e.base + lifetimeBase + "/environments" }
+func (e *chaosEnv) lifetimeURL() string   { return e.base + lifetime.Base + "/environments" }
 func (e *chaosEnv) assessmentURL() string { return e.base + assessmentBase + "/mappings" }
 func (e *chaosEnv) odcURL() string        { return e.base + portfolioBase + "/environments" }
 func (e *chaosEnv) cmURL() string         { return e.base + codeMigrationBase + "/code-migrations" }
@@ -120,8 +122,8 @@ func (e *chaosEnv) cmURL() string         { return e.base + codeMigrationBase + 
 func (e *chaosEnv) tag(version string) (response, error) {
 	dev := envKey(e.t, e.sb.Fixture(), "Development")
 	portal := fixtureApp(e.t, e.sb.Fixture(), "Customer Portal")
-	return e.send(http.MethodPost, e.base+lifetimeBase+"/environments/"+dev+"/applications/"+portal.Key+"/versions", testAdminToken,
-		ltTagRequest{Version: version, ChangeLog: "chaos"}, nil)
+	return e.send(http.MethodPost, e.base+lifetime.Base+"/environments/"+dev+"/applications/"+portal.Key+"/versions", testAdminToken,
+		lifetime.TagRequest{Version: version, ChangeLog: "chaos"}, nil)
 }
 
 // versions lists Customer Portal's version numbers, with chaos off.
@@ -131,9 +133,9 @@ func (e *chaosEnv) versions() []string {
 	e.setChaos(ChaosOptions{})
 	defer e.setChaos(saved)
 	portal := fixtureApp(e.t, e.sb.Fixture(), "Customer Portal")
-	r := e.must(http.MethodGet, e.base+lifetimeBase+"/applications/"+portal.Key+"/versions?MaximumVersionsToReturn=1000", testAdminToken, nil, nil).expect(e.t, http.StatusOK)
+	r := e.must(http.MethodGet, e.base+lifetime.Base+"/applications/"+portal.Key+"/versions?MaximumVersionsToReturn=1000", testAdminToken, nil, nil).expect(e.t, http.StatusOK)
 	var out []string
-	for _, v := range decode[[]ltApplicationVersion](e.t, r) {
+	for _, v := range decode[[]lifetime.ApplicationVersion](e.t, r) {
 		out = append(out, v.Version)
 	}
 	return out
@@ -167,7 +169,7 @@ func checkErrorShape(t *testing.T, api string, r response, status int) {
 	}
 	switch api {
 	case "lifetime":
-		e := decode[ltError](t, r)
+		e := decode[lifetime.APIError](t, r)
 		if e.StatusCode != status || len(e.Errors) == 0 {
 			t.Errorf("%s: body %s, want {\"Errors\":[...],\"StatusCode\":%d}", api, r.body, status)
 		}
@@ -332,8 +334,8 @@ func TestChaosLatency(t *testing.T) {
 	defer cancel()
 	dev := envKey(t, e.sb.Fixture(), "Development")
 	portal := fixtureApp(t, e.sb.Fixture(), "Customer Portal")
-	tagPath := lifetimeBase + "/environments/" + dev + "/applications/" + portal.Key + "/versions"
-	if _, err := chaosSend(ctx, http.MethodPost, e.base+tagPath, testAdminToken, ltTagRequest{Version: "9.9.9"}, nil); !errors.Is(err, context.DeadlineExceeded) {
+	tagPath := lifetime.Base + "/environments/" + dev + "/applications/" + portal.Key + "/versions"
+	if _, err := chaosSend(ctx, http.MethodPost, e.base+tagPath, testAdminToken, lifetime.TagRequest{Version: "9.9.9"}, nil); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want the client's deadline", err)
 	}
 	// The server stops waiting too (the body was read, so it notices).
@@ -587,7 +589,7 @@ func TestChaosThroughHandler(t *testing.T) {
 			t.Errorf("recovered %v, want http.ErrAbortHandler", p)
 		}
 	}()
-	req := httptest.NewRequest(http.MethodGet, lifetimeBase+"/environments", nil)
+	req := httptest.NewRequest(http.MethodGet, lifetime.Base+"/environments", nil)
 	req.Header.Set("Authorization", "Bearer "+testAdminToken)
 	s.Handler().ServeHTTP(httptest.NewRecorder(), req)
 	t.Error("the drop did not abort the handler")

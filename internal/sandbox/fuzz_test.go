@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/lifetime"
 )
 
 // Fuzz tests of the sandbox's request decoding, driven through the real
@@ -97,7 +99,7 @@ func checkLTAnswer(t *testing.T, rec *httptest.ResponseRecorder, what string) {
 	if rec.Code < 400 {
 		return
 	}
-	var e ltError
+	var e lifetime.APIError
 	if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || e.StatusCode != rec.Code || len(e.Errors) == 0 {
 		t.Fatalf("%s: %d %s, want a LifeTime error", what, rec.Code, rec.Body)
 	}
@@ -144,7 +146,7 @@ func FuzzLifeTimeTagBody(f *testing.F) {
 			portal = a.Key
 		}
 	}
-	path := lifetimeBase + "/environments/" + dev + "/applications/" + portal + "/versions"
+	path := lifetime.Base + "/environments/" + dev + "/applications/" + portal + "/versions"
 	for _, seed := range []string{
 		`{"Version":"1.2.3","ChangeLog":"release"}`,
 		`{"Version":"2.0","ChangeLog":"<b>&amp;</b>","MobileVersions":[],"ModuleVersionKeys":null}`,
@@ -161,14 +163,14 @@ func FuzzLifeTimeTagBody(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string) {
 		// The decoder alone: a decoded request re-encodes to itself.
 		req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
-		decoded, err := decodeTagRequest(httptest.NewRecorder(), req)
+		decoded, err := lifetime.DecodeTagRequest(httptest.NewRecorder(), req)
 		if err != nil {
 			if !errors.Is(err, errInvalid) {
-				t.Fatalf("decodeTagRequest(%q) = %v, want an invalid-request error", body, err)
+				t.Fatalf("lifetime.DecodeTagRequest(%q) = %v, want an invalid-request error", body, err)
 			}
 		} else {
 			if !json.Valid([]byte(body)) {
-				t.Fatalf("decodeTagRequest accepted %q, which is not one JSON value", body)
+				t.Fatalf("lifetime.DecodeTagRequest accepted %q, which is not one JSON value", body)
 			}
 			if !versionPattern.MatchString(decoded.Version) {
 				t.Fatalf("accepted version %q", decoded.Version)
@@ -182,7 +184,7 @@ func FuzzLifeTimeTagBody(f *testing.F) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			again, err := decodeTagRequest(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, path, strings.NewReader(string(data))))
+			again, err := lifetime.DecodeTagRequest(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, path, strings.NewReader(string(data))))
 			if err != nil || !reflect.DeepEqual(again, decoded) {
 				t.Fatalf("round trip of %q: %+v, %v; want %+v", body, again, err, decoded)
 			}
@@ -197,12 +199,12 @@ func FuzzLifeTimeTagBody(f *testing.F) {
 		if err != nil {
 			t.Fatalf("the handler accepted %q, which the decoder refuses: %v", body, err)
 		}
-		var created ltTagResponse
+		var created lifetime.TagResponse
 		if err := json.Unmarshal(rec.Body.Bytes(), &created); err != nil {
 			t.Fatal(err)
 		}
-		get := fs.serve(http.MethodGet, lifetimeBase+"/applications/"+portal+"/versions/"+created.ApplicationVersionKey, testAdminToken, "", "")
-		var v ltApplicationVersion
+		get := fs.serve(http.MethodGet, lifetime.Base+"/applications/"+portal+"/versions/"+created.ApplicationVersionKey, testAdminToken, "", "")
+		var v lifetime.ApplicationVersion
 		if get.Code != http.StatusOK || json.Unmarshal(get.Body.Bytes(), &v) != nil {
 			t.Fatalf("GET the new version: %d %s", get.Code, get.Body)
 		}
@@ -580,8 +582,8 @@ func FuzzQueryParams(f *testing.F) {
 		{portfolioBase + "/libraries", fs.odcToken, checkODCAnswer, odcMaxLimit, true},
 		{deploymentBase + "/publish-operations", fs.odcToken, checkODCAnswer, odcMaxLimit, true},
 		{dependencyBase + "/assets/" + odcKeyCore + "/revisions/1/producers", fs.odcToken, checkODCAnswer, 0, false},
-		{lifetimeBase + "/applications", testAdminToken, checkLTAnswer, 0, false},
-		{lifetimeBase + "/applications/" + portal + "/versions", testAdminToken, checkLTAnswer, 0, false},
+		{lifetime.Base + "/applications", testAdminToken, checkLTAnswer, 0, false},
+		{lifetime.Base + "/applications/" + portal + "/versions", testAdminToken, checkLTAnswer, 0, false},
 		{assessmentBase + "/mappings", testAdminToken, checkMAAnswer, maMaxPageLimit, false},
 		{assessmentBase + "/readiness", testAdminToken, checkMAAnswer, maMaxPageLimit, false},
 		{codeMigrationBase + "/code-migrations", fs.odcToken, checkMAAnswer, maMaxPageLimit, false},
@@ -590,7 +592,7 @@ func FuzzQueryParams(f *testing.F) {
 		for tg := range targets {
 			// A third of the seeds per target keeps the seed run short;
 			// LifeTime gets all of its own.
-			lifetimeSeed := strings.HasPrefix(targets[tg].path, lifetimeBase) && strings.Contains(strings.ToLower(seed), "include")
+			lifetimeSeed := strings.HasPrefix(targets[tg].path, lifetime.Base) && strings.Contains(strings.ToLower(seed), "include")
 			if tg%3 == i%3 || lifetimeSeed {
 				f.Add(uint8(tg), seed)
 			}
@@ -624,8 +626,8 @@ func FuzzQueryParams(f *testing.F) {
 				t.Fatalf("odcQueryBool(%s=%q) = %v", name, q.Get(name), *b)
 			}
 		}
-		if b, err := boolParam(req, "IncludeEnvStatus"); err == nil {
-			if v := queryParam(req, "IncludeEnvStatus"); v != "" {
+		if b, err := lifetime.BoolParam(req, "IncludeEnvStatus"); err == nil {
+			if v := lifetime.QueryParam(req, "IncludeEnvStatus"); v != "" {
 				if want, perr := strconv.ParseBool(v); perr != nil || want != b {
 					t.Fatalf("boolParam(IncludeEnvStatus=%q) = %v", v, b)
 				}

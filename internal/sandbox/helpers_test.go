@@ -8,6 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/lifetime"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/sandboxtest"
 )
 
 const (
@@ -87,7 +91,7 @@ func do(t *testing.T, method, url, token string, body any) response {
 // lt calls LifeTime API v2 as the full-rights service account.
 func lt(t *testing.T, base, method, path string, body any) response {
 	t.Helper()
-	return do(t, method, base+lifetimeBase+path, testAdminToken, body)
+	return do(t, method, base+lifetime.Base+path, testAdminToken, body)
 }
 
 func (r response) expect(t *testing.T, status int) response {
@@ -115,7 +119,7 @@ func (r response) expectLTError(t *testing.T, status int, contains ...string) {
 	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Errorf("Content-Type = %q, want application/json", ct)
 	}
-	e := decode[ltError](t, r)
+	e := decode[lifetime.APIError](t, r)
 	if e.StatusCode != status || len(e.Errors) == 0 {
 		t.Fatalf("error body = %s, want {\"Errors\":[...],\"StatusCode\":%d}", r.body, status)
 	}
@@ -163,9 +167,9 @@ func versionKey(t *testing.T, a FixtureApplication, version string) string {
 }
 
 // envStatus reads an application's status in one environment, with modules.
-func envStatus(t *testing.T, base, envKey, appKey string) ltAppStatusInEnv {
+func envStatus(t *testing.T, base, envKey, appKey string) lifetime.AppStatusInEnv {
 	t.Helper()
-	app := decode[ltApplication](t, lt(t, base, http.MethodGet,
+	app := decode[lifetime.Application](t, lt(t, base, http.MethodGet,
 		"/environments/"+envKey+"/applications/"+appKey+"?IncludeEnvStatus=true&IncludeModules=true", nil).expect(t, http.StatusOK))
 	if len(app.AppStatusInEnvs) != 1 || app.AppStatusInEnvs[0].EnvironmentKey != envKey {
 		t.Fatalf("status of %s in %s = %+v, want exactly that environment", app.Name, envKey, app.AppStatusInEnvs)
@@ -173,7 +177,7 @@ func envStatus(t *testing.T, base, envKey, appKey string) ltAppStatusInEnv {
 	return app.AppStatusInEnvs[0]
 }
 
-func runningModuleVersions(s ltAppStatusInEnv) []string {
+func runningModuleVersions(s lifetime.AppStatusInEnv) []string {
 	keys := make([]string, len(s.ModuleStatusInEnvs))
 	for i, m := range s.ModuleStatusInEnvs {
 		keys[i] = m.ModuleVersionKey
@@ -181,10 +185,18 @@ func runningModuleVersions(s ltAppStatusInEnv) []string {
 	return keys
 }
 
-func moduleVersionKeys(v ltApplicationVersion) []string {
+func moduleVersionKeys(v lifetime.ApplicationVersion) []string {
 	keys := make([]string, len(v.ModuleVersions))
 	for i, m := range v.ModuleVersions {
 		keys[i] = m.Key
 	}
 	return keys
 }
+
+// Fixture helpers of the tests still in package sandbox.
+
+var LoadFixture = fixture.Load
+
+func fixtureJSON(t *testing.T) map[string]any { return sandboxtest.JSONDoc(t, fixture.DefaultJSON()) }
+
+func writeFixture(t *testing.T, doc any) string { return sandboxtest.WriteJSONFile(t, doc) }

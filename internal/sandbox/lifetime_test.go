@@ -10,11 +10,12 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/lifetime"
 )
 
 func TestAuthentication(t *testing.T) {
 	_, base := startSandbox(t, Options{})
-	url := base + lifetimeBase + "/environments"
+	url := base + lifetime.Base + "/environments"
 
 	do(t, http.MethodGet, url, "", nil).expectLTError(t, http.StatusUnauthorized, "Bearer")
 	do(t, http.MethodGet, url, "not-a-token", nil).expectLTError(t, http.StatusUnauthorized, "Invalid or revoked")
@@ -31,7 +32,7 @@ func TestAuthentication(t *testing.T) {
 	}
 
 	// Unknown routes and wrong methods are behind authentication too.
-	do(t, http.MethodGet, base+lifetimeBase+"/nope", "", nil).expectLTError(t, http.StatusUnauthorized)
+	do(t, http.MethodGet, base+lifetime.Base+"/nope", "", nil).expectLTError(t, http.StatusUnauthorized)
 
 	do(t, http.MethodGet, url, testAdminToken, nil).expect(t, http.StatusOK)
 	do(t, http.MethodGet, url, testReadOnlyToken, nil).expect(t, http.StatusOK)
@@ -43,27 +44,27 @@ func TestReadOnlyServiceAccountCannotChangeAnything(t *testing.T) {
 	dev := envKey(t, f, "Development")
 	portal := fixtureApp(t, f, "Customer Portal")
 
-	tag := do(t, http.MethodPost, base+lifetimeBase+"/environments/"+dev+"/applications/"+portal.Key+"/versions",
-		testReadOnlyToken, ltTagRequest{Version: "9.0.0"})
+	tag := do(t, http.MethodPost, base+lifetime.Base+"/environments/"+dev+"/applications/"+portal.Key+"/versions",
+		testReadOnlyToken, lifetime.TagRequest{Version: "9.0.0"})
 	tag.expectLTError(t, http.StatusForbidden,
 		"Service account 'auditor' does not have permission to create application versions in environment 'Development'",
 		"'Change & Deploy Applications' permission level")
 
-	del := do(t, http.MethodDelete, base+lifetimeBase+"/applications/"+portal.Key+"/versions/"+versionKey(t, portal, "1.0.0"),
+	del := do(t, http.MethodDelete, base+lifetime.Base+"/applications/"+portal.Key+"/versions/"+versionKey(t, portal, "1.0.0"),
 		testReadOnlyToken, nil)
 	del.expectLTError(t, http.StatusForbidden, "'auditor'", "Customer Portal")
 
-	versions := decode[[]ltApplicationVersion](t, lt(t, base, http.MethodGet,
+	versions := decode[[]lifetime.ApplicationVersion](t, lt(t, base, http.MethodGet,
 		"/applications/"+portal.Key+"/versions?MaximumVersionsToReturn=100", nil).expect(t, http.StatusOK))
 	if len(versions) != len(portal.Versions) {
 		t.Errorf("read-only calls changed the versions: got %d, want %d", len(versions), len(portal.Versions))
 	}
-	do(t, http.MethodGet, base+lifetimeBase+"/applications/"+portal.Key+"/versions", testReadOnlyToken, nil).expect(t, http.StatusOK)
+	do(t, http.MethodGet, base+lifetime.Base+"/applications/"+portal.Key+"/versions", testReadOnlyToken, nil).expect(t, http.StatusOK)
 }
 
 func TestEnvironments(t *testing.T) {
 	s, base := startSandbox(t, Options{})
-	envs := decode[[]ltEnvironment](t, lt(t, base, http.MethodGet, "/environments", nil).expect(t, http.StatusOK))
+	envs := decode[[]lifetime.Environment](t, lt(t, base, http.MethodGet, "/environments", nil).expect(t, http.StatusOK))
 	var names []string
 	for _, e := range envs {
 		names = append(names, e.Name)
@@ -72,7 +73,7 @@ func TestEnvironments(t *testing.T) {
 		t.Fatalf("environments = %v, want %v in order", names, want)
 	}
 	dev := envKey(t, s.Fixture(), "Development")
-	env := decode[ltEnvironment](t, lt(t, base, http.MethodGet, "/environments/"+dev, nil).expect(t, http.StatusOK))
+	env := decode[lifetime.Environment](t, lt(t, base, http.MethodGet, "/environments/"+dev, nil).expect(t, http.StatusOK))
 	if env.HostName != "dev.acme-insurance.example" || env.Order != 1 || env.EnvironmentType != "Development" {
 		t.Errorf("Development = %+v", env)
 	}
@@ -146,7 +147,7 @@ func TestApplicationStatusFlags(t *testing.T) {
 	if strings.Contains(string(plain.body), "AppStatusInEnvs") {
 		t.Error("AppStatusInEnvs listed without IncludeEnvStatus")
 	}
-	apps := decode[[]ltApplication](t, plain)
+	apps := decode[[]lifetime.Application](t, plain)
 	if len(apps) != len(s.Fixture().LifeTime.Applications) {
 		t.Errorf("%d applications, want %d", len(apps), len(s.Fixture().LifeTime.Applications))
 	}
@@ -155,7 +156,7 @@ func TestApplicationStatusFlags(t *testing.T) {
 	if strings.Contains(string(withStatus.body), "ModuleStatusInEnvs") {
 		t.Error("ModuleStatusInEnvs listed without IncludeModules")
 	}
-	app := decode[ltApplication](t, lt(t, base, http.MethodGet, "/applications/"+portal.Key+"?includeenvstatus=TRUE&IncludeModules=1", nil).expect(t, http.StatusOK))
+	app := decode[lifetime.Application](t, lt(t, base, http.MethodGet, "/applications/"+portal.Key+"?includeenvstatus=TRUE&IncludeModules=1", nil).expect(t, http.StatusOK))
 	if got := len(app.AppStatusInEnvs); got != 3 {
 		t.Fatalf("Customer Portal runs in %d environments, want 3", got)
 	}
@@ -173,7 +174,7 @@ func TestDefaultPortfolio(t *testing.T) {
 	dev := envKey(t, f, "Development")
 	prod := envKey(t, f, "Production")
 
-	apps := decode[[]ltApplication](t, lt(t, base, http.MethodGet, "/environments/"+dev+"/applications", nil).expect(t, http.StatusOK))
+	apps := decode[[]lifetime.Application](t, lt(t, base, http.MethodGet, "/environments/"+dev+"/applications", nil).expect(t, http.StatusOK))
 	if len(apps) != len(f.LifeTime.Applications) {
 		t.Errorf("%d applications run in Development, want all %d", len(apps), len(f.LifeTime.Applications))
 	}
@@ -197,14 +198,14 @@ func TestDefaultPortfolio(t *testing.T) {
 		t.Errorf("modified in Development: %v, want %v", modified, want)
 	}
 
-	prodApps := decode[[]ltApplication](t, lt(t, base, http.MethodGet, "/environments/"+prod+"/applications", nil).expect(t, http.StatusOK))
+	prodApps := decode[[]lifetime.Application](t, lt(t, base, http.MethodGet, "/environments/"+prod+"/applications", nil).expect(t, http.StatusOK))
 	if len(prodApps) == 0 || len(prodApps) >= len(apps) {
 		t.Errorf("%d applications in Production, want a strict subset of %d", len(prodApps), len(apps))
 	}
 	broker := fixtureApp(t, f, "Broker Portal")
 	lt(t, base, http.MethodGet, "/environments/"+prod+"/applications/"+broker.Key, nil).expectLTError(t, http.StatusNotFound)
 
-	modules := decode[[]ltModule](t, lt(t, base, http.MethodGet, "/modules", nil).expect(t, http.StatusOK))
+	modules := decode[[]lifetime.Module](t, lt(t, base, http.MethodGet, "/modules", nil).expect(t, http.StatusOK))
 	if len(modules) != len(f.LifeTime.Modules) {
 		t.Errorf("%d modules, want %d", len(modules), len(f.LifeTime.Modules))
 	}
@@ -224,11 +225,11 @@ func TestModules(t *testing.T) {
 			theme = m
 		}
 	}
-	m := decode[ltModule](t, lt(t, base, http.MethodGet, "/modules/"+theme.Key+"?IncludeEnvStatus=true", nil).expect(t, http.StatusOK))
+	m := decode[lifetime.Module](t, lt(t, base, http.MethodGet, "/modules/"+theme.Key+"?IncludeEnvStatus=true", nil).expect(t, http.StatusOK))
 	if m.Name != "AcmeTheme" || m.Kind != "eSpace" || len(m.ModuleStatusInEnv) != 3 {
 		t.Errorf("AcmeTheme = %+v, want an eSpace running in 3 environments", m)
 	}
-	versions := decode[[]ltModuleVersion](t, lt(t, base, http.MethodGet, "/modules/"+theme.Key+"/versions", nil).expect(t, http.StatusOK))
+	versions := decode[[]lifetime.ModuleVersion](t, lt(t, base, http.MethodGet, "/modules/"+theme.Key+"/versions", nil).expect(t, http.StatusOK))
 	if len(versions) != 3 {
 		t.Fatalf("AcmeTheme has %d versions, want 3 (one per application version)", len(versions))
 	}
@@ -251,7 +252,7 @@ func TestEmptyListsAnswer204(t *testing.T) {
 	}}
 	_, base := startSandbox(t, Options{Fixture: empty})
 	for _, path := range []string{"/environments", "/applications", "/applications?IncludeEnvStatus=true", "/modules"} {
-		r := do(t, http.MethodGet, base+lifetimeBase+path, "tok", nil).expect(t, http.StatusNoContent)
+		r := do(t, http.MethodGet, base+lifetime.Base+path, "tok", nil).expect(t, http.StatusNoContent)
 		if len(r.body) != 0 {
 			t.Errorf("%s: 204 with a body: %q", path, r.body)
 		}
@@ -265,8 +266,8 @@ func TestEmptyListsAnswer204(t *testing.T) {
 		Applications:    []FixtureApplication{{Key: appKey, Name: "Draft", Kind: "WebResponsive", Modules: []string{"Draft"}}},
 	}}
 	_, base = startSandbox(t, Options{Fixture: idle})
-	do(t, http.MethodGet, base+lifetimeBase+"/environments/"+envKey+"/applications", "tok", nil).expect(t, http.StatusNoContent)
-	do(t, http.MethodGet, base+lifetimeBase+"/applications/"+appKey+"/versions", "tok", nil).expect(t, http.StatusNoContent)
+	do(t, http.MethodGet, base+lifetime.Base+"/environments/"+envKey+"/applications", "tok", nil).expect(t, http.StatusNoContent)
+	do(t, http.MethodGet, base+lifetime.Base+"/applications/"+appKey+"/versions", "tok", nil).expect(t, http.StatusNoContent)
 }
 
 func TestMaximumVersionsToReturn(t *testing.T) {
@@ -275,21 +276,21 @@ func TestMaximumVersionsToReturn(t *testing.T) {
 	portal := fixtureApp(t, s.Fixture(), "Customer Portal")
 	for i := range 4 {
 		lt(t, base, http.MethodPost, "/environments/"+dev+"/applications/"+portal.Key+"/versions",
-			ltTagRequest{Version: fmt.Sprintf("2.0.%d", i)}).expect(t, http.StatusCreated)
+			lifetime.TagRequest{Version: fmt.Sprintf("2.0.%d", i)}).expect(t, http.StatusCreated)
 	}
 	path := "/applications/" + portal.Key + "/versions"
-	versions := decode[[]ltApplicationVersion](t, lt(t, base, http.MethodGet, path, nil).expect(t, http.StatusOK))
+	versions := decode[[]lifetime.ApplicationVersion](t, lt(t, base, http.MethodGet, path, nil).expect(t, http.StatusOK))
 	if len(versions) != 5 {
 		t.Fatalf("default returned %d versions, want 5", len(versions))
 	}
 	if versions[0].Version != "2.0.3" || versions[4].Version != "1.2.0" {
 		t.Errorf("versions = %s .. %s, want newest first (2.0.3 .. 1.2.0)", versions[0].Version, versions[4].Version)
 	}
-	all := decode[[]ltApplicationVersion](t, lt(t, base, http.MethodGet, path+"?MaximumVersionsToReturn=50", nil).expect(t, http.StatusOK))
+	all := decode[[]lifetime.ApplicationVersion](t, lt(t, base, http.MethodGet, path+"?MaximumVersionsToReturn=50", nil).expect(t, http.StatusOK))
 	if len(all) != 7 {
 		t.Errorf("MaximumVersionsToReturn=50 returned %d versions, want 7", len(all))
 	}
-	one := decode[[]ltApplicationVersion](t, lt(t, base, http.MethodGet, path+"?MaximumVersionsToReturn=1", nil).expect(t, http.StatusOK))
+	one := decode[[]lifetime.ApplicationVersion](t, lt(t, base, http.MethodGet, path+"?MaximumVersionsToReturn=1", nil).expect(t, http.StatusOK))
 	if len(one) != 1 || one[0].Version != "2.0.3" {
 		t.Errorf("MaximumVersionsToReturn=1 returned %+v", one)
 	}
@@ -312,8 +313,8 @@ func TestTagApplication(t *testing.T) {
 	testBefore := envStatus(t, base, test, portal.Key)
 
 	r := lt(t, base, http.MethodPost, "/environments/"+dev+"/applications/"+portal.Key+"/versions",
-		ltTagRequest{ChangeLog: "Ready for ODC", Version: "1.3.0", MobileVersions: nil, ModuleVersionKeys: running}).expect(t, http.StatusCreated)
-	key := decode[ltTagResponse](t, r).ApplicationVersionKey
+		lifetime.TagRequest{ChangeLog: "Ready for ODC", Version: "1.3.0", MobileVersions: nil, ModuleVersionKeys: running}).expect(t, http.StatusCreated)
+	key := decode[lifetime.TagResponse](t, r).ApplicationVersionKey
 	if _, err := uuid.Parse(key); err != nil {
 		t.Fatalf("ApplicationVersionKey %q is not a GUID", key)
 	}
@@ -329,7 +330,7 @@ func TestTagApplication(t *testing.T) {
 		t.Error("tagging in Development changed Test")
 	}
 
-	versions := decode[[]ltApplicationVersion](t, lt(t, base, http.MethodGet, "/applications/"+portal.Key+"/versions", nil).expect(t, http.StatusOK))
+	versions := decode[[]lifetime.ApplicationVersion](t, lt(t, base, http.MethodGet, "/applications/"+portal.Key+"/versions", nil).expect(t, http.StatusOK))
 	if versions[0].Key != key || versions[0].Version != "1.3.0" || versions[0].ChangeLog != "Ready for ODC" {
 		t.Fatalf("newest version = %+v, want the tag", versions[0])
 	}
@@ -339,19 +340,19 @@ func TestTagApplication(t *testing.T) {
 	if versions[0].MobileVersions == nil || len(versions[0].MobileVersions) != 0 {
 		t.Errorf("MobileVersions = %#v, want []", versions[0].MobileVersions)
 	}
-	got := decode[ltApplicationVersion](t, lt(t, base, http.MethodGet, "/applications/"+portal.Key+"/versions/"+key, nil).expect(t, http.StatusOK))
+	got := decode[lifetime.ApplicationVersion](t, lt(t, base, http.MethodGet, "/applications/"+portal.Key+"/versions/"+key, nil).expect(t, http.StatusOK))
 	if got.Version != "1.3.0" || got.CreatedOn.IsZero() {
 		t.Errorf("GET version = %+v", got)
 	}
 
 	// A mobile application keeps its native builds.
 	agent := fixtureApp(t, f, "Agent Mobile")
-	r = lt(t, base, http.MethodPost, "/environments/"+dev+"/applications/"+agent.Key+"/versions", ltTagRequest{
+	r = lt(t, base, http.MethodPost, "/environments/"+dev+"/applications/"+agent.Key+"/versions", lifetime.TagRequest{
 		Version:        "1.3",
-		MobileVersions: []ltMobileVersion{{NativePlatform: "Android", VersionNumber: "1.3.0"}, {NativePlatform: "iOS", VersionNumber: "1.3.0"}},
+		MobileVersions: []lifetime.MobileVersion{{NativePlatform: "Android", VersionNumber: "1.3.0"}, {NativePlatform: "iOS", VersionNumber: "1.3.0"}},
 	}).expect(t, http.StatusCreated)
-	mobileKey := decode[ltTagResponse](t, r).ApplicationVersionKey
-	mobile := decode[ltApplicationVersion](t, lt(t, base, http.MethodGet, "/applications/"+agent.Key+"/versions/"+mobileKey, nil).expect(t, http.StatusOK))
+	mobileKey := decode[lifetime.TagResponse](t, r).ApplicationVersionKey
+	mobile := decode[lifetime.ApplicationVersion](t, lt(t, base, http.MethodGet, "/applications/"+agent.Key+"/versions/"+mobileKey, nil).expect(t, http.StatusOK))
 	if len(mobile.MobileVersions) != 2 || mobile.NativeHash == "" {
 		t.Errorf("mobile version = %+v, want 2 native builds and a native hash", mobile)
 	}
@@ -374,34 +375,34 @@ func TestTagApplicationErrors(t *testing.T) {
 		status   int
 		contains []string
 	}{
-		{"duplicate version", portalPath, ltTagRequest{Version: "1.0.0"}, http.StatusBadRequest,
+		{"duplicate version", portalPath, lifetime.TagRequest{Version: "1.0.0"}, http.StatusBadRequest,
 			[]string{"Version '1.0.0' already exists for application 'Customer Portal'. Choose a version that was not used before."}},
-		{"no version", portalPath, ltTagRequest{ChangeLog: "x"}, http.StatusBadRequest, []string{"Version is required"}},
-		{"letters", portalPath, ltTagRequest{Version: "v1.0"}, http.StatusBadRequest, []string{"Version 'v1.0' is not valid"}},
-		{"five parts", portalPath, ltTagRequest{Version: "1.2.3.4.5"}, http.StatusBadRequest, []string{"is not valid"}},
-		{"trailing dot", portalPath, ltTagRequest{Version: "1.2."}, http.StatusBadRequest, []string{"is not valid"}},
+		{"no version", portalPath, lifetime.TagRequest{ChangeLog: "x"}, http.StatusBadRequest, []string{"Version is required"}},
+		{"letters", portalPath, lifetime.TagRequest{Version: "v1.0"}, http.StatusBadRequest, []string{"Version 'v1.0' is not valid"}},
+		{"five parts", portalPath, lifetime.TagRequest{Version: "1.2.3.4.5"}, http.StatusBadRequest, []string{"is not valid"}},
+		{"trailing dot", portalPath, lifetime.TagRequest{Version: "1.2."}, http.StatusBadRequest, []string{"is not valid"}},
 		{"invalid JSON", portalPath, `{"Version": "1.4.0"`, http.StatusBadRequest, []string{"not valid JSON"}},
 		{"wrong type", portalPath, `{"Version": 1}`, http.StatusBadRequest, []string{"not valid JSON"}},
 		{"empty body", portalPath, "", http.StatusBadRequest, []string{"empty"}},
 		{"bad platform", tagPath(dev, agent.Key),
-			ltTagRequest{Version: "1.4.0", MobileVersions: []ltMobileVersion{{NativePlatform: "Windows", VersionNumber: "1"}}},
+			lifetime.TagRequest{Version: "1.4.0", MobileVersions: []lifetime.MobileVersion{{NativePlatform: "Windows", VersionNumber: "1"}}},
 			http.StatusBadRequest, []string{"NativePlatform 'Windows'"}},
 		{"mobile versions on a web app", portalPath,
-			ltTagRequest{Version: "1.4.0", MobileVersions: []ltMobileVersion{{NativePlatform: "Android", VersionNumber: "1"}}},
+			lifetime.TagRequest{Version: "1.4.0", MobileVersions: []lifetime.MobileVersion{{NativePlatform: "Android", VersionNumber: "1"}}},
 			http.StatusBadRequest, []string{"not a mobile application"}},
-		{"malformed module version key", portalPath, ltTagRequest{Version: "1.4.0", ModuleVersionKeys: []string{"abc"}},
+		{"malformed module version key", portalPath, lifetime.TagRequest{Version: "1.4.0", ModuleVersionKeys: []string{"abc"}},
 			http.StatusBadRequest, []string{"'abc'"}},
-		{"application changed", portalPath, ltTagRequest{Version: "1.4.0", ModuleVersionKeys: []string{uuid.NewString()}},
+		{"application changed", portalPath, lifetime.TagRequest{Version: "1.4.0", ModuleVersionKeys: []string{uuid.NewString()}},
 			http.StatusBadRequest, []string{"changed"}},
-		{"malformed environment key", tagPath("Development", portal.Key), ltTagRequest{Version: "1.4.0"},
+		{"malformed environment key", tagPath("Development", portal.Key), lifetime.TagRequest{Version: "1.4.0"},
 			http.StatusBadRequest, []string{"EnvironmentKey 'Development'"}},
-		{"malformed application key", tagPath(dev, "portal"), ltTagRequest{Version: "1.4.0"},
+		{"malformed application key", tagPath(dev, "portal"), lifetime.TagRequest{Version: "1.4.0"},
 			http.StatusBadRequest, []string{"ApplicationKey 'portal'"}},
-		{"unknown environment", tagPath(uuid.NewString(), portal.Key), ltTagRequest{Version: "1.4.0"},
+		{"unknown environment", tagPath(uuid.NewString(), portal.Key), lifetime.TagRequest{Version: "1.4.0"},
 			http.StatusNotFound, []string{"Environment"}},
-		{"unknown application", tagPath(dev, uuid.NewString()), ltTagRequest{Version: "1.4.0"},
+		{"unknown application", tagPath(dev, uuid.NewString()), lifetime.TagRequest{Version: "1.4.0"},
 			http.StatusNotFound, []string{"Application"}},
-		{"not deployed there", tagPath(prod, broker.Key), ltTagRequest{Version: "9.0.0"},
+		{"not deployed there", tagPath(prod, broker.Key), lifetime.TagRequest{Version: "9.0.0"},
 			http.StatusNotFound, []string{"'Broker Portal' is not deployed in environment 'Production'"}},
 	}
 	for _, tt := range tests {
@@ -411,7 +412,7 @@ func TestTagApplicationErrors(t *testing.T) {
 	}
 
 	// None of the failed calls created a version or changed the status.
-	versions := decode[[]ltApplicationVersion](t, lt(t, base, http.MethodGet, "/applications/"+portal.Key+"/versions?MaximumVersionsToReturn=20", nil).expect(t, http.StatusOK))
+	versions := decode[[]lifetime.ApplicationVersion](t, lt(t, base, http.MethodGet, "/applications/"+portal.Key+"/versions?MaximumVersionsToReturn=20", nil).expect(t, http.StatusOK))
 	if len(versions) != len(portal.Versions) {
 		t.Errorf("%d versions after failed tags, want %d", len(versions), len(portal.Versions))
 	}
@@ -435,7 +436,7 @@ func TestDeleteApplicationVersion(t *testing.T) {
 	lt(t, base, http.MethodDelete, path("1.0.0"), nil).expect(t, http.StatusNoContent)
 	lt(t, base, http.MethodGet, path("1.0.0"), nil).expectLTError(t, http.StatusNotFound)
 	lt(t, base, http.MethodDelete, path("1.0.0"), nil).expectLTError(t, http.StatusNotFound)
-	versions := decode[[]ltApplicationVersion](t, lt(t, base, http.MethodGet, "/applications/"+portal.Key+"/versions", nil).expect(t, http.StatusOK))
+	versions := decode[[]lifetime.ApplicationVersion](t, lt(t, base, http.MethodGet, "/applications/"+portal.Key+"/versions", nil).expect(t, http.StatusOK))
 	if len(versions) != 2 {
 		t.Errorf("%d versions left, want 2", len(versions))
 	}
@@ -454,7 +455,7 @@ func TestTrailingSlashes(t *testing.T) {
 	lt(t, base, http.MethodGet, "/environments/", nil).expect(t, http.StatusOK)
 	lt(t, base, http.MethodGet, "/environments/"+dev+"/", nil).expect(t, http.StatusOK)
 	lt(t, base, http.MethodGet, "/applications/"+portal.Key+"/?IncludeEnvStatus=true", nil).expect(t, http.StatusOK)
-	lt(t, base, http.MethodPost, "/environments/"+dev+"/applications/"+portal.Key+"/versions/", ltTagRequest{Version: "1.3.0"}).
+	lt(t, base, http.MethodPost, "/environments/"+dev+"/applications/"+portal.Key+"/versions/", lifetime.TagRequest{Version: "1.3.0"}).
 		expect(t, http.StatusCreated)
 	do(t, http.MethodGet, base+"/_sandbox/health/", "", nil).expect(t, http.StatusOK)
 }
@@ -513,11 +514,11 @@ func concurrentTags(t *testing.T, s *Sandbox, base string) {
 		wg.Go(func() {
 			for i := range 3 {
 				check("tag "+app.Name, http.StatusCreated, http.MethodPost,
-					base+lifetimeBase+"/environments/"+dev+"/applications/"+app.Key+"/versions", ltTagRequest{Version: fmt.Sprintf("10.0.%d", i)})
+					base+lifetime.Base+"/environments/"+dev+"/applications/"+app.Key+"/versions", lifetime.TagRequest{Version: fmt.Sprintf("10.0.%d", i)})
 			}
 		})
 		wg.Go(func() {
-			check("list", http.StatusOK, http.MethodGet, base+lifetimeBase+"/applications?IncludeEnvStatus=true&IncludeModules=true", nil)
+			check("list", http.StatusOK, http.MethodGet, base+lifetime.Base+"/applications?IncludeEnvStatus=true&IncludeModules=true", nil)
 		})
 	}
 	wg.Wait()
@@ -525,9 +526,9 @@ func concurrentTags(t *testing.T, s *Sandbox, base string) {
 	for e := range errs {
 		t.Error(e)
 	}
-	apps := decode[[]ltApplication](t, lt(t, base, http.MethodGet, "/environments/"+dev+"/applications", nil).expect(t, http.StatusOK))
+	apps := decode[[]lifetime.Application](t, lt(t, base, http.MethodGet, "/environments/"+dev+"/applications", nil).expect(t, http.StatusOK))
 	for _, a := range apps {
-		v := decode[ltApplicationVersion](t, lt(t, base, http.MethodGet,
+		v := decode[lifetime.ApplicationVersion](t, lt(t, base, http.MethodGet,
 			"/applications/"+a.Key+"/versions/"+a.AppStatusInEnvs[0].BaseApplicationVersionKey, nil).expect(t, http.StatusOK))
 		if v.Version != "10.0.2" {
 			t.Errorf("%s runs %s in Development, want the last tag 10.0.2", a.Name, v.Version)

@@ -55,7 +55,7 @@ func newODCSettings(ctx context.Context, st *store, f *ODCFixture, opts Options)
 	if o.publishDuration <= 0 {
 		o.publishDuration = odcDefaultPublishDuration
 	}
-	if i := slices.IndexFunc(clients, FixtureAPIClient.hasAllPermissions); i >= 0 {
+	if i := slices.IndexFunc(clients, FixtureAPIClient.HasAllPermissions); i >= 0 {
 		o.exportClient = &clients[i]
 	} else if len(clients) > 0 {
 		o.exportClient = &clients[0]

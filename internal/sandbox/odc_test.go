@@ -836,7 +836,7 @@ func TestODCExports(t *testing.T) {
 			t.Errorf("Exports = %v, want %q", s.Exports(), want)
 		}
 	}
-	if c.Name != odcClientMigration || !c.hasAllPermissions() {
+	if c.Name != odcClientMigration || !c.HasAllPermissions() {
 		t.Errorf("first API client = %+v, want migration-pipeline with every permission", c)
 	}
 }
@@ -875,7 +875,7 @@ func TestODCFixtureValidation(t *testing.T) {
 	doc := fixtureJSON(t)
 	delete(doc, "odc")
 	f, err := LoadFixture(writeFixture(t, doc))
-	if err != nil || !f.ODC.isZero() {
+	if err != nil || !f.ODC.IsZero() {
 		t.Fatalf("a fixture without odc = %v, %+v; want it accepted, empty", err, f.ODC)
 	}
 }

@@ -1,14 +1,11 @@
 package sandbox
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -24,18 +21,6 @@ import (
 // lives on the ODC portal, so its calls count in the ODC window. LifeTime and
 // the assessment tool get the same RateLimit, one window each. The token
 // endpoint is not limited.
-//
-// This file also holds the middleware that sorts requests into API families
-// for chaos and the limits, and the per-family request counters.
-
-// API families, the keys of RequestStats.ByFamily.
-const (
-	FamilyLifeTime      = "lifetime"
-	FamilyAssessment    = "assessment"
-	FamilyODC           = "odc"
-	FamilyCodeMigration = "codeMigration"
-	FamilyIdentity      = "identity"
-)
 
 // rateWindow is the length of the sliding window of the rate limits.
 const rateWindow = time.Minute
@@ -43,184 +28,6 @@ const rateWindow = time.Minute
 // DefaultDeploymentRateLimit is Options.DeploymentRateLimit when it is 0
 // and Options.RateLimit is not.
 const DefaultDeploymentRateLimit = 10
-
-// maCodeTooManyRequests is the Migration Kit contract's error code for 429
-// answers (the contract documents 429 without naming a code).
-const maCodeTooManyRequests = "TOO_MANY_REQUESTS"
-
-func init() {
-	maProblemTitles[maCodeTooManyRequests] = "Too many requests"
-	odcProblemTypes[http.StatusBadGateway] = "https://tools.ietf.org/html/rfc9110#section-15.6.3"
-	odcProblemTypes[http.StatusServiceUnavailable] = "https://tools.ietf.org/html/rfc9110#section-15.6.4"
-}
-
-type family int
-
-const (
-	famNone family = iota
-	famLifeTime
-	famAssessment
-	famODC
-	famCodeMigration
-	famIdentity
-	famCount
-)
-
-var familyNames = [famCount]string{
-	famLifeTime: FamilyLifeTime, famAssessment: FamilyAssessment, famODC: FamilyODC,
-	famCodeMigration: FamilyCodeMigration, famIdentity: FamilyIdentity,
-}
-
-// apiCall is what the middleware knows of a request to an OutSystems API.
-type apiCall struct {
-	family family
-	token  bool // the token endpoint
-}
-
-// classifyAPICall sorts a request path into its API family; famNone for
-// the admin surface and paths no API serves.
-func classifyAPICall(path string) apiCall {
-	switch {
-	case strings.HasPrefix(path, "/lifetimeapi/"):
-		return apiCall{family: famLifeTime}
-	case strings.HasPrefix(path, "/MigrationAssessment/"), strings.HasPrefix(path, "/ConversionAssessment/"):
-		return apiCall{family: famAssessment}
-	case strings.HasPrefix(path, codeMigrationBase+"/"):
-		return apiCall{family: famCodeMigration}
-	case strings.HasPrefix(path, "/api/"):
-		return apiCall{family: famODC}
-	case strings.HasPrefix(path, "/identity/"):
-		p := strings.TrimSuffix(path, "/")
-		return apiCall{family: famIdentity, token: strings.HasPrefix(p, "/identity/realms/") && strings.HasSuffix(p, "/protocol/openid-connect/token")}
-	}
-	return apiCall{family: famNone}
-}
-
-// writeError answers an error in the API's own shape.
-func (c apiCall) writeError(w http.ResponseWriter, r *http.Request, status int, detail string) {
-	switch c.family {
-	case famLifeTime:
-		writeLTError(w, status, detail)
-	case famAssessment, famCodeMigration:
-		code := maCodeInternal
-		if status == http.StatusTooManyRequests {
-			code = maCodeTooManyRequests
-		}
-		maWriteProblem(w, r, &maProblem{status: status, code: code, detail: detail})
-	case famIdentity:
-		code := "server_error"
-		if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
-			code = "temporarily_unavailable"
-		}
-		writeOAuth(w, status, code, detail)
-	default:
-		writeODCError(w, status, detail)
-	}
-}
-
-// --- the middleware ---
-
-// apiMiddleware counts, applies chaos to and rate-limits the OutSystems API
-// requests; the admin surface and unknown paths go straight to next.
-func (s *Sandbox) apiMiddleware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		call := classifyAPICall(r.URL.Path)
-		if call.family == famNone {
-			next.ServeHTTP(w, r)
-			return
-		}
-		s.requests.count(call)
-		s.chaos.serve(w, r, call, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if ok := s.limits.admit(w, r, call, s.requests); !ok {
-				return
-			}
-			if call.token {
-				w = &tokenCapture{ResponseWriter: w, tokens: s.tokens}
-			}
-			next.ServeHTTP(w, r)
-		}))
-	})
-}
-
-// --- request counters ---
-
-// FamilyStats counts the requests of one API family: all that arrived
-// (throttled ones and those chaos failed included) and those the rate
-// limiter answered 429.
-type FamilyStats struct {
-	Requests  int64 `json:"requests"`
-	Throttled int64 `json:"throttled"`
-}
-
-// RequestStats counts requests per API family (FamilyLifeTime, ...) and,
-// apart, requests to the ODC token endpoint (also in FamilyIdentity).
-type RequestStats struct {
-	ByFamily map[string]FamilyStats `json:"byFamily"`
-	Tokens   int64                  `json:"tokens"`
-}
-
-type requestCounters struct {
-	requests, throttled [famCount]atomic.Int64
-	tokens              atomic.Int64
-}
-
-func (c *requestCounters) count(call apiCall) {
-	c.requests[call.family].Add(1)
-	if call.token {
-		c.tokens.Add(1)
-	}
-}
-
-func (c *requestCounters) snapshot() RequestStats {
-	st := RequestStats{ByFamily: make(map[string]FamilyStats, famCount-1), Tokens: c.tokens.Load()}
-	for f := famNone + 1; f < famCount; f++ {
-		st.ByFamily[familyNames[f]] = FamilyStats{Requests: c.requests[f].Load(), Throttled: c.throttled[f].Load()}
-	}
-	return st
-}
-
-func (c *requestCounters) reset() {
-	for f := range famCount {
-		c.requests[f].Store(0)
-		c.throttled[f].Store(0)
-	}
-	c.tokens.Store(0)
-}
-
-// RateLimits returns the limits in force, 0 meaning none: requests per
-// minute per API family, and POSTs per minute per ODC deployment endpoint.
-func (s *Sandbox) RateLimits() (perMinute, deploymentPerMinute int) {
-	return s.limits.perMinute, s.limits.deployPerMinute
-}
-
-// RequestStats returns the request counters.
-func (s *Sandbox) RequestStats() RequestStats { return s.requests.snapshot() }
-
-// ResetStats sets the request and chaos counters to zero. The rate limit
-// windows are left as they are.
-func (s *Sandbox) ResetStats() {
-	s.requests.reset()
-	s.chaos.resetStats()
-}
-
-// statsDocument is GET /_sandbox/stats: the request counters, and the
-// limits in force (0: none).
-type statsDocument struct {
-	RequestStats
-	RateLimit           int `json:"rateLimit"`
-	DeploymentRateLimit int `json:"deploymentRateLimit"`
-}
-
-func (s *Sandbox) adminGetStats(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, statsDocument{RequestStats: s.RequestStats(), RateLimit: s.limits.perMinute, DeploymentRateLimit: s.limits.deployPerMinute})
-}
-
-func (s *Sandbox) adminResetStats(w http.ResponseWriter, _ *http.Request) {
-	s.ResetStats()
-	writeJSON(w, http.StatusOK, statsDocument{RequestStats: s.RequestStats(), RateLimit: s.limits.perMinute, DeploymentRateLimit: s.limits.deployPerMinute})
-}
-
-// --- rate limits ---
 
 // slidingWindow remembers when the last limit admitted requests went in.
 type slidingWindow struct {
@@ -350,70 +157,3 @@ func (l *rateLimiter) admit(w http.ResponseWriter, r *http.Request, call apiCall
 		"Rate limit exceeded: at most %d requests per minute to the %s. Try again in %d second(s).", full.limit, full.what, seconds))
 	return false
 }
-
-// --- issued access tokens ---
-
-// maxRememberedTokens bounds the access tokens IssuedAccessTokens returns:
-// the latest ones.
-const maxRememberedTokens = 10000
-
-// issuedTokens remembers the access tokens the token endpoint issued; the
-// store keeps only their hashes.
-type issuedTokens struct {
-	mu     sync.Mutex
-	tokens []string
-}
-
-func (t *issuedTokens) add(token string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if len(t.tokens) == maxRememberedTokens {
-		t.tokens = append(t.tokens[:0], t.tokens[1:]...)
-	}
-	t.tokens = append(t.tokens, token)
-}
-
-func (t *issuedTokens) list() []string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return append([]string(nil), t.tokens...)
-}
-
-// IssuedAccessTokens returns the ODC access tokens the sandbox issued (the
-// last 10000), oldest first, answers lost to chaos included: tests look
-// for them where they must not be, such as logs.
-func (s *Sandbox) IssuedAccessTokens() []string { return s.tokens.list() }
-
-// tokenCapture passes a token endpoint answer through and remembers the
-// access token of a successful one.
-type tokenCapture struct {
-	http.ResponseWriter
-	tokens *issuedTokens
-	status int
-	body   bytes.Buffer
-}
-
-func (c *tokenCapture) WriteHeader(status int) {
-	if c.status == 0 {
-		c.status = status
-	}
-	c.ResponseWriter.WriteHeader(status)
-}
-
-func (c *tokenCapture) Write(b []byte) (int, error) {
-	if c.status == 0 {
-		c.status = http.StatusOK
-	}
-	if c.status == http.StatusOK && c.body.Len() < maxBodyBytes {
-		c.body.Write(b)
-		var resp odcTokenResponse
-		if json.Unmarshal(c.body.Bytes(), &resp) == nil && resp.AccessToken != "" {
-			c.tokens.add(resp.AccessToken)
-			c.body.Reset()
-			c.status = -1 // one token per answer
-		}
-	}
-	return c.ResponseWriter.Write(b)
-}
-
-func (c *tokenCapture) Unwrap() http.ResponseWriter { return c.ResponseWriter }

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/lifetime"
 )
 
 // Environment variables the provider reads, printed by Exports.
@@ -74,6 +76,7 @@ type Sandbox struct {
 	fixture    *Fixture
 	logger     *log.Logger
 	store      *store
+	lifetime   *lifetime.Service
 	handler    http.Handler
 	adminToken string
 	odc        odcSettings
@@ -84,11 +87,13 @@ type Sandbox struct {
 	// migrationDuration is Options.MigrationDuration or its default; code
 	// migrations are timed with now too.
 	migrationDuration time.Duration
-	// chaos, limits, requests and tokens serve chaos.go and ratelimit.go.
+	// chaos, limits, requests and tokens serve chaos.go, ratelimit.go, requeststats.go and tokens.go.
 	chaos    *chaosEngine
 	limits   *rateLimiter
 	requests *requestCounters
 	tokens   *issuedTokens
+	// apis sorts request paths into the API families the services declare.
+	apis apiTable
 
 	mu     sync.Mutex
 	server *http.Server
@@ -135,7 +140,7 @@ func New(opts Options) (*Sandbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := openStore(opts.DBPath)
+	st, err := openStore(opts.DBPath, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +163,7 @@ func New(opts Options) (*Sandbox, error) {
 		st.close()
 		return nil, err
 	}
-	token, err := st.adminToken(ctx)
+	token, err := st.lt.AdminToken(ctx)
 	if err != nil {
 		st.close()
 		return nil, err
@@ -168,7 +173,7 @@ func New(opts Options) (*Sandbox, error) {
 		st.close()
 		return nil, err
 	}
-	s := &Sandbox{fixture: fixture, logger: logger, store: st, adminToken: token, odc: odc, assessmentDelay: delay, now: time.Now,
+	s := &Sandbox{fixture: fixture, logger: logger, store: st, lifetime: st.lt, adminToken: token, odc: odc, assessmentDelay: delay, now: time.Now,
 		migrationDuration: migrationDuration, chaos: chaos, limits: limits, requests: &requestCounters{}, tokens: &issuedTokens{}}
 	s.handler = s.routes()
 	return s, nil
@@ -291,5 +296,10 @@ func (s *Sandbox) MarkModified(envKey, appKey string, modified bool) error {
 	if err != nil {
 		return err
 	}
-	return s.store.markModified(context.Background(), env, app, modified)
+	return s.lifetime.MarkModified(context.Background(), env, app, modified)
 }
+
+// DatabaseStatements returns how many SQL statements the sandbox ran since
+// it opened its database; tests use it to check a request reads only what
+// it needs.
+func (s *Sandbox) DatabaseStatements() int64 { return s.store.db.Statements() }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/lifetime"
 )
 
 func TestStateSurvivesRestart(t *testing.T) {
@@ -19,8 +21,8 @@ func TestStateSurvivesRestart(t *testing.T) {
 	portal := fixtureApp(t, f, "Customer Portal")
 	hr := fixtureApp(t, f, "HR Self Service")
 
-	tagged := decode[ltTagResponse](t, lt(t, base, http.MethodPost, "/environments/"+dev+"/applications/"+portal.Key+"/versions",
-		ltTagRequest{Version: "1.3.0", ChangeLog: "Before restart"}).expect(t, http.StatusCreated)).ApplicationVersionKey
+	tagged := decode[lifetime.TagResponse](t, lt(t, base, http.MethodPost, "/environments/"+dev+"/applications/"+portal.Key+"/versions",
+		lifetime.TagRequest{Version: "1.3.0", ChangeLog: "Before restart"}).expect(t, http.StatusCreated)).ApplicationVersionKey
 	lt(t, base, http.MethodDelete, "/applications/"+portal.Key+"/versions/"+versionKey(t, portal, "1.0.0"), nil).expect(t, http.StatusNoContent)
 	if err := s.MarkModified(test, hr.Key, true); err != nil {
 		t.Fatal(err)
@@ -37,7 +39,7 @@ func TestStateSurvivesRestart(t *testing.T) {
 		ServiceAccounts: []FixtureServiceAccount{{Name: "someone", Token: "other-token", Role: RoleAdministrator}},
 	}}
 	s2, base2 := startSandbox(t, Options{DBPath: dbPath, Fixture: other})
-	do(t, http.MethodGet, base2+lifetimeBase+"/environments", "other-token", nil).expect(t, http.StatusUnauthorized)
+	do(t, http.MethodGet, base2+lifetime.Base+"/environments", "other-token", nil).expect(t, http.StatusUnauthorized)
 	if got := s2.Exports(); !slices.Contains(got, "export OUTSYSTEMS_LIFETIME_TOKEN="+testAdminToken) {
 		t.Errorf("Exports after restart = %v, want the token stored in the database", got)
 	}
@@ -46,7 +48,7 @@ func TestStateSurvivesRestart(t *testing.T) {
 	if st.BaseApplicationVersionKey != tagged || st.IsModified {
 		t.Errorf("Customer Portal in Development after restart = %+v, want base %s, not modified", st, tagged)
 	}
-	versions := decode[[]ltApplicationVersion](t, lt(t, base2, http.MethodGet, "/applications/"+portal.Key+"/versions", nil).expect(t, http.StatusOK))
+	versions := decode[[]lifetime.ApplicationVersion](t, lt(t, base2, http.MethodGet, "/applications/"+portal.Key+"/versions", nil).expect(t, http.StatusOK))
 	var got []string
 	for _, v := range versions {
 		got = append(got, v.Version)
@@ -58,7 +60,7 @@ func TestStateSurvivesRestart(t *testing.T) {
 		t.Error("HR Self Service is no longer modified in Test after restart")
 	}
 	lt(t, base2, http.MethodPost, "/environments/"+dev+"/applications/"+portal.Key+"/versions",
-		ltTagRequest{Version: "1.3.0"}).expectLTError(t, http.StatusBadRequest, "already exists")
+		lifetime.TagRequest{Version: "1.3.0"}).expectLTError(t, http.StatusBadRequest, "already exists")
 }
 
 func TestMarkModified(t *testing.T) {
@@ -85,9 +87,9 @@ func TestMarkModified(t *testing.T) {
 		}
 	}
 	// Tagging now captures the newly published module versions.
-	key := decode[ltTagResponse](t, lt(t, base, http.MethodPost, "/environments/"+test+"/applications/"+claims.Key+"/versions",
-		ltTagRequest{Version: "1.2.0", ModuleVersionKeys: newer}).expect(t, http.StatusCreated)).ApplicationVersionKey
-	v := decode[ltApplicationVersion](t, lt(t, base, http.MethodGet, "/applications/"+claims.Key+"/versions/"+key, nil).expect(t, http.StatusOK))
+	key := decode[lifetime.TagResponse](t, lt(t, base, http.MethodPost, "/environments/"+test+"/applications/"+claims.Key+"/versions",
+		lifetime.TagRequest{Version: "1.2.0", ModuleVersionKeys: newer}).expect(t, http.StatusCreated)).ApplicationVersionKey
+	v := decode[lifetime.ApplicationVersion](t, lt(t, base, http.MethodGet, "/applications/"+claims.Key+"/versions/"+key, nil).expect(t, http.StatusOK))
 	if !slices.Equal(moduleVersionKeys(v), newer) {
 		t.Errorf("tag holds %v, want %v", moduleVersionKeys(v), newer)
 	}
@@ -167,9 +169,9 @@ func TestRequestLogHasNoSecrets(t *testing.T) {
 	dev := envKey(t, s.Fixture(), "Development")
 	portal := fixtureApp(t, s.Fixture(), "Customer Portal")
 	lt(t, base, http.MethodGet, "/environments?secret=query", nil).expect(t, http.StatusOK)
-	do(t, http.MethodGet, base+lifetimeBase+"/environments", "wrong-token-123", nil).expect(t, http.StatusUnauthorized)
+	do(t, http.MethodGet, base+lifetime.Base+"/environments", "wrong-token-123", nil).expect(t, http.StatusUnauthorized)
 	lt(t, base, http.MethodPost, "/environments/"+dev+"/applications/"+portal.Key+"/versions",
-		ltTagRequest{Version: "1.3.0", ChangeLog: "body-marker"}).expect(t, http.StatusCreated)
+		lifetime.TagRequest{Version: "1.3.0", ChangeLog: "body-marker"}).expect(t, http.StatusCreated)
 
 	logged := out.String()
 	for _, want := range []string{"GET /lifetimeapi/rest/v2/environments 200", "GET /lifetimeapi/rest/v2/environments 401", "POST /lifetimeapi/rest/v2/environments/" + dev} {
@@ -197,5 +199,14 @@ func TestCloseWithoutStart(t *testing.T) {
 	}
 	if _, err := s.Start("127.0.0.1:0"); err == nil {
 		t.Error("Start after Close succeeded")
+	}
+}
+
+func TestNewRejectsInvalidFixture(t *testing.T) {
+	f := DefaultFixture()
+	f.LifeTime.Applications[0].Modules = append(f.LifeTime.Applications[0].Modules, "Ghost")
+	if _, err := New(Options{DBPath: filepath.Join(t.TempDir(), "sb.db"), Fixture: f}); err == nil ||
+		!strings.Contains(err.Error(), "Ghost") {
+		t.Fatalf("New = %v, want an invalid fixture error", err)
 	}
 }

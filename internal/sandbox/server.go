@@ -1,64 +1,25 @@
 package sandbox
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
-	"maps"
 	"net/http"
-	"slices"
-	"strings"
 	"time"
 
-	"github.com/google/uuid"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
 )
 
 // routes assembles every API of the sandbox on one handler.
 func (s *Sandbox) routes() http.Handler {
 	mux := http.NewServeMux()
-	s.registerLifeTime(mux)
-	s.registerAssessment(mux)
-	s.registerODC(mux)
-	s.registerCodeMigration(mux)
+	services := s.services()
+	for _, svc := range services {
+		svc.Register(mux)
+	}
+	s.apis = newAPITable(services)
 	s.registerAdmin(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such API: " + r.URL.Path})
 	})
 	return s.logRequests(s.apiMiddleware(mux))
-}
-
-// jsonEnd reports an error unless nothing but white space follows the
-// value dec decoded: a request body is one JSON value.
-func jsonEnd(dec *json.Decoder) error {
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("unexpected data after the JSON value")
-	}
-	return nil
-}
-
-// errorWriter writes an error response in the shape of one API.
-type errorWriter func(w http.ResponseWriter, status int, messages ...string)
-
-// route registers handlers per method for one path pattern, with and
-// without a trailing slash (OutSystems documents paths with one, its own
-// clients call them without). Other methods get 405 with an Allow header,
-// in the API's error shape.
-func route(mux *http.ServeMux, pattern string, handlers map[string]http.HandlerFunc, onError errorWriter) {
-	methods := slices.Sorted(maps.Keys(handlers))
-	allow := strings.Join(methods, ", ")
-	notAllowed := func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Allow", allow)
-		onError(w, http.StatusMethodNotAllowed, fmt.Sprintf("Method %s is not allowed on %s. Allowed: %s.", r.Method, r.URL.Path, allow))
-	}
-	for _, p := range []string{pattern, pattern + "/{$}"} {
-		for _, m := range methods {
-			mux.HandleFunc(m+" "+p, handlers[m])
-		}
-		mux.HandleFunc(p, notAllowed)
-	}
 }
 
 type statusRecorder struct {
@@ -111,97 +72,7 @@ func (s *Sandbox) logRequests(next http.Handler) http.Handler {
 	})
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	var body bytes.Buffer
-	enc := json.NewEncoder(&body)
-	enc.SetEscapeHTML(false) // LifeTime sends "&" and "<" as they are
-	if err := enc.Encode(v); err != nil {
-		http.Error(w, "cannot encode response", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	w.Write(body.Bytes())
-}
-
-// writeLTError answers in LifeTime's error shape:
-// {"Errors":["..."],"StatusCode":400}.
-func writeLTError(w http.ResponseWriter, status int, messages ...string) {
-	writeJSON(w, status, ltError{Errors: messages, StatusCode: status})
-}
-
-// writeStoreError answers a store error: its message for not-found and
-// invalid requests, a generic message (and a log line) otherwise.
+// writeStoreError answers a store error (see httpx.WriteStoreError).
 func (s *Sandbox) writeStoreError(w http.ResponseWriter, r *http.Request, err error, onError errorWriter) {
-	switch {
-	case errors.Is(err, errNotFound):
-		onError(w, http.StatusNotFound, err.Error())
-	case errors.Is(err, errInvalid):
-		onError(w, http.StatusBadRequest, err.Error())
-	case errors.Is(err, context.Canceled):
-		// The client went away; nobody reads the answer.
-	default:
-		s.logger.Printf("%s %s: internal error: %v", r.Method, r.URL.Path, err)
-		onError(w, http.StatusInternalServerError, "Internal error in the sandbox; see its log.")
-	}
-}
-
-// parseKey checks a GUID key from a request and returns it in the
-// canonical lower-case form the store uses.
-func parseKey(name, value string) (string, error) {
-	id, err := uuid.Parse(value)
-	if err != nil {
-		return "", invalidf("Invalid %s '%s': expected a GUID like 3fa85f64-5717-4562-b3fc-2c963f66afa6.", name, value)
-	}
-	return id.String(), nil
-}
-
-// --- LifeTime authentication ---
-
-type accountContextKey struct{}
-
-// requireServiceAccount admits requests carrying the bearer token of a
-// LifeTime service account, and answers 401 otherwise.
-func (s *Sandbox) requireServiceAccount(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token, ok := bearerToken(r)
-		if !ok {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="LifeTime"`)
-			writeLTError(w, http.StatusUnauthorized, "Authentication required: send the service account token as 'Authorization: Bearer <token>'.")
-			return
-		}
-		account, err := s.store.accountByToken(r.Context(), token)
-		if errors.Is(err, errNotFound) {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="LifeTime", error="invalid_token"`)
-			writeLTError(w, http.StatusUnauthorized, "Invalid or revoked service account token.")
-			return
-		}
-		if err != nil {
-			s.writeStoreError(w, r, err, writeLTError)
-			return
-		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), accountContextKey{}, account)))
-	})
-}
-
-func bearerToken(r *http.Request) (string, bool) {
-	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	token = strings.TrimSpace(token)
-	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return "", false
-	}
-	return token, true
-}
-
-// requireAdministrator answers 403, naming the service account and what it
-// misses, unless the caller has the Administrator role. It reports whether
-// the request may go on.
-func requireAdministrator(w http.ResponseWriter, r *http.Request, action, permission string) bool {
-	account, _ := r.Context().Value(accountContextKey{}).(serviceAccount)
-	if account.Role == RoleAdministrator {
-		return true
-	}
-	writeLTError(w, http.StatusForbidden, fmt.Sprintf(
-		"Service account '%s' does not have permission to %s. It needs the '%s' permission level.", account.Name, action, permission))
-	return false
+	httpx.WriteStoreError(s.logger, w, r, err, onError)
 }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
 )
 
 // Registry addresses the harness's CLI configuration overrides.
@@ -79,26 +79,26 @@ func makeApps(prefix, label string, n, web int) []benchApp {
 // for ODC), and an ODC organization with one full-rights API client.
 func writeFixture(path string, g appGroups) error {
 	created := time.Date(2025, 1, 6, 9, 0, 0, 0, time.UTC)
-	f := sandbox.Fixture{
+	f := fixture.Fixture{
 		Name: "Benchmark portfolio",
-		LifeTime: sandbox.LifeTimeFixture{
-			ServiceAccounts: []sandbox.FixtureServiceAccount{{Name: "bench-pipeline", Token: fixtureToken, Role: sandbox.RoleAdministrator}},
-			Environments: []sandbox.FixtureEnvironment{{
+		LifeTime: fixture.LifeTime{
+			ServiceAccounts: []fixture.ServiceAccount{{Name: "bench-pipeline", Token: fixtureToken, Role: fixture.RoleAdministrator}},
+			Environments: []fixture.Environment{{
 				Key: fixtureEnvKey, Name: fixtureEnvName, Order: 1, HostName: "dev.bench.example", EnvironmentType: "Development",
 				OSVersion: "11.31.0.45821", UseHTTPS: true, IsCloudEnvironment: true, NumberOfFrontEnds: 1,
 				ApplicationServerType: ".NET", ApplicationServer: "IIS", DatabaseProvider: "SqlServer",
 			}},
 		},
-		ODC: sandbox.ODCFixture{
+		ODC: fixture.ODC{
 			Organization: fixtureOrg,
-			APIClients: []sandbox.FixtureAPIClient{{
+			APIClients: []fixture.APIClient{{
 				Name: "bench-pipeline", ClientID: "bench-pipeline-1a2b3c", ClientSecret: "odc-bench-secret-Qm9vZ2xlZ3Jvb3Zl",
-				Permissions: []string{sandbox.PermissionMigrate, sandbox.PermissionPublish, sandbox.PermissionRelease, sandbox.PermissionViewPortfolio},
+				Permissions: []string{fixture.PermissionMigrate, fixture.PermissionPublish, fixture.PermissionRelease, fixture.PermissionViewPortfolio},
 			}},
-			Stages: []sandbox.FixtureStage{
-				{Key: fixtureStageKey, Name: "Development", Purpose: sandbox.PurposeDevelopment, Order: 1},
-				{Key: key("stage/QA"), Name: "QA", Purpose: sandbox.PurposeNonProduction, Order: 2},
-				{Key: key("stage/Production"), Name: "Production", Purpose: sandbox.PurposeProduction, Order: 3},
+			Stages: []fixture.Stage{
+				{Key: fixtureStageKey, Name: "Development", Purpose: fixture.PurposeDevelopment, Order: 1},
+				{Key: key("stage/QA"), Name: "QA", Purpose: fixture.PurposeNonProduction, Order: 2},
+				{Key: key("stage/Production"), Name: "Production", Purpose: fixture.PurposeProduction, Order: 3},
 			},
 		},
 	}
@@ -108,15 +108,15 @@ func writeFixture(path string, g appGroups) error {
 			if a.Web {
 				module, typ = strings.ReplaceAll(a.Name, " ", ""), "Reactive"
 			}
-			f.LifeTime.Modules = append(f.LifeTime.Modules, sandbox.FixtureModule{
+			f.LifeTime.Modules = append(f.LifeTime.Modules, fixture.Module{
 				Key: key("module/" + a.ID), Name: module, Kind: "eSpace", Type: typ,
 				Description: "Benchmark module " + a.ID, References: []string{},
 			})
-			f.LifeTime.Applications = append(f.LifeTime.Applications, sandbox.FixtureApplication{
+			f.LifeTime.Applications = append(f.LifeTime.Applications, fixture.Application{
 				Key: a.Key, Name: a.Name, Kind: "WebResponsive", Team: "Bench", Description: "Benchmark library " + a.ID,
 				URLPath: strings.ReplaceAll(a.Name, " ", ""), Modules: []string{module},
-				Versions:     []sandbox.FixtureVersion{{Key: key("version/" + a.ID + "/1.0.0"), Version: "1.0.0", ChangeLog: "First version.", CreatedOn: created}},
-				Environments: map[string]sandbox.FixtureDeployment{fixtureEnvName: {Version: "1.0.0"}},
+				Versions:     []fixture.Version{{Key: key("version/" + a.ID + "/1.0.0"), Version: "1.0.0", ChangeLog: "First version.", CreatedOn: created}},
+				Environments: map[string]fixture.Deployment{fixtureEnvName: {Version: "1.0.0"}},
 			})
 		}
 	}

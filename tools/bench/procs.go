@@ -17,6 +17,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/provider"
 )
 
 // --- the sandbox, run as its own process ---
@@ -36,8 +38,8 @@ type sandboxProc struct {
 
 // exportNames are the variables the sandbox prints; all must arrive.
 var exportNames = []string{
-	"OUTSYSTEMS_LIFETIME_URL", "OUTSYSTEMS_ASSESSMENT_URL", "OUTSYSTEMS_LIFETIME_TOKEN",
-	"OUTSYSTEMS_ODC_PORTAL_URL", "OUTSYSTEMS_ODC_CLIENT_ID", "OUTSYSTEMS_ODC_CLIENT_SECRET",
+	provider.EnvLifeTimeURL, provider.EnvAssessmentURL, provider.EnvLifeTimeToken,
+	provider.EnvODCPortalURL, provider.EnvODCClientID, provider.EnvODCClientSecret,
 }
 
 // startSandbox starts the sandbox on a free loopback port with args and
@@ -103,7 +105,7 @@ func startSandbox(ctx context.Context, bin, logPath string, args ...string) (*sa
 			return nil, fmt.Errorf("the sandbox did not export %s", k)
 		}
 	}
-	p.url = p.exports["OUTSYSTEMS_LIFETIME_URL"]
+	p.url = p.exports[provider.EnvLifeTimeURL]
 	if err := p.admin(ctx, http.MethodGet, "/_sandbox/health", nil); err != nil {
 		p.stop()
 		return nil, fmt.Errorf("sandbox health check: %w", err)

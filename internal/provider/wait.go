@@ -4,80 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"regexp"
-	"strings"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/client"
 )
-
-var guidRegexp = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-
-// guidValidator checks a key is a GUID (8-4-4-4-12 hexadecimal).
-func guidValidator(what string) validator.String {
-	return stringvalidator.RegexMatches(guidRegexp,
-		fmt.Sprintf("must be the %s: a GUID such as 3f2504e0-4f89-11d3-9a0c-0305e82c3301. Look it up by name with the outsystems_lifetime_* data sources", what))
-}
-
-// lifeTimeVersionRegexp is a LifeTime application version: 1 to 4 dotted numbers.
-var lifeTimeVersionRegexp = regexp.MustCompile(`^[0-9]{1,9}(\.[0-9]{1,9}){0,3}$`)
-
-// apiErrorDetail builds the detail of a diagnostic for a failed API call:
-// what was attempted, what to do about it, and the original error.
-func apiErrorDetail(attempt string, err error) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "While attempting to %s, the provider received an error.\n\n", attempt)
-	if hint := remedy(err); hint != "" {
-		b.WriteString(hint)
-		b.WriteString("\n\n")
-	}
-	fmt.Fprintf(&b, "Error: %s", err.Error())
-	return b.String()
-}
-
-// remedy says what a user can do about common API errors.
-func remedy(err error) string {
-	var apiErr *client.APIError
-	if errors.As(err, &apiErr) {
-		switch apiErr.StatusCode {
-		case http.StatusUnauthorized:
-			switch apiErr.Service {
-			case "LifeTime":
-				return "LifeTime did not accept the service account token. Check `lifetime.token` (or " + EnvLifeTimeToken +
-					"): generating a new token for a service account revokes the old one."
-			}
-			return "The service did not accept the credentials. Check the provider's credentials for " + apiErr.Service + "."
-		case http.StatusForbidden:
-			return "The credentials are valid but lack a permission this call needs (the message below names it). " +
-				"Grant it to the service account or API client, or use one that has it."
-		case http.StatusTooManyRequests:
-			return "The service kept rate-limiting the provider after every retry. Lower the parallelism (terraform apply -parallelism=N) or raise `max_retries`."
-		}
-		if apiErr.StatusCode >= 500 {
-			return "The service failed after every retry. Try again later; if it persists, contact the service's support with the error below."
-		}
-		return ""
-	}
-	var tErr *client.TransportError
-	if errors.As(err, &tErr) {
-		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-			return "The operation was interrupted or ran out of time before the service answered."
-		}
-		return "The service could not be reached. Check the URL and your network, then apply again."
-	}
-	return ""
-}
-
-// addAPIError adds an error diagnostic for a failed API call.
-func addAPIError(diags *diag.Diagnostics, summary, attempt string, err error) {
-	diags.AddError(summary, apiErrorDetail(attempt, err))
-}
 
 // Polling policy for long operations: the wait between two polls is a tenth
 // of the time waited so far, kept between pollMin and pollMax, so a short
@@ -184,9 +116,33 @@ func createOnce[T any](ctx context.Context, what string, attempts int, create fu
 	return zero, lastErr
 }
 
+// actOnce is createOnce for an action that leaves nothing to return (e.g.
+// tagging a revision): done reports whether the action has taken effect.
+func actOnce(ctx context.Context, what string, attempts int, act func(context.Context) error, done func(context.Context) (bool, error)) error {
+	_, err := createOnce(ctx, what, attempts,
+		func(ctx context.Context) (struct{}, error) { return struct{}{}, act(ctx) },
+		func(ctx context.Context) (struct{}, bool, error) {
+			ok, err := done(ctx)
+			return struct{}{}, ok, err
+		})
+	return err
+}
+
 // recentlyStarted reports whether an RFC 3339 time is no earlier than a
 // minute before since (allowing for clock skew between client and server).
 func recentlyStarted(at string, since time.Time) bool {
 	t, err := time.Parse(time.RFC3339Nano, at)
 	return err == nil && !t.Before(since.Add(-time.Minute))
+}
+
+// waitForAssessment waits for the latest assessment of a mapping to finish.
+func waitForAssessment(ctx context.Context, as *client.Assessment, mp *client.Mapping) error {
+	key := mp.LatestAssessmentKey
+	return waitFor(ctx, fmt.Sprintf("the assessment %s of mapping %q", key, mp.Name), func(ctx context.Context) (pollState, error) {
+		run, err := as.GetAssessment(ctx, key)
+		if err != nil {
+			return pollState{}, err
+		}
+		return pollState{done: run.Status == "Finished", status: run.Status}, nil
+	})
 }

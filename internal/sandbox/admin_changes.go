@@ -4,20 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 )
 
 // Out-of-band changes of the admin surface: what people do in OutSystems
 // outside the APIs the provider uses, so tests can check the provider notices.
-
-// errConflict marks an out-of-band change the state does not allow now.
-var errConflict = errors.New("conflict")
-
-func conflictf(format string, args ...any) error {
-	return &storeError{kind: errConflict, msg: fmt.Sprintf(format, args...)}
-}
 
 // UnpublishAsset removes an asset's deployment from a stage, as resetting
 // the stage would: afterwards the asset is not published there (not in the

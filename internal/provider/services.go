@@ -1,0 +1,184 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/client"
+)
+
+// Configure creates the API clients of the services the provider block (or
+// the environment) configures, and hands them, with the run's caches, to
+// resources and data sources as providerData.
+func (p *outsystemsProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	data := &providerData{version: p.version, attempts: client.DefaultMaxRetries + 1,
+		environments: &memo[[]client.Environment]{}, stages: &memo[[]client.Stage]{}}
+	cfg := client.Config{MaxRetries: -1, UserAgent: "terraform-provider-outsystems/" + p.version}
+
+	if n := maxRetriesSetting(ctx, req, &resp.Diagnostics); n >= 0 {
+		cfg.MaxRetries = n
+		data.attempts = n + 1
+	}
+
+	lt := readService(ctx, req, "lifetime", "LifeTime", &resp.Diagnostics,
+		&setting{name: "url", env: EnvLifeTimeURL, required: true},
+		&setting{name: "token", env: EnvLifeTimeToken, required: true})
+	if lt != nil {
+		cfg := cfg
+		cfg.BaseURL = lt[0]
+		cfg.RequestsPerMinute = rateSetting(ctx, req, "lifetime", EnvLifeTimeRequestsPerMinute, 0, &resp.Diagnostics)
+		c, err := client.NewLifeTime(cfg, lt[1])
+		invalidURL(&resp.Diagnostics, "lifetime", "url", EnvLifeTimeURL, "LifeTime", err)
+		data.lifeTime = c
+	}
+
+	as := readService(ctx, req, "assessment", "Assessment Tool", &resp.Diagnostics,
+		&setting{name: "url", env: EnvAssessmentURL, required: true},
+		&setting{name: "token", env: EnvAssessmentToken})
+	if as != nil {
+		token := as[1]
+		if token == "" && lt != nil {
+			token = lt[1]
+		}
+		if token == "" {
+			resp.Diagnostics.AddAttributeError(path.Root("assessment").AtName("token"), "Missing Assessment Tool Token",
+				"The assessment tool URL is configured but no token, and there is no LifeTime token to fall back to. Set `assessment.token` "+
+					"(or "+EnvAssessmentToken+"), or `lifetime.token` (or "+EnvLifeTimeToken+").")
+		} else {
+			cfg := cfg
+			cfg.BaseURL = as[0]
+			cfg.RequestsPerMinute = rateSetting(ctx, req, "assessment", EnvAssessmentRequestsPerMinute, 0, &resp.Diagnostics)
+			c, err := client.NewAssessment(cfg, token)
+			invalidURL(&resp.Diagnostics, "assessment", "url", EnvAssessmentURL, "Assessment Tool", err)
+			data.assessment = c
+		}
+	}
+
+	odc := readService(ctx, req, "odc", "ODC", &resp.Diagnostics,
+		&setting{name: "portal_url", env: EnvODCPortalURL, required: true},
+		&setting{name: "client_id", env: EnvODCClientID, required: true},
+		&setting{name: "client_secret", env: EnvODCClientSecret, required: true})
+	if odc != nil {
+		cfg := cfg
+		cfg.BaseURL = odc[0]
+		cfg.RequestsPerMinute = rateSetting(ctx, req, "odc", EnvODCRequestsPerMinute, defaultODCRequestsPerMinute, &resp.Diagnostics)
+		cfg.DeploymentRequestsPerMinute = defaultODCDeploymentPostsPerMinute
+		if cfg.RequestsPerMinute == 0 {
+			cfg.DeploymentRequestsPerMinute = 0 // pacing turned off altogether
+		}
+		c, err := client.NewODC(cfg, odc[1], odc[2])
+		invalidURL(&resp.Diagnostics, "odc", "portal_url", EnvODCPortalURL, "ODC", err)
+		data.odc = c
+	}
+
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	tflog.Debug(ctx, "Configured the OutSystems provider", map[string]any{
+		"lifetime_configured": data.lifeTime != nil, "assessment_configured": data.assessment != nil, "odc_configured": data.odc != nil,
+	})
+	resp.ResourceData = data
+	resp.DataSourceData = data
+}
+
+// providerData is what Configure hands to resources and data sources.
+type providerData struct {
+	version string
+	// attempts bounds how often a create is tried (max_retries + 1).
+	attempts   int
+	lifeTime   *client.LifeTime
+	assessment *client.Assessment
+	odc        *client.ODC
+
+	// deployed caches, per stage, the assets published there, so the
+	// publications of one run read each stage once. A publish forgets its stage.
+	mu       sync.Mutex
+	deployed map[string]map[string]client.DeployedAsset
+	// Look-ups that do not change during a run, read once per process.
+	environments *memo[[]client.Environment]
+	stages       *memo[[]client.Stage]
+	// migrations caches the code migrations, which know each migrated
+	// asset's producers (ODC's producers endpoint only lists those already
+	// deployed in a stage, so it cannot tell which ones are missing).
+	migrationsMu sync.Mutex
+	migrations   []client.CodeMigration
+}
+
+// requireLifeTime returns the LifeTime client or an error saying how to configure it.
+func (d *providerData) requireLifeTime(diags *diag.Diagnostics) *client.LifeTime {
+	if d == nil {
+		diags.AddError("Provider Not Configured", "The provider was not configured before this resource was used. This is a bug in the provider; please report it.")
+		return nil
+	}
+	if d.lifeTime == nil {
+		diags.AddError("LifeTime API Not Configured",
+			"This resource calls LifeTime API v2, which the provider has no settings for. Set `lifetime.url` and `lifetime.token` "+
+				"in the provider block, or the "+EnvLifeTimeURL+" and "+EnvLifeTimeToken+" environment variables.")
+		return nil
+	}
+	return d.lifeTime
+}
+
+// requireAssessment returns the assessment tool client or an error saying how to configure it.
+func (d *providerData) requireAssessment(diags *diag.Diagnostics) *client.Assessment {
+	if d == nil || d.assessment == nil {
+		diags.AddError("Assessment Tool Not Configured",
+			"This resource calls the Migration Kit's assessment tool, which the provider has no settings for. Set `assessment.url` "+
+				"(and optionally `assessment.token`; it defaults to the LifeTime token) in the provider block, or the "+
+				EnvAssessmentURL+" (and "+EnvAssessmentToken+") environment variables.")
+		return nil
+	}
+	return d.assessment
+}
+
+// requireODC returns the ODC client or an error saying how to configure it.
+func (d *providerData) requireODC(diags *diag.Diagnostics) *client.ODC {
+	if d == nil || d.odc == nil {
+		diags.AddError("ODC API Not Configured",
+			"This resource calls the ODC portal APIs, which the provider has no settings for. Set `odc.portal_url`, `odc.client_id` "+
+				"and `odc.client_secret` in the provider block, or the "+EnvODCPortalURL+", "+EnvODCClientID+" and "+EnvODCClientSecret+
+				" environment variables.")
+		return nil
+	}
+	return d.odc
+}
+
+// configuredForPlan checks at plan time that the services a resource needs
+// are configured, adding the errors that say how to configure them. It
+// reports false (without errors) before the provider is configured.
+func (d *providerData) configuredForPlan(diags *diag.Diagnostics, lifeTime, assessment, odc bool) bool {
+	if d == nil {
+		return false
+	}
+	before := diags.ErrorsCount()
+	if lifeTime {
+		d.requireLifeTime(diags)
+	}
+	if assessment {
+		d.requireAssessment(diags)
+	}
+	if odc {
+		d.requireODC(diags)
+	}
+	return diags.ErrorsCount() == before
+}
+
+// providerDataFrom converts the ProviderData a resource or data source receives.
+func providerDataFrom(v any, diags *diag.Diagnostics) *providerData {
+	if v == nil {
+		return nil // not configured yet (e.g. during validation)
+	}
+	d, ok := v.(*providerData)
+	if !ok {
+		diags.AddError("Unexpected Provider Data",
+			fmt.Sprintf("Expected *providerData, got %T. This is a bug in the provider; please report it.", v))
+		return nil
+	}
+	return d
+}

@@ -1,0 +1,130 @@
+package lifetime
+
+import (
+	"time"
+)
+
+// Base is where LifeTime API v2 lives on the LifeTime host.
+const Base = "/lifetimeapi/rest/v2"
+
+// permissionChangeDeploy is the LifeTime permission level needed to create
+// and delete application versions.
+const permissionChangeDeploy = "Change & Deploy Applications"
+
+const defaultMaximumVersions = 5
+
+// LifeTime wire types. Field names are LifeTime's, in PascalCase.
+
+// APIError is LifeTime's error body: {"Errors":["..."],"StatusCode":400}.
+type APIError struct {
+	Errors     []string `json:"Errors"`
+	StatusCode int      `json:"StatusCode"`
+}
+
+type Environment struct {
+	Key                   string `json:"Key"`
+	Name                  string `json:"Name"`
+	OSVersion             string `json:"OSVersion"`
+	Order                 int    `json:"Order"`
+	HostName              string `json:"HostName"`
+	UseHTTPS              bool   `json:"UseHTTPS"`
+	EnvironmentType       string `json:"EnvironmentType"`
+	NumberOfFrontEnds     int    `json:"NumberOfFrontEnds"`
+	ApplicationServerType string `json:"ApplicationServerType"`
+	ApplicationServer     string `json:"ApplicationServer"`
+	DatabaseProvider      string `json:"DatabaseProvider"`
+	IsCloudEnvironment    bool   `json:"IsCloudEnvironment"`
+}
+
+type Application struct {
+	Key             string           `json:"Key"`
+	Name            string           `json:"Name"`
+	Kind            string           `json:"Kind"`
+	Team            string           `json:"Team"`
+	Description     string           `json:"Description"`
+	URLPath         string           `json:"URLPath"`
+	IconHash        string           `json:"IconHash"`
+	IconURL         string           `json:"IconURL"`
+	IsSystem        bool             `json:"IsSystem"`
+	AppStatusInEnvs []AppStatusInEnv `json:"AppStatusInEnvs,omitzero"` // only with IncludeEnvStatus
+}
+
+type AppStatusInEnv struct {
+	EnvironmentKey            string              `json:"EnvironmentKey"`
+	BaseApplicationVersionKey string              `json:"BaseApplicationVersionKey"`
+	IsModified                bool                `json:"IsModified"`
+	IsModifiedReason          string              `json:"IsModifiedReason"`
+	IsModifiedMessage         string              `json:"IsModifiedMessage"`
+	ConsistencyStatus         string              `json:"ConsistencyStatus"`
+	ConsistencyStatusMessages string              `json:"ConsistencyStatusMessages"`
+	MobileAppsStatus          []MobileAppStatus   `json:"MobileAppsStatus"`
+	ModuleStatusInEnvs        []ModuleStatusInEnv `json:"ModuleStatusInEnvs,omitzero"` // only with IncludeModules
+	DeploymentZoneKey         string              `json:"DeploymentZoneKey"`
+}
+
+type MobileAppStatus struct {
+	EnvironmentKey         string `json:"EnvironmentKey"`
+	NativePlatform         string `json:"NativePlatform"`
+	VersionNumber          string `json:"VersionNumber"`
+	HasBinaryAvailable     bool   `json:"HasBinaryAvailable"`
+	IsConfigured           bool   `json:"IsConfigured"`
+	IsConfigurationChanged bool   `json:"IsConfigurationChanged"`
+	IsModified             bool   `json:"IsModified"`
+}
+
+type ModuleStatusInEnv struct {
+	ApplicationKey            string `json:"ApplicationKey"`
+	ModuleKey                 string `json:"ModuleKey"`
+	EnvironmentKey            string `json:"EnvironmentKey"`
+	ModuleVersionKey          string `json:"ModuleVersionKey"`
+	ConsistencyStatus         string `json:"ConsistencyStatus"`
+	ConsistencyStatusMessages string `json:"ConsistencyStatusMessages"`
+}
+
+type ApplicationVersion struct {
+	Key            string          `json:"Key"`
+	ApplicationKey string          `json:"ApplicationKey"`
+	Version        string          `json:"Version"`
+	MobileVersions []MobileVersion `json:"MobileVersions"`
+	PrimaryColor   string          `json:"PrimaryColor"`
+	NativeHash     string          `json:"NativeHash"`
+	ModuleVersions []ModuleVersion `json:"ModuleVersions"`
+	CreatedOn      time.Time       `json:"CreatedOn"`
+	ChangeLog      string          `json:"ChangeLog"`
+}
+
+type MobileVersion struct {
+	NativePlatform     string `json:"NativePlatform"`
+	VersionNumber      string `json:"VersionNumber"`
+	VersionDescription string `json:"VersionDescription"`
+}
+
+type Module struct {
+	Key               string              `json:"Key"`
+	Name              string              `json:"Name"`
+	Description       string              `json:"Description"`
+	Kind              string              `json:"Kind"`
+	ModuleStatusInEnv []ModuleStatusInEnv `json:"ModuleStatusInEnv,omitzero"` // only with IncludeEnvStatus
+}
+
+type ModuleVersion struct {
+	Key                   string    `json:"Key"`
+	ModuleKey             string    `json:"ModuleKey"`
+	CreatedOn             time.Time `json:"CreatedOn"`
+	CreatedBy             string    `json:"CreatedBy"`
+	CreatedByUsername     string    `json:"CreatedByUsername"`
+	GeneralHash           string    `json:"GeneralHash"`
+	DirectUpgradeFromHash string    `json:"DirectUpgradeFromHash"`
+}
+
+// TagRequest is the body of the "create application version" call.
+type TagRequest struct {
+	ChangeLog         string          `json:"ChangeLog"`
+	Version           string          `json:"Version"`
+	MobileVersions    []MobileVersion `json:"MobileVersions"`
+	ModuleVersionKeys []string        `json:"ModuleVersionKeys"`
+}
+
+type TagResponse struct {
+	ApplicationVersionKey string `json:"ApplicationVersionKey"`
+}
