@@ -71,8 +71,8 @@ func (s *Sandbox) cmFail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	doc := cmProblemDetails{
 		maProblemDetails: maProblemDetails{
-			Type: maProblemTypePrefix + p.code, Title: maProblemTitles[p.code], Status: p.status, Detail: p.detail,
-			Instance: r.URL.Path, TraceID: maNewTraceID(), ErrorCode: p.code,
+			Type: maProblemTypePrefix + p.Code, Title: maProblemTitles[p.Code], Status: p.Status, Detail: p.Detail,
+			Instance: r.URL.Path, TraceID: maNewTraceID(), ErrorCode: p.Code,
 		},
 		NotReadyMappingKeys: p.notReadyMappingKeys, MigrationKey: p.migrationKey,
 	}
@@ -84,7 +84,7 @@ func (s *Sandbox) cmFail(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(p.status)
+	w.WriteHeader(p.Status)
 	w.Write(body.Bytes())
 }
 
@@ -98,8 +98,8 @@ func (s *Sandbox) registerCodeMigration(mux *http.ServeMux) {
 	}, writeAssessmentError)
 	route(api, codeMigrationBase+"/code-migrations/{migrationKey}", map[string]http.HandlerFunc{http.MethodGet: s.cmGet}, writeAssessmentError)
 	api.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		maWriteProblem(w, r, &maProblem{status: http.StatusNotFound, code: maCodeEndpointNotFound,
-			detail: fmt.Sprintf("There is no Migration Kit code migration API endpoint at %s.", r.URL.Path)})
+		maWriteProblem(w, r, &maProblem{Status: http.StatusNotFound, Code: maCodeEndpointNotFound,
+			Detail: fmt.Sprintf("There is no Migration Kit code migration API endpoint at %s.", r.URL.Path)})
 	})
 	mux.Handle(codeMigrationBase+"/", maWithRequest(s.cmAuthenticate(api)))
 }
@@ -147,7 +147,7 @@ func (s *Sandbox) cmAuthorize(w http.ResponseWriter, r *http.Request, permission
 	if c := rec.header.Get("WWW-Authenticate"); c != "" {
 		w.Header().Set("WWW-Authenticate", c)
 	}
-	maWriteProblem(w, r, &maProblem{status: rec.status, code: code, detail: detail})
+	maWriteProblem(w, r, &maProblem{Status: rec.status, Code: code, Detail: detail})
 	return "", false
 }
 
@@ -201,11 +201,11 @@ func cmParseStart(w http.ResponseWriter, r *http.Request) (cmStartRequest, error
 	if err != nil {
 		return req, err
 	}
-	p := &maFieldParser{obj: obj}
-	if v := p.text("sourceEnvironmentKey", true, 0); v != nil {
+	p := &maFieldParser{Obj: obj}
+	if v := p.Text("sourceEnvironmentKey", true, 0); v != nil {
 		key, err := maParseGUID("sourceEnvironmentKey", *v)
 		if err != nil {
-			p.addf("%v.", err)
+			p.Addf("%v.", err)
 		}
 		req.sourceEnvKey = key
 	}
@@ -213,24 +213,24 @@ func cmParseStart(w http.ResponseWriter, r *http.Request) (cmStartRequest, error
 	var values []string
 	switch {
 	case !ok:
-		p.addf("mappingKeys is required.")
+		p.Addf("mappingKeys is required.")
 	case json.Unmarshal(raw, &values) != nil || values == nil:
-		p.addf("mappingKeys must be an array of GUIDs.")
+		p.Addf("mappingKeys must be an array of GUIDs.")
 	case len(values) == 0:
-		p.addf("mappingKeys must name at least one mapping.")
+		p.Addf("mappingKeys must name at least one mapping.")
 	}
 	for i, v := range values {
 		key, err := maParseGUID(fmt.Sprintf("mappingKeys[%d]", i), v)
 		switch {
 		case err != nil:
-			p.addf("%v.", err)
+			p.Addf("%v.", err)
 		case slices.Contains(req.mappingKeys, key):
-			p.addf("mappingKeys lists '%s' more than once.", v)
+			p.Addf("mappingKeys lists '%s' more than once.", v)
 		default:
 			req.mappingKeys = append(req.mappingKeys, key)
 		}
 	}
-	return req, p.err()
+	return req, p.Err()
 }
 
 func (s *Sandbox) cmList(w http.ResponseWriter, r *http.Request) {

@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/migrationkit"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/assessment"
 )
 
 // The Migration Kit's code migrations live in tables prefixed cm_. A
@@ -341,8 +342,8 @@ func (st *store) codeMigrations(ctx context.Context, now, odcNow time.Time, key,
 			return err
 		}
 		if key != "" && len(rows) == 0 {
-			return &maProblem{status: http.StatusNotFound, code: maCodeCodeMigrationNotFound,
-				detail: fmt.Sprintf("Code migration with key '%s' was not found.", key)}
+			return &maProblem{Status: http.StatusNotFound, Code: maCodeCodeMigrationNotFound,
+				Detail: fmt.Sprintf("Code migration with key '%s' was not found.", key)}
 		}
 		w, err := loadODCWorld(ctx, tx, odcNow)
 		if err != nil {
@@ -391,7 +392,7 @@ func (st *store) startCodeMigration(ctx context.Context, now time.Time, duration
 		var envName string
 		err := tx.QueryRowContext(ctx, `SELECT name FROM lt_environments WHERE key = ?`, req.sourceEnvKey).Scan(&envName)
 		if errors.Is(err, sql.ErrNoRows) {
-			return &maProblem{status: http.StatusNotFound, code: maCodeEnvironmentNotFound, detail: fmt.Sprintf(
+			return &maProblem{Status: http.StatusNotFound, Code: maCodeEnvironmentNotFound, Detail: fmt.Sprintf(
 				"LifeTime environment with key '%s' was not found: sourceEnvironmentKey must be the key of an environment of the O11 infrastructure.", req.sourceEnvKey)}
 		}
 		if err != nil {
@@ -399,30 +400,30 @@ func (st *store) startCodeMigration(ctx context.Context, now time.Time, duration
 		}
 		// Only the requested mappings: their applications, readiness
 		// and producers.
-		s, err := loadMappings(ctx, tx, req.mappingKeys)
+		found, err := st.ma.MigrationMappings(ctx, tx, req.mappingKeys, now)
 		if err != nil {
 			return err
 		}
-		mappings := make([]*maMappingRow, 0, len(req.mappingKeys))
+		mappings := make([]assessment.MigrationMapping, 0, len(req.mappingKeys))
 		var unknown []string
 		for _, k := range req.mappingKeys {
-			if m, ok := s.mappings[k]; ok {
+			if m, ok := found[k]; ok {
 				mappings = append(mappings, m)
 			} else {
 				unknown = append(unknown, k)
 			}
 		}
 		if len(unknown) > 0 {
-			return &maProblem{status: http.StatusNotFound, code: maCodeMappingNotFound, detail: fmt.Sprintf(
+			return &maProblem{Status: http.StatusNotFound, Code: maCodeMappingNotFound, Detail: fmt.Sprintf(
 				"No mapping has the key(s) %s.", maQuoteAll(unknown))}
 		}
-		if err := checkNoMigrationInProgress(ctx, tx, s, req.mappingKeys); err != nil {
+		if err := checkNoMigrationInProgress(ctx, tx, found, req.mappingKeys); err != nil {
 			return err
 		}
-		if err := checkMappingsReady(s, mappings, now); err != nil {
+		if err := checkMappingsReady(mappings); err != nil {
 			return err
 		}
-		items, err := migrationItems(ctx, tx, s, mappings, req.sourceEnvKey, envName)
+		items, err := migrationItems(ctx, tx, mappings, req.sourceEnvKey, envName)
 		if err != nil {
 			return err
 		}
@@ -449,7 +450,7 @@ func (st *store) startCodeMigration(ctx context.Context, now time.Time, duration
 
 // checkNoMigrationInProgress answers MIGRATION_IN_PROGRESS when a mapping
 // is in a migration still Migrating (finalizeDueMigrations ran first).
-func checkNoMigrationInProgress(ctx context.Context, tx *sql.Tx, s *assessmentState, mappingKeys []string) error {
+func checkNoMigrationInProgress(ctx context.Context, tx *sql.Tx, mappings map[string]assessment.MigrationMapping, mappingKeys []string) error {
 	keys, err := marshalJSON(mappingKeys)
 	if err != nil {
 		return err
@@ -466,7 +467,7 @@ func checkNoMigrationInProgress(ctx context.Context, tx *sql.Tx, s *assessmentSt
 			first = migrationKey
 		}
 		busy = append(busy, fmt.Sprintf("mapping '%s' (key %s) is being migrated by code migration %s, started at %s",
-			s.mappings[mappingKey].name, mappingKey, migrationKey, formatTime(odcFromNanos(started))))
+			mappings[mappingKey].Name, mappingKey, migrationKey, formatTime(odcFromNanos(started))))
 		return nil
 	}, `SELECT i.mapping_key, m.key, m.started_at FROM cm_migration_items i JOIN cm_migrations m ON m.key = i.migration_key
 		WHERE m.status = 'Migrating' AND i.mapping_key IN (SELECT value FROM json_each(?))
@@ -474,26 +475,25 @@ func checkNoMigrationInProgress(ctx context.Context, tx *sql.Tx, s *assessmentSt
 	if err != nil || len(busy) == 0 {
 		return err
 	}
-	return &cmProblem{maProblem: maProblem{status: http.StatusConflict, code: maCodeMigrationInProgress, detail: "A code migration is in progress: " +
+	return &cmProblem{maProblem: maProblem{Status: http.StatusConflict, Code: maCodeMigrationInProgress, Detail: "A code migration is in progress: " +
 		strings.Join(busy, "; ") + ". Wait until it ends, or follow it (migrationKey) instead of starting another."}, migrationKey: first}
 }
 
 // checkMappingsReady answers ASSETS_NOT_READY unless every mapping's status
 // is ReadyForOdc or ChangeInOdc now.
-func checkMappingsReady(s *assessmentState, mappings []*maMappingRow, now time.Time) error {
+func checkMappingsReady(mappings []assessment.MigrationMapping) error {
 	var notReady, keys []string
 	for _, m := range mappings {
-		status := s.status(m, now)
-		if migrationkit.Ready(status) {
+		if migrationkit.Ready(m.Status) {
 			continue
 		}
-		notReady = append(notReady, fmt.Sprintf("'%s' (key %s) is %s", m.name, m.key, status))
-		keys = append(keys, m.key)
+		notReady = append(notReady, fmt.Sprintf("'%s' (key %s) is %s", m.Name, m.Key, m.Status))
+		keys = append(keys, m.Key)
 	}
 	if len(notReady) == 0 {
 		return nil
 	}
-	return &cmProblem{maProblem: maProblem{status: http.StatusConflict, code: maCodeAssetsNotReady, detail: fmt.Sprintf(
+	return &cmProblem{maProblem: maProblem{Status: http.StatusConflict, Code: maCodeAssetsNotReady, Detail: fmt.Sprintf(
 		"Code migration needs every asset Ready for ODC (ReadyForOdc) or Change in ODC (ChangeInOdc), and %s. Fix the open findings in O11 and wait for the assessment (GET /readiness), then migrate again.",
 		strings.Join(notReady, ", "))}, notReadyMappingKeys: keys}
 }
@@ -502,7 +502,7 @@ func checkMappingsReady(s *assessmentState, mappings []*maMappingRow, now time.T
 // type and producers, and per application the version tagged in the source
 // environment and what the fixture says about it. It answers
 // APPLICATION_NOT_IN_ENVIRONMENT when an application has no version there.
-func migrationItems(ctx context.Context, tx *sql.Tx, s *assessmentState, mappings []*maMappingRow, envKey, envName string) ([]*cmItemRow, error) {
+func migrationItems(ctx context.Context, tx *sql.Tx, mappings []assessment.MigrationMapping, envKey, envName string) ([]*cmItemRow, error) {
 	type appInEnv struct {
 		version  cmSourceVersion
 		modified bool
@@ -543,35 +543,35 @@ func migrationItems(ctx context.Context, tx *sql.Tx, s *assessmentState, mapping
 	items := make([]*cmItemRow, 0, len(mappings))
 	for i, m := range mappings {
 		it := &cmItemRow{
-			mappingKey: m.key, position: i, name: m.name, assetType: m.assetType,
-			producerMappingKeys: maNonNil(s.producers[m.key]), sourceVersions: []cmSourceVersion{},
+			mappingKey: m.Key, position: i, name: m.Name, assetType: m.AssetType,
+			producerMappingKeys: maNonNil(m.Producers), sourceVersions: []cmSourceVersion{},
 			errors: []cmMessage{}, messages: []cmMessage{}, publishErrors: []string{},
 		}
-		for _, appKey := range m.appKeys {
-			app := s.apps[appKey]
+		for _, app := range m.Apps {
+			appKey := app.Key
 			a, ok := inEnv[appKey]
 			if !ok {
-				missing = append(missing, fmt.Sprintf("%s of mapping '%s'", app.label(), m.name))
+				missing = append(missing, fmt.Sprintf("%s of mapping '%s'", app.Label(), m.Name))
 				continue
 			}
 			it.sourceVersions = append(it.sourceVersions, a.version)
 			if a.modified {
 				it.messages = append(it.messages, cmMessage{Code: cmCodeUntaggedChanges, Message: fmt.Sprintf(
 					"O11 application '%s' changed in environment '%s' after its last tag: the migration converted the tagged version %s, not the changes since. Tag the application and migrate again to bring them.",
-					app.name, envName, a.version.Version)})
+					app.Name, envName, a.version.Version)})
 			}
 			o := outcomes[appKey]
 			it.errors = append(it.errors, o.errors...)
 			for _, pe := range o.publishErrors {
 				it.publishErrors = append(it.publishErrors, pe)
 				it.messages = append(it.messages, cmMessage{Code: cmCodeTrueChangeError, Message: fmt.Sprintf(
-					"TrueChange error from O11 application '%s' to fix in ODC Studio before publishing: %s", app.name, pe)})
+					"TrueChange error from O11 application '%s' to fix in ODC Studio before publishing: %s", app.Name, pe)})
 			}
 		}
 		items = append(items, it)
 	}
 	if len(missing) > 0 {
-		return nil, &maProblem{status: http.StatusConflict, code: maCodeApplicationNotInEnvironment, detail: fmt.Sprintf(
+		return nil, &maProblem{Status: http.StatusConflict, Code: maCodeApplicationNotInEnvironment, Detail: fmt.Sprintf(
 			"Code migration converts the latest tagged version of each application in the source environment '%s', and O11 application %s %s no version there. Deploy and tag %s there, or migrate from another environment.",
 			envName, strings.Join(missing, ", O11 application "), maPlural(len(missing), "has", "have"), maPlural(len(missing), "it", "them"))}
 	}
@@ -797,6 +797,6 @@ func checkMappingNotMigrating(ctx context.Context, tx *sql.Tx, mappingKey string
 	if err != nil {
 		return err
 	}
-	return &maProblem{status: http.StatusConflict, code: maCodeMappingInUse, detail: fmt.Sprintf(
+	return &maProblem{Status: http.StatusConflict, Code: maCodeMappingInUse, Detail: fmt.Sprintf(
 		"Mapping '%s' is being migrated by code migration %s: delete it once the migration has ended.", mappingKey, migrationKey)}
 }

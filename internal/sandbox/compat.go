@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/migrationkit"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/assessment"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/lifetime"
@@ -49,16 +51,10 @@ var (
 	marshalJSON = sqldb.MarshalJSON
 )
 
-// maCodeTooManyRequests is the Migration Kit contract's error code for 429
-// answers (the contract documents 429 without naming a code).
-const maCodeTooManyRequests = "TOO_MANY_REQUESTS"
-
-// The error tables below belong to assessment.go (maProblemTitles) and
-// odc.go (odcProblemTypes); the entries the rate limits and chaos need are
-// added here until those services move into packages of their own and own
-// the whole tables.
+// The error table below belongs to odc.go (odcProblemTypes); the entries
+// the rate limits and chaos need are added here until ODC moves into a
+// package of its own and owns the whole table.
 func init() {
-	maProblemTitles[maCodeTooManyRequests] = "Too many requests"
 	odcProblemTypes[http.StatusBadGateway] = "https://tools.ietf.org/html/rfc9110#section-15.6.3"
 	odcProblemTypes[http.StatusServiceUnavailable] = "https://tools.ietf.org/html/rfc9110#section-15.6.4"
 }
@@ -119,4 +115,95 @@ var sameKeys = lifetime.SameKeys
 
 func (st *store) accountByToken(ctx context.Context, token string) (serviceAccount, error) {
 	return st.lt.AccountByToken(ctx, token)
+}
+
+// The Migration Kit contract (assessment): code migrations share its error
+// shape and request parsing; the tests in this package still use the old
+// names.
+type (
+	maProblem        = assessment.Problem
+	maProblemDetails = assessment.ProblemDetails
+	maMapping        = assessment.Mapping
+	maAssessment     = assessment.Assessment
+	maFinding        = assessment.Finding
+	maAssetReadiness = assessment.AssetReadiness
+	maO11Application = assessment.O11Application
+	maO11Module      = assessment.O11Module
+	maFieldParser    = assessment.FieldParser
+	maPage[T any]    = assessment.Page[T]
+)
+
+const (
+	assessmentBase                       = assessment.Base
+	conversionAssessmentBase             = assessment.ConversionBase
+	maProblemTypePrefix                  = assessment.ProblemTypePrefix
+	maMaxPageLimit                       = assessment.MaxPageLimit
+	maCodeValidation                     = assessment.CodeValidation
+	maCodeUnauthorized                   = assessment.CodeUnauthorized
+	maCodeForbidden                      = assessment.CodeForbidden
+	maCodeApplicationNotFound            = assessment.CodeApplicationNotFound
+	maCodeMappingNotFound                = assessment.CodeMappingNotFound
+	maCodeAssessmentNotFound             = assessment.CodeAssessmentNotFound
+	maCodeEndpointNotFound               = assessment.CodeEndpointNotFound
+	maCodeMethodNotAllowed               = assessment.CodeMethodNotAllowed
+	maCodeUnsupportedMediaType           = assessment.CodeUnsupportedMediaType
+	maCodeMappingNameTaken               = assessment.CodeMappingNameTaken
+	maCodeApplicationAlreadyMapped       = assessment.CodeApplicationAlreadyMapped
+	maCodeAssetTypeImmutable             = assessment.CodeAssetTypeImmutable
+	maCodeExtensionNotMappable           = assessment.CodeExtensionNotMappable
+	maCodeLibraryRequiresLibraryOnlyApps = assessment.CodeLibraryRequiresLibraryOnlyApps
+	maCodeMixedAppKinds                  = assessment.CodeMixedAppKinds
+	maCodeTooManyModules                 = assessment.CodeTooManyModules
+	maCodeInternal                       = assessment.CodeInternal
+	maCodeTooManyRequests                = assessment.CodeTooManyRequests
+
+	mappingAssessing   = migrationkit.StatusAssessing
+	mappingReadyForOdc = migrationkit.StatusReadyForOdc
+	mappingChangeInOdc = migrationkit.StatusChangeInOdc
+	mappingNotReady    = migrationkit.StatusNotReady
+
+	assessmentQueued   = "Queued"
+	assessmentRunning  = "Running"
+	assessmentFinished = "Finished"
+
+	// DefaultAssessmentDelay is how long an assessment takes when
+	// Options.AssessmentDelay is zero.
+	DefaultAssessmentDelay = assessment.DefaultDelay
+)
+
+var (
+	maProblemTitles      = assessment.ProblemTitles
+	maWriteProblem       = assessment.WriteProblem
+	maNewTraceID         = assessment.NewTraceID
+	maValidationProblem  = assessment.ValidationProblem
+	maParseGUID          = assessment.ParseGUID
+	maPathGUID           = assessment.PathGUID
+	maReadObject         = assessment.ReadObject
+	maWithRequest        = assessment.WithRequest
+	writeAssessmentError = assessment.WriteError
+	maQuoteAll           = assessment.QuoteAll
+	maFindingKey         = assessment.DeriveFindingKey
+	maPlural             = assessment.Plural
+)
+
+func maNonNil[T any](s []T) []T { return assessment.NonNil(s) }
+
+func maPtr[T any](v T) *T { return &v }
+
+// maWritePage is assessment.WritePage answering errors as maFail does.
+func maWritePage[T any](s *Sandbox, w http.ResponseWriter, r *http.Request, load func() ([]T, error)) {
+	assessment.WritePage(w, r, load, s.maFail)
+}
+
+// maFail answers an error in the contract's shape.
+func (s *Sandbox) maFail(w http.ResponseWriter, r *http.Request, err error) {
+	assessment.Fail(s.logger, w, r, err)
+}
+
+// maPaging is assessment.Paging with the field names the fuzz test reads.
+type maPaging struct{ limit, offset int }
+
+func maParsePaging(r *http.Request) (maPaging, error) {
+	p, err := assessment.ParsePaging(r)
+	return maPaging{limit: p.Limit, offset: p.Offset}, err
 }

@@ -338,7 +338,7 @@ func FuzzCodeMigrationBody(f *testing.F) {
 		parsed, err := cmParseStart(httptest.NewRecorder(), req)
 		if err != nil {
 			var p *maProblem
-			if !errors.As(err, &p) || p.status < 400 || p.status >= 500 {
+			if !errors.As(err, &p) || p.Status < 400 || p.Status >= 500 {
 				t.Fatalf("cmParseStart(%q) = %v, want a 4xx problem", body, err)
 			}
 		} else {

@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/assessment"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/lifetime"
 )
 
@@ -77,6 +78,7 @@ type Sandbox struct {
 	logger     *log.Logger
 	store      *store
 	lifetime   *lifetime.Service
+	assessment *assessment.Service
 	handler    http.Handler
 	adminToken string
 	odc        odcSettings
@@ -155,10 +157,6 @@ func New(opts Options) (*Sandbox, error) {
 	} else {
 		logger.Printf("the database was seeded before: keeping its state")
 	}
-	if err := st.prepareAssessment(ctx, fixture); err != nil {
-		st.close()
-		return nil, err
-	}
 	if err := st.prepareCodeMigration(ctx, fixture); err != nil {
 		st.close()
 		return nil, err
@@ -175,6 +173,16 @@ func New(opts Options) (*Sandbox, error) {
 	}
 	s := &Sandbox{fixture: fixture, logger: logger, store: st, lifetime: st.lt, adminToken: token, odc: odc, assessmentDelay: delay, now: time.Now,
 		migrationDuration: migrationDuration, chaos: chaos, limits: limits, requests: &requestCounters{}, tokens: &issuedTokens{}}
+	// The assessment tool reads the clock and delay at each request: tests
+	// may change them before serving.
+	st.ma, err = assessment.New(ctx, st.db, st.lt, fixture, assessment.Options{
+		Now: func() time.Time { return s.now() }, Delay: func() time.Duration { return s.assessmentDelay },
+		InUse: checkMappingNotMigrating, Logger: logger})
+	if err != nil {
+		st.close()
+		return nil, err
+	}
+	s.assessment = st.ma
 	s.handler = s.routes()
 	return s, nil
 }

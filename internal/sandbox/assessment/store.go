@@ -1,4 +1,4 @@
-package sandbox
+package assessment
 
 import (
 	"cmp"
@@ -15,6 +15,11 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/lifetime"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/sqldb"
+
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/migrationkit"
 )
 
@@ -24,7 +29,7 @@ import (
 // applications to ODC assets and the assessments of each mapping. An
 // assessment's progress is computed from its timestamps when read, so no
 // background work is needed and a restart changes nothing.
-const assessmentSchema = `
+const schema = `
 CREATE TABLE IF NOT EXISTS ma_findings (
 	key             TEXT PRIMARY KEY,
 	application_key TEXT NOT NULL REFERENCES lt_applications (key),
@@ -75,16 +80,16 @@ const (
 	assessmentFinished = "Finished"
 )
 
-var maAssetTypes = migrationkit.AssetTypes
+var assetTypes = migrationkit.AssetTypes
 
-// prepareAssessment creates the assessment tables and, once per database,
-// loads the fixture's findings, resolving application and module names
-// against the database (which may have been seeded before this version).
-func (st *store) prepareAssessment(ctx context.Context, f *Fixture) error {
-	if _, err := st.db.ExecContext(ctx, assessmentSchema); err != nil {
+// prepare creates the assessment tables and, once per database, loads the
+// fixture's findings, resolving application and module names through
+// LifeTime (the database may have been seeded before this version).
+func (svc *Service) prepare(ctx context.Context, f *fixture.Fixture) error {
+	if _, err := svc.db.ExecContext(ctx, schema); err != nil {
 		return fmt.Errorf("create the assessment schema: %w", err)
 	}
-	return st.write(ctx, func(tx *sql.Tx) error {
+	return svc.db.Write(ctx, func(tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sandbox_meta WHERE key = 'assessment_fixture'`).Scan(&n); err != nil {
 			return err
@@ -95,21 +100,26 @@ func (st *store) prepareAssessment(ctx context.Context, f *Fixture) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO sandbox_meta (key, value) VALUES ('assessment_fixture', ?)`, f.Name); err != nil {
 			return err
 		}
+		apps, err := svc.lt.PortfolioApps(ctx, tx)
+		if err != nil {
+			return err
+		}
+		type names struct{ app, module string }
+		keys := map[names][2]string{}
+		for _, a := range apps {
+			for _, m := range a.Modules {
+				keys[names{a.Name, m.Name}] = [2]string{a.Key, m.Key}
+			}
+		}
 		for _, fd := range f.Assessment.Findings {
-			var appKey, moduleKey string
-			err := tx.QueryRowContext(ctx, `SELECT a.key, m.key FROM lt_applications a
-				JOIN lt_application_modules am ON am.application_key = a.key
-				JOIN lt_modules m ON m.key = am.module_key
-				WHERE a.name = ? AND m.name = ?`, fd.Application, fd.Module).Scan(&appKey, &moduleKey)
-			if errors.Is(err, sql.ErrNoRows) {
+			k, ok := keys[names{fd.Application, fd.Module}]
+			if !ok {
 				return fmt.Errorf("assessment finding %q: the database has no application %q with module %q", fd.CodePattern, fd.Application, fd.Module)
 			}
-			if err != nil {
-				return err
-			}
+			appKey, moduleKey := k[0], k[1]
 			if _, err := tx.ExecContext(ctx, `INSERT INTO ma_findings (key, application_key, module_key, code_pattern, category,
 				pattern_class, where_to_fix, count, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				maFindingKey(appKey, moduleKey, fd.CodePattern), appKey, moduleKey, fd.CodePattern, fd.Category,
+				DeriveFindingKey(appKey, moduleKey, fd.CodePattern), appKey, moduleKey, fd.CodePattern, fd.Category,
 				fd.PatternClass, fd.WhereToFix, fd.Count, fd.Message); err != nil {
 				return err
 			}
@@ -118,23 +128,23 @@ func (st *store) prepareAssessment(ctx context.Context, f *Fixture) error {
 	})
 }
 
-// findingKey is the stable key of a finding: one code pattern in one module
-// of one application.
-func maFindingKey(appKey, moduleKey, codePattern string) string {
-	return derivedKey("assessment-finding", appKey, moduleKey, codePattern)
+// DeriveFindingKey is the stable key of a finding: one code pattern in one
+// module of one application.
+func DeriveFindingKey(appKey, moduleKey, codePattern string) string {
+	return sqldb.DerivedKey("assessment-finding", appKey, moduleKey, codePattern)
 }
 
 // --- rows ---
 
-type maModuleRow struct{ key, name, typ string }
+type moduleRow struct{ key, name, typ string }
 
-type maAppRow struct {
+type appRow struct {
 	key, name, kind string
-	modules         []maModuleRow
+	modules         []moduleRow
 }
 
 // libraryOnly reports whether every module is a Library.
-func (a *maAppRow) libraryOnly() bool {
+func (a *appRow) libraryOnly() bool {
 	types := make([]string, len(a.modules))
 	for i, m := range a.modules {
 		types[i] = m.typ
@@ -143,7 +153,7 @@ func (a *maAppRow) libraryOnly() bool {
 }
 
 // extensions returns the names of the application's Extension modules.
-func (a *maAppRow) extensions() []string {
+func (a *appRow) extensions() []string {
 	var names []string
 	for _, m := range a.modules {
 		if m.typ == migrationkit.ModuleTypeExtension {
@@ -154,25 +164,25 @@ func (a *maAppRow) extensions() []string {
 }
 
 // label names an application by name and key, as rule errors do.
-func (a *maAppRow) label() string { return fmt.Sprintf("'%s' (key %s)", a.name, a.key) }
+func (a *appRow) label() string { return fmt.Sprintf("'%s' (key %s)", a.name, a.key) }
 
-type maMappingRow struct {
+type mappingRow struct {
 	key, name, assetType, description string
 	appKeys                           []string
 	createdAt, updatedAt              time.Time
 }
 
-type maAssessmentRow struct {
+type assessmentRow struct {
 	key, mappingKey string
 	appKeys         []string
 	queuedAt        time.Time
 	duration        time.Duration
 }
 
-func (a *maAssessmentRow) startedAt() time.Time  { return a.queuedAt.Add(a.duration / 2) }
-func (a *maAssessmentRow) finishedAt() time.Time { return a.queuedAt.Add(a.duration) }
+func (a *assessmentRow) startedAt() time.Time  { return a.queuedAt.Add(a.duration / 2) }
+func (a *assessmentRow) finishedAt() time.Time { return a.queuedAt.Add(a.duration) }
 
-type maFindingRow struct {
+type findingRow struct {
 	key, appKey, moduleKey, moduleName  string
 	codePattern, category, patternClass string
 	whereToFix, message                 string
@@ -183,74 +193,61 @@ type maFindingRow struct {
 // openAt reports whether the finding was open just before t: an
 // assessment finishing at t sees the fixes made before t, so a fix made once
 // it is seen finished cannot change its result.
-func (f *maFindingRow) openAt(t time.Time) bool { return f.fixedAt.IsZero() || !f.fixedAt.Before(t) }
+func (f *findingRow) openAt(t time.Time) bool { return f.fixedAt.IsZero() || !f.fixedAt.Before(t) }
 
 // --- targeted reads, in the caller's transaction ---
 
-// maKeyFilter is the argument of a "?N IS NULL OR x IN (SELECT value FROM
+// keyFilter is the argument of a "?N IS NULL OR x IN (SELECT value FROM
 // json_each(?N))" filter: NULL for nil keys (no filter), else the keys as a
 // JSON array.
-func maKeyFilter(keys []string) (any, error) {
+func keyFilter(keys []string) (any, error) {
 	if keys == nil {
 		return nil, nil
 	}
-	return marshalJSON(keys)
+	return sqldb.MarshalJSON(keys)
 }
 
-// loadApps reads the applications the tool sees (system applications are
-// not), with their modules: those with the given keys, or all for nil. It
-// returns them by key and by name.
-func loadApps(ctx context.Context, tx *sql.Tx, keys []string) (map[string]*maAppRow, []*maAppRow, error) {
-	filter, err := maKeyFilter(keys)
+// loadApps reads, through LifeTime, the applications the tool sees
+// (system applications are not), with their modules: those with the given
+// keys, or all for nil. It returns them by key and by name.
+func (svc *Service) loadApps(ctx context.Context, tx *sql.Tx, keys []string) (map[string]*appRow, []*appRow, error) {
+	byKey := map[string]*appRow{}
+	var order []*appRow
+	if keys != nil && len(keys) == 0 {
+		return byKey, order, nil
+	}
+	apps, err := svc.lt.PortfolioApps(ctx, tx, keys...)
 	if err != nil {
 		return nil, nil, err
 	}
-	byKey := map[string]*maAppRow{}
-	var order []*maAppRow
-	if err := queryRows(ctx, tx, func(rows *sql.Rows) error {
-		a := &maAppRow{}
-		err := rows.Scan(&a.key, &a.name, &a.kind)
-		byKey[a.key] = a
-		order = append(order, a)
-		return err
-	}, `SELECT key, name, kind FROM lt_applications
-		WHERE is_system = 0 AND (?1 IS NULL OR key IN (SELECT value FROM json_each(?1))) ORDER BY name`, filter); err != nil {
-		return nil, nil, err
-	}
-	if len(order) == 0 {
-		return byKey, order, nil
-	}
-	err = queryRows(ctx, tx, func(rows *sql.Rows) error {
-		var appKey string
-		var m maModuleRow
-		if err := rows.Scan(&appKey, &m.key, &m.name, &m.typ); err != nil {
-			return err
+	for _, a := range apps {
+		if a.IsSystem {
+			continue
 		}
-		if a := byKey[appKey]; a != nil {
-			a.modules = append(a.modules, m)
+		row := &appRow{key: a.Key, name: a.Name, kind: a.Kind}
+		for _, m := range a.Modules {
+			row.modules = append(row.modules, moduleRow{key: m.Key, name: m.Name, typ: m.Type})
 		}
-		return nil
-	}, `SELECT am.application_key, m.key, m.name, m.module_type FROM lt_application_modules am
-		JOIN lt_modules m ON m.key = am.module_key
-		WHERE ?1 IS NULL OR am.application_key IN (SELECT value FROM json_each(?1))
-		ORDER BY am.application_key, am.position`, filter)
-	return byKey, order, err
+		byKey[row.key] = row
+		order = append(order, row)
+	}
+	return byKey, order, nil
 }
 
-// maHolder is the mapping holding an application.
-type maHolder struct{ key, name string }
+// holder is the mapping holding an application.
+type holder struct{ key, name string }
 
 // appHolders returns the mappings holding the given applications (all for
 // nil), by application key.
-func appHolders(ctx context.Context, tx *sql.Tx, appKeys []string) (map[string]maHolder, error) {
-	filter, err := maKeyFilter(appKeys)
+func (svc *Service) appHolders(ctx context.Context, tx *sql.Tx, appKeys []string) (map[string]holder, error) {
+	filter, err := keyFilter(appKeys)
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]maHolder{}
-	err = queryRows(ctx, tx, func(rows *sql.Rows) error {
+	out := map[string]holder{}
+	err = sqldb.QueryRows(ctx, tx, func(rows *sql.Rows) error {
 		var appKey string
-		var h maHolder
+		var h holder
 		err := rows.Scan(&appKey, &h.key, &h.name)
 		out[appKey] = h
 		return err
@@ -260,37 +257,65 @@ func appHolders(ctx context.Context, tx *sql.Tx, appKeys []string) (map[string]m
 }
 
 // loadFindings reads the findings of the given applications (all for nil),
-// by application name, module position and code pattern.
-func loadFindings(ctx context.Context, tx *sql.Tx, appKeys []string) ([]*maFindingRow, error) {
-	filter, err := maKeyFilter(appKeys)
+// by application name, module position and code pattern; names and
+// positions come from LifeTime.
+func (svc *Service) loadFindings(ctx context.Context, tx *sql.Tx, appKeys []string) ([]*findingRow, error) {
+	filter, err := keyFilter(appKeys)
 	if err != nil {
 		return nil, err
 	}
-	var out []*maFindingRow
-	err = queryRows(ctx, tx, func(rows *sql.Rows) error {
-		f := &maFindingRow{}
+	var out []*findingRow
+	err = sqldb.QueryRows(ctx, tx, func(rows *sql.Rows) error {
+		f := &findingRow{}
 		var fixed sql.NullString
-		if err := rows.Scan(&f.key, &f.appKey, &f.moduleKey, &f.moduleName, &f.codePattern, &f.category, &f.patternClass,
+		if err := rows.Scan(&f.key, &f.appKey, &f.moduleKey, &f.codePattern, &f.category, &f.patternClass,
 			&f.whereToFix, &f.count, &f.message, &fixed); err != nil {
 			return err
 		}
 		if fixed.Valid {
 			var err error
-			if f.fixedAt, err = parseTime(fixed.String); err != nil {
+			if f.fixedAt, err = sqldb.ParseTime(fixed.String); err != nil {
 				return err
 			}
 		}
 		out = append(out, f)
 		return nil
-	}, `SELECT f.key, f.application_key, f.module_key, m.name, f.code_pattern, f.category, f.pattern_class, f.where_to_fix,
-			f.count, f.message, f.fixed_at
-		FROM ma_findings f
-		JOIN lt_applications a ON a.key = f.application_key
-		JOIN lt_application_modules am ON am.module_key = f.module_key
-		JOIN lt_modules m ON m.key = f.module_key
-		WHERE ?1 IS NULL OR f.application_key IN (SELECT value FROM json_each(?1))
-		ORDER BY a.name, am.position, f.code_pattern`, filter)
-	return out, err
+	}, `SELECT key, application_key, module_key, code_pattern, category, pattern_class, where_to_fix, count, message, fixed_at
+		FROM ma_findings WHERE ?1 IS NULL OR application_key IN (SELECT value FROM json_each(?1))`, filter)
+	if err != nil || len(out) == 0 {
+		return out, err
+	}
+	var keys []string
+	for _, f := range out {
+		if !slices.Contains(keys, f.appKey) {
+			keys = append(keys, f.appKey)
+		}
+	}
+	apps, err := svc.lt.PortfolioApps(ctx, tx, keys...)
+	if err != nil {
+		return nil, err
+	}
+	type place struct {
+		app      string
+		position int
+	}
+	where := map[string]place{} // module key -> its application's name and its position there
+	for _, a := range apps {
+		for i, m := range a.Modules {
+			where[m.Key] = place{a.Name, i}
+			for _, f := range out {
+				if f.moduleKey == m.Key {
+					f.moduleName = m.Name
+				}
+			}
+		}
+	}
+	out = slices.DeleteFunc(out, func(f *findingRow) bool { _, ok := where[f.moduleKey]; return !ok })
+	slices.SortFunc(out, func(a, b *findingRow) int {
+		pa, pb := where[a.moduleKey], where[b.moduleKey]
+		return cmp.Or(strings.Compare(pa.app, pb.app), pa.position-pb.position, strings.Compare(a.codePattern, b.codePattern))
+	})
+	return out, nil
 }
 
 // assessmentState is the part of the tool's state one request needs: some
@@ -298,12 +323,12 @@ func loadFindings(ctx context.Context, tx *sql.Tx, appKeys []string) ([]*maFindi
 // findings of those applications and the mappings they produce for or
 // consume from.
 type assessmentState struct {
-	apps       map[string]*maAppRow // by key: the applications of the mappings and assessments loaded
-	mappings   map[string]*maMappingRow
-	order      []*maMappingRow   // by name, ignoring case
+	apps       map[string]*appRow // by key: the applications of the mappings and assessments loaded
+	mappings   map[string]*mappingRow
+	order      []*mappingRow     // by name, ignoring case
 	appMapping map[string]string // application key -> mapping key, for the applications loaded
-	latest     map[string]*maAssessmentRow
-	findings   []*maFindingRow // of the applications loaded, by application name, module position, code pattern
+	latest     map[string]*assessmentRow
+	findings   []*findingRow // of the applications loaded, by application name, module position, code pattern
 	producers  map[string][]string
 	consumers  map[string][]string
 }
@@ -311,27 +336,27 @@ type assessmentState struct {
 // loadMappings reads the mappings with the given keys (all for nil; unknown
 // keys are left out) and what their views need, in a fixed number of
 // statements. The applications of the extra assessments are loaded too.
-func loadMappings(ctx context.Context, tx *sql.Tx, keys []string, extra ...*maAssessmentRow) (*assessmentState, error) {
+func (svc *Service) loadMappings(ctx context.Context, tx *sql.Tx, keys []string, extra ...*assessmentRow) (*assessmentState, error) {
 	s := &assessmentState{
-		mappings: map[string]*maMappingRow{}, appMapping: map[string]string{},
-		latest: map[string]*maAssessmentRow{}, producers: map[string][]string{}, consumers: map[string][]string{},
+		mappings: map[string]*mappingRow{}, appMapping: map[string]string{},
+		latest: map[string]*assessmentRow{}, producers: map[string][]string{}, consumers: map[string][]string{},
 	}
-	filter, err := maKeyFilter(keys)
+	filter, err := keyFilter(keys)
 	if err != nil {
 		return nil, err
 	}
 	if keys == nil || len(keys) > 0 {
-		if err := queryRows(ctx, tx, func(rows *sql.Rows) error {
-			m := &maMappingRow{}
+		if err := sqldb.QueryRows(ctx, tx, func(rows *sql.Rows) error {
+			m := &mappingRow{}
 			var created, updated string
 			if err := rows.Scan(&m.key, &m.name, &m.assetType, &m.description, &created, &updated); err != nil {
 				return err
 			}
 			var err error
-			if m.createdAt, err = parseTime(created); err != nil {
+			if m.createdAt, err = sqldb.ParseTime(created); err != nil {
 				return err
 			}
-			if m.updatedAt, err = parseTime(updated); err != nil {
+			if m.updatedAt, err = sqldb.ParseTime(updated); err != nil {
 				return err
 			}
 			s.mappings[m.key] = m
@@ -344,7 +369,7 @@ func loadMappings(ctx context.Context, tx *sql.Tx, keys []string, extra ...*maAs
 	}
 	var appKeys []string
 	if len(s.order) > 0 {
-		if err := queryRows(ctx, tx, func(rows *sql.Rows) error {
+		if err := sqldb.QueryRows(ctx, tx, func(rows *sql.Rows) error {
 			var mappingKey, appKey string
 			if err := rows.Scan(&mappingKey, &appKey); err != nil {
 				return err
@@ -357,7 +382,7 @@ func loadMappings(ctx context.Context, tx *sql.Tx, keys []string, extra ...*maAs
 			WHERE ?1 IS NULL OR mapping_key IN (SELECT value FROM json_each(?1)) ORDER BY mapping_key, position`, filter); err != nil {
 			return nil, err
 		}
-		if err := queryRows(ctx, tx, func(rows *sql.Rows) error {
+		if err := sqldb.QueryRows(ctx, tx, func(rows *sql.Rows) error {
 			a, err := scanAssessment(rows)
 			s.latest[a.mappingKey] = a
 			return err
@@ -366,7 +391,7 @@ func loadMappings(ctx context.Context, tx *sql.Tx, keys []string, extra ...*maAs
 			AND (?1 IS NULL OR mapping_key IN (SELECT value FROM json_each(?1)))`, filter); err != nil {
 			return nil, err
 		}
-		if err := s.loadEdges(ctx, tx, filter); err != nil {
+		if err := svc.loadEdges(ctx, tx, s); err != nil {
 			return nil, err
 		}
 	}
@@ -381,16 +406,16 @@ func loadMappings(ctx context.Context, tx *sql.Tx, keys []string, extra ...*maAs
 		}
 	}
 	if keys != nil && len(appKeys) == 0 {
-		s.apps = map[string]*maAppRow{}
+		s.apps = map[string]*appRow{}
 		return s, nil
 	}
 	if keys == nil {
 		appKeys = nil // every application: cheaper than a long filter
 	}
-	if s.apps, _, err = loadApps(ctx, tx, appKeys); err != nil {
+	if s.apps, _, err = svc.loadApps(ctx, tx, appKeys); err != nil {
 		return nil, err
 	}
-	if s.findings, err = loadFindings(ctx, tx, appKeys); err != nil {
+	if s.findings, err = svc.loadFindings(ctx, tx, appKeys); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -398,37 +423,50 @@ func loadMappings(ctx context.Context, tx *sql.Tx, keys []string, extra ...*maAs
 
 // loadEdges reads which of the mappings loaded consume which others, and
 // which others consume them: mapping A consumes mapping B when a module of
-// A's applications references a module of B's. Each list is by name,
-// ignoring case, as the mappings are.
-func (s *assessmentState) loadEdges(ctx context.Context, tx *sql.Tx, filter any) error {
-	type end struct{ key, name string }
-	producers, consumers := map[string][]end{}, map[string][]end{}
-	if err := queryRows(ctx, tx, func(rows *sql.Rows) error {
-		var c, p end
-		if err := rows.Scan(&c.key, &c.name, &p.key, &p.name); err != nil {
-			return err
+// A's applications references a module of B's (LifeTime knows the
+// references). Each list is by name, ignoring case, as the mappings are.
+func (svc *Service) loadEdges(ctx context.Context, tx *sql.Tx, s *assessmentState) error {
+	holders, err := svc.appHolders(ctx, tx, nil)
+	if err != nil || len(holders) == 0 {
+		return err
+	}
+	mapped := make([]string, 0, len(holders))
+	for k := range holders {
+		mapped = append(mapped, k)
+	}
+	apps, err := svc.lt.PortfolioApps(ctx, tx, mapped...)
+	if err != nil {
+		return err
+	}
+	mappingOf := map[string]holder{} // module key -> the mapping holding its application
+	for _, a := range apps {
+		for _, m := range a.Modules {
+			mappingOf[m.Key] = holders[a.Key]
 		}
+	}
+	refs, err := svc.lt.ModuleReferences(ctx, tx)
+	if err != nil {
+		return err
+	}
+	type edge struct{ consumer, producer holder }
+	seen := map[edge]bool{}
+	producers, consumers := map[string][]holder{}, map[string][]holder{}
+	for _, r := range refs {
+		c, cok := mappingOf[r.ConsumerKey]
+		p, pok := mappingOf[r.ProducerKey]
+		if !cok || !pok || c.key == p.key || seen[edge{c, p}] {
+			continue
+		}
+		seen[edge{c, p}] = true
 		if _, ok := s.mappings[c.key]; ok {
 			producers[c.key] = append(producers[c.key], p)
 		}
 		if _, ok := s.mappings[p.key]; ok {
 			consumers[p.key] = append(consumers[p.key], c)
 		}
-		return nil
-	}, `SELECT DISTINCT cm.key, cm.name, pm.key, pm.name
-		FROM lt_module_references r
-		JOIN lt_application_modules cam ON cam.module_key = r.consumer_key
-		JOIN ma_mapping_apps cma ON cma.application_key = cam.application_key
-		JOIN ma_mappings cm ON cm.key = cma.mapping_key
-		JOIN lt_application_modules pam ON pam.module_key = r.producer_key
-		JOIN ma_mapping_apps pma ON pma.application_key = pam.application_key
-		JOIN ma_mappings pm ON pm.key = pma.mapping_key
-		WHERE cm.key <> pm.key AND (?1 IS NULL
-			OR cm.key IN (SELECT value FROM json_each(?1)) OR pm.key IN (SELECT value FROM json_each(?1)))`, filter); err != nil {
-		return err
 	}
-	sorted := func(ends []end) []string {
-		slices.SortFunc(ends, func(a, b end) int { return cmp.Or(maCompareNoCase(a.name, b.name), strings.Compare(a.key, b.key)) })
+	sorted := func(ends []holder) []string {
+		slices.SortFunc(ends, func(a, b holder) int { return cmp.Or(compareNoCase(a.name, b.name), strings.Compare(a.key, b.key)) })
 		keys := make([]string, len(ends))
 		for i, e := range ends {
 			keys[i] = e.key
@@ -444,18 +482,18 @@ func (s *assessmentState) loadEdges(ctx context.Context, tx *sql.Tx, filter any)
 	return nil
 }
 
-// maCompareNoCase compares as SQLite's NOCASE collation does: ASCII letters
+// compareNoCase compares as SQLite's NOCASE collation does: ASCII letters
 // ignoring case, everything else byte by byte.
-func maCompareNoCase(a, b string) int {
+func compareNoCase(a, b string) int {
 	for i := 0; i < len(a) && i < len(b); i++ {
-		if ca, cb := maLowerASCII(a[i]), maLowerASCII(b[i]); ca != cb {
+		if ca, cb := lowerASCII(a[i]), lowerASCII(b[i]); ca != cb {
 			return cmp.Compare(ca, cb)
 		}
 	}
 	return cmp.Compare(len(a), len(b))
 }
 
-func maLowerASCII(c byte) byte {
+func lowerASCII(c byte) byte {
 	if 'A' <= c && c <= 'Z' {
 		return c + 'a' - 'A'
 	}
@@ -464,8 +502,8 @@ func maLowerASCII(c byte) byte {
 
 const assessmentColumns = `key, mapping_key, application_keys, queued_at, duration_ns`
 
-func scanAssessment(rows interface{ Scan(...any) error }) (*maAssessmentRow, error) {
-	a := &maAssessmentRow{}
+func scanAssessment(rows interface{ Scan(...any) error }) (*assessmentRow, error) {
+	a := &assessmentRow{}
 	var appKeys, queued string
 	var duration int64
 	if err := rows.Scan(&a.key, &a.mappingKey, &appKeys, &queued, &duration); err != nil {
@@ -475,14 +513,14 @@ func scanAssessment(rows interface{ Scan(...any) error }) (*maAssessmentRow, err
 		return nil, fmt.Errorf("assessment %s: application keys: %w", a.key, err)
 	}
 	var err error
-	a.queuedAt, err = parseTime(queued)
+	a.queuedAt, err = sqldb.ParseTime(queued)
 	a.duration = time.Duration(duration)
 	return a, err
 }
 
 // result is the mapping status a finished assessment produced, from the
 // findings of its applications that were open when it finished.
-func (s *assessmentState) result(a *maAssessmentRow) string {
+func (s *assessmentState) result(a *assessmentRow) string {
 	end := a.finishedAt()
 	blocking, changes := false, false
 	for _, f := range s.findings {
@@ -490,9 +528,9 @@ func (s *assessmentState) result(a *maAssessmentRow) string {
 			continue
 		}
 		switch f.patternClass {
-		case PatternFixInO11, PatternNotYetSupported:
+		case fixture.PatternFixInO11, fixture.PatternNotYetSupported:
 			blocking = true
-		case PatternFixInOdc:
+		case fixture.PatternFixInOdc:
 			changes = true
 		}
 	}
@@ -505,25 +543,25 @@ func (s *assessmentState) result(a *maAssessmentRow) string {
 	return mappingReadyForOdc
 }
 
-func (s *assessmentState) assessmentView(a *maAssessmentRow, now time.Time) maAssessment {
-	v := maAssessment{Key: a.key, MappingKey: a.mappingKey, Status: assessmentQueued, QueuedAt: a.queuedAt.UTC()}
+func (s *assessmentState) assessmentView(a *assessmentRow, now time.Time) Assessment {
+	v := Assessment{Key: a.key, MappingKey: a.mappingKey, Status: assessmentQueued, QueuedAt: a.queuedAt.UTC()}
 	if started := a.startedAt(); !now.Before(started) {
 		v.Status = assessmentRunning
-		v.StartedAt = maPtr(started.UTC())
+		v.StartedAt = Ptr(started.UTC())
 	}
 	if finished := a.finishedAt(); !now.Before(finished) {
 		v.Status = assessmentFinished
-		v.FinishedAt = maPtr(finished.UTC())
-		v.Result = maPtr(s.result(a))
+		v.FinishedAt = Ptr(finished.UTC())
+		v.Result = Ptr(s.result(a))
 	}
 	return v
 }
 
-func maPtr[T any](v T) *T { return &v }
+func Ptr[T any](v T) *T { return &v }
 
 // status is the mapping's status now: Assessing until its latest assessment
 // finishes, then that assessment's result.
-func (s *assessmentState) status(m *maMappingRow, now time.Time) string {
+func (s *assessmentState) status(m *mappingRow, now time.Time) string {
 	a := s.latest[m.key]
 	if now.Before(a.finishedAt()) {
 		return mappingAssessing
@@ -539,30 +577,30 @@ func (s *assessmentState) moduleCount(appKeys []string) int {
 	return n
 }
 
-func (s *assessmentState) mappingView(m *maMappingRow, now time.Time) maMapping {
-	return maMapping{
+func (s *assessmentState) mappingView(m *mappingRow, now time.Time) Mapping {
+	return Mapping{
 		Key: m.key, Name: m.name, AssetType: m.assetType, Description: m.description,
-		ApplicationKeys: maNonNil(m.appKeys), ModuleCount: s.moduleCount(m.appKeys), Status: s.status(m, now),
+		ApplicationKeys: NonNil(m.appKeys), ModuleCount: s.moduleCount(m.appKeys), Status: s.status(m, now),
 		LatestAssessmentKey: s.latest[m.key].key,
-		ProducerMappingKeys: maNonNil(s.producers[m.key]), ConsumerMappingKeys: maNonNil(s.consumers[m.key]),
+		ProducerMappingKeys: NonNil(s.producers[m.key]), ConsumerMappingKeys: NonNil(s.consumers[m.key]),
 		CreatedAt: m.createdAt.UTC(), UpdatedAt: m.updatedAt.UTC(),
 	}
 }
 
-func maNonNil[T any](s []T) []T {
+func NonNil[T any](s []T) []T {
 	if s == nil {
 		return []T{}
 	}
 	return s
 }
 
-func applicationView(a *maAppRow, holders map[string]maHolder) maO11Application {
-	v := maO11Application{
+func applicationView(a *appRow, holders map[string]holder) O11Application {
+	v := O11Application{
 		Key: a.key, Name: a.name, Kind: a.kind, IsLibraryOnly: a.libraryOnly(), HasExtensions: len(a.extensions()) > 0,
-		ModuleCount: len(a.modules), Modules: make([]maO11Module, len(a.modules)),
+		ModuleCount: len(a.modules), Modules: make([]O11Module, len(a.modules)),
 	}
 	for i, m := range a.modules {
-		v.Modules[i] = maO11Module{Key: m.key, Name: m.name, Type: m.typ}
+		v.Modules[i] = O11Module{Key: m.key, Name: m.name, Type: m.typ}
 	}
 	if h, ok := holders[a.key]; ok {
 		v.MappingKey = &h.key
@@ -570,12 +608,12 @@ func applicationView(a *maAppRow, holders map[string]maHolder) maO11Application 
 	return v
 }
 
-func (s *assessmentState) findingView(f *maFindingRow) maFinding {
+func (s *assessmentState) findingView(f *findingRow) Finding {
 	status := "Open"
 	if !f.fixedAt.IsZero() {
 		status = "Fixed"
 	}
-	return maFinding{
+	return Finding{
 		Key: f.key, MappingKey: s.appMapping[f.appKey], ApplicationKey: f.appKey, ApplicationName: s.apps[f.appKey].name,
 		ModuleKey: f.moduleKey, ModuleName: f.moduleName, CodePattern: f.codePattern, Category: f.category,
 		PatternClass: f.patternClass, WhereToFix: f.whereToFix, Count: f.count, Message: f.message, Status: status,
@@ -583,8 +621,8 @@ func (s *assessmentState) findingView(f *maFindingRow) maFinding {
 }
 
 // mappingFindings returns the findings of a mapping's applications.
-func (s *assessmentState) mappingFindings(m *maMappingRow, openOnly bool) []maFinding {
-	out := []maFinding{}
+func (s *assessmentState) mappingFindings(m *mappingRow, openOnly bool) []Finding {
+	out := []Finding{}
 	for _, f := range s.findings {
 		if s.appMapping[f.appKey] == m.key && (!openOnly || f.fixedAt.IsZero()) {
 			out = append(out, s.findingView(f))
@@ -593,19 +631,19 @@ func (s *assessmentState) mappingFindings(m *maMappingRow, openOnly bool) []maFi
 	return out
 }
 
-func (s *assessmentState) mapping(key string) (*maMappingRow, error) {
+func (s *assessmentState) mapping(key string) (*mappingRow, error) {
 	m, ok := s.mappings[key]
 	if !ok {
-		return nil, maMappingNotFound(key)
+		return nil, mappingNotFound(key)
 	}
 	return m, nil
 }
 
 // readMappings runs a read transaction over the mappings with the given
 // keys (all for nil).
-func (st *store) readMappings(ctx context.Context, keys []string, fn func(s *assessmentState) error) error {
-	return st.read(ctx, func(tx *sql.Tx) error {
-		s, err := loadMappings(ctx, tx, keys)
+func (svc *Service) readMappings(ctx context.Context, keys []string, fn func(s *assessmentState) error) error {
+	return svc.db.Read(ctx, func(tx *sql.Tx) error {
+		s, err := svc.loadMappings(ctx, tx, keys)
 		if err != nil {
 			return err
 		}
@@ -616,21 +654,21 @@ func (st *store) readMappings(ctx context.Context, keys []string, fn func(s *ass
 // --- reads ---
 
 // o11Applications lists the applications the tool sees, or just one.
-func (st *store) o11Applications(ctx context.Context, appKey string) ([]maO11Application, error) {
-	var out []maO11Application
-	err := st.read(ctx, func(tx *sql.Tx) error {
+func (svc *Service) o11Applications(ctx context.Context, appKey string) ([]O11Application, error) {
+	var out []O11Application
+	err := svc.db.Read(ctx, func(tx *sql.Tx) error {
 		var keys []string
 		if appKey != "" {
 			keys = []string{appKey}
 		}
-		_, apps, err := loadApps(ctx, tx, keys)
+		_, apps, err := svc.loadApps(ctx, tx, keys)
 		if err != nil {
 			return err
 		}
 		if appKey != "" && len(apps) == 0 {
-			return &maProblem{status: http.StatusNotFound, code: maCodeApplicationNotFound, detail: fmt.Sprintf("O11 application with key '%s' was not found.", appKey)}
+			return &Problem{Status: http.StatusNotFound, Code: CodeApplicationNotFound, Detail: fmt.Sprintf("O11 application with key '%s' was not found.", appKey)}
 		}
-		holders, err := appHolders(ctx, tx, keys)
+		holders, err := svc.appHolders(ctx, tx, keys)
 		if err != nil {
 			return err
 		}
@@ -643,9 +681,9 @@ func (st *store) o11Applications(ctx context.Context, appKey string) ([]maO11App
 }
 
 // mappingList lists every mapping, by name.
-func (st *store) mappingList(ctx context.Context, now time.Time) ([]maMapping, error) {
-	var out []maMapping
-	err := st.readMappings(ctx, nil, func(s *assessmentState) error {
+func (svc *Service) mappingList(ctx context.Context, now time.Time) ([]Mapping, error) {
+	var out []Mapping
+	err := svc.readMappings(ctx, nil, func(s *assessmentState) error {
 		for _, m := range s.order {
 			out = append(out, s.mappingView(m, now))
 		}
@@ -654,9 +692,9 @@ func (st *store) mappingList(ctx context.Context, now time.Time) ([]maMapping, e
 	return out, err
 }
 
-func (st *store) mapping(ctx context.Context, now time.Time, key string) (maMapping, error) {
-	var out maMapping
-	err := st.readMappings(ctx, []string{key}, func(s *assessmentState) error {
+func (svc *Service) mapping(ctx context.Context, now time.Time, key string) (Mapping, error) {
+	var out Mapping
+	err := svc.readMappings(ctx, []string{key}, func(s *assessmentState) error {
 		m, err := s.mapping(key)
 		if err == nil {
 			out = s.mappingView(m, now)
@@ -666,9 +704,9 @@ func (st *store) mapping(ctx context.Context, now time.Time, key string) (maMapp
 	return out, err
 }
 
-func (st *store) findings(ctx context.Context, mappingKey string) ([]maFinding, error) {
-	var out []maFinding
-	err := st.readMappings(ctx, []string{mappingKey}, func(s *assessmentState) error {
+func (svc *Service) findings(ctx context.Context, mappingKey string) ([]Finding, error) {
+	var out []Finding
+	err := svc.readMappings(ctx, []string{mappingKey}, func(s *assessmentState) error {
 		m, err := s.mapping(mappingKey)
 		if err == nil {
 			out = s.mappingFindings(m, false)
@@ -678,17 +716,17 @@ func (st *store) findings(ctx context.Context, mappingKey string) ([]maFinding, 
 	return out, err
 }
 
-func (st *store) assessment(ctx context.Context, now time.Time, key string) (maAssessment, error) {
-	var out maAssessment
-	err := st.read(ctx, func(tx *sql.Tx) error {
+func (svc *Service) assessment(ctx context.Context, now time.Time, key string) (Assessment, error) {
+	var out Assessment
+	err := svc.db.Read(ctx, func(tx *sql.Tx) error {
 		a, err := scanAssessment(tx.QueryRowContext(ctx, `SELECT `+assessmentColumns+` FROM ma_assessments WHERE key = ?`, key))
 		if errors.Is(err, sql.ErrNoRows) {
-			return &maProblem{status: http.StatusNotFound, code: maCodeAssessmentNotFound, detail: fmt.Sprintf("Assessment with key '%s' was not found.", key)}
+			return &Problem{Status: http.StatusNotFound, Code: CodeAssessmentNotFound, Detail: fmt.Sprintf("Assessment with key '%s' was not found.", key)}
 		}
 		if err != nil {
 			return err
 		}
-		findings, err := loadFindings(ctx, tx, a.appKeys)
+		findings, err := svc.loadFindings(ctx, tx, a.appKeys)
 		if err != nil {
 			return err
 		}
@@ -700,13 +738,13 @@ func (st *store) assessment(ctx context.Context, now time.Time, key string) (maA
 }
 
 // readiness reports on the given mappings (all when keys is empty), by name.
-func (st *store) readiness(ctx context.Context, now time.Time, keys []string) ([]maAssetReadiness, error) {
-	var out []maAssetReadiness
+func (svc *Service) readiness(ctx context.Context, now time.Time, keys []string) ([]AssetReadiness, error) {
+	var out []AssetReadiness
 	var scope []string // nil: all
 	if len(keys) > 0 {
 		scope = keys
 	}
-	err := st.readMappings(ctx, scope, func(s *assessmentState) error {
+	err := svc.readMappings(ctx, scope, func(s *assessmentState) error {
 		var unknown []string
 		for _, k := range keys {
 			if _, ok := s.mappings[k]; !ok && !slices.Contains(unknown, k) {
@@ -714,15 +752,15 @@ func (st *store) readiness(ctx context.Context, now time.Time, keys []string) ([
 			}
 		}
 		if len(unknown) > 0 {
-			return &maProblem{status: http.StatusNotFound, code: maCodeMappingNotFound, detail: fmt.Sprintf(
-				"No mapping has the key(s) %s.", maQuoteAll(unknown))}
+			return &Problem{Status: http.StatusNotFound, Code: CodeMappingNotFound, Detail: fmt.Sprintf(
+				"No mapping has the key(s) %s.", QuoteAll(unknown))}
 		}
 		for _, m := range s.order {
 			status := s.status(m, now)
-			out = append(out, maAssetReadiness{
+			out = append(out, AssetReadiness{
 				MappingKey: m.key, Name: m.name, AssetType: m.assetType, Status: status,
 				Ready:        migrationkit.Ready(status),
-				OpenFindings: s.mappingFindings(m, true), ProducerMappingKeys: maNonNil(s.producers[m.key]),
+				OpenFindings: s.mappingFindings(m, true), ProducerMappingKeys: NonNil(s.producers[m.key]),
 			})
 		}
 		return nil
@@ -730,7 +768,7 @@ func (st *store) readiness(ctx context.Context, now time.Time, keys []string) ([
 	return out, err
 }
 
-func maQuoteAll(values []string) string {
+func QuoteAll(values []string) string {
 	q := make([]string, len(values))
 	for i, v := range values {
 		q[i] = "'" + v + "'"
@@ -753,9 +791,9 @@ type mappingChange struct {
 // ignoring letter case (migrationkit.SameName). Names that are the same
 // ignoring case have as many characters, which the query narrows on.
 func checkName(ctx context.Context, tx *sql.Tx, name, self string) error {
-	var taken *maHolder
-	err := queryRows(ctx, tx, func(rows *sql.Rows) error {
-		var m maHolder
+	var taken *holder
+	err := sqldb.QueryRows(ctx, tx, func(rows *sql.Rows) error {
+		var m holder
 		if err := rows.Scan(&m.key, &m.name); err != nil {
 			return err
 		}
@@ -768,7 +806,7 @@ func checkName(ctx context.Context, tx *sql.Tx, name, self string) error {
 	if err != nil || taken == nil {
 		return err
 	}
-	return &maProblem{status: http.StatusConflict, code: maCodeMappingNameTaken, detail: fmt.Sprintf(
+	return &Problem{Status: http.StatusConflict, Code: CodeMappingNameTaken, Detail: fmt.Sprintf(
 		"The name '%s' is already used by mapping '%s' (key %s). Mapping names are unique, ignoring letter case.", name, taken.name, taken.key)}
 }
 
@@ -777,13 +815,13 @@ func checkName(ctx context.Context, tx *sql.Tx, name, self string) error {
 // asset type, in the documented order, and answers the first broken one.
 // self is the mapping being changed ("" for a new one); name is checked
 // when not nil.
-func checkApplications(ctx context.Context, tx *sql.Tx, assetType string, appKeys []string, name *string, self string) error {
-	byKey, _, err := loadApps(ctx, tx, appKeys)
+func (svc *Service) checkApplications(ctx context.Context, tx *sql.Tx, assetType string, appKeys []string, name *string, self string) error {
+	byKey, _, err := svc.loadApps(ctx, tx, appKeys)
 	if err != nil {
 		return err
 	}
 	var unknown []string
-	apps := make([]*maAppRow, 0, len(appKeys))
+	apps := make([]*appRow, 0, len(appKeys))
 	for _, k := range appKeys {
 		a, ok := byKey[k]
 		if !ok {
@@ -793,15 +831,15 @@ func checkApplications(ctx context.Context, tx *sql.Tx, assetType string, appKey
 		apps = append(apps, a)
 	}
 	if len(unknown) > 0 {
-		return &maProblem{status: http.StatusNotFound, code: maCodeApplicationNotFound, detail: fmt.Sprintf(
-			"The assessment tool knows no O11 application with the key(s) %s. GET /applications lists the applications it sees.", maQuoteAll(unknown))}
+		return &Problem{Status: http.StatusNotFound, Code: CodeApplicationNotFound, Detail: fmt.Sprintf(
+			"The assessment tool knows no O11 application with the key(s) %s. GET /applications lists the applications it sees.", QuoteAll(unknown))}
 	}
 	if name != nil {
 		if err := checkName(ctx, tx, *name, self); err != nil {
 			return err
 		}
 	}
-	holders, err := appHolders(ctx, tx, appKeys)
+	holders, err := svc.appHolders(ctx, tx, appKeys)
 	if err != nil {
 		return err
 	}
@@ -815,12 +853,12 @@ func checkApplications(ctx context.Context, tx *sql.Tx, assetType string, appKey
 		return nil
 	}
 	v := violations[0]
-	rows := make([]*maAppRow, len(v.Apps))
+	rows := make([]*appRow, len(v.Apps))
 	for i, a := range v.Apps {
 		rows[i] = byKey[a.Key]
 	}
-	pick := func(keep func(migrationkit.Application) bool) []*maAppRow {
-		var out []*maAppRow
+	pick := func(keep func(migrationkit.Application) bool) []*appRow {
+		var out []*appRow
 		for i, a := range v.Apps {
 			if keep(a) {
 				out = append(out, rows[i])
@@ -835,44 +873,44 @@ func checkApplications(ctx context.Context, tx *sql.Tx, assetType string, appKey
 			h := holders[a.key]
 			mapped[i] = fmt.Sprintf("O11 application %s is already mapped to '%s' (mapping key %s)", a.label(), h.name, h.key)
 		}
-		return &maProblem{status: http.StatusConflict, code: maCodeApplicationAlreadyMapped, conflictingMappingKey: holders[rows[0].key].key, detail: strings.Join(mapped, "; ") +
+		return &Problem{Status: http.StatusConflict, Code: CodeApplicationAlreadyMapped, ConflictingMappingKey: holders[rows[0].key].key, Detail: strings.Join(mapped, "; ") +
 			". An O11 application belongs to at most one mapping: remove it from that mapping first."}
 	case migrationkit.RuleExtensionNotMappable:
 		withExtensions := make([]string, len(rows))
 		for i, a := range rows {
 			withExtensions[i] = fmt.Sprintf("%s contains the extension module(s) %s", a.label(), strings.Join(a.extensions(), ", "))
 		}
-		return &maProblem{status: http.StatusBadRequest, code: maCodeExtensionNotMappable, detail: "O11 application " + strings.Join(withExtensions, "; O11 application ") +
+		return &Problem{Status: http.StatusBadRequest, Code: CodeExtensionNotMappable, Detail: "O11 application " + strings.Join(withExtensions, "; O11 application ") +
 			". Applications with extensions cannot be mapped to ODC assets; rebuild the extension in ODC (e.g. as an external library) instead."}
 	case migrationkit.RuleLibraryNeedsLibraryOnly:
 		notLibrary := slices.Concat(pick(migrationkit.Application.Reactive), pick(migrationkit.Application.Mobile))
-		return &maProblem{status: http.StatusBadRequest, code: maCodeLibraryRequiresLibraryOnlyApps, detail: fmt.Sprintf(
+		return &Problem{Status: http.StatusBadRequest, Code: CodeLibraryRequiresLibraryOnlyApps, Detail: fmt.Sprintf(
 			"A LowCodeLibrary only takes O11 applications made entirely of Library modules, and %s %s not.",
-			maLabels(notLibrary), maPlural(len(notLibrary), "is", "are"))}
+			labels(notLibrary), Plural(len(notLibrary), "is", "are"))}
 	case migrationkit.RuleMobileInWebApp:
-		return &maProblem{status: http.StatusBadRequest, code: maCodeMixedAppKinds, detail: fmt.Sprintf(
+		return &Problem{Status: http.StatusBadRequest, Code: CodeMixedAppKinds, Detail: fmt.Sprintf(
 			"A WebApplication takes WebResponsive (Reactive) and library-only O11 applications, and %s %s Mobile. Reactive and Mobile applications go to different ODC apps: map the Mobile ones to a MobileApplication.",
-			maLabels(rows), maPlural(len(rows), "is", "are"))}
+			labels(rows), Plural(len(rows), "is", "are"))}
 	case migrationkit.RuleReactiveInMobileApp:
-		return &maProblem{status: http.StatusBadRequest, code: maCodeMixedAppKinds, detail: fmt.Sprintf(
+		return &Problem{Status: http.StatusBadRequest, Code: CodeMixedAppKinds, Detail: fmt.Sprintf(
 			"A MobileApplication takes Mobile and library-only O11 applications, and %s %s WebResponsive (Reactive). Reactive and Mobile applications go to different ODC apps: map the Reactive ones to a WebApplication.",
-			maLabels(rows), maPlural(len(rows), "is", "are"))}
+			labels(rows), Plural(len(rows), "is", "are"))}
 	case migrationkit.RuleMobileAppNeedsMobile:
-		return &maProblem{status: http.StatusBadRequest, code: maCodeMixedAppKinds, detail: fmt.Sprintf(
+		return &Problem{Status: http.StatusBadRequest, Code: CodeMixedAppKinds, Detail: fmt.Sprintf(
 			"A MobileApplication needs at least one Mobile O11 application, and %s %s library-only.",
-			maLabels(rows), maPlural(len(rows), "is", "are"))}
+			labels(rows), Plural(len(rows), "is", "are"))}
 	default: // migrationkit.RuleTooManyModules
 		counts := make([]string, len(rows))
 		for i, a := range rows {
 			counts[i] = fmt.Sprintf("%s: %d", a.label(), len(a.modules))
 		}
-		return &maProblem{status: http.StatusBadRequest, code: maCodeTooManyModules, detail: fmt.Sprintf(
+		return &Problem{Status: http.StatusBadRequest, Code: CodeTooManyModules, Detail: fmt.Sprintf(
 			"The asset would hold %d O11 modules, more than the %d an ODC asset takes (%s). Split the applications over more mappings.",
 			v.Modules, migrationkit.MaxModulesPerAsset, strings.Join(counts, "; "))}
 	}
 }
 
-func maLabels(apps []*maAppRow) string {
+func labels(apps []*appRow) string {
 	l := make([]string, len(apps))
 	for i, a := range apps {
 		l[i] = a.label()
@@ -880,7 +918,7 @@ func maLabels(apps []*maAppRow) string {
 	return strings.Join(l, ", ")
 }
 
-func maPlural(n int, one, many string) string {
+func Plural(n int, one, many string) string {
 	if n == 1 {
 		return one
 	}
@@ -891,13 +929,13 @@ func maPlural(n int, one, many string) string {
 
 // queueAssessment queues an assessment of the mapping's applications.
 func queueAssessment(ctx context.Context, tx *sql.Tx, mappingKey string, appKeys []string, now time.Time, delay time.Duration) (string, error) {
-	keys, err := marshalJSON(appKeys)
+	keys, err := sqldb.MarshalJSON(appKeys)
 	if err != nil {
 		return "", err
 	}
 	key := uuid.NewString()
 	_, err = tx.ExecContext(ctx, `INSERT INTO ma_assessments (key, mapping_key, application_keys, queued_at, duration_ns) VALUES (?, ?, ?, ?, ?)`,
-		key, mappingKey, keys, formatTime(now), int64(delay))
+		key, mappingKey, keys, sqldb.FormatTime(now), int64(delay))
 	return key, err
 }
 
@@ -915,31 +953,31 @@ func setMappingApps(ctx context.Context, tx *sql.Tx, mappingKey string, appKeys 
 }
 
 // mappingAfter reads the mapping as it is now.
-func mappingAfter(ctx context.Context, tx *sql.Tx, key string, now time.Time) (maMapping, error) {
-	s, err := loadMappings(ctx, tx, []string{key})
+func (svc *Service) mappingAfter(ctx context.Context, tx *sql.Tx, key string, now time.Time) (Mapping, error) {
+	s, err := svc.loadMappings(ctx, tx, []string{key})
 	if err != nil {
-		return maMapping{}, err
+		return Mapping{}, err
 	}
 	m, err := s.mapping(key)
 	if err != nil {
-		return maMapping{}, err
+		return Mapping{}, err
 	}
 	return s.mappingView(m, now), nil
 }
 
 // readMapping reads one mapping row with its applications, or answers
 // MAPPING_NOT_FOUND.
-func readMapping(ctx context.Context, tx *sql.Tx, key string) (*maMappingRow, error) {
-	m := &maMappingRow{key: key}
+func readMapping(ctx context.Context, tx *sql.Tx, key string) (*mappingRow, error) {
+	m := &mappingRow{key: key}
 	err := tx.QueryRowContext(ctx, `SELECT name, asset_type, description FROM ma_mappings WHERE key = ?`, key).
 		Scan(&m.name, &m.assetType, &m.description)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, maMappingNotFound(key)
+		return nil, mappingNotFound(key)
 	}
 	if err != nil {
 		return nil, err
 	}
-	err = queryRows(ctx, tx, func(rows *sql.Rows) error {
+	err = sqldb.QueryRows(ctx, tx, func(rows *sql.Rows) error {
 		var k string
 		err := rows.Scan(&k)
 		m.appKeys = append(m.appKeys, k)
@@ -950,10 +988,10 @@ func readMapping(ctx context.Context, tx *sql.Tx, key string) (*maMappingRow, er
 
 // createMapping checks the rules, creates the mapping and queues its first
 // assessment.
-func (st *store) createMapping(ctx context.Context, now time.Time, delay time.Duration, c mappingChange) (maMapping, error) {
-	var out maMapping
-	err := st.write(ctx, func(tx *sql.Tx) error {
-		if err := checkApplications(ctx, tx, c.assetType, c.appKeys, c.name, ""); err != nil {
+func (svc *Service) createMapping(ctx context.Context, now time.Time, delay time.Duration, c mappingChange) (Mapping, error) {
+	var out Mapping
+	err := svc.db.Write(ctx, func(tx *sql.Tx) error {
+		if err := svc.checkApplications(ctx, tx, c.assetType, c.appKeys, c.name, ""); err != nil {
 			return err
 		}
 		key := uuid.NewString()
@@ -962,7 +1000,7 @@ func (st *store) createMapping(ctx context.Context, now time.Time, delay time.Du
 			description = *c.description
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO ma_mappings (key, name, asset_type, description, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?)`, key, *c.name, c.assetType, description, formatTime(now), formatTime(now)); err != nil {
+			VALUES (?, ?, ?, ?, ?, ?)`, key, *c.name, c.assetType, description, sqldb.FormatTime(now), sqldb.FormatTime(now)); err != nil {
 			return err
 		}
 		if err := setMappingApps(ctx, tx, key, c.appKeys); err != nil {
@@ -972,7 +1010,7 @@ func (st *store) createMapping(ctx context.Context, now time.Time, delay time.Du
 			return err
 		}
 		var err error
-		out, err = mappingAfter(ctx, tx, key, now)
+		out, err = svc.mappingAfter(ctx, tx, key, now)
 		return err
 	})
 	return out, err
@@ -981,9 +1019,9 @@ func (st *store) createMapping(ctx context.Context, now time.Time, delay time.Du
 // updateMapping changes a mapping's name, description or applications. A
 // new set of applications is checked against the rules and queues an
 // assessment; a new order of the same applications does not.
-func (st *store) updateMapping(ctx context.Context, now time.Time, delay time.Duration, key string, c mappingChange) (maMapping, error) {
-	var out maMapping
-	err := st.write(ctx, func(tx *sql.Tx) error {
+func (svc *Service) updateMapping(ctx context.Context, now time.Time, delay time.Duration, key string, c mappingChange) (Mapping, error) {
+	var out Mapping
+	err := svc.db.Write(ctx, func(tx *sql.Tx) error {
 		m, err := readMapping(ctx, tx, key)
 		if err != nil {
 			return err
@@ -995,7 +1033,7 @@ func (st *store) updateMapping(ctx context.Context, now time.Time, delay time.Du
 		appsChanged := c.appKeys != nil && !slices.Equal(c.appKeys, m.appKeys)
 		switch {
 		case appsChanged:
-			if err := checkApplications(ctx, tx, m.assetType, c.appKeys, name, key); err != nil {
+			if err := svc.checkApplications(ctx, tx, m.assetType, c.appKeys, name, key); err != nil {
 				return err
 			}
 		case name != nil:
@@ -1005,7 +1043,7 @@ func (st *store) updateMapping(ctx context.Context, now time.Time, delay time.Du
 		}
 		descriptionChanged := c.description != nil && *c.description != m.description
 		if name == nil && !appsChanged && !descriptionChanged {
-			out, err = mappingAfter(ctx, tx, key, now)
+			out, err = svc.mappingAfter(ctx, tx, key, now)
 			return err
 		}
 		if name != nil {
@@ -1015,20 +1053,20 @@ func (st *store) updateMapping(ctx context.Context, now time.Time, delay time.Du
 			m.description = *c.description
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE ma_mappings SET name = ?, description = ?, updated_at = ? WHERE key = ?`,
-			m.name, m.description, formatTime(now), key); err != nil {
+			m.name, m.description, sqldb.FormatTime(now), key); err != nil {
 			return err
 		}
 		if appsChanged {
 			if err := setMappingApps(ctx, tx, key, c.appKeys); err != nil {
 				return err
 			}
-			if !sameKeys(c.appKeys, m.appKeys) {
+			if !lifetime.SameKeys(c.appKeys, m.appKeys) {
 				if _, err := queueAssessment(ctx, tx, key, c.appKeys, now, delay); err != nil {
 					return err
 				}
 			}
 		}
-		out, err = mappingAfter(ctx, tx, key, now)
+		out, err = svc.mappingAfter(ctx, tx, key, now)
 		return err
 	})
 	return out, err
@@ -1037,9 +1075,9 @@ func (st *store) updateMapping(ctx context.Context, now time.Time, delay time.Du
 // deleteMapping deletes a mapping with its assessments; its applications
 // become unmapped. A code migration still Migrating at now holds it
 // (MAPPING_IN_USE).
-func (st *store) deleteMapping(ctx context.Context, now time.Time, key string) error {
-	return st.write(ctx, func(tx *sql.Tx) error {
-		if err := checkMappingNotMigrating(ctx, tx, key, now); err != nil {
+func (svc *Service) deleteMapping(ctx context.Context, now time.Time, key string) error {
+	return svc.db.Write(ctx, func(tx *sql.Tx) error {
+		if err := svc.inUse(ctx, tx, key, now); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM ma_mappings WHERE key = ?`, key)
@@ -1048,7 +1086,7 @@ func (st *store) deleteMapping(ctx context.Context, now time.Time, key string) e
 		}
 		n, err := res.RowsAffected()
 		if err == nil && n == 0 {
-			err = maMappingNotFound(key)
+			err = mappingNotFound(key)
 		}
 		return err
 	})
@@ -1058,8 +1096,8 @@ func (st *store) deleteMapping(ctx context.Context, now time.Time, key string) e
 // finding (findingKey) or every open finding of a mapping (mappingKey). Each
 // mapping holding a changed application gets a new assessment. It returns
 // the keys of the findings it fixed and of the assessments it queued.
-func (st *store) fixFindings(ctx context.Context, now time.Time, delay time.Duration, findingKey, mappingKey string) (fixed, queued []string, err error) {
-	err = st.write(ctx, func(tx *sql.Tx) error {
+func (svc *Service) fixFindings(ctx context.Context, now time.Time, delay time.Duration, findingKey, mappingKey string) (fixed, queued []string, err error) {
+	err = svc.db.Write(ctx, func(tx *sql.Tx) error {
 		if findingKey != "" {
 			var appKey string
 			var fixedAt sql.NullString
@@ -1067,12 +1105,12 @@ func (st *store) fixFindings(ctx context.Context, now time.Time, delay time.Dura
 			err := tx.QueryRowContext(ctx, `SELECT f.application_key, f.fixed_at, ma.mapping_key FROM ma_findings f
 				LEFT JOIN ma_mapping_apps ma ON ma.application_key = f.application_key WHERE f.key = ?`, findingKey).Scan(&appKey, &fixedAt, &holder)
 			if errors.Is(err, sql.ErrNoRows) {
-				return notFoundf("Finding with key '%s' was not found.", findingKey)
+				return httpx.NotFoundf("Finding with key '%s' was not found.", findingKey)
 			}
 			if err != nil || fixedAt.Valid {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE ma_findings SET fixed_at = ? WHERE key = ?`, formatTime(now), findingKey); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE ma_findings SET fixed_at = ? WHERE key = ?`, sqldb.FormatTime(now), findingKey); err != nil {
 				return err
 			}
 			fixed = append(fixed, findingKey)
@@ -1087,19 +1125,19 @@ func (st *store) fixFindings(ctx context.Context, now time.Time, delay time.Dura
 			queued = append(queued, key)
 			return err
 		}
-		s, err := loadMappings(ctx, tx, []string{mappingKey})
+		s, err := svc.loadMappings(ctx, tx, []string{mappingKey})
 		if err != nil {
 			return err
 		}
 		m, ok := s.mappings[mappingKey]
 		if !ok {
-			return notFoundf("Mapping with key '%s' was not found.", mappingKey)
+			return httpx.NotFoundf("Mapping with key '%s' was not found.", mappingKey)
 		}
 		for _, f := range s.findings {
 			if s.appMapping[f.appKey] != mappingKey || !f.fixedAt.IsZero() {
 				continue
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE ma_findings SET fixed_at = ? WHERE key = ?`, formatTime(now), f.key); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE ma_findings SET fixed_at = ? WHERE key = ?`, sqldb.FormatTime(now), f.key); err != nil {
 				return err
 			}
 			fixed = append(fixed, f.key)
@@ -1113,5 +1151,5 @@ func (st *store) fixFindings(ctx context.Context, now time.Time, delay time.Dura
 		}
 		return nil
 	})
-	return maNonNil(fixed), maNonNil(queued), err
+	return NonNil(fixed), NonNil(queued), err
 }
