@@ -386,7 +386,7 @@ func (st *store) startCodeMigration(ctx context.Context, now time.Time, duration
 	err := st.write(ctx, func(tx *sql.Tx) error {
 		// Migrations due by now are over: finalise them before checking
 		// for migrations in progress.
-		if err := finalizeDueMigrations(ctx, tx, now); err != nil {
+		if err := st.finalizeDueMigrationsIn(ctx, tx, now); err != nil {
 			return err
 		}
 		var envName string
@@ -607,14 +607,14 @@ func (st *store) finalizeDueMigrations(ctx context.Context, now time.Time) error
 	if due == 0 {
 		return nil
 	}
-	return st.write(ctx, func(tx *sql.Tx) error { return finalizeDueMigrations(ctx, tx, now) })
+	return st.write(ctx, func(tx *sql.Tx) error { return st.finalizeDueMigrationsIn(ctx, tx, now) })
 }
 
-// finalizeDueMigrations finalises, in the caller's write transaction and
+// finalizeDueMigrationsIn finalises, in the caller's write transaction and
 // oldest first, every migration still Migrating whose time is up. Writes
 // are serialised and the status is read inside the transaction, so two
 // readers never finalise a migration twice.
-func finalizeDueMigrations(ctx context.Context, tx *sql.Tx, now time.Time) error {
+func (st *store) finalizeDueMigrationsIn(ctx context.Context, tx *sql.Tx, now time.Time) error {
 	var keys []string
 	if err := queryRows(ctx, tx, func(rows *sql.Rows) error {
 		var k string
@@ -629,7 +629,7 @@ func finalizeDueMigrations(ctx context.Context, tx *sql.Tx, now time.Time) error
 		if err != nil {
 			return err
 		}
-		if err := finalizeMigration(ctx, tx, rows[0]); err != nil {
+		if err := st.finalizeMigration(ctx, tx, rows[0]); err != nil {
 			return fmt.Errorf("finalise code migration %s: %w", k, err)
 		}
 	}
@@ -638,7 +638,7 @@ func finalizeDueMigrations(ctx context.Context, tx *sql.Tx, now time.Time) error
 
 // finalizeMigration creates the ODC asset revisions of a migration in
 // publish order and records its outcome.
-func finalizeMigration(ctx context.Context, tx *sql.Tx, m *cmMigrationRow) error {
+func (st *store) finalizeMigration(ctx context.Context, tx *sql.Tx, m *cmMigrationRow) error {
 	planPublishOrder(m.items)
 	ordered := slices.Clone(m.items)
 	slices.SortFunc(ordered, func(a, b *cmItemRow) int { return a.order - b.order })
@@ -673,7 +673,7 @@ func finalizeMigration(ctx context.Context, tx *sql.Tx, m *cmMigrationRow) error
 			}
 			it.messages = append(it.messages, cmMessage{Code: cmCodeProducerNotMigrated, Message: fmt.Sprintf(
 				"'%s' consumes %s, which no code migration has produced an asset for yet: migrate it, then use Check for dependency updates in ODC Studio.",
-				it.name, mappingLabel(ctx, tx, p))})
+				it.name, st.mappingLabel(ctx, tx, p))})
 		}
 		slices.Sort(it.producerAssetKeys)
 		asset := MigratedAsset{Key: assetKey, Name: it.name, AssetType: it.assetType, Producers: producers, PublishErrors: it.revisionPublishErrors()}
@@ -733,9 +733,9 @@ func earlierAssetOf(ctx context.Context, tx *sql.Tx, mappingKey string) (string,
 }
 
 // mappingLabel names a mapping by name and key, or by key once deleted.
-func mappingLabel(ctx context.Context, tx *sql.Tx, key string) string {
-	var name string
-	if err := tx.QueryRowContext(ctx, `SELECT name FROM ma_mappings WHERE key = ?`, key).Scan(&name); err != nil {
+func (st *store) mappingLabel(ctx context.Context, tx *sql.Tx, key string) string {
+	name, ok, err := st.ma.MappingName(ctx, tx, key)
+	if err != nil || !ok {
 		return "mapping " + key
 	}
 	return fmt.Sprintf("mapping '%s' (key %s)", name, key)

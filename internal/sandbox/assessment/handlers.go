@@ -33,9 +33,8 @@ const (
 	Base           = "/MigrationAssessment/api/v1"
 	ConversionBase = "/ConversionAssessment/api/v1"
 
-	// DefaultDelay is how long an assessment takes when
-	// Options.AssessmentDelay is zero: Queued, Running after half of it,
-	// Finished after all of it.
+	// DefaultDelay is how long an assessment takes when Options.Delay is
+	// nil: Queued, Running after half of it, Finished after all of it.
 	DefaultDelay = 2 * time.Second
 
 	ProblemTypePrefix = "urn:terraform-provider-outsystems:migration-kit:v1:"
@@ -95,8 +94,10 @@ type Problem struct {
 	ConflictingMappingKey string
 }
 
+// Error returns the problem's detail.
 func (p *Problem) Error() string { return p.Detail }
 
+// ValidationProblem is a VALIDATION_ERROR problem with the details.
 func ValidationProblem(details ...string) error {
 	return &Problem{Status: http.StatusBadRequest, Code: CodeValidation, Detail: strings.Join(details, " ")}
 }
@@ -107,6 +108,7 @@ func mappingNotFound(key string) error {
 
 // --- wire types (camelCase, as in the contract) ---
 
+// ProblemDetails is the contract's error document.
 type ProblemDetails struct {
 	Type                  string `json:"type"`
 	Title                 string `json:"title"`
@@ -118,6 +120,7 @@ type ProblemDetails struct {
 	ConflictingMappingKey string `json:"conflictingMappingKey,omitempty"`
 }
 
+// PageInfo describes one page of a list.
 type PageInfo struct {
 	Count          int  `json:"count"`
 	Limit          int  `json:"limit"`
@@ -127,17 +130,20 @@ type PageInfo struct {
 	TotalPages     int  `json:"totalPages"`
 }
 
+// Page is one page of a list.
 type Page[T any] struct {
 	Results []T      `json:"results"`
 	Page    PageInfo `json:"page"`
 }
 
+// O11Module is a module of an O11 application.
 type O11Module struct {
 	Key  string `json:"key"`
 	Name string `json:"name"`
 	Type string `json:"type"`
 }
 
+// O11Application is an O11 application as the tool sees it.
 type O11Application struct {
 	Key           string      `json:"key"`
 	Name          string      `json:"name"`
@@ -149,6 +155,7 @@ type O11Application struct {
 	MappingKey    *string     `json:"mappingKey"`
 }
 
+// Mapping maps O11 applications to one ODC asset.
 type Mapping struct {
 	Key                 string    `json:"key"`
 	Name                string    `json:"name"`
@@ -164,6 +171,7 @@ type Mapping struct {
 	UpdatedAt           time.Time `json:"updatedAt"`
 }
 
+// Assessment is one assessment of a mapping's applications.
 type Assessment struct {
 	Key        string     `json:"key"`
 	MappingKey string     `json:"mappingKey"`
@@ -174,6 +182,7 @@ type Assessment struct {
 	FinishedAt *time.Time `json:"finishedAt"`
 }
 
+// Finding is a code pattern the tool found in a module.
 type Finding struct {
 	Key             string `json:"key"`
 	MappingKey      string `json:"mappingKey"`
@@ -190,6 +199,7 @@ type Finding struct {
 	Status          string `json:"status"`
 }
 
+// AssetReadiness says whether a mapping's asset can be migrated.
 type AssetReadiness struct {
 	MappingKey          string    `json:"mappingKey"`
 	Name                string    `json:"name"`
@@ -236,6 +246,8 @@ type requestWriter struct {
 	r *http.Request
 }
 
+// WithRequest lets WriteError, which route() calls with the response
+// writer only, see the request.
 func WithRequest(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		next.ServeHTTP(&requestWriter{ResponseWriter: w, r: r}, r)
@@ -346,6 +358,8 @@ func ParseGUID(name, value string) (string, error) {
 	return id.String(), nil
 }
 
+// PathGUID reads a GUID path parameter, answering VALIDATION_ERROR when it
+// is not one.
 func PathGUID(r *http.Request, name string) (string, error) {
 	key, err := ParseGUID(name, r.PathValue(name))
 	if err != nil {
@@ -448,11 +462,12 @@ type FieldParser struct {
 	problems []string
 }
 
+// Addf adds a problem.
 func (p *FieldParser) Addf(format string, args ...any) {
 	p.problems = append(p.problems, fmt.Sprintf(format, args...))
 }
 
-// text returns a string member of at most maxLen characters (0: any); nil
+// Text returns a string member of at most maxLen characters (0: any); nil
 // when absent, or when it is not a string (a problem then).
 func (p *FieldParser) Text(name string, required bool, maxLen int) *string {
 	raw, ok := p.Obj[name]
@@ -525,6 +540,7 @@ func (p *FieldParser) applicationKeys(required bool) []string {
 	return keys
 }
 
+// Err is the problems as one VALIDATION_ERROR, nil when there are none.
 func (p *FieldParser) Err() error {
 	if len(p.problems) > 0 {
 		return ValidationProblem(p.problems...)

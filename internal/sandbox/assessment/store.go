@@ -547,17 +547,17 @@ func (s *assessmentState) assessmentView(a *assessmentRow, now time.Time) Assess
 	v := Assessment{Key: a.key, MappingKey: a.mappingKey, Status: assessmentQueued, QueuedAt: a.queuedAt.UTC()}
 	if started := a.startedAt(); !now.Before(started) {
 		v.Status = assessmentRunning
-		v.StartedAt = Ptr(started.UTC())
+		v.StartedAt = ptr(started.UTC())
 	}
 	if finished := a.finishedAt(); !now.Before(finished) {
 		v.Status = assessmentFinished
-		v.FinishedAt = Ptr(finished.UTC())
-		v.Result = Ptr(s.result(a))
+		v.FinishedAt = ptr(finished.UTC())
+		v.Result = ptr(s.result(a))
 	}
 	return v
 }
 
-func Ptr[T any](v T) *T { return &v }
+func ptr[T any](v T) *T { return &v }
 
 // status is the mapping's status now: Assessing until its latest assessment
 // finishes, then that assessment's result.
@@ -587,6 +587,7 @@ func (s *assessmentState) mappingView(m *mappingRow, now time.Time) Mapping {
 	}
 }
 
+// NonNil returns s, or an empty slice for nil (JSON [] rather than null).
 func NonNil[T any](s []T) []T {
 	if s == nil {
 		return []T{}
@@ -768,6 +769,7 @@ func (svc *Service) readiness(ctx context.Context, now time.Time, keys []string)
 	return out, err
 }
 
+// QuoteAll quotes each value in single quotes and joins them with commas.
 func QuoteAll(values []string) string {
 	q := make([]string, len(values))
 	for i, v := range values {
@@ -918,6 +920,7 @@ func labels(apps []*appRow) string {
 	return strings.Join(l, ", ")
 }
 
+// Plural returns one for n == 1, else many.
 func Plural(n int, one, many string) string {
 	if n == 1 {
 		return one
