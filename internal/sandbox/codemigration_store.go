@@ -320,8 +320,8 @@ func (m *cmMigrationRow) view(published map[string]*odcPublishOp) cmCodeMigratio
 		}
 		v.Assets = append(v.Assets, cmMigratedAsset{
 			MappingKey: it.mappingKey, AssetKey: it.assetKey, Name: it.name, AssetType: it.assetType, Revision: it.revision,
-			Status: status, ProducerAssetKeys: maNonNil(it.producerAssetKeys), PublishOrder: it.order, PublishWave: it.wave,
-			SourceApplicationVersions: maNonNil(it.sourceVersions), Errors: maNonNil(it.errors), Messages: maNonNil(it.messages),
+			Status: status, ProducerAssetKeys: assessment.NonNil(it.producerAssetKeys), PublishOrder: it.order, PublishWave: it.wave,
+			SourceApplicationVersions: assessment.NonNil(it.sourceVersions), Errors: assessment.NonNil(it.errors), Messages: assessment.NonNil(it.messages),
 		})
 	}
 	slices.SortFunc(v.Assets, func(a, b cmMigratedAsset) int { return a.PublishOrder - b.PublishOrder })
@@ -342,7 +342,7 @@ func (st *store) codeMigrations(ctx context.Context, now, odcNow time.Time, key,
 			return err
 		}
 		if key != "" && len(rows) == 0 {
-			return &maProblem{Status: http.StatusNotFound, Code: maCodeCodeMigrationNotFound,
+			return &assessment.Problem{Status: http.StatusNotFound, Code: maCodeCodeMigrationNotFound,
 				Detail: fmt.Sprintf("Code migration with key '%s' was not found.", key)}
 		}
 		w, err := loadODCWorld(ctx, tx, odcNow)
@@ -392,7 +392,7 @@ func (st *store) startCodeMigration(ctx context.Context, now time.Time, duration
 		var envName string
 		err := tx.QueryRowContext(ctx, `SELECT name FROM lt_environments WHERE key = ?`, req.sourceEnvKey).Scan(&envName)
 		if errors.Is(err, sql.ErrNoRows) {
-			return &maProblem{Status: http.StatusNotFound, Code: maCodeEnvironmentNotFound, Detail: fmt.Sprintf(
+			return &assessment.Problem{Status: http.StatusNotFound, Code: maCodeEnvironmentNotFound, Detail: fmt.Sprintf(
 				"LifeTime environment with key '%s' was not found: sourceEnvironmentKey must be the key of an environment of the O11 infrastructure.", req.sourceEnvKey)}
 		}
 		if err != nil {
@@ -414,8 +414,8 @@ func (st *store) startCodeMigration(ctx context.Context, now time.Time, duration
 			}
 		}
 		if len(unknown) > 0 {
-			return &maProblem{Status: http.StatusNotFound, Code: maCodeMappingNotFound, Detail: fmt.Sprintf(
-				"No mapping has the key(s) %s.", maQuoteAll(unknown))}
+			return &assessment.Problem{Status: http.StatusNotFound, Code: assessment.CodeMappingNotFound, Detail: fmt.Sprintf(
+				"No mapping has the key(s) %s.", assessment.QuoteAll(unknown))}
 		}
 		if err := checkNoMigrationInProgress(ctx, tx, found, req.mappingKeys); err != nil {
 			return err
@@ -475,7 +475,7 @@ func checkNoMigrationInProgress(ctx context.Context, tx *sql.Tx, mappings map[st
 	if err != nil || len(busy) == 0 {
 		return err
 	}
-	return &cmProblem{maProblem: maProblem{Status: http.StatusConflict, Code: maCodeMigrationInProgress, Detail: "A code migration is in progress: " +
+	return &cmProblem{Problem: assessment.Problem{Status: http.StatusConflict, Code: maCodeMigrationInProgress, Detail: "A code migration is in progress: " +
 		strings.Join(busy, "; ") + ". Wait until it ends, or follow it (migrationKey) instead of starting another."}, migrationKey: first}
 }
 
@@ -493,7 +493,7 @@ func checkMappingsReady(mappings []assessment.MigrationMapping) error {
 	if len(notReady) == 0 {
 		return nil
 	}
-	return &cmProblem{maProblem: maProblem{Status: http.StatusConflict, Code: maCodeAssetsNotReady, Detail: fmt.Sprintf(
+	return &cmProblem{Problem: assessment.Problem{Status: http.StatusConflict, Code: maCodeAssetsNotReady, Detail: fmt.Sprintf(
 		"Code migration needs every asset Ready for ODC (ReadyForOdc) or Change in ODC (ChangeInOdc), and %s. Fix the open findings in O11 and wait for the assessment (GET /readiness), then migrate again.",
 		strings.Join(notReady, ", "))}, notReadyMappingKeys: keys}
 }
@@ -544,7 +544,7 @@ func migrationItems(ctx context.Context, tx *sql.Tx, mappings []assessment.Migra
 	for i, m := range mappings {
 		it := &cmItemRow{
 			mappingKey: m.Key, position: i, name: m.Name, assetType: m.AssetType,
-			producerMappingKeys: maNonNil(m.Producers), sourceVersions: []cmSourceVersion{},
+			producerMappingKeys: assessment.NonNil(m.Producers), sourceVersions: []cmSourceVersion{},
 			errors: []cmMessage{}, messages: []cmMessage{}, publishErrors: []string{},
 		}
 		for _, app := range m.Apps {
@@ -571,9 +571,9 @@ func migrationItems(ctx context.Context, tx *sql.Tx, mappings []assessment.Migra
 		items = append(items, it)
 	}
 	if len(missing) > 0 {
-		return nil, &maProblem{Status: http.StatusConflict, Code: maCodeApplicationNotInEnvironment, Detail: fmt.Sprintf(
+		return nil, &assessment.Problem{Status: http.StatusConflict, Code: maCodeApplicationNotInEnvironment, Detail: fmt.Sprintf(
 			"Code migration converts the latest tagged version of each application in the source environment '%s', and O11 application %s %s no version there. Deploy and tag %s there, or migrate from another environment.",
-			envName, strings.Join(missing, ", O11 application "), maPlural(len(missing), "has", "have"), maPlural(len(missing), "it", "them"))}
+			envName, strings.Join(missing, ", O11 application "), assessment.Plural(len(missing), "has", "have"), assessment.Plural(len(missing), "it", "them"))}
 	}
 	return items, nil
 }
@@ -797,6 +797,6 @@ func checkMappingNotMigrating(ctx context.Context, tx *sql.Tx, mappingKey string
 	if err != nil {
 		return err
 	}
-	return &maProblem{Status: http.StatusConflict, Code: maCodeMappingInUse, Detail: fmt.Sprintf(
+	return &assessment.Problem{Status: http.StatusConflict, Code: maCodeMappingInUse, Detail: fmt.Sprintf(
 		"Mapping '%s' is being migrated by code migration %s: delete it once the migration has ended.", mappingKey, migrationKey)}
 }

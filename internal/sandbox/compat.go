@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/migrationkit"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/assessment"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
@@ -117,76 +116,12 @@ func (st *store) accountByToken(ctx context.Context, token string) (serviceAccou
 	return st.lt.AccountByToken(ctx, token)
 }
 
-// The Migration Kit contract (assessment): code migrations share its error
-// shape and request parsing; the tests in this package still use the old
-// names.
-type (
-	maProblem        = assessment.Problem
-	maProblemDetails = assessment.ProblemDetails
-	maMapping        = assessment.Mapping
-	maAssessment     = assessment.Assessment
-	maFinding        = assessment.Finding
-	maAssetReadiness = assessment.AssetReadiness
-	maO11Application = assessment.O11Application
-	maO11Module      = assessment.O11Module
-	maFieldParser    = assessment.FieldParser
-	maPage[T any]    = assessment.Page[T]
-)
+// The Migration Kit contract (assessment): code migrations answer errors
+// in its shape and parse requests as it does.
 
-const (
-	assessmentBase                       = assessment.Base
-	conversionAssessmentBase             = assessment.ConversionBase
-	maProblemTypePrefix                  = assessment.ProblemTypePrefix
-	maMaxPageLimit                       = assessment.MaxPageLimit
-	maCodeValidation                     = assessment.CodeValidation
-	maCodeUnauthorized                   = assessment.CodeUnauthorized
-	maCodeForbidden                      = assessment.CodeForbidden
-	maCodeApplicationNotFound            = assessment.CodeApplicationNotFound
-	maCodeMappingNotFound                = assessment.CodeMappingNotFound
-	maCodeAssessmentNotFound             = assessment.CodeAssessmentNotFound
-	maCodeEndpointNotFound               = assessment.CodeEndpointNotFound
-	maCodeMethodNotAllowed               = assessment.CodeMethodNotAllowed
-	maCodeUnsupportedMediaType           = assessment.CodeUnsupportedMediaType
-	maCodeMappingNameTaken               = assessment.CodeMappingNameTaken
-	maCodeApplicationAlreadyMapped       = assessment.CodeApplicationAlreadyMapped
-	maCodeAssetTypeImmutable             = assessment.CodeAssetTypeImmutable
-	maCodeExtensionNotMappable           = assessment.CodeExtensionNotMappable
-	maCodeLibraryRequiresLibraryOnlyApps = assessment.CodeLibraryRequiresLibraryOnlyApps
-	maCodeMixedAppKinds                  = assessment.CodeMixedAppKinds
-	maCodeTooManyModules                 = assessment.CodeTooManyModules
-	maCodeInternal                       = assessment.CodeInternal
-	maCodeTooManyRequests                = assessment.CodeTooManyRequests
-
-	mappingAssessing   = migrationkit.StatusAssessing
-	mappingReadyForOdc = migrationkit.StatusReadyForOdc
-	mappingChangeInOdc = migrationkit.StatusChangeInOdc
-	mappingNotReady    = migrationkit.StatusNotReady
-
-	assessmentQueued   = "Queued"
-	assessmentRunning  = "Running"
-	assessmentFinished = "Finished"
-
-	// DefaultAssessmentDelay is how long an assessment takes when
-	// Options.AssessmentDelay is zero.
-	DefaultAssessmentDelay = assessment.DefaultDelay
-)
-
-var (
-	maProblemTitles      = assessment.ProblemTitles
-	maWriteProblem       = assessment.WriteProblem
-	maNewTraceID         = assessment.NewTraceID
-	maValidationProblem  = assessment.ValidationProblem
-	maParseGUID          = assessment.ParseGUID
-	maPathGUID           = assessment.PathGUID
-	maReadObject         = assessment.ReadObject
-	maWithRequest        = assessment.WithRequest
-	writeAssessmentError = assessment.WriteError
-	maQuoteAll           = assessment.QuoteAll
-	maFindingKey         = assessment.DeriveFindingKey
-	maPlural             = assessment.Plural
-)
-
-func maNonNil[T any](s []T) []T { return assessment.NonNil(s) }
+// DefaultAssessmentDelay is how long an assessment takes when
+// Options.AssessmentDelay is zero.
+const DefaultAssessmentDelay = assessment.DefaultDelay
 
 func maPtr[T any](v T) *T { return &v }
 

@@ -274,7 +274,7 @@ func (s *Sandbox) Exports() []string {
 	var lines []string
 	if u := s.URL(); u != "" {
 		lines = append(lines, exportLine(envLifeTimeURL, u))
-		lines = append(lines, exportLine(envAssessmentURL, u+strings.TrimSuffix(assessmentBase, "/api/v1")))
+		lines = append(lines, exportLine(envAssessmentURL, u+strings.TrimSuffix(assessment.Base, "/api/v1")))
 	}
 	if s.adminToken != "" {
 		lines = append(lines, exportLine(envLifeTimeToken, s.adminToken))

@@ -75,9 +75,9 @@ const (
 	mappingChangeInOdc = migrationkit.StatusChangeInOdc
 	mappingNotReady    = migrationkit.StatusNotReady
 
-	assessmentQueued   = "Queued"
-	assessmentRunning  = "Running"
-	assessmentFinished = "Finished"
+	StatusQueued   = "Queued"
+	StatusRunning  = "Running"
+	StatusFinished = "Finished"
 )
 
 var assetTypes = migrationkit.AssetTypes
@@ -544,13 +544,13 @@ func (s *assessmentState) result(a *assessmentRow) string {
 }
 
 func (s *assessmentState) assessmentView(a *assessmentRow, now time.Time) Assessment {
-	v := Assessment{Key: a.key, MappingKey: a.mappingKey, Status: assessmentQueued, QueuedAt: a.queuedAt.UTC()}
+	v := Assessment{Key: a.key, MappingKey: a.mappingKey, Status: StatusQueued, QueuedAt: a.queuedAt.UTC()}
 	if started := a.startedAt(); !now.Before(started) {
-		v.Status = assessmentRunning
+		v.Status = StatusRunning
 		v.StartedAt = ptr(started.UTC())
 	}
 	if finished := a.finishedAt(); !now.Before(finished) {
-		v.Status = assessmentFinished
+		v.Status = StatusFinished
 		v.FinishedAt = ptr(finished.UTC())
 		v.Result = ptr(s.result(a))
 	}
