@@ -246,7 +246,7 @@ type requestWriter struct {
 	r *http.Request
 }
 
-// WithRequest lets WriteError, which route() calls with the response
+// WithRequest lets WriteError, which httpx.Route calls with the response
 // writer only, see the request.
 func WithRequest(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -254,7 +254,7 @@ func WithRequest(next http.Handler) http.Handler {
 	})
 }
 
-// WriteError is the errorWriter of httpx.Route(), which calls it for
+// WriteError is the errorWriter of httpx.Route, which calls it for
 // 405 answers.
 func WriteError(w http.ResponseWriter, status int, messages ...string) {
 	code := CodeMethodNotAllowed
