@@ -197,7 +197,7 @@ func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if reqErr != nil {
 		tr.t.Errorf("contract: request %s %s: %v", req.Method, req.URL, reqErr)
 	}
-	if respErr != nil && respErr != reqErr {
+	if respErr != nil && !errors.Is(respErr, reqErr) {
 		tr.t.Errorf("contract: response %d to %s %s: %v", resp.StatusCode, req.Method, req.URL, respErr)
 	}
 	return resp, nil

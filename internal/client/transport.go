@@ -445,7 +445,7 @@ func (s *service) transportError(ctx context.Context, r request, err error, last
 		err = uerr.Err
 	}
 	if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
-		err = fmt.Errorf("%w (%v)", ctx.Err(), err)
+		err = fmt.Errorf("%w (%w)", ctx.Err(), err)
 	}
 	return &TransportError{Service: s.name, Method: r.method, Path: s.base.Path + r.path, LastRetryable: last, Err: err}
 }

@@ -7,8 +7,11 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/client"
 )
@@ -40,24 +43,27 @@ func TestAccAppMapping_lifecycle(t *testing.T) {
 	var first, recreated string
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy: func(*terraform.State) error {
-			if _, err := e.as.GetMapping(context.Background(), recreated); !client.IsNotFound(err) {
-				return fmt.Errorf("the mapping still exists after destroy (err %v)", err)
-			}
-			return nil
-		},
+		CheckDestroy: resource.ComposeAggregateTestCheckFunc(
+			checkMappingsDestroyed(e),
+			func(*terraform.State) error {
+				if _, err := e.as.GetMapping(context.Background(), recreated); !client.IsNotFound(err) {
+					return fmt.Errorf("the mapping still exists after destroy (err %v)", err)
+				}
+				return nil
+			},
+		),
 		Steps: []resource.TestStep{
 			{ // create, waiting for the assessment
 				Config: e.mappingConfig("Customer Portal", "web_app", "Customer-facing portal", "Customer Portal"),
-				Check: resource.ComposeAggregateTestCheckFunc(
-					captureID(mappingAddr, &first),
-					resource.TestCheckResourceAttr(mappingAddr, "status", "ReadyForOdc"),
-					resource.TestCheckResourceAttr(mappingAddr, "ready", "true"),
-					resource.TestCheckResourceAttr(mappingAddr, "module_count", "2"),
-					resource.TestCheckResourceAttr(mappingAddr, "o11_application_keys.#", "1"),
-					resource.TestCheckResourceAttr(mappingAddr, "description", "Customer-facing portal"),
-					resource.TestCheckResourceAttr(mappingAddr, "consumes_mapping_ids.#", "0"),
-				),
+				Check:  captureID(mappingAddr, &first),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(mappingAddr, tfjsonpath.New("status"), knownvalue.StringExact("ReadyForOdc")),
+					statecheck.ExpectKnownValue(mappingAddr, tfjsonpath.New("ready"), knownvalue.Bool(true)),
+					statecheck.ExpectKnownValue(mappingAddr, tfjsonpath.New("module_count"), knownvalue.Int64Exact(2)),
+					statecheck.ExpectKnownValue(mappingAddr, tfjsonpath.New("o11_application_keys"), knownvalue.SetSizeExact(1)),
+					statecheck.ExpectKnownValue(mappingAddr, tfjsonpath.New("description"), knownvalue.StringExact("Customer-facing portal")),
+					statecheck.ExpectKnownValue(mappingAddr, tfjsonpath.New("consumes_mapping_ids"), knownvalue.SetSizeExact(0)),
+				},
 			},
 			{
 				ResourceName:      mappingAddr,
@@ -69,14 +75,14 @@ func TestAccAppMapping_lifecycle(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(mappingAddr, plancheck.ResourceActionUpdate),
 				}},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttrPtr(mappingAddr, "id", &first),
-					resource.TestCheckResourceAttr(mappingAddr, "name", "Customer Web"),
-					resource.TestCheckResourceAttr(mappingAddr, "module_count", "3"),
-					resource.TestCheckResourceAttr(mappingAddr, "o11_application_keys.#", "2"),
-					resource.TestCheckNoResourceAttr(mappingAddr, "description"),
-					resource.TestCheckResourceAttr(mappingAddr, "status", "ReadyForOdc"),
-				),
+				Check: resource.TestCheckResourceAttrPtr(mappingAddr, "id", &first),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(mappingAddr, tfjsonpath.New("name"), knownvalue.StringExact("Customer Web")),
+					statecheck.ExpectKnownValue(mappingAddr, tfjsonpath.New("module_count"), knownvalue.Int64Exact(3)),
+					statecheck.ExpectKnownValue(mappingAddr, tfjsonpath.New("o11_application_keys"), knownvalue.SetSizeExact(2)),
+					statecheck.ExpectKnownValue(mappingAddr, tfjsonpath.New("description"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(mappingAddr, tfjsonpath.New("status"), knownvalue.StringExact("ReadyForOdc")),
+				},
 			},
 			{ // deleted out of band: the plan recreates it
 				PreConfig: func() {
@@ -107,28 +113,29 @@ func TestAccAppMapping_assetTypeChangeReplaces(t *testing.T) {
 	var lib string
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkMappingsDestroyed(e),
 		Steps: []resource.TestStep{
 			{
 				Config: e.mappingConfig("Common Utils", "library", "", "Common Utils"),
-				Check: resource.ComposeAggregateTestCheckFunc(
-					captureID(mappingAddr, &lib),
-					resource.TestCheckResourceAttr(mappingAddr, "asset_type", "library"),
-				),
+				Check:  captureID(mappingAddr, &lib),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(mappingAddr, tfjsonpath.New("asset_type"), knownvalue.StringExact("library")),
+				},
 			},
 			{
 				Config: e.mappingConfig("Common Utils", "web_app", "", "Common Utils"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(mappingAddr, plancheck.ResourceActionDestroyBeforeCreate),
 				}},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(mappingAddr, "asset_type", "web_app"),
-					func(s *terraform.State) error {
-						if s.RootModule().Resources[mappingAddr].Primary.ID == lib {
-							return fmt.Errorf("asset_type change did not replace the mapping")
-						}
-						return nil
-					},
-				),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(mappingAddr, tfjsonpath.New("asset_type"), knownvalue.StringExact("web_app")),
+				},
+				Check: func(s *terraform.State) error {
+					if s.RootModule().Resources[mappingAddr].Primary.ID == lib {
+						return fmt.Errorf("asset_type change did not replace the mapping")
+					}
+					return nil
+				},
 			},
 		},
 	})
@@ -156,19 +163,24 @@ resource "outsystems_app_mapping" "claims" {
 `, e.appKey("Common Utils"), e.appKey("Policy Core"), e.appKey("Claims Core"))
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkMappingsDestroyed(e),
 		Steps: []resource.TestStep{
 			{
 				Config: cfg,
-				Check:  resource.TestCheckResourceAttr("outsystems_app_mapping.claims", "wait_for_assessment", "false"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("outsystems_app_mapping.claims", tfjsonpath.New("wait_for_assessment"), knownvalue.Bool(false)),
+				},
 			},
 			{ // after a refresh every mapping knows its producers (Claims Core -> Policy Core -> Common Utils)
 				Config: cfg,
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckTypeSetElemAttrPair("outsystems_app_mapping.claims", "consumes_mapping_ids.*", "outsystems_app_mapping.policy", "id"),
 					resource.TestCheckTypeSetElemAttrPair("outsystems_app_mapping.policy", "consumes_mapping_ids.*", "outsystems_app_mapping.common", "id"),
-					resource.TestCheckResourceAttr("outsystems_app_mapping.common", "consumes_mapping_ids.#", "0"),
-					resource.TestCheckResourceAttr("outsystems_app_mapping.claims", "status", "ReadyForOdc"),
 				),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("outsystems_app_mapping.common", tfjsonpath.New("consumes_mapping_ids"), knownvalue.SetSizeExact(0)),
+					statecheck.ExpectKnownValue("outsystems_app_mapping.claims", tfjsonpath.New("status"), knownvalue.StringExact("ReadyForOdc")),
+				},
 			},
 		},
 	})
@@ -229,6 +241,7 @@ resource "outsystems_app_mapping" "test" {
 		t.Run(tc.name, func(t *testing.T) {
 			resource.ParallelTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+				CheckDestroy:             checkMappingsDestroyed(e, held.Key),
 				Steps:                    []resource.TestStep{{Config: tc.config, PlanOnly: true, ExpectError: regexpS(tc.want)}},
 			})
 		})
@@ -256,6 +269,7 @@ resource "outsystems_app_mapping" "b" {
 `, e.appKey("Broker Portal"))
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkMappingsDestroyed(e),
 		Steps: []resource.TestStep{{
 			Config:      cfg,
 			ExpectError: regexpS(`O11 App Already Mapped.*"Broker Portal".*already belongs to mapping "Broker A"`),

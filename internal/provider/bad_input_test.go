@@ -162,6 +162,7 @@ data "outsystems_odc_stage" "x" {
 		t.Run(tc.name, func(t *testing.T) {
 			resource.ParallelTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+				CheckDestroy:             checkNothingCreated(e),
 				Steps: []resource.TestStep{{
 					Config:      tc.config,
 					PlanOnly:    !tc.apply,

@@ -16,6 +16,7 @@ func TestAccLifeTimeApplicationDataSource(t *testing.T) {
 	byName := e.providerConfig() + `data "outsystems_lifetime_application" "test" { name = "customer portal" }`
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkNothingCreated(e),
 		Steps: []resource.TestStep{
 			{
 				Config: byName,

@@ -11,6 +11,7 @@ func TestAccLifeTimeEnvironmentDataSource(t *testing.T) {
 	const addr = "data.outsystems_lifetime_environment.test"
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkNothingCreated(e),
 		Steps: []resource.TestStep{
 			{
 				// Names are matched case-insensitively; the answer carries LifeTime's spelling.

@@ -31,18 +31,6 @@ resource "outsystems_lifetime_tag" "test" {
 `, e.envKey("Development"), e.appKey(app), v, changeLog)
 }
 
-// captureID stores the resource's id during a check.
-func captureID(addr string, into *string) resource.TestCheckFunc {
-	return func(s *terraform.State) error {
-		rs, ok := s.RootModule().Resources[addr]
-		if !ok {
-			return fmt.Errorf("%s not in state", addr)
-		}
-		*into = rs.Primary.ID
-		return nil
-	}
-}
-
 // checkRunning checks in the sandbox that the tag is the running version of
 // the app in Development and that the app has no changes since.
 func (e *testEnv) checkRunning(app string, id *string) resource.TestCheckFunc {
@@ -65,12 +53,15 @@ func TestAccLifeTimeTag_lifecycle(t *testing.T) {
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		// Destroy deletes the tag where LifeTime allows it. The last tag is the
 		// running version, which LifeTime keeps: it must still be there.
-		CheckDestroy: func(*terraform.State) error {
-			if _, err := e.lt.GetApplicationVersion(context.Background(), e.appKey("Customer Portal"), third); err != nil {
-				return fmt.Errorf("the running version was expected to be kept by LifeTime: %v", err)
-			}
-			return nil
-		},
+		CheckDestroy: resource.ComposeAggregateTestCheckFunc(
+			checkTagsDestroyed(e),
+			func(*terraform.State) error {
+				if _, err := e.lt.GetApplicationVersion(context.Background(), e.appKey("Customer Portal"), third); err != nil {
+					return fmt.Errorf("the running version was expected to be kept by LifeTime: %v", err)
+				}
+				return nil
+			},
+		),
 		Steps: []resource.TestStep{
 			{ // create
 				Config: e.tagConfig("Customer Portal", "1.3.0", "Ready for ODC"),
@@ -160,6 +151,7 @@ resource "outsystems_lifetime_tag" "test" {
 	var id string
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkTagsDestroyed(e),
 		Steps: []resource.TestStep{
 			{
 				Config: cfg,
@@ -202,6 +194,7 @@ resource "outsystems_lifetime_tag" "test" {
 `, e.envKey("Production"), e.appKey("Legacy Intranet"))
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkTagsDestroyed(e),
 		Steps: []resource.TestStep{{
 			Config: cfg,
 			Check:  resource.TestCheckResourceAttr(tagAddr, "version", "3.5.2"),

@@ -5,7 +5,11 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
 
 // readinessGateConfig maps Policy Admin (BPT processes: Not ready) and
@@ -42,6 +46,7 @@ func TestAccMigrationReadiness_gate(t *testing.T) {
 	var adminID string
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkMappingsDestroyed(e),
 		Steps: []resource.TestStep{
 			{ // the mappings exist, but one asset is not ready: the gate fails, naming it and its findings
 				Config:      e.readinessGateConfig(),
@@ -60,18 +65,22 @@ func TestAccMigrationReadiness_gate(t *testing.T) {
 					}
 				},
 				Config: e.readinessGateConfig(),
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(ds, "all_ready", "true"),
-					resource.TestCheckResourceAttr(ds, "not_ready_mapping_ids.#", "0"),
-					resource.TestCheckResourceAttr(ds, "assets.#", "2"),
-					resource.TestCheckResourceAttr(ds, "assets.0.name", "Policy Admin"),
-					resource.TestCheckResourceAttr(ds, "assets.0.status", "ReadyForOdc"),
-					resource.TestCheckResourceAttr(ds, "assets.0.findings.#", "0"),
-					resource.TestCheckResourceAttr(ds, "assets.1.name", "Policy Core"),
-					resource.TestCheckResourceAttr(ds, "assets.1.asset_type", "library"),
-					resource.TestCheckResourceAttr(ds, "summary", "All 2 assets are ready for ODC."),
-					resource.TestCheckResourceAttrPair(ds, "assets.0.producer_mapping_ids.0", "outsystems_app_mapping.policy_core", "id"),
-				),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(ds, tfjsonpath.New("all_ready"), knownvalue.Bool(true)),
+					statecheck.ExpectKnownValue(ds, tfjsonpath.New("not_ready_mapping_ids"), knownvalue.ListSizeExact(0)),
+					statecheck.ExpectKnownValue(ds, tfjsonpath.New("assets"), knownvalue.ListSizeExact(2)),
+					statecheck.ExpectKnownValue(ds, tfjsonpath.New("assets").AtSliceIndex(0).AtMapKey("name"), knownvalue.StringExact("Policy Admin")),
+					statecheck.ExpectKnownValue(ds, tfjsonpath.New("assets").AtSliceIndex(0).AtMapKey("status"), knownvalue.StringExact("ReadyForOdc")),
+					statecheck.ExpectKnownValue(ds, tfjsonpath.New("assets").AtSliceIndex(0).AtMapKey("findings"), knownvalue.ListSizeExact(0)),
+					statecheck.ExpectKnownValue(ds, tfjsonpath.New("assets").AtSliceIndex(1).AtMapKey("name"), knownvalue.StringExact("Policy Core")),
+					statecheck.ExpectKnownValue(ds, tfjsonpath.New("assets").AtSliceIndex(1).AtMapKey("asset_type"), knownvalue.StringExact("library")),
+					statecheck.ExpectKnownValue(ds, tfjsonpath.New("summary"), knownvalue.StringExact("All 2 assets are ready for ODC.")),
+					statecheck.CompareValuePairs(
+						ds, tfjsonpath.New("assets").AtSliceIndex(0).AtMapKey("producer_mapping_ids").AtSliceIndex(0),
+						"outsystems_app_mapping.policy_core", tfjsonpath.New("id"),
+						compare.ValuesSame(),
+					),
+				},
 			},
 		},
 	})
@@ -97,25 +106,30 @@ data "outsystems_migration_readiness" "all" {
 `, e.appKey("Claims Backoffice"), e.appKey("Field Inspector"))
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkMappingsDestroyed(e),
 		Steps: []resource.TestStep{{
 			Config: cfg,
-			Check: resource.ComposeAggregateTestCheckFunc(
-				resource.TestCheckResourceAttr(ds, "all_ready", "false"),
-				resource.TestCheckResourceAttr(ds, "assets.#", "2"),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(ds, tfjsonpath.New("all_ready"), knownvalue.Bool(false)),
+				statecheck.ExpectKnownValue(ds, tfjsonpath.New("assets"), knownvalue.ListSizeExact(2)),
 				// Change in ODC can be migrated: the site property is fixed in ODC afterwards.
-				resource.TestCheckResourceAttr(ds, "assets.0.name", "Claims Backoffice"),
-				resource.TestCheckResourceAttr(ds, "assets.0.status", "ChangeInOdc"),
-				resource.TestCheckResourceAttr(ds, "assets.0.ready", "true"),
-				resource.TestCheckResourceAttr(ds, "assets.0.findings.0.where_to_fix", "ODC"),
-				resource.TestCheckResourceAttr(ds, "assets.1.name", "Field Inspector"),
-				resource.TestCheckResourceAttr(ds, "assets.1.asset_type", "mobile_app"),
-				resource.TestCheckResourceAttr(ds, "assets.1.status", "NotReady"),
-				resource.TestCheckResourceAttr(ds, "assets.1.findings.0.pattern_class", "FixInO11"),
-				resource.TestCheckResourceAttr(ds, "assets.1.findings.0.module_name", "FieldInspector"),
-				resource.TestCheckResourceAttr(ds, "assets.1.findings.0.count", "2"),
-				resource.TestCheckResourceAttrPair(ds, "not_ready_mapping_ids.0", "outsystems_app_mapping.inspector", "id"),
-				resource.TestMatchResourceAttr(ds, "summary", regexpS(`1 of 2 assets are not ready.*Field Inspector \(mobile_app`)),
-			),
+				statecheck.ExpectKnownValue(ds, tfjsonpath.New("assets").AtSliceIndex(0).AtMapKey("name"), knownvalue.StringExact("Claims Backoffice")),
+				statecheck.ExpectKnownValue(ds, tfjsonpath.New("assets").AtSliceIndex(0).AtMapKey("status"), knownvalue.StringExact("ChangeInOdc")),
+				statecheck.ExpectKnownValue(ds, tfjsonpath.New("assets").AtSliceIndex(0).AtMapKey("ready"), knownvalue.Bool(true)),
+				statecheck.ExpectKnownValue(ds, tfjsonpath.New("assets").AtSliceIndex(0).AtMapKey("findings").AtSliceIndex(0).AtMapKey("where_to_fix"), knownvalue.StringExact("ODC")),
+				statecheck.ExpectKnownValue(ds, tfjsonpath.New("assets").AtSliceIndex(1).AtMapKey("name"), knownvalue.StringExact("Field Inspector")),
+				statecheck.ExpectKnownValue(ds, tfjsonpath.New("assets").AtSliceIndex(1).AtMapKey("asset_type"), knownvalue.StringExact("mobile_app")),
+				statecheck.ExpectKnownValue(ds, tfjsonpath.New("assets").AtSliceIndex(1).AtMapKey("status"), knownvalue.StringExact("NotReady")),
+				statecheck.ExpectKnownValue(ds, tfjsonpath.New("assets").AtSliceIndex(1).AtMapKey("findings").AtSliceIndex(0).AtMapKey("pattern_class"), knownvalue.StringExact("FixInO11")),
+				statecheck.ExpectKnownValue(ds, tfjsonpath.New("assets").AtSliceIndex(1).AtMapKey("findings").AtSliceIndex(0).AtMapKey("module_name"), knownvalue.StringExact("FieldInspector")),
+				statecheck.ExpectKnownValue(ds, tfjsonpath.New("assets").AtSliceIndex(1).AtMapKey("findings").AtSliceIndex(0).AtMapKey("count"), knownvalue.Int64Exact(2)),
+				statecheck.CompareValuePairs(
+					ds, tfjsonpath.New("not_ready_mapping_ids").AtSliceIndex(0),
+					"outsystems_app_mapping.inspector", tfjsonpath.New("id"),
+					compare.ValuesSame(),
+				),
+				statecheck.ExpectKnownValue(ds, tfjsonpath.New("summary"), knownvalue.StringRegexp(regexpS(`1 of 2 assets are not ready.*Field Inspector \(mobile_app`))),
+			},
 		}},
 	})
 }
@@ -124,6 +138,7 @@ func TestAccMigrationReadiness_unknownMapping(t *testing.T) {
 	e := newTestEnv(t)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkNothingCreated(e),
 		Steps: []resource.TestStep{{
 			Config: e.providerConfig() + `
 data "outsystems_migration_readiness" "x" {

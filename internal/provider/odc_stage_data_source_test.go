@@ -4,6 +4,9 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
 
 func TestAccODCStageDataSource(t *testing.T) {
@@ -11,19 +14,22 @@ func TestAccODCStageDataSource(t *testing.T) {
 	const addr = "data.outsystems_odc_stage.test"
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkNothingCreated(e),
 		Steps: []resource.TestStep{
 			{
 				Config: e.providerConfig() + `data "outsystems_odc_stage" "test" { name = "qa" }`,
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(addr, "key", e.stageKey("QA")),
-					resource.TestCheckResourceAttr(addr, "name", "QA"),
-					resource.TestCheckResourceAttr(addr, "purpose", "NonProduction"),
-					resource.TestCheckResourceAttr(addr, "order", "2"),
-				),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("key"), knownvalue.StringExact(e.stageKey("QA"))),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("name"), knownvalue.StringExact("QA")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("purpose"), knownvalue.StringExact("NonProduction")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("order"), knownvalue.Int64Exact(2)),
+				},
 			},
 			{
 				Config: e.providerConfig() + `data "outsystems_odc_stage" "test" { purpose = "Production" }`,
-				Check:  resource.TestCheckResourceAttr(addr, "key", e.stageKey("Production")),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("key"), knownvalue.StringExact(e.stageKey("Production"))),
+				},
 			},
 			{
 				Config:      e.providerConfig() + `data "outsystems_odc_stage" "test" { name = "Staging" }`,
@@ -39,7 +45,9 @@ func TestAccODCStageDataSource(t *testing.T) {
 			},
 			{
 				Config: e.providerConfig() + `data "outsystems_odc_stage" "test" { name = "Development" }`,
-				Check:  resource.TestCheckResourceAttr(addr, "key", e.stageKey("Development")),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("key"), knownvalue.StringExact(e.stageKey("Development"))),
+				},
 			},
 		},
 	})

@@ -2,21 +2,17 @@ package provider
 
 import (
 	"context"
-	"fmt"
-	"path/filepath"
-	"regexp"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	fwresource "github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
-	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/client"
-	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
 )
 
@@ -24,180 +20,8 @@ var testAccProtoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServe
 	"outsystems": providerserver.NewProtocol6WithError(New("test")()),
 }
 
-// testEnv is one acceptance test's world: a sandbox on a random loopback
-// port with a fresh database, and a LifeTime client to act out of band.
-type testEnv struct {
-	t       *testing.T
-	sb      *sandbox.Sandbox
-	url     string
-	fixture *fixture.Fixture
-	lt      *client.LifeTime
-	as      *client.Assessment
-}
-
-// Sandbox timings in acceptance tests: short, but long enough that the
-// provider really waits.
-const (
-	testAssessmentDelay   = 300 * time.Millisecond
-	testMigrationDuration = 700 * time.Millisecond
-	testPublishDuration   = 200 * time.Millisecond
-)
-
-func newTestEnv(t *testing.T) *testEnv {
-	t.Helper()
-	sb, err := sandbox.New(sandbox.Options{
-		DBPath:            filepath.Join(t.TempDir(), "sandbox.db"),
-		AssessmentDelay:   testAssessmentDelay,
-		MigrationDuration: testMigrationDuration,
-		PublishDuration:   testPublishDuration,
-	})
-	if err != nil {
-		t.Fatalf("starting the sandbox: %v", err)
-	}
-	url, err := sb.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("starting the sandbox: %v", err)
-	}
-	t.Cleanup(func() { _ = sb.Close() })
-	e := &testEnv{t: t, sb: sb, url: url, fixture: sb.Fixture()}
-	e.lt, err = client.NewLifeTime(client.Config{BaseURL: url, MaxRetries: 0}, e.token(fixture.RoleAdministrator))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.as, err = client.NewAssessment(client.Config{BaseURL: e.assessmentURL(), MaxRetries: 0}, e.token(fixture.RoleAdministrator))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
-}
-
-func (e *testEnv) assessmentURL() string { return e.url + "/MigrationAssessment" }
-
-func (e *testEnv) token(role string) string {
-	for _, sa := range e.fixture.LifeTime.ServiceAccounts {
-		if sa.Role == role {
-			return sa.Token
-		}
-	}
-	e.t.Fatalf("the fixture has no %s service account", role)
-	return ""
-}
-
-// providerConfig is a provider block pointing at the sandbox with the full-rights account.
-func (e *testEnv) providerConfig() string {
-	return e.providerConfigWith(e.token(fixture.RoleAdministrator), "migration-pipeline")
-}
-
-func (e *testEnv) providerConfigWithToken(token string) string {
-	return e.providerConfigWith(token, "migration-pipeline")
-}
-
-// providerConfigWith is a provider block for the sandbox with a LifeTime
-// token and the ODC API client of that name.
-func (e *testEnv) providerConfigWith(token, apiClient string) string {
-	var id, secret string
-	for _, c := range e.fixture.ODC.APIClients {
-		if c.Name == apiClient {
-			id, secret = c.ClientID, c.ClientSecret
-		}
-	}
-	if id == "" {
-		e.t.Fatalf("no ODC API client %q in the fixture", apiClient)
-	}
-	return fmt.Sprintf(`
-provider "outsystems" {
-  lifetime = {
-    url   = %q
-    token = %q
-  }
-  assessment = {
-    url = %q
-  }
-  odc = {
-    portal_url    = %q
-    client_id     = %q
-    client_secret = %q
-  }
-  max_retries = 1
-}
-`, e.url, token, e.assessmentURL(), e.url, id, secret)
-}
-
-// odcClient is an ODC client with the full-rights API client, to act out of band.
-func (e *testEnv) odcClient() *client.ODC {
-	for _, c := range e.fixture.ODC.APIClients {
-		if c.Name == "migration-pipeline" {
-			odc, err := client.NewODC(client.Config{BaseURL: e.url, MaxRetries: 0}, c.ClientID, c.ClientSecret)
-			if err != nil {
-				e.t.Fatal(err)
-			}
-			return odc
-		}
-	}
-	e.t.Fatal("no migration-pipeline API client in the fixture")
-	return nil
-}
-
-func (e *testEnv) stageKey(name string) string {
-	for _, s := range e.fixture.ODC.Stages {
-		if s.Name == name {
-			return s.Key
-		}
-	}
-	e.t.Fatalf("no stage %q in the fixture", name)
-	return ""
-}
-
-func (e *testEnv) envKey(name string) string {
-	for _, env := range e.fixture.LifeTime.Environments {
-		if env.Name == name {
-			return env.Key
-		}
-	}
-	e.t.Fatalf("no environment %q in the fixture", name)
-	return ""
-}
-
-func (e *testEnv) appKey(name string) string {
-	for _, app := range e.fixture.LifeTime.Applications {
-		if app.Name == name {
-			return app.Key
-		}
-	}
-	e.t.Fatalf("no application %q in the fixture", name)
-	return ""
-}
-
-// runningVersionKey is the application's BaseApplicationVersionKey in an environment, read from the sandbox.
-func (e *testEnv) runningVersionKey(envName, appName string) (string, bool) {
-	app, err := e.lt.GetEnvironmentApplication(context.Background(), e.envKey(envName), e.appKey(appName), false)
-	if err != nil {
-		e.t.Fatalf("reading %s in %s: %v", appName, envName, err)
-	}
-	st, _ := app.StatusIn(e.envKey(envName))
-	return st.BaseApplicationVersionKey, st.IsModified
-}
-
-// errorRe builds a regexp that matches the words in order across line breaks
-// (Terraform wraps diagnostics).
-func errorRe(words ...string) *regexp.Regexp {
-	parts := make([]string, len(words))
-	for i, w := range words {
-		parts[i] = strings.ReplaceAll(regexp.QuoteMeta(w), `\ `, `\s+`)
-		parts[i] = strings.ReplaceAll(parts[i], " ", `\s+`)
-	}
-	return regexp.MustCompile(`(?s)` + strings.Join(parts, `.*`))
-}
-
 // TestSchemasAreValid checks every schema the way the framework does at
 // run time (attribute names, defaults, plan modifiers on computed values).
-// regexpS compiles an expected-error pattern where "." also matches line
-// breaks and every space matches any run of white space, because Terraform
-// wraps long diagnostics.
-func regexpS(pattern string) *regexp.Regexp {
-	return regexp.MustCompile("(?s)" + strings.ReplaceAll(pattern, " ", `\s+`))
-}
-
 func TestSchemasAreValid(t *testing.T) {
 	ctx := context.Background()
 	p := New("test")()
@@ -228,6 +52,7 @@ func TestAccProvider_unconfiguredServiceNamesTheSettings(t *testing.T) {
 	t.Setenv(EnvLifeTimeToken, "")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkNoResources,
 		Steps: []resource.TestStep{{
 			Config: `
 provider "outsystems" {}
@@ -244,16 +69,15 @@ func TestAccProvider_settingsFromEnvironment(t *testing.T) {
 	t.Setenv(EnvLifeTimeToken, e.token(fixture.RoleReadOnly))
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkNothingCreated(e),
 		Steps: []resource.TestStep{{
 			Config: `
 provider "outsystems" {}
 data "outsystems_lifetime_environment" "dev" { name = "Development" }
 `,
-			Check: resource.TestCheckResourceAttr("data.outsystems_lifetime_environment.dev", "key", e.envKey("Development")),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("data.outsystems_lifetime_environment.dev", tfjsonpath.New("key"), knownvalue.StringExact(e.envKey("Development"))),
+			},
 		}},
 	})
-}
-
-func clientTag(version string) client.CreateVersionRequest {
-	return client.CreateVersionRequest{Version: version, ChangeLog: "tagged out of band by the test"}
 }

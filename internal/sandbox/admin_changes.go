@@ -16,7 +16,8 @@ import (
 // deployed assets, not a deployed producer), and the operations that had
 // published it there are gone. It reports errNotFound when the stage or the
 // asset does not exist or the asset is not published in the stage, and a
-// conflict while a publish of the asset to the stage is running.
+// conflict while a publish of the asset to the stage is running (see
+// odc.Service.UnpublishAsset).
 func (s *Sandbox) UnpublishAsset(stageKey, assetKey string) error {
 	stage, err := parseKey("stageKey", stageKey)
 	if err != nil {
@@ -26,41 +27,7 @@ func (s *Sandbox) UnpublishAsset(stageKey, assetKey string) error {
 	if err != nil {
 		return err
 	}
-	return s.store.unpublishAsset(context.Background(), stage, asset, time.Now())
-}
-
-func (st *store) unpublishAsset(ctx context.Context, stageKey, assetKey string, now time.Time) error {
-	return st.write(ctx, func(tx *sql.Tx) error {
-		w, err := loadODCWorld(ctx, tx, now)
-		if err != nil {
-			return err
-		}
-		stage, err := w.stage(stageKey)
-		if err != nil {
-			return err
-		}
-		a, err := w.asset(assetKey)
-		if err != nil {
-			return err
-		}
-		if _, deployed := w.deployed[odcStageAsset{stage.Key, a.Key}]; !deployed {
-			return notFoundf("Asset '%s' (key %s) is not published in stage '%s'.", a.latest().Name, a.Key, stage.Name)
-		}
-		var running int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM odc_publish_operations
-			WHERE environment_key = ? AND asset_key = ? AND finishes_at > ?`, stage.Key, a.Key, odcNanos(now)).Scan(&running); err != nil {
-			return err
-		}
-		if running > 0 {
-			return conflictf("A publish of asset '%s' (key %s) to stage '%s' is running: wait until it finishes.", a.latest().Name, a.Key, stage.Name)
-		}
-		const published = `SELECT key FROM odc_publish_operations WHERE environment_key = ? AND asset_key = ? AND outcome = 'Finished'`
-		if _, err := tx.ExecContext(ctx, `DELETE FROM odc_publish_messages WHERE operation_key IN (`+published+`)`, stage.Key, a.Key); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM odc_publish_operations WHERE environment_key = ? AND asset_key = ? AND outcome = 'Finished'`, stage.Key, a.Key)
-		return err
-	})
+	return s.odc.UnpublishAsset(context.Background(), stage, asset, time.Now())
 }
 
 // DeleteCodeMigration removes a code migration record, as OutSystems

@@ -94,7 +94,7 @@ func TestAdminUnpublishAsset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.sb.store.unpublishAsset(context.Background(), dev, odcKeyPortal, startedAt); !errors.Is(err, errConflict) {
+	if err := e.sb.odc.UnpublishAsset(context.Background(), dev, odcKeyPortal, startedAt); !errors.Is(err, errConflict) {
 		t.Errorf("unpublishing during a publish = %v, want a conflict", err)
 	}
 	e.waitPublish(tok, running.Key)

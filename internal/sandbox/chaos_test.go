@@ -78,7 +78,7 @@ func startChaos(t *testing.T, opts Options) *chaosEnv {
 			e.client = c
 		}
 	}
-	e.tokenURL = base + "/identity/realms/" + url.PathEscape(sb.odc.meta.Organization) + "/protocol/openid-connect/token"
+	e.tokenURL = base + "/identity/realms/" + url.PathEscape(sb.odc.Organization()) + "/protocol/openid-connect/token"
 	// The token is fetched with chaos off, whatever opts say.
 	chaos := sb.ChaosSettings()
 	e.setChaos(ChaosOptions{})

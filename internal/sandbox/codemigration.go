@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
 )
 
 // The Migration Kit's code migration has no public API either; the
@@ -119,21 +121,21 @@ func (s *Sandbox) cmAuthenticate(next http.Handler) http.Handler {
 	})
 }
 
-// cmAuthorize runs odcAuthorize (ODC tokens and permissions) and answers
+// cmAuthorize runs odc.Service.Authorize (ODC tokens and permissions) and answers
 // its 401 and 403 in the contract's shape: a ProblemDetails document with
 // errorCode UNAUTHORIZED or FORBIDDEN, the same detail (for 403 it names the
 // API client and the permission under its old and new names) and the same
 // WWW-Authenticate challenge.
 func (s *Sandbox) cmAuthorize(w http.ResponseWriter, r *http.Request, permission string) (string, bool) {
 	rec := &cmCapture{header: http.Header{}}
-	caller, ok := s.odcAuthorize(rec, r, permission)
+	caller, ok := s.odc.Authorize(rec, r, permission)
 	if ok {
 		return caller, true
 	}
 	if rec.status == 0 {
 		return "", false // the client went away; nothing was answered
 	}
-	var p odcProblem
+	var p odc.Problem
 	detail := http.StatusText(rec.status)
 	if err := json.Unmarshal(rec.body.Bytes(), &p); err == nil && p.Detail != "" {
 		detail = p.Detail
@@ -186,7 +188,7 @@ func (s *Sandbox) cmStart(w http.ResponseWriter, r *http.Request) {
 		s.cmFail(w, r, err)
 		return
 	}
-	m, err := s.store.startCodeMigration(r.Context(), s.now(), s.migrationDuration, req, caller)
+	m, err := s.store.startCodeMigration(r.Context(), s.odc, s.now(), s.migrationDuration, req, caller)
 	if err != nil {
 		s.cmFail(w, r, err)
 		return
@@ -240,7 +242,7 @@ func (s *Sandbox) cmList(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Has("status") && !slices.Contains(migrationStatuses, status) {
 			return nil, assessment.ValidationProblem(fmt.Sprintf("status '%s' must be one of %s.", status, strings.Join(migrationStatuses, ", ")))
 		}
-		return s.store.codeMigrations(r.Context(), s.now(), time.Now(), "", status)
+		return s.store.codeMigrations(r.Context(), s.odc, s.now(), time.Now(), "", status)
 	})
 }
 
@@ -250,7 +252,7 @@ func (s *Sandbox) cmGet(w http.ResponseWriter, r *http.Request) {
 		s.cmFail(w, r, err)
 		return
 	}
-	ms, err := s.store.codeMigrations(r.Context(), s.now(), time.Now(), key, "")
+	ms, err := s.store.codeMigrations(r.Context(), s.odc, s.now(), time.Now(), key, "")
 	if err != nil {
 		s.cmFail(w, r, err)
 		return

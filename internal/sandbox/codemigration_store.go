@@ -16,7 +16,13 @@ import (
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/migrationkit"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/assessment"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
 )
+
+// Times are stored as Unix nanoseconds, as ODC does, so SQL compares them.
+func nanos(t time.Time) int64 { return t.UnixNano() }
+
+func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
 
 // The Migration Kit's code migrations live in tables prefixed cm_. A
 // migration records, when it starts, everything it converts: the mappings'
@@ -230,7 +236,7 @@ func scanCMMigration(row interface{ Scan(...any) error }) (*cmMigrationRow, erro
 	if err := row.Scan(&m.key, &m.sourceEnvKey, &started, &finishes, &m.startedBy, &m.status); err != nil {
 		return nil, err
 	}
-	m.startedAt, m.finishesAt = odcFromNanos(started), odcFromNanos(finishes)
+	m.startedAt, m.finishesAt = fromNanos(started), fromNanos(finishes)
 	return m, nil
 }
 
@@ -300,8 +306,8 @@ func loadCMMigrations(ctx context.Context, tx *sql.Tx, key, status string) ([]*c
 // --- views ---
 
 // view is the migration as the contract shows it. published holds the asset
-// revisions published to some stage (odcRevisionID); nil means none.
-func (m *cmMigrationRow) view(published map[string]*odcPublishOp) cmCodeMigration {
+// revisions published to some stage; nil means none.
+func (m *cmMigrationRow) view(published map[odc.RevisionRef]bool) cmCodeMigration {
 	v := cmCodeMigration{
 		Key: m.key, SourceEnvironmentKey: m.sourceEnvKey, MappingKeys: make([]string, len(m.items)), Status: m.status,
 		StartedAt: m.startedAt, StartedBy: m.startedBy, Assets: []cmMigratedAsset{},
@@ -315,7 +321,7 @@ func (m *cmMigrationRow) view(published map[string]*odcPublishOp) cmCodeMigratio
 	v.FinishedAt = maPtr(m.finishesAt)
 	for _, it := range m.items {
 		status := cmAssetUnpublished
-		if _, ok := published[odcRevisionID(it.assetKey, it.revision)]; ok {
+		if _, ok := published[odc.RevisionRef{AssetKey: it.assetKey, Revision: it.revision}]; ok {
 			status = cmAssetPublished
 		}
 		v.Assets = append(v.Assets, cmMigratedAsset{
@@ -331,8 +337,8 @@ func (m *cmMigrationRow) view(published map[string]*odcPublishOp) cmCodeMigratio
 // codeMigrations reads migrations (the one with key, or all, filtered by
 // status), finalising first those due by now. odcNow is the ODC clock,
 // which decides what is published.
-func (st *store) codeMigrations(ctx context.Context, now, odcNow time.Time, key, status string) ([]cmCodeMigration, error) {
-	if err := st.finalizeDueMigrations(ctx, now); err != nil {
+func (st *store) codeMigrations(ctx context.Context, o *odc.Service, now, odcNow time.Time, key, status string) ([]cmCodeMigration, error) {
+	if err := st.finalizeDueMigrations(ctx, o, now); err != nil {
 		return nil, err
 	}
 	var out []cmCodeMigration
@@ -345,12 +351,18 @@ func (st *store) codeMigrations(ctx context.Context, now, odcNow time.Time, key,
 			return &assessment.Problem{Status: http.StatusNotFound, Code: maCodeCodeMigrationNotFound,
 				Detail: fmt.Sprintf("Code migration with key '%s' was not found.", key)}
 		}
-		w, err := loadODCWorld(ctx, tx, odcNow)
+		var refs []odc.RevisionRef
+		for _, m := range rows {
+			for _, it := range m.items {
+				refs = append(refs, odc.RevisionRef{AssetKey: it.assetKey, Revision: it.revision})
+			}
+		}
+		published, err := o.PublishedRevisions(ctx, tx, refs, odcNow)
 		if err != nil {
 			return err
 		}
 		for _, m := range rows {
-			out = append(out, m.view(w.firstPublished))
+			out = append(out, m.view(published))
 		}
 		return nil
 	})
@@ -368,7 +380,7 @@ func (st *store) migrationFinishesAt(ctx context.Context, key string) (time.Time
 	if err != nil {
 		return time.Time{}, false, err
 	}
-	return odcFromNanos(finishes), true, nil
+	return fromNanos(finishes), true, nil
 }
 
 // --- starting ---
@@ -381,12 +393,12 @@ type cmStartRequest struct {
 
 // startCodeMigration runs the contract's checks in order and records a
 // migration that finishes after duration.
-func (st *store) startCodeMigration(ctx context.Context, now time.Time, duration time.Duration, req cmStartRequest, startedBy string) (cmCodeMigration, error) {
+func (st *store) startCodeMigration(ctx context.Context, o *odc.Service, now time.Time, duration time.Duration, req cmStartRequest, startedBy string) (cmCodeMigration, error) {
 	var out cmCodeMigration
 	err := st.write(ctx, func(tx *sql.Tx) error {
 		// Migrations due by now are over: finalise them before checking
 		// for migrations in progress.
-		if err := st.finalizeDueMigrationsIn(ctx, tx, now); err != nil {
+		if err := st.finalizeDueMigrationsIn(ctx, o, tx, now); err != nil {
 			return err
 		}
 		var envName string
@@ -429,7 +441,7 @@ func (st *store) startCodeMigration(ctx context.Context, now time.Time, duration
 		}
 		key := uuid.NewString()
 		if _, err := tx.ExecContext(ctx, `INSERT INTO cm_migrations (`+cmMigrationColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
-			key, req.sourceEnvKey, odcNanos(now), odcNanos(now.Add(duration)), startedBy, migrationMigrating); err != nil {
+			key, req.sourceEnvKey, nanos(now), nanos(now.Add(duration)), startedBy, migrationMigrating); err != nil {
 			return err
 		}
 		for _, it := range items {
@@ -467,7 +479,7 @@ func checkNoMigrationInProgress(ctx context.Context, tx *sql.Tx, mappings map[st
 			first = migrationKey
 		}
 		busy = append(busy, fmt.Sprintf("mapping '%s' (key %s) is being migrated by code migration %s, started at %s",
-			mappings[mappingKey].Name, mappingKey, migrationKey, formatTime(odcFromNanos(started))))
+			mappings[mappingKey].Name, mappingKey, migrationKey, formatTime(fromNanos(started))))
 		return nil
 	}, `SELECT i.mapping_key, m.key, m.started_at FROM cm_migration_items i JOIN cm_migrations m ON m.key = i.migration_key
 		WHERE m.status = 'Migrating' AND i.mapping_key IN (SELECT value FROM json_each(?))
@@ -598,30 +610,30 @@ func insertCMItem(ctx context.Context, tx *sql.Tx, it *cmItemRow) error {
 // finalizeDueMigrations finalises the migrations due by now. It looks
 // first in a read transaction, so reads take the write lock only when there
 // is something to finalise.
-func (st *store) finalizeDueMigrations(ctx context.Context, now time.Time) error {
+func (st *store) finalizeDueMigrations(ctx context.Context, o *odc.Service, now time.Time) error {
 	var due int
 	if err := st.db.QueryRowContext(ctx, `SELECT count(*) FROM cm_migrations WHERE status = 'Migrating' AND finishes_at <= ?`,
-		odcNanos(now)).Scan(&due); err != nil {
+		nanos(now)).Scan(&due); err != nil {
 		return err
 	}
 	if due == 0 {
 		return nil
 	}
-	return st.write(ctx, func(tx *sql.Tx) error { return st.finalizeDueMigrationsIn(ctx, tx, now) })
+	return st.write(ctx, func(tx *sql.Tx) error { return st.finalizeDueMigrationsIn(ctx, o, tx, now) })
 }
 
 // finalizeDueMigrationsIn finalises, in the caller's write transaction and
 // oldest first, every migration still Migrating whose time is up. Writes
 // are serialised and the status is read inside the transaction, so two
 // readers never finalise a migration twice.
-func (st *store) finalizeDueMigrationsIn(ctx context.Context, tx *sql.Tx, now time.Time) error {
+func (st *store) finalizeDueMigrationsIn(ctx context.Context, o *odc.Service, tx *sql.Tx, now time.Time) error {
 	var keys []string
 	if err := queryRows(ctx, tx, func(rows *sql.Rows) error {
 		var k string
 		err := rows.Scan(&k)
 		keys = append(keys, k)
 		return err
-	}, `SELECT key FROM cm_migrations WHERE status = 'Migrating' AND finishes_at <= ? ORDER BY seq`, odcNanos(now)); err != nil {
+	}, `SELECT key FROM cm_migrations WHERE status = 'Migrating' AND finishes_at <= ? ORDER BY seq`, nanos(now)); err != nil {
 		return err
 	}
 	for _, k := range keys {
@@ -629,7 +641,7 @@ func (st *store) finalizeDueMigrationsIn(ctx context.Context, tx *sql.Tx, now ti
 		if err != nil {
 			return err
 		}
-		if err := st.finalizeMigration(ctx, tx, rows[0]); err != nil {
+		if err := st.finalizeMigration(ctx, o, tx, rows[0]); err != nil {
 			return fmt.Errorf("finalise code migration %s: %w", k, err)
 		}
 	}
@@ -638,7 +650,7 @@ func (st *store) finalizeDueMigrationsIn(ctx context.Context, tx *sql.Tx, now ti
 
 // finalizeMigration creates the ODC asset revisions of a migration in
 // publish order and records its outcome.
-func (st *store) finalizeMigration(ctx context.Context, tx *sql.Tx, m *cmMigrationRow) error {
+func (st *store) finalizeMigration(ctx context.Context, o *odc.Service, tx *sql.Tx, m *cmMigrationRow) error {
 	planPublishOrder(m.items)
 	ordered := slices.Clone(m.items)
 	slices.SortFunc(ordered, func(a, b *cmItemRow) int { return a.order - b.order })
@@ -676,8 +688,8 @@ func (st *store) finalizeMigration(ctx context.Context, tx *sql.Tx, m *cmMigrati
 				it.name, st.mappingLabel(ctx, tx, p))})
 		}
 		slices.Sort(it.producerAssetKeys)
-		asset := MigratedAsset{Key: assetKey, Name: it.name, AssetType: it.assetType, Producers: producers, PublishErrors: it.revisionPublishErrors()}
-		revision, err := createMigratedAsset(ctx, tx, asset, m.finishesAt)
+		asset := odc.MigratedAsset{Key: assetKey, Name: it.name, AssetType: it.assetType, Producers: producers, PublishErrors: it.revisionPublishErrors()}
+		revision, err := o.RecordMigratedAsset(ctx, tx, asset, m.finishesAt)
 		if errors.Is(err, errInvalid) {
 			// ODC refuses the dependencies (a library consuming an app, a
 			// cycle through earlier revisions): the conversion of this
@@ -685,7 +697,7 @@ func (st *store) finalizeMigration(ctx context.Context, tx *sql.Tx, m *cmMigrati
 			it.errors = append(it.errors, cmMessage{Code: cmCodeDependencyNotConverted, Message: err.Error()})
 			it.producerAssetKeys = []string{}
 			asset.Producers, asset.PublishErrors = nil, it.revisionPublishErrors()
-			revision, err = createMigratedAsset(ctx, tx, asset, m.finishesAt)
+			revision, err = o.RecordMigratedAsset(ctx, tx, asset, m.finishesAt)
 		}
 		if err != nil {
 			return err
@@ -790,7 +802,7 @@ func planPublishOrder(items []*cmItemRow) {
 func checkMappingNotMigrating(ctx context.Context, tx *sql.Tx, mappingKey string, now time.Time) error {
 	var migrationKey string
 	err := tx.QueryRowContext(ctx, `SELECT m.key FROM cm_migration_items i JOIN cm_migrations m ON m.key = i.migration_key
-		WHERE i.mapping_key = ? AND m.status = 'Migrating' AND m.finishes_at > ? ORDER BY m.seq LIMIT 1`, mappingKey, odcNanos(now)).Scan(&migrationKey)
+		WHERE i.mapping_key = ? AND m.status = 'Migrating' AND m.finishes_at > ? ORDER BY m.seq LIMIT 1`, mappingKey, nanos(now)).Scan(&migrationKey)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}

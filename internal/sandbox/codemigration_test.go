@@ -110,15 +110,53 @@ func (e *cmEnv) ready(specs ...[3]string) map[string]string {
 	return keys
 }
 
-// odcAsset reads an asset from the ODC store.
-func (e *cmEnv) odcAsset(key string) *odcAsset {
+// testODCRevision is an ODC asset revision as the tests check it.
+type testODCRevision struct {
+	Revision      int
+	Name          string
+	Tag           *string
+	CreatedBy     string
+	CreatedAt     time.Time
+	Producers     []string // sorted
+	PublishErrors []string
+}
+
+// testODCAsset is an asset with all its revisions, ascending.
+type testODCAsset struct {
+	AssetType string
+	Revisions []*testODCRevision
+}
+
+func (a testODCAsset) latest() *testODCRevision { return a.Revisions[len(a.Revisions)-1] }
+
+// odcAsset reads an asset's revisions from the ODC tables.
+func (e *cmEnv) odcAsset(key string) testODCAsset {
 	e.t.Helper()
-	w, err := e.sb.store.odcWorldAt(context.Background(), time.Now())
+	var a testODCAsset
+	err := e.sb.store.read(e.t.Context(), func(tx *sql.Tx) error {
+		return queryRows(e.t.Context(), tx, func(rows *sql.Rows) error {
+			r := &testODCRevision{}
+			var created int64
+			var producers sql.NullString
+			var errorsJSON string
+			if err := rows.Scan(&a.AssetType, &r.Revision, &r.Name, &r.Tag, &r.CreatedBy, &created, &errorsJSON, &producers); err != nil {
+				return err
+			}
+			r.CreatedAt = time.Unix(0, created).UTC()
+			if producers.String != "" {
+				r.Producers = strings.Split(producers.String, ",")
+				slices.Sort(r.Producers)
+			}
+			a.Revisions = append(a.Revisions, r)
+			return json.Unmarshal([]byte(errorsJSON), &r.PublishErrors)
+		}, `SELECT a.asset_type, r.revision, r.name, r.tag, r.created_by, r.created_at, r.publish_errors,
+			(SELECT group_concat(p.producer_key, ',') FROM odc_revision_producers p WHERE p.asset_key = r.asset_key AND p.revision = r.revision)
+			FROM odc_revisions r JOIN odc_assets a ON a.key = r.asset_key WHERE r.asset_key = ? ORDER BY r.revision`, key)
+	})
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	a, ok := w.assets[key]
-	if !ok {
+	if len(a.Revisions) == 0 {
 		e.t.Fatalf("ODC has no asset %s", key)
 	}
 	return a
@@ -234,7 +272,7 @@ func TestCodeMigrationLifecycle(t *testing.T) {
 	// Published is read from ODC: once revision 1 of Common Utils is
 	// published to a stage, it shows.
 	utils := byName["Common Utils"]
-	if _, err := e.sb.store.odcPublish(context.Background(), odcPublishRequest{AssetKey: utils.AssetKey, Revision: 1}, odcClientMigration, 0, time.Now()); err != nil {
+	if _, err := e.sb.odc.PublishNow(context.Background(), utils.AssetKey, 1, odcClientMigration); err != nil {
 		t.Fatal(err)
 	}
 	for _, a := range e.get(m.Key).Assets {
@@ -328,7 +366,7 @@ func TestCodeMigrationFinishedWithErrors(t *testing.T) {
 		t.Errorf("Playground revision publish errors = %v", r.PublishErrors)
 	}
 	for _, a := range []cmMigratedAsset{playground, inspector} {
-		op, err := e.sb.store.odcPublish(context.Background(), odcPublishRequest{AssetKey: a.AssetKey, Revision: 1}, odcClientMigration, 0, time.Now())
+		op, err := e.sb.odc.PublishNow(context.Background(), a.AssetKey, 1, odcClientMigration)
 		if err != nil || op.Outcome != odcStatusFinishedWithError {
 			t.Errorf("publishing %s = %+v, %v; want a failure", a.Name, op, err)
 		}

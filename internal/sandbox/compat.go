@@ -11,7 +11,7 @@ import (
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/sqldb"
 )
 
-// Compatibility shims: the services still in package sandbox (ODC, the
+// Compatibility shims: the services still in package sandbox (the
 // assessment tool, code migrations) call the shared helpers by their old
 // names. This file goes once every service has moved into its own package
 // and calls httpx, sqldb and fixture directly.
@@ -36,33 +36,21 @@ var (
 	errInvalid  = httpx.ErrInvalid
 	errConflict = httpx.ErrConflict
 	notFoundf   = httpx.NotFoundf
-	invalidf    = httpx.Invalidf
-	conflictf   = httpx.Conflictf
 )
 
 // Database helpers (sqldb).
 var (
 	derivedKey  = sqldb.DerivedKey
-	hashOf      = sqldb.HashOf
 	queryRows   = sqldb.QueryRows
 	formatTime  = sqldb.FormatTime
 	parseTime   = sqldb.ParseTime
 	marshalJSON = sqldb.MarshalJSON
 )
 
-// The error table below belongs to odc.go (odcProblemTypes); the entries
-// the rate limits and chaos need are added here until ODC moves into a
-// package of its own and owns the whole table.
-func init() {
-	odcProblemTypes[http.StatusBadGateway] = "https://tools.ietf.org/html/rfc9110#section-15.6.3"
-	odcProblemTypes[http.StatusServiceUnavailable] = "https://tools.ietf.org/html/rfc9110#section-15.6.4"
-}
-
 // Fixture types and constants (fixture), by their old names.
 type (
 	Fixture                 = fixture.Fixture
 	LifeTimeFixture         = fixture.LifeTime
-	ODCFixture              = fixture.ODC
 	AssessmentFixture       = fixture.Assessment
 	CodeMigrationFixture    = fixture.CodeMigration
 	FixtureServiceAccount   = fixture.ServiceAccount
@@ -77,27 +65,20 @@ type (
 	FixtureMigrationError   = fixture.MigrationError
 	FixturePublishErrors    = fixture.PublishErrors
 	FixtureAPIClient        = fixture.APIClient
-	FixtureStage            = fixture.Stage
 )
 
 const (
-	RoleAdministrator       = fixture.RoleAdministrator
-	RoleReadOnly            = fixture.RoleReadOnly
-	PatternFixInO11         = fixture.PatternFixInO11
-	PatternFixInOdc         = fixture.PatternFixInOdc
-	PatternOptional         = fixture.PatternOptional
-	PatternNotYetSupported  = fixture.PatternNotYetSupported
-	PermissionMigrate       = fixture.PermissionMigrate
-	PermissionPublish       = fixture.PermissionPublish
-	PermissionRelease       = fixture.PermissionRelease
-	PermissionViewPortfolio = fixture.PermissionViewPortfolio
-	PurposeDevelopment      = fixture.PurposeDevelopment
-	PurposeNonProduction    = fixture.PurposeNonProduction
-	PurposeProduction       = fixture.PurposeProduction
+	RoleAdministrator      = fixture.RoleAdministrator
+	RoleReadOnly           = fixture.RoleReadOnly
+	PatternFixInO11        = fixture.PatternFixInO11
+	PatternFixInOdc        = fixture.PatternFixInOdc
+	PatternOptional        = fixture.PatternOptional
+	PatternNotYetSupported = fixture.PatternNotYetSupported
+	PermissionMigrate      = fixture.PermissionMigrate
+	PurposeDevelopment     = fixture.PurposeDevelopment
 )
 
 var (
-	odcPermissionHelp  = fixture.PermissionHelp
 	versionPattern     = fixture.VersionPattern
 	parseFixture       = fixture.Parse
 	defaultFixtureJSON = fixture.DefaultJSON()

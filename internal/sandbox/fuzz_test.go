@@ -61,7 +61,7 @@ func newFuzzSandbox(f *testing.F) *fuzzSandbox {
 }
 
 func (fs *fuzzSandbox) tokenPath() string {
-	return "/identity/realms/" + url.PathEscape(fs.sb.odc.meta.Organization) + "/protocol/openid-connect/token"
+	return "/identity/realms/" + url.PathEscape(fs.sb.odc.Organization()) + "/protocol/openid-connect/token"
 }
 
 // serve sends a request through the handler; target is a path, with a

@@ -103,7 +103,7 @@ func (l *rateLimiter) limitsOf(r *http.Request, call apiCall) []windowLimit {
 // keys and numbers as {}, so each endpoint has its own window.
 func deploymentEndpoint(path string) (string, bool) {
 	p := strings.TrimSuffix(path, "/")
-	if !strings.HasPrefix(p, "/api/deployments/") && !strings.HasPrefix(p, "/api/builds/") && p != assetRepoBase+"/assets" {
+	if !strings.HasPrefix(p, "/api/deployments/") && !strings.HasPrefix(p, "/api/builds/") && p != "/api/asset-repository/v1/assets" {
 		return "", false
 	}
 	parts := strings.Split(p, "/")

@@ -30,7 +30,7 @@ func startLimited(t *testing.T, opts Options, clock *fakeClock) *chaosEnv {
 			e.client = c
 		}
 	}
-	e.tokenURL = base + "/identity/realms/" + s.odc.meta.Organization + "/protocol/openid-connect/token"
+	e.tokenURL = base + "/identity/realms/" + s.odc.Organization() + "/protocol/openid-connect/token"
 	e.odcToken = decode[odcTokenResponse](t, e.must(http.MethodPost, e.tokenURL, "", nil, e.tokenForm()).expect(t, http.StatusOK)).AccessToken
 	return e
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/assessment"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/lifetime"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
 )
 
 // Environment variables the provider reads, printed by Exports.
@@ -81,7 +82,7 @@ type Sandbox struct {
 	assessment *assessment.Service
 	handler    http.Handler
 	adminToken string
-	odc        odcSettings
+	odc        *odc.Service
 	// assessmentDelay is Options.AssessmentDelay or its default; now is the
 	// clock assessments are timed with (tests may set it before serving).
 	assessmentDelay time.Duration
@@ -166,12 +167,12 @@ func New(opts Options) (*Sandbox, error) {
 		st.close()
 		return nil, err
 	}
-	odc, err := newODCSettings(ctx, st, &fixture.ODC, opts)
+	odcService, err := odc.New(ctx, st.db, logger, &fixture.ODC, odc.Options{TokenTTL: opts.TokenTTL, PublishDuration: opts.PublishDuration})
 	if err != nil {
 		st.close()
 		return nil, err
 	}
-	s := &Sandbox{fixture: fixture, logger: logger, store: st, lifetime: st.lt, adminToken: token, odc: odc, assessmentDelay: delay, now: time.Now,
+	s := &Sandbox{fixture: fixture, logger: logger, store: st, lifetime: st.lt, adminToken: token, odc: odcService, assessmentDelay: delay, now: time.Now,
 		migrationDuration: migrationDuration, chaos: chaos, limits: limits, requests: &requestCounters{}, tokens: &issuedTokens{}}
 	// The assessment tool reads the clock and delay at each request: tests
 	// may change them before serving.

@@ -22,7 +22,7 @@ func TestRequestLogHasNoODCSecrets(t *testing.T) {
 		}
 		others = append(others, c.ClientSecret)
 	}
-	e.tokenURL = base + "/identity/realms/" + url.PathEscape(s.odc.meta.Organization) + "/protocol/openid-connect/token"
+	e.tokenURL = base + "/identity/realms/" + url.PathEscape(s.odc.Organization()) + "/protocol/openid-connect/token"
 
 	// client_secret_post, client_secret_basic, a wrong secret, a query.
 	tok := decode[odcTokenResponse](t, e.must(http.MethodPost, e.tokenURL, "", nil, e.tokenForm()).expect(t, http.StatusOK)).AccessToken

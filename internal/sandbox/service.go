@@ -8,6 +8,7 @@ import (
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/assessment"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/lifetime"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
 )
 
 // Service is one imitated OutSystems service plugged into the kernel. The
@@ -29,9 +30,9 @@ type API = httpx.API
 const (
 	FamilyLifeTime      = lifetime.Family
 	FamilyAssessment    = assessment.Family
-	FamilyODC           = "odc"
+	FamilyODC           = odc.Family
 	FamilyCodeMigration = "codeMigration"
-	FamilyIdentity      = "identity"
+	FamilyIdentity      = odc.IdentityFamily
 )
 
 // family indexes the counters; the rate limits and chaos switch on it.
@@ -125,20 +126,7 @@ func (s *Sandbox) services() []Service {
 	return []Service{
 		s.lifetime,
 		s.assessment,
-		packageService{s.registerODC, []API{
-			{Family: FamilyODC, Prefixes: []string{"/api/"},
-				WriteError: func(w http.ResponseWriter, _ *http.Request, status int, detail string) {
-					writeODCError(w, status, detail)
-				}},
-			{Family: FamilyIdentity, Prefixes: []string{"/identity/"},
-				WriteError: func(w http.ResponseWriter, _ *http.Request, status int, detail string) {
-					code := "server_error"
-					if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
-						code = "temporarily_unavailable"
-					}
-					writeOAuth(w, status, code, detail)
-				}},
-		}},
+		s.odc,
 		packageService{s.registerCodeMigration, []API{{Family: FamilyCodeMigration, Prefixes: []string{codeMigrationBase + "/"},
 			WriteError: assessment.KernelError}}},
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"sync"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
 )
 
 // maxRememberedTokens bounds the access tokens IssuedAccessTokens returns:
@@ -60,7 +62,7 @@ func (c *tokenCapture) Write(b []byte) (int, error) {
 	}
 	if c.status == http.StatusOK && c.body.Len() < maxBodyBytes {
 		c.body.Write(b)
-		var resp odcTokenResponse
+		var resp odc.TokenResponse
 		if json.Unmarshal(c.body.Bytes(), &resp) == nil && resp.AccessToken != "" {
 			c.tokens.add(resp.AccessToken)
 			c.body.Reset()

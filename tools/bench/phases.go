@@ -731,7 +731,7 @@ func (b *bench) p1Profile(ctx context.Context) error {
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./tools/bench/pprofprovider")
 	cmd.Dir = b.root
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build ./tools/bench/pprofprovider: %v\n%s", err, out)
+		return fmt.Errorf("go build ./tools/bench/pprofprovider: %w\n%s", err, out)
 	}
 	tf, err := newTerraform(b.tfBin, dir, binDir)
 	if err != nil {

@@ -1,7 +1,6 @@
-package sandbox
+package odc
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -12,74 +11,37 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
 )
 
 // Environment variables the provider reads for ODC, printed by Exports.
 const (
-	envODCPortalURL    = "OUTSYSTEMS_ODC_PORTAL_URL"
-	envODCClientID     = "OUTSYSTEMS_ODC_CLIENT_ID"
-	envODCClientSecret = "OUTSYSTEMS_ODC_CLIENT_SECRET"
+	EnvPortalURL    = "OUTSYSTEMS_ODC_PORTAL_URL"
+	EnvClientID     = "OUTSYSTEMS_ODC_CLIENT_ID"
+	EnvClientSecret = "OUTSYSTEMS_ODC_CLIENT_SECRET"
 )
 
-// Defaults for the ODC options.
-const (
-	odcDefaultTokenTTL        = 12 * time.Hour
-	odcDefaultPublishDuration = 3 * time.Second
-)
-
-// odcSettings is what the ODC handlers need besides the store.
-type odcSettings struct {
-	meta            odcMeta
-	tokenTTL        time.Duration
-	publishDuration time.Duration
-	// exportClient is the API client Exports points the provider at: the
-	// first one holding every permission, else the first one.
-	exportClient *FixtureAPIClient
-}
-
-// newODCSettings creates and seeds the ODC tables and reads back what the
-// handlers need.
-func newODCSettings(ctx context.Context, st *store, f *ODCFixture, opts Options) (odcSettings, error) {
-	meta, err := st.initODC(ctx, f)
-	if err != nil {
-		return odcSettings{}, err
-	}
-	clients, err := st.odcAPIClients(ctx)
-	if err != nil {
-		return odcSettings{}, err
-	}
-	o := odcSettings{meta: meta, tokenTTL: opts.TokenTTL, publishDuration: opts.PublishDuration}
-	if o.tokenTTL <= 0 {
-		o.tokenTTL = odcDefaultTokenTTL
-	}
-	if o.publishDuration <= 0 {
-		o.publishDuration = odcDefaultPublishDuration
-	}
-	if i := slices.IndexFunc(clients, FixtureAPIClient.HasAllPermissions); i >= 0 {
-		o.exportClient = &clients[i]
-	} else if len(clients) > 0 {
-		o.exportClient = &clients[0]
-	}
-	return o, nil
-}
-
-// odcExports returns the export lines for ODC: the portal URL once started,
-// and the credentials of the export client.
-func (s *Sandbox) odcExports() []string {
+// Exports returns the shell lines pointing the provider at ODC: the portal
+// URL once started ("" before), and the credentials of the export client
+// (the first API client holding every permission, else the first one).
+// line formats one variable.
+func (s *Service) Exports(portalURL string, line func(name, value string) string) []string {
 	var lines []string
-	if u := s.URL(); u != "" {
-		lines = append(lines, exportLine(envODCPortalURL, u))
+	if portalURL != "" {
+		lines = append(lines, line(EnvPortalURL, portalURL))
 	}
-	if c := s.odc.exportClient; c != nil {
-		lines = append(lines, exportLine(envODCClientID, c.ClientID), exportLine(envODCClientSecret, c.ClientSecret))
+	if c := s.exportClient; c != nil {
+		lines = append(lines, line(EnvClientID, c.ClientID), line(EnvClientSecret, c.ClientSecret))
 	}
 	return lines
 }
 
 // --- errors ---
 
-// odcProblem is an RFC 7807 ProblemDetails document, as the ODC APIs send.
-type odcProblem struct {
+// Problem is an RFC 7807 ProblemDetails document, as the ODC APIs send.
+type Problem struct {
 	Type      string `json:"type"`
 	Title     string `json:"title"`
 	Status    int    `json:"status"`
@@ -88,7 +50,7 @@ type odcProblem struct {
 	ErrorCode string `json:"errorCode"`
 }
 
-var odcProblemTypes = map[int]string{
+var problemTypes = map[int]string{
 	http.StatusBadRequest:          "https://tools.ietf.org/html/rfc9110#section-15.5.1",
 	http.StatusUnauthorized:        "https://tools.ietf.org/html/rfc9110#section-15.5.2",
 	http.StatusForbidden:           "https://tools.ietf.org/html/rfc9110#section-15.5.4",
@@ -96,18 +58,20 @@ var odcProblemTypes = map[int]string{
 	http.StatusMethodNotAllowed:    "https://tools.ietf.org/html/rfc9110#section-15.5.6",
 	http.StatusTooManyRequests:     "https://tools.ietf.org/html/rfc6585#section-4",
 	http.StatusInternalServerError: "https://tools.ietf.org/html/rfc9110#section-15.6.1",
+	http.StatusBadGateway:          "https://tools.ietf.org/html/rfc9110#section-15.6.3",
+	http.StatusServiceUnavailable:  "https://tools.ietf.org/html/rfc9110#section-15.6.4",
 }
 
-// writeODCError answers with a ProblemDetails document. The OpenAPI
+// WriteProblem answers with a ProblemDetails document. The OpenAPI
 // documents declare it as application/json, so that is the content type.
-func writeODCError(w http.ResponseWriter, status int, messages ...string) {
-	typ, ok := odcProblemTypes[status]
+func WriteProblem(w http.ResponseWriter, status int, messages ...string) {
+	typ, ok := problemTypes[status]
 	if !ok {
 		typ = "about:blank"
 	}
 	var id [16]byte
 	_, _ = rand.Read(id[:])
-	writeJSON(w, status, odcProblem{
+	httpx.WriteJSON(w, status, Problem{
 		Type: typ, Title: http.StatusText(status), Status: status, Detail: strings.Join(messages, " "),
 		TraceID: hex.EncodeToString(id[:]), ErrorCode: fmt.Sprintf("SANDBOX-%d", status),
 	})
@@ -125,19 +89,19 @@ func writeOAuthError(w http.ResponseWriter, status int, messages ...string) {
 
 func writeOAuth(w http.ResponseWriter, status int, code, description string) {
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, status, map[string]string{"error": code, "error_description": description})
+	httpx.WriteJSON(w, status, map[string]string{"error": code, "error_description": description})
 }
 
 // --- OpenID Connect discovery and the token endpoint ---
 
-func (s *Sandbox) registerODCIdentity(mux *http.ServeMux) {
-	route(mux, "/identity/.well-known/openid-configuration", map[string]http.HandlerFunc{http.MethodGet: s.odcDiscovery}, writeOAuthError)
-	route(mux, "/identity/realms/{realm}/protocol/openid-connect/token", map[string]http.HandlerFunc{http.MethodPost: s.odcToken}, writeOAuthError)
-	route(mux, "/identity/realms/{realm}/protocol/openid-connect/certs", map[string]http.HandlerFunc{http.MethodGet: s.odcCerts}, writeOAuthError)
+func (s *Service) registerIdentity(mux *http.ServeMux) {
+	httpx.Route(mux, "/identity/.well-known/openid-configuration", map[string]http.HandlerFunc{http.MethodGet: s.discovery}, writeOAuthError)
+	httpx.Route(mux, "/identity/realms/{realm}/protocol/openid-connect/token", map[string]http.HandlerFunc{http.MethodPost: s.token}, writeOAuthError)
+	httpx.Route(mux, "/identity/realms/{realm}/protocol/openid-connect/certs", map[string]http.HandlerFunc{http.MethodGet: s.certs}, writeOAuthError)
 }
 
-// odcRequestBase is the sandbox's base URL as the caller reached it.
-func odcRequestBase(r *http.Request) string {
+// requestBase is the sandbox's base URL as the caller reached it.
+func requestBase(r *http.Request) string {
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
@@ -145,8 +109,8 @@ func odcRequestBase(r *http.Request) string {
 	return scheme + "://" + r.Host
 }
 
-func (s *Sandbox) odcRealmURL(r *http.Request) string {
-	return odcRequestBase(r) + "/identity/realms/" + url.PathEscape(s.odc.meta.Organization)
+func (s *Service) realmURL(r *http.Request) string {
+	return requestBase(r) + "/identity/realms/" + url.PathEscape(s.meta.Organization)
 }
 
 type oidcConfiguration struct {
@@ -159,11 +123,11 @@ type oidcConfiguration struct {
 	SubjectTypesSupported             []string `json:"subject_types_supported"`
 }
 
-// odcDiscovery serves the OpenID Connect discovery document, in the shape
+// discovery serves the OpenID Connect discovery document, in the shape
 // of the Keycloak realm ODC's identity service is.
-func (s *Sandbox) odcDiscovery(w http.ResponseWriter, r *http.Request) {
-	realm := s.odcRealmURL(r)
-	writeJSON(w, http.StatusOK, oidcConfiguration{
+func (s *Service) discovery(w http.ResponseWriter, r *http.Request) {
+	realm := s.realmURL(r)
+	httpx.WriteJSON(w, http.StatusOK, oidcConfiguration{
 		Issuer:                            realm,
 		TokenEndpoint:                     realm + "/protocol/openid-connect/token",
 		JWKSURI:                           realm + "/protocol/openid-connect/certs",
@@ -174,41 +138,43 @@ func (s *Sandbox) odcDiscovery(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// odcCerts serves the realm's key set. Sandbox tokens are opaque, not
+// certs serves the realm's key set. Sandbox tokens are opaque, not
 // signed JWTs, so it is empty.
-func (s *Sandbox) odcCerts(w http.ResponseWriter, r *http.Request) {
-	if !s.odcCheckRealm(w, r) {
+func (s *Service) certs(w http.ResponseWriter, r *http.Request) {
+	if !s.checkRealm(w, r) {
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string][]any{"keys": {}})
+	httpx.WriteJSON(w, http.StatusOK, map[string][]any{"keys": {}})
 }
 
-func (s *Sandbox) odcCheckRealm(w http.ResponseWriter, r *http.Request) bool {
-	if realm := r.PathValue("realm"); realm != s.odc.meta.Organization || realm == "" {
+func (s *Service) checkRealm(w http.ResponseWriter, r *http.Request) bool {
+	if realm := r.PathValue("realm"); realm != s.meta.Organization || realm == "" {
 		writeOAuth(w, http.StatusNotFound, "invalid_request", fmt.Sprintf("Realm '%s' does not exist.", realm))
 		return false
 	}
 	return true
 }
 
-type odcTokenResponse struct {
+// TokenResponse is the token endpoint's answer to a client credentials
+// grant.
+type TokenResponse struct {
 	AccessToken string `json:"access_token"`
 	ExpiresIn   int64  `json:"expires_in"`
 	TokenType   string `json:"token_type"`
 }
 
-// odcToken issues access tokens for the client credentials grant. The
+// token issues access tokens for the client credentials grant. The
 // client authenticates in the form (client_secret_post) or with HTTP Basic
 // (client_secret_basic).
-func (s *Sandbox) odcToken(w http.ResponseWriter, r *http.Request) {
-	if !s.odcCheckRealm(w, r) {
+func (s *Service) token(w http.ResponseWriter, r *http.Request) {
+	if !s.checkRealm(w, r) {
 		return
 	}
 	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/x-www-form-urlencoded" {
 		writeOAuth(w, http.StatusBadRequest, "invalid_request", "Send the token request as application/x-www-form-urlencoded.")
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+	r.Body = http.MaxBytesReader(w, r.Body, httpx.MaxBodyBytes)
 	if err := r.ParseForm(); err != nil {
 		writeOAuth(w, http.StatusBadRequest, "invalid_request", "The token request body is not a valid form.")
 		return
@@ -230,50 +196,50 @@ func (s *Sandbox) odcToken(w http.ResponseWriter, r *http.Request) {
 		writeOAuth(w, http.StatusUnauthorized, "invalid_client", "Client authentication is required: send client_id and client_secret.")
 		return
 	}
-	token, err := s.store.odcIssueToken(r.Context(), id, secret, s.odc.tokenTTL, time.Now())
-	if errors.Is(err, errNotFound) {
+	token, err := s.issueToken(r.Context(), id, secret, s.tokenTTL, time.Now())
+	if errors.Is(err, httpx.ErrNotFound) {
 		writeOAuth(w, http.StatusUnauthorized, "invalid_client", "Invalid client or Invalid client credentials")
 		return
 	}
 	if err != nil {
-		s.writeStoreError(w, r, err, writeOAuthError)
+		httpx.WriteStoreError(s.logger, w, r, err, writeOAuthError)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
-	writeJSON(w, http.StatusOK, odcTokenResponse{AccessToken: token, ExpiresIn: int64(s.odc.tokenTTL / time.Second), TokenType: "Bearer"})
+	httpx.WriteJSON(w, http.StatusOK, TokenResponse{AccessToken: token, ExpiresIn: int64(s.tokenTTL / time.Second), TokenType: "Bearer"})
 }
 
 // --- authorization of API calls ---
 
-// odcAuthorize admits an ODC API call: it answers 401 (ProblemDetails) for
+// Authorize admits an ODC API call: it answers 401 (ProblemDetails) for
 // a missing, unknown or expired access token and 403 naming the API client
 // and the permission when the client lacks permission (pass "" to require
 // none). It returns the API client's name when the call may go on.
-func (s *Sandbox) odcAuthorize(w http.ResponseWriter, r *http.Request, permission string) (clientName string, ok bool) {
-	token, found := bearerToken(r)
+func (s *Service) Authorize(w http.ResponseWriter, r *http.Request, permission string) (clientName string, ok bool) {
+	token, found := httpx.BearerToken(r)
 	if !found {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="ODC"`)
-		writeODCError(w, http.StatusUnauthorized, "Authentication required: get an access token from the token endpoint with the API client's credentials and send it as 'Authorization: Bearer <token>'.")
+		WriteProblem(w, http.StatusUnauthorized, "Authentication required: get an access token from the token endpoint with the API client's credentials and send it as 'Authorization: Bearer <token>'.")
 		return "", false
 	}
-	client, err := s.store.odcCallerByToken(r.Context(), token, time.Now())
+	client, err := s.callerByToken(r.Context(), token, time.Now())
 	switch {
-	case errors.Is(err, errODCTokenExpired):
+	case errors.Is(err, errTokenExpired):
 		w.Header().Set("WWW-Authenticate", `Bearer realm="ODC", error="invalid_token", error_description="The access token expired"`)
-		writeODCError(w, http.StatusUnauthorized, "The access token expired: get a new one from the token endpoint.")
+		WriteProblem(w, http.StatusUnauthorized, "The access token expired: get a new one from the token endpoint.")
 		return "", false
-	case errors.Is(err, errNotFound):
+	case errors.Is(err, httpx.ErrNotFound):
 		w.Header().Set("WWW-Authenticate", `Bearer realm="ODC", error="invalid_token"`)
-		writeODCError(w, http.StatusUnauthorized, "Invalid access token.")
+		WriteProblem(w, http.StatusUnauthorized, "Invalid access token.")
 		return "", false
 	case err != nil:
-		s.writeStoreError(w, r, err, writeODCError)
+		httpx.WriteStoreError(s.logger, w, r, err, WriteProblem)
 		return "", false
 	}
 	if permission != "" && !slices.Contains(client.Permissions, permission) {
-		writeODCError(w, http.StatusForbidden, fmt.Sprintf("API client '%s' does not have the %s permission, which %s %s needs. Grant it to the API client in the ODC Portal.",
-			client.Name, odcPermissionHelp[permission], r.Method, r.URL.Path))
+		WriteProblem(w, http.StatusForbidden, fmt.Sprintf("API client '%s' does not have the %s permission, which %s %s needs. Grant it to the API client in the ODC Portal.",
+			client.Name, fixture.PermissionHelp[permission], r.Method, r.URL.Path))
 		return "", false
 	}
 	return client.Name, true

@@ -1,38 +1,28 @@
-package sandbox_test
+package odc
 
 import (
 	"context"
 	"errors"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/client"
-	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc/odctest"
 )
 
 // The ODC client against the sandbox, every call checked against
 // OutSystems' OpenAPI documents by the validating transport.
 
-func startODCSandbox(t *testing.T, opts sandbox.Options) (*sandbox.Sandbox, *sandbox.ODCValidator, string) {
+func startODCSandbox(t *testing.T, opts testOptions) (*testSandbox, *odctest.Validator, string) {
 	t.Helper()
-	opts.DBPath = filepath.Join(t.TempDir(), "sb.db")
-	sb, err := sandbox.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close() })
-	base, err := sb.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sb, sandbox.NewODCValidator(t, base), base
+	sb, base := startSandbox(t, opts)
+	return sb, odctest.NewValidator(t, base), base
 }
 
-func odcClient(t *testing.T, sb *sandbox.Sandbox, v *sandbox.ODCValidator, base, name string) *client.ODC {
+func odcClient(t *testing.T, sb *testSandbox, v *odctest.Validator, base, name string) *client.ODC {
 	t.Helper()
 	for _, ac := range sb.Fixture().ODC.APIClients {
 		if ac.Name == name {
@@ -64,7 +54,7 @@ func waitDone(t *testing.T, c *client.ODC, op *client.PublishOperation) *client.
 }
 
 func TestODCClientAgainstSandbox(t *testing.T) {
-	sb, v, base := startODCSandbox(t, sandbox.Options{PublishDuration: 100 * time.Millisecond})
+	sb, v, base := startODCSandbox(t, testOptions{PublishDuration: 100 * time.Millisecond})
 	c := odcClient(t, sb, v, base, "migration-pipeline")
 	ctx := context.Background()
 
@@ -82,11 +72,11 @@ func TestODCClientAgainstSandbox(t *testing.T) {
 	dev, qa := stages[0].Key, stages[1].Key
 
 	core, policy, portal := "4b1f3c9e-0a57-4c8e-9f3e-2d6c1b7a5e01", "4b1f3c9e-0a57-4c8e-9f3e-2d6c1b7a5e02", "4b1f3c9e-0a57-4c8e-9f3e-2d6c1b7a5e03"
-	for _, a := range []sandbox.MigratedAsset{
-		{Key: core, Name: "Customer Core", AssetType: sandbox.AssetTypeLibrary},
-		{Key: policy, Name: "Policy Rules", AssetType: sandbox.AssetTypeLibrary, Producers: []string{core}},
-		{Key: portal, Name: "Customer Portal", AssetType: sandbox.AssetTypeWebApp, Producers: []string{policy}},
-		{Key: core, Name: "Customer Core", AssetType: sandbox.AssetTypeLibrary}, // migrated again: revision 2
+	for _, a := range []MigratedAsset{
+		{Key: core, Name: "Customer Core", AssetType: AssetTypeLibrary},
+		{Key: policy, Name: "Policy Rules", AssetType: AssetTypeLibrary, Producers: []string{core}},
+		{Key: portal, Name: "Customer Portal", AssetType: AssetTypeWebApp, Producers: []string{policy}},
+		{Key: core, Name: "Customer Core", AssetType: AssetTypeLibrary}, // migrated again: revision 2
 	} {
 		if err := sb.SeedODCAsset(a); err != nil {
 			t.Fatal(err)
@@ -232,7 +222,7 @@ func TestODCClientAgainstSandbox(t *testing.T) {
 }
 
 func TestODCClientRefreshesSandboxTokens(t *testing.T) {
-	sb, v, base := startODCSandbox(t, sandbox.Options{TokenTTL: 2 * time.Second})
+	sb, v, base := startODCSandbox(t, testOptions{TokenTTL: 2 * time.Second})
 	c := odcClient(t, sb, v, base, "publisher-no-migrate")
 	ctx := context.Background()
 	for range 2 {
@@ -255,7 +245,7 @@ func TestODCClientRefreshesSandboxTokens(t *testing.T) {
 }
 
 func TestODCClientBadCredentials(t *testing.T) {
-	sb, v, base := startODCSandbox(t, sandbox.Options{})
+	sb, v, base := startODCSandbox(t, testOptions{})
 	secret := "not-the-secret-of-this-client"
 	c, err := client.NewODC(client.Config{BaseURL: base, MaxRetries: 0, HTTPClient: &http.Client{Transport: v}}, sb.Fixture().ODC.APIClients[0].ClientID, secret)
 	if err != nil {

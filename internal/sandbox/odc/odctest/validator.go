@@ -1,14 +1,17 @@
-package sandbox
+// Package odctest checks calls to the sandbox's ODC APIs against
+// OutSystems' OpenAPI documents; the tests of the odc package and of the
+// sandbox use it.
+package odctest
 
 import (
 	"bytes"
 	"context"
+	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -22,11 +25,14 @@ import (
 // OutSystems' OpenAPI documents for the ODC APIs the sandbox serves, by API
 // root. They are copies, unmodified, of the reference documents.
 var odcSpecFiles = map[string]string{
-	portfolioBase:  "portfolio-api-v2.json",
-	assetRepoBase:  "asset-repository-api-v1.json",
-	dependencyBase: "dependency-management-api-v1.json",
-	deploymentBase: "deployments-api-v1.json",
+	"/api/portfolios/v2":            "portfolio-api-v2.json",
+	"/api/asset-repository/v1":      "asset-repository-api-v1.json",
+	"/api/dependency-management/v1": "dependency-management-api-v1.json",
+	"/api/deployments/v1":           "deployments-api-v1.json",
 }
+
+//go:embed openapi/*.json
+var specs embed.FS
 
 type odcSpec struct {
 	root    string
@@ -34,14 +40,14 @@ type odcSpec struct {
 	problem *openapi3.SchemaRef
 }
 
-// ODCValidator checks ODC API calls against the OpenAPI documents: the
+// Validator checks ODC API calls against the OpenAPI documents: the
 // request (path, parameters, body, bearer auth) and the response (status,
 // content type, body schema, with uuid and date-time formats). A status the
 // operation does not document must still carry a ProblemDetails body. Error
 // bodies must be ProblemDetails whose status matches the HTTP status. As an
 // http.RoundTripper it reports failures with t.Errorf; calls outside /api
 // (OpenID Connect) pass unchecked.
-type ODCValidator struct {
+type Validator struct {
 	t     testing.TB
 	specs []odcSpec
 	next  http.RoundTripper
@@ -55,13 +61,17 @@ var odcSchemaOptions = []openapi3.SchemaValidationOption{
 	openapi3.WithStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562)),
 }
 
-// NewODCValidator loads the documents with their servers pointed at
+// NewValidator loads the documents with their servers pointed at
 // baseURL (the sandbox).
-func NewODCValidator(t testing.TB, baseURL string) *ODCValidator {
+func NewValidator(t testing.TB, baseURL string) *Validator {
 	t.Helper()
-	v := &ODCValidator{t: t, next: http.DefaultTransport, calls: map[string]int{}}
+	v := &Validator{t: t, next: http.DefaultTransport, calls: map[string]int{}}
 	for root, file := range odcSpecFiles {
-		doc, err := openapi3.NewLoader().LoadFromFile(filepath.Join("testdata", "odc-openapi", file))
+		data, err := specs.ReadFile("openapi/" + file)
+		if err != nil {
+			t.Fatalf("read %s: %v", file, err)
+		}
+		doc, err := openapi3.NewLoader().LoadFromData(data)
 		if err != nil {
 			t.Fatalf("load %s: %v", file, err)
 		}
@@ -82,7 +92,7 @@ func NewODCValidator(t testing.TB, baseURL string) *ODCValidator {
 	return v
 }
 
-func (v *ODCValidator) options() *openapi3filter.Options {
+func (v *Validator) options() *openapi3filter.Options {
 	return &openapi3filter.Options{
 		AuthenticationFunc: func(_ context.Context, in *openapi3filter.AuthenticationInput) error {
 			if !strings.HasPrefix(in.RequestValidationInput.Request.Header.Get("Authorization"), "Bearer ") {
@@ -97,7 +107,7 @@ func (v *ODCValidator) options() *openapi3filter.Options {
 }
 
 // Calls returns how many calls of an operation were checked.
-func (v *ODCValidator) Calls(operationID string) int {
+func (v *Validator) Calls(operationID string) int {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return v.calls[operationID]
@@ -105,7 +115,7 @@ func (v *ODCValidator) Calls(operationID string) int {
 
 // Check validates one call. With checkRequest false only the response is
 // checked, for requests deliberately outside the contract.
-func (v *ODCValidator) Check(req *http.Request, reqBody []byte, status int, header http.Header, respBody []byte, checkRequest bool) error {
+func (v *Validator) Check(req *http.Request, reqBody []byte, status int, header http.Header, respBody []byte, checkRequest bool) error {
 	var spec *odcSpec
 	for i := range v.specs {
 		if strings.HasPrefix(req.URL.Path, v.specs[i].root+"/") {
@@ -164,7 +174,7 @@ func (v *ODCValidator) Check(req *http.Request, reqBody []byte, status int, head
 }
 
 // RoundTrip sends the request and checks the call when it is an API call.
-func (v *ODCValidator) RoundTrip(req *http.Request) (*http.Response, error) {
+func (v *Validator) RoundTrip(req *http.Request) (*http.Response, error) {
 	var reqBody []byte
 	if req.Body != nil {
 		var err error
