@@ -22,6 +22,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/client"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/migrationkit"
 )
 
 var (
@@ -30,26 +31,14 @@ var (
 	_ resource.ResourceWithModifyPlan  = (*appMappingResource)(nil)
 )
 
-// maxModulesPerAsset is the Migration Kit's limit of O11 modules per ODC asset.
-const maxModulesPerAsset = 20
-
 const defaultAssessmentTimeout = 20 * time.Minute
 
-// assetTypes maps the resource's asset_type values to the contract's.
-var assetTypes = map[string]string{
-	"web_app":    client.AssetTypeWebApplication,
-	"mobile_app": client.AssetTypeMobileApplication,
-	"library":    client.AssetTypeLibrary,
-}
+// assetTypes maps the resource's asset_type values to the contract's
+// (migrationkit.ResourceAssetTypes).
+var assetTypes = migrationkit.ResourceAssetTypes
 
-func assetTypeFromWire(wire string) string {
-	for k, v := range assetTypes {
-		if v == wire {
-			return k
-		}
-	}
-	return wire
-}
+// assetTypeFromWire returns the asset_type value of a contract asset type.
+func assetTypeFromWire(wire string) string { return migrationkit.ResourceAssetType(wire) }
 
 // NewAppMappingResource is the outsystems_app_mapping resource.
 func NewAppMappingResource() resource.Resource { return &appMappingResource{} }
@@ -96,7 +85,7 @@ func (r *appMappingResource) Schema(ctx context.Context, _ resource.SchemaReques
 			"asset_type": schema.StringAttribute{
 				Required:            true,
 				MarkdownDescription: "Type of the ODC asset: `web_app`, `mobile_app` or `library`. Changing it replaces the mapping.",
-				Validators:          []validator.String{stringvalidator.OneOf("web_app", "mobile_app", "library")},
+				Validators:          []validator.String{stringvalidator.OneOf(migrationkit.ResourceWebApp, migrationkit.ResourceMobileApp, migrationkit.ResourceLibrary)},
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			},
 			"o11_application_keys": schema.SetAttribute{
@@ -226,61 +215,71 @@ func mappingRuleViolations(name, assetType string, keys []string, apps []client.
 	for i := range apps {
 		byKey[strings.ToLower(apps[i].Key)] = &apps[i]
 	}
-	var out []ruleViolation
-	var unknown, extensions, notLibrary, mobile, reactive []string
-	modules := 0
-	mapped := map[string][]string{}
+	var unknown []string
+	known := make([]migrationkit.Application, 0, len(keys))
 	for _, k := range keys {
 		app, ok := byKey[strings.ToLower(k)]
 		if !ok {
 			unknown = append(unknown, k)
 			continue
 		}
-		label := fmt.Sprintf("%q (%s)", app.Name, app.Key)
-		modules += app.ModuleCount
-		if app.HasExtensions {
-			extensions = append(extensions, label)
-		}
-		if !app.IsLibraryOnly {
-			notLibrary = append(notLibrary, label)
-			if app.Kind == "Mobile" {
-				mobile = append(mobile, label)
-			} else {
-				reactive = append(reactive, label)
+		known = append(known, migrationkit.Application{Key: app.Key, Name: app.Name, Kind: app.Kind, LibraryOnly: app.IsLibraryOnly,
+			HasExtensions: app.HasExtensions, ModuleCount: app.ModuleCount, MappingKey: app.MappingKey})
+	}
+	label := func(app migrationkit.Application) string { return fmt.Sprintf("%q (%s)", app.Name, app.Key) }
+	labels := func(apps []migrationkit.Application, pick func(migrationkit.Application) bool) []string {
+		var out []string
+		for _, a := range apps {
+			if pick(a) {
+				out = append(out, label(a))
 			}
 		}
-		if app.MappingKey != "" && !strings.EqualFold(app.MappingKey, self) {
-			mapped[app.MappingKey] = append(mapped[app.MappingKey], label)
-		}
+		return out
 	}
+	mobile, reactive := labels(known, migrationkit.Application.Mobile), labels(known, migrationkit.Application.Reactive)
+	broken := map[migrationkit.Rule]migrationkit.Violation{}
+	for _, v := range migrationkit.CheckMapping(assetTypes[assetType], known, self) {
+		broken[v.Rule] = v
+	}
+	all := func(migrationkit.Application) bool { return true }
+	var out []ruleViolation
 	if len(unknown) > 0 {
 		out = append(out, ruleViolation{"Unknown O11 Applications",
 			fmt.Sprintf("The assessment tool does not know the O11 applications %s. Check `o11_application_keys`; the tool lists the apps of the infrastructure it assesses.", strings.Join(unknown, ", "))})
 	}
-	if len(extensions) > 0 {
+	if v, ok := broken[migrationkit.RuleExtensionNotMappable]; ok {
 		out = append(out, ruleViolation{"Extensions Cannot Be Mapped",
-			fmt.Sprintf("The Migration Kit cannot map applications that contain extensions: %s. Remove them from `o11_application_keys`; rebuild the extension's logic in ODC (e.g. as an external library).", strings.Join(extensions, ", "))})
+			fmt.Sprintf("The Migration Kit cannot map applications that contain extensions: %s. Remove them from `o11_application_keys`; rebuild the extension's logic in ODC (e.g. as an external library).", strings.Join(labels(v.Apps, all), ", "))})
 	}
-	if assetType == "library" && len(notLibrary) > 0 {
+	if v, ok := broken[migrationkit.RuleLibraryNeedsLibraryOnly]; ok {
 		out = append(out, ruleViolation{"Library Needs Library-Only Apps",
-			fmt.Sprintf("A `library` mapping only takes O11 applications made entirely of library modules, and these are not: %s. Map them to a `web_app` or `mobile_app`, or remove them from `o11_application_keys`.", strings.Join(notLibrary, ", "))})
+			fmt.Sprintf("A `library` mapping only takes O11 applications made entirely of library modules, and these are not: %s. Map them to a `web_app` or `mobile_app`, or remove them from `o11_application_keys`.", strings.Join(labels(v.Apps, all), ", "))})
 	}
-	if len(mobile) > 0 && len(reactive) > 0 {
+	_, mobileInWeb := broken[migrationkit.RuleMobileInWebApp]
+	_, reactiveInMobile := broken[migrationkit.RuleReactiveInMobileApp]
+	_, noMobile := broken[migrationkit.RuleMobileAppNeedsMobile]
+	switch {
+	case len(mobile) > 0 && len(reactive) > 0:
+		// Whatever the asset type, the apps belong to two assets.
 		out = append(out, ruleViolation{"Reactive And Mobile Apps Mixed",
 			fmt.Sprintf("Reactive and mobile O11 applications go to different ODC assets. This mapping has reactive %s and mobile %s in `o11_application_keys`; split them into a `web_app` and a `mobile_app` mapping.", strings.Join(reactive, ", "), strings.Join(mobile, ", "))})
-	} else if assetType == "web_app" && len(mobile) > 0 {
+	case mobileInWeb:
 		out = append(out, ruleViolation{"Mobile Apps In A Web App",
 			fmt.Sprintf("Mobile O11 applications %s cannot go to a `web_app`. Set `asset_type = \"mobile_app\"` or map them separately.", strings.Join(mobile, ", "))})
-	} else if assetType == "mobile_app" && len(reactive) > 0 {
+	case reactiveInMobile:
 		out = append(out, ruleViolation{"Reactive Apps In A Mobile App",
 			fmt.Sprintf("Reactive O11 applications %s cannot go to a `mobile_app`. Set `asset_type = \"web_app\"` or map them separately.", strings.Join(reactive, ", "))})
-	} else if assetType == "mobile_app" && len(mobile) == 0 && len(unknown) == 0 {
+	case noMobile && len(unknown) == 0:
 		out = append(out, ruleViolation{"No Mobile App In A Mobile App",
 			"A `mobile_app` needs at least one mobile O11 application in `o11_application_keys`; library-only apps alone go to a `library`."})
 	}
-	if modules > maxModulesPerAsset {
+	if v, ok := broken[migrationkit.RuleTooManyModules]; ok {
 		out = append(out, ruleViolation{"Too Many Modules For One Asset",
-			fmt.Sprintf("The applications in `o11_application_keys` hold %d O11 modules; the Migration Kit allows at most %d per ODC asset. Split them over more mappings.", modules, maxModulesPerAsset)})
+			fmt.Sprintf("The applications in `o11_application_keys` hold %d O11 modules; the Migration Kit allows at most %d per ODC asset. Split them over more mappings.", v.Modules, migrationkit.MaxModulesPerAsset)})
+	}
+	mapped := map[string][]string{}
+	for _, a := range broken[migrationkit.RuleAlreadyMapped].Apps {
+		mapped[a.MappingKey] = append(mapped[a.MappingKey], label(a))
 	}
 	holders := make([]string, 0, len(mapped))
 	for k := range mapped {

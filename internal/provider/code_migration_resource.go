@@ -24,6 +24,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/client"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/migrationkit"
 )
 
 var (
@@ -155,62 +156,25 @@ type plannedAsset struct {
 }
 
 // planAssets derives names, types, waves and the producers-first order from
-// the mappings' readiness answer. Producers outside the migration are ignored.
+// the mappings' readiness answer, as the code migration will
+// (migrationkit.PlanPublishOrder). Producers outside the migration are
+// ignored.
 func planAssets(readiness []client.AssetReadiness) map[string]*plannedAsset {
-	byID := map[string]*plannedAsset{}
-	for _, a := range readiness {
-		byID[strings.ToLower(a.MappingKey)] = &plannedAsset{mappingID: a.MappingKey, name: a.Name, assetType: assetTypeFromWire(a.AssetType), producers: a.ProducerMappingKeys}
-	}
-	waves := computeWaves(byID, func(p *plannedAsset) []string { return p.producers })
-	list := make([]*plannedAsset, 0, len(byID))
-	for id, p := range byID {
-		p.wave = waves[id]
-		list = append(list, p)
-	}
-	sort.Slice(list, func(i, j int) bool {
-		if list[i].wave != list[j].wave {
-			return list[i].wave < list[j].wave
+	assets := make([]migrationkit.Asset, len(readiness))
+	for i, a := range readiness {
+		producers := make([]string, len(a.ProducerMappingKeys))
+		for j, p := range a.ProducerMappingKeys {
+			producers[j] = strings.ToLower(p)
 		}
-		return list[i].name < list[j].name
-	})
-	out := make(map[string]*plannedAsset, len(list))
-	for i, p := range list {
-		p.order = i + 1
-		out[p.name] = p
+		assets[i] = migrationkit.Asset{Key: strings.ToLower(a.MappingKey), Name: a.Name, Producers: producers}
+	}
+	out := make(map[string]*plannedAsset, len(readiness))
+	for i, p := range migrationkit.PlanPublishOrder(assets) {
+		a := readiness[i]
+		out[a.Name] = &plannedAsset{mappingID: a.MappingKey, name: a.Name, assetType: assetTypeFromWire(a.AssetType),
+			producers: a.ProducerMappingKeys, wave: p.Wave, order: p.Order}
 	}
 	return out
-}
-
-// computeWaves gives each node 1 + the highest wave of its producers among
-// the nodes (keys lower-case). A cycle, which ODC does not allow, is broken
-// by treating the node being visited as wave 1.
-func computeWaves[T any](nodes map[string]T, producers func(T) []string) map[string]int {
-	waves := make(map[string]int, len(nodes))
-	visiting := map[string]bool{}
-	var visit func(id string) int
-	visit = func(id string) int {
-		if w, ok := waves[id]; ok {
-			return w
-		}
-		if visiting[id] {
-			return 0
-		}
-		visiting[id] = true
-		w := 1
-		for _, p := range producers(nodes[id]) {
-			p = strings.ToLower(p)
-			if _, in := nodes[p]; in && p != id {
-				w = max(w, visit(p)+1)
-			}
-		}
-		visiting[id] = false
-		waves[id] = w
-		return w
-	}
-	for id := range nodes {
-		visit(id)
-	}
-	return waves
 }
 
 // ModifyPlan shows, for a new migration whose mappings exist, the assets it
@@ -443,8 +407,9 @@ func addMigrationErrors(diags *diag.Diagnostics, m *client.CodeMigration) {
 	}
 }
 
-// fromMigration copies a finished migration into the model. Known planned
-// values (keys, waves, order) are kept so the result matches the plan.
+// fromMigration copies a finished migration into the model. The asset keys
+// the plan showed (mapping names) are kept; waves and order are the
+// server's.
 func (m *codeMigrationModel) fromMigration(mig *client.CodeMigration, planned map[string]*plannedAsset) diag.Diagnostics {
 	var diags diag.Diagnostics
 	m.ID = types.StringValue(mig.Key)
@@ -460,37 +425,24 @@ func (m *codeMigrationModel) fromMigration(mig *client.CodeMigration, planned ma
 	for name, p := range planned {
 		nameByMapping[strings.ToLower(p.mappingID)] = name
 	}
-	byAsset := map[string]*client.MigratedAsset{}
-	for i := range mig.Assets {
-		byAsset[strings.ToLower(mig.Assets[i].AssetKey)] = &mig.Assets[i]
-	}
-	waves := computeWaves(byAsset, func(a *client.MigratedAsset) []string { return a.ProducerAssetKeys })
-	list := make([]*client.MigratedAsset, 0, len(mig.Assets))
-	for i := range mig.Assets {
-		list = append(list, &mig.Assets[i])
-	}
 	keyOf := func(a *client.MigratedAsset) string {
 		if n, ok := nameByMapping[strings.ToLower(a.MappingKey)]; ok {
 			return n
 		}
 		return a.Name
 	}
-	sort.Slice(list, func(i, j int) bool {
-		wi, wj := waves[strings.ToLower(list[i].AssetKey)], waves[strings.ToLower(list[j].AssetKey)]
-		if wi != wj {
-			return wi < wj
-		}
-		return keyOf(list[i]) < keyOf(list[j])
-	})
+	list := make([]*client.MigratedAsset, 0, len(mig.Assets))
+	for i := range mig.Assets {
+		list = append(list, &mig.Assets[i])
+	}
+	placements := publishPlacements(list)
+	sort.Slice(list, func(i, j int) bool { return placements[list[i]].Order < placements[list[j]].Order })
 	assets := map[string]attr.Value{}
 	keys := make([]string, 0, len(list))
 	posOf := make(map[string]int, len(list)) // publish_order by asset key
-	for i, a := range list {
+	for _, a := range list {
 		key := keyOf(a)
-		wave, pos := waves[strings.ToLower(a.AssetKey)], i+1
-		if p, ok := planned[key]; ok {
-			wave, pos = p.wave, p.order
-		}
+		wave, pos := placements[a].Wave, placements[a].Order
 		producers := make([]attr.Value, 0, len(a.ProducerAssetKeys))
 		for _, p := range a.ProducerAssetKeys {
 			producers = append(producers, types.StringValue(p))
@@ -518,6 +470,33 @@ func (m *codeMigrationModel) fromMigration(mig *client.CodeMigration, planned ma
 	m.Assets = types.MapValueMust(migratedAssetType, assets)
 	m.PublishOrder = types.ListValueMust(types.StringType, order)
 	return diags
+}
+
+// publishPlacements returns the publish wave and order of each asset: the
+// server's answer, or, from a server that gives none, computed as the
+// code migration does from the assets' producers.
+func publishPlacements(list []*client.MigratedAsset) map[*client.MigratedAsset]migrationkit.Placement {
+	out := make(map[*client.MigratedAsset]migrationkit.Placement, len(list))
+	complete := true
+	for _, a := range list {
+		out[a] = migrationkit.Placement{Wave: a.PublishWave, Order: a.PublishOrder}
+		complete = complete && a.PublishWave > 0 && a.PublishOrder > 0
+	}
+	if complete {
+		return out
+	}
+	assets := make([]migrationkit.Asset, len(list))
+	for i, a := range list {
+		producers := make([]string, len(a.ProducerAssetKeys))
+		for j, p := range a.ProducerAssetKeys {
+			producers[j] = strings.ToLower(p)
+		}
+		assets[i] = migrationkit.Asset{Key: strings.ToLower(a.AssetKey), Name: a.Name, Producers: producers}
+	}
+	for i, p := range migrationkit.PlanPublishOrder(assets) {
+		out[list[i]] = p
+	}
+	return out
 }
 
 func (r *codeMigrationResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {

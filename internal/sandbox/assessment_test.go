@@ -19,6 +19,8 @@ import (
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/api"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/api/contracttest"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/migrationkit"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/assessment"
 )
 
 // fakeClock drives assessment timing in tests.
@@ -49,7 +51,7 @@ type maEnv struct {
 	t        *testing.T
 	sb       *Sandbox
 	url      string // the sandbox
-	api      string // url + assessmentBase
+	api      string // url + assessment.Base
 	contract *contracttest.Contract
 }
 
@@ -76,7 +78,7 @@ func newMAEnv(t *testing.T, opts Options, clock *fakeClock) *maEnv {
 	if err != nil {
 		t.Fatalf("contract: %v", err)
 	}
-	return &maEnv{t: t, sb: s, url: url, api: url + assessmentBase, contract: c}
+	return &maEnv{t: t, sb: s, url: url, api: url + assessment.Base, contract: c}
 }
 
 // exchange sends a request to the assessment API (path relative to its
@@ -170,48 +172,48 @@ func (e *maEnv) appKeys(names ...string) []string {
 	return keys
 }
 
-func (e *maEnv) create(name, assetType string, apps ...string) maMapping {
+func (e *maEnv) create(name, assetType string, apps ...string) assessment.Mapping {
 	e.t.Helper()
-	return decode[maMapping](e.t, e.call(http.MethodPost, "/mappings",
+	return decode[assessment.Mapping](e.t, e.call(http.MethodPost, "/mappings",
 		map[string]any{"name": name, "assetType": assetType, "applicationKeys": e.appKeys(apps...)}).expect(e.t, http.StatusCreated))
 }
 
-func (e *maEnv) mapping(key string) maMapping {
+func (e *maEnv) mapping(key string) assessment.Mapping {
 	e.t.Helper()
-	return decode[maMapping](e.t, e.call(http.MethodGet, "/mappings/"+key, nil).expect(e.t, http.StatusOK))
+	return decode[assessment.Mapping](e.t, e.call(http.MethodGet, "/mappings/"+key, nil).expect(e.t, http.StatusOK))
 }
 
-func (e *maEnv) assessment(key string) maAssessment {
+func (e *maEnv) assessment(key string) assessment.Assessment {
 	e.t.Helper()
-	return decode[maAssessment](e.t, e.call(http.MethodGet, "/assessments/"+key, nil).expect(e.t, http.StatusOK))
+	return decode[assessment.Assessment](e.t, e.call(http.MethodGet, "/assessments/"+key, nil).expect(e.t, http.StatusOK))
 }
 
-func (e *maEnv) findings(mappingKey string) []maFinding {
+func (e *maEnv) findings(mappingKey string) []assessment.Finding {
 	e.t.Helper()
-	return decode[maPage[maFinding]](e.t, e.call(http.MethodGet, "/mappings/"+mappingKey+"/findings", nil).expect(e.t, http.StatusOK)).Results
+	return decode[assessment.Page[assessment.Finding]](e.t, e.call(http.MethodGet, "/mappings/"+mappingKey+"/findings", nil).expect(e.t, http.StatusOK)).Results
 }
 
-func (e *maEnv) readiness(query string) []maAssetReadiness {
+func (e *maEnv) readiness(query string) []assessment.AssetReadiness {
 	e.t.Helper()
-	return decode[maPage[maAssetReadiness]](e.t, e.call(http.MethodGet, "/readiness"+query, nil).expect(e.t, http.StatusOK)).Results
+	return decode[assessment.Page[assessment.AssetReadiness]](e.t, e.call(http.MethodGet, "/readiness"+query, nil).expect(e.t, http.StatusOK)).Results
 }
 
-func (e *maEnv) application(key string) maO11Application {
+func (e *maEnv) application(key string) assessment.O11Application {
 	e.t.Helper()
-	return decode[maO11Application](e.t, e.call(http.MethodGet, "/applications/"+key, nil).expect(e.t, http.StatusOK))
+	return decode[assessment.O11Application](e.t, e.call(http.MethodGet, "/applications/"+key, nil).expect(e.t, http.StatusOK))
 }
 
 // expectProblem checks a ProblemDetails answer: status, content type, error
 // code, the title and type of the code, a trace id, and a detail containing
 // each of contains.
-func (r response) expectProblem(t *testing.T, status int, code string, contains ...string) maProblemDetails {
+func (r response) expectProblem(t *testing.T, status int, code string, contains ...string) assessment.ProblemDetails {
 	t.Helper()
 	r.expect(t, status)
 	if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
 		t.Errorf("Content-Type = %q, want application/problem+json", ct)
 	}
-	p := decode[maProblemDetails](t, r)
-	if p.Status != status || p.ErrorCode != code || p.Type != maProblemTypePrefix+code || p.Title != maProblemTitles[code] || p.Title == "" {
+	p := decode[assessment.ProblemDetails](t, r)
+	if p.Status != status || p.ErrorCode != code || p.Type != assessment.ProblemTypePrefix+code || p.Title != assessment.ProblemTitles[code] || p.Title == "" {
 		t.Errorf("problem = %+v, want status %d, errorCode %s with its type and title", p, status, code)
 	}
 	if len(p.TraceID) != 32 || !strings.HasPrefix(p.Instance, "/") {
@@ -225,7 +227,7 @@ func (r response) expectProblem(t *testing.T, status int, code string, contains 
 	return p
 }
 
-func mappingNames(ms []maMapping) []string {
+func mappingNames(ms []assessment.Mapping) []string {
 	names := make([]string, len(ms))
 	for i, m := range ms {
 		names[i] = m.Name
@@ -236,14 +238,14 @@ func mappingNames(ms []maMapping) []string {
 func TestAssessmentApplications(t *testing.T) {
 	e := newMAEnv(t, Options{}, nil)
 	f := e.sb.Fixture()
-	page := decode[maPage[maO11Application]](t, e.call(http.MethodGet, "/applications", nil).expect(t, http.StatusOK))
+	page := decode[assessment.Page[assessment.O11Application]](t, e.call(http.MethodGet, "/applications", nil).expect(t, http.StatusOK))
 	var want []string
 	for _, a := range f.LifeTime.Applications {
 		want = append(want, a.Name)
 	}
 	slices.Sort(want)
 	var got []string
-	byName := map[string]maO11Application{}
+	byName := map[string]assessment.O11Application{}
 	for _, a := range page.Results {
 		got = append(got, a.Name)
 		byName[a.Name] = a
@@ -266,7 +268,7 @@ func TestAssessmentApplications(t *testing.T) {
 	if u := byName["Common Utils"]; !u.IsLibraryOnly || u.HasExtensions || u.ModuleCount != 2 {
 		t.Errorf("Common Utils = %+v, want library-only", u)
 	}
-	if pdf := byName["PDF Toolkit"]; !pdf.HasExtensions || pdf.IsLibraryOnly || pdf.Modules[0] != (maO11Module{Key: pdf.Modules[0].Key, Name: "PdfGenerator", Type: "Extension"}) {
+	if pdf := byName["PDF Toolkit"]; !pdf.HasExtensions || pdf.IsLibraryOnly || pdf.Modules[0] != (assessment.O11Module{Key: pdf.Modules[0].Key, Name: "PdfGenerator", Type: "Extension"}) {
 		t.Errorf("PDF Toolkit = %+v, want an extension", pdf)
 	}
 	if m := byName["Agent Mobile"]; m.Kind != "Mobile" || m.IsLibraryOnly || len(m.Modules) != 2 || m.Modules[1].Name != "AgentMobile_Sync" || m.Modules[1].Type != "Mobile" {
@@ -277,7 +279,7 @@ func TestAssessmentApplications(t *testing.T) {
 	var walked []string
 	offset, pages := 0, 0
 	for {
-		p := decode[maPage[maO11Application]](t, e.call(http.MethodGet, "/applications?limit=2&offset="+strconv.Itoa(offset), nil).expect(t, http.StatusOK))
+		p := decode[assessment.Page[assessment.O11Application]](t, e.call(http.MethodGet, "/applications?limit=2&offset="+strconv.Itoa(offset), nil).expect(t, http.StatusOK))
 		pages++
 		if p.Page.Limit != 2 || p.Page.Offset != offset || p.Page.Count != len(p.Results) || p.Page.TotalResults != len(want) || p.Page.TotalPages != (len(want)+1)/2 {
 			t.Fatalf("page at offset %d = %+v", offset, p.Page)
@@ -296,12 +298,12 @@ func TestAssessmentApplications(t *testing.T) {
 	if !slices.Equal(walked, want) || pages != (len(want)+1)/2 {
 		t.Errorf("paged walk = %v in %d pages, want %v", walked, pages, want)
 	}
-	beyond := decode[maPage[maO11Application]](t, e.call(http.MethodGet, "/applications?offset=50", nil).expect(t, http.StatusOK))
+	beyond := decode[assessment.Page[assessment.O11Application]](t, e.call(http.MethodGet, "/applications?offset=50", nil).expect(t, http.StatusOK))
 	if len(beyond.Results) != 0 || beyond.Page.Count != 0 || beyond.Page.NextPageOffset != nil || beyond.Page.TotalResults != len(want) {
 		t.Errorf("page beyond the end = %+v", beyond)
 	}
 	for _, q := range []string{"limit=0", "limit=101", "limit=ten", "offset=-1", "limit=", "offset=1.5"} {
-		e.callInvalid(http.MethodGet, "/applications?"+q, nil).expectProblem(t, http.StatusBadRequest, maCodeValidation)
+		e.callInvalid(http.MethodGet, "/applications?"+q, nil).expectProblem(t, http.StatusBadRequest, assessment.CodeValidation)
 	}
 
 	one := e.application(strings.ToUpper(intranet.Key))
@@ -309,11 +311,11 @@ func TestAssessmentApplications(t *testing.T) {
 		t.Errorf("GET one = %+v, want %+v", one, intranet)
 	}
 	unknown := uuid.NewString()
-	e.call(http.MethodGet, "/applications/"+unknown, nil).expectProblem(t, http.StatusNotFound, maCodeApplicationNotFound, unknown)
-	e.callInvalid(http.MethodGet, "/applications/intranet", nil).expectProblem(t, http.StatusBadRequest, maCodeValidation, "'intranet'", "GUID")
+	e.call(http.MethodGet, "/applications/"+unknown, nil).expectProblem(t, http.StatusNotFound, assessment.CodeApplicationNotFound, unknown)
+	e.callInvalid(http.MethodGet, "/applications/intranet", nil).expectProblem(t, http.StatusBadRequest, assessment.CodeValidation, "'intranet'", "GUID")
 
 	// The newer console path serves the same API.
-	conv := decode[maPage[maO11Application]](t, e.call(http.MethodGet, e.url+conversionAssessmentBase+"/applications", nil).expect(t, http.StatusOK))
+	conv := decode[assessment.Page[assessment.O11Application]](t, e.call(http.MethodGet, e.url+assessment.ConversionBase+"/applications", nil).expect(t, http.StatusOK))
 	if !reflect.DeepEqual(conv, page) {
 		t.Errorf("/ConversionAssessment answers differently from /MigrationAssessment")
 	}
@@ -329,12 +331,12 @@ func TestAssessmentMappingLifecycle(t *testing.T) {
 		"name": "Portals", "assetType": "WebApplication", "description": "Self-service portals",
 		"applicationKeys": []string{portal, strings.ToUpper(broker)},
 	}).expect(t, http.StatusCreated)
-	m := decode[maMapping](t, r)
-	if loc := r.header.Get("Location"); loc != assessmentBase+"/mappings/"+m.Key {
+	m := decode[assessment.Mapping](t, r)
+	if loc := r.header.Get("Location"); loc != assessment.Base+"/mappings/"+m.Key {
 		t.Errorf("Location = %q", loc)
 	}
 	if m.Name != "Portals" || m.AssetType != "WebApplication" || m.Description != "Self-service portals" ||
-		!slices.Equal(m.ApplicationKeys, []string{portal, broker}) || m.ModuleCount != 3 || m.Status != mappingAssessing ||
+		!slices.Equal(m.ApplicationKeys, []string{portal, broker}) || m.ModuleCount != 3 || m.Status != migrationkit.StatusAssessing ||
 		len(m.ProducerMappingKeys) != 0 || len(m.ConsumerMappingKeys) != 0 || !m.CreatedAt.Equal(start) || !m.UpdatedAt.Equal(start) {
 		t.Errorf("created mapping = %+v", m)
 	}
@@ -345,45 +347,45 @@ func TestAssessmentMappingLifecycle(t *testing.T) {
 	if got := e.application(portal).MappingKey; got == nil || *got != m.Key {
 		t.Errorf("Customer Portal's mappingKey = %v, want %s", got, m.Key)
 	}
-	if list := decode[maPage[maMapping]](t, e.call(http.MethodGet, "/mappings", nil).expect(t, http.StatusOK)); len(list.Results) != 1 || list.Results[0].Key != m.Key {
+	if list := decode[assessment.Page[assessment.Mapping]](t, e.call(http.MethodGet, "/mappings", nil).expect(t, http.StatusOK)); len(list.Results) != 1 || list.Results[0].Key != m.Key {
 		t.Errorf("list = %+v", list)
 	}
 
 	clock.Advance(time.Second)
-	if got := e.mapping(m.Key); got.Status != mappingReadyForOdc || got.LatestAssessmentKey != first {
+	if got := e.mapping(m.Key); got.Status != migrationkit.StatusReadyForOdc || got.LatestAssessmentKey != first {
 		t.Errorf("after the delay: status %s, latest %s; want ReadyForOdc (only an Optional finding), %s", got.Status, got.LatestAssessmentKey, first)
 	}
 
 	// Renaming and describing queue no assessment.
 	clock.Advance(time.Minute)
-	renamed := decode[maMapping](t, e.call(http.MethodPatch, "/mappings/"+m.Key, map[string]any{"name": "Customer Portals", "description": ""}).expect(t, http.StatusOK))
-	if renamed.Name != "Customer Portals" || renamed.Description != "" || renamed.LatestAssessmentKey != first || renamed.Status != mappingReadyForOdc ||
+	renamed := decode[assessment.Mapping](t, e.call(http.MethodPatch, "/mappings/"+m.Key, map[string]any{"name": "Customer Portals", "description": ""}).expect(t, http.StatusOK))
+	if renamed.Name != "Customer Portals" || renamed.Description != "" || renamed.LatestAssessmentKey != first || renamed.Status != migrationkit.StatusReadyForOdc ||
 		!renamed.UpdatedAt.Equal(clock.Now()) || !renamed.CreatedAt.Equal(start) {
 		t.Errorf("renamed = %+v", renamed)
 	}
 	// The same applications in another order: no new assessment either.
 	clock.Advance(time.Minute)
-	reordered := decode[maMapping](t, e.call(http.MethodPatch, "/mappings/"+m.Key, map[string]any{"applicationKeys": []string{broker, portal}}).expect(t, http.StatusOK))
-	if !slices.Equal(reordered.ApplicationKeys, []string{broker, portal}) || reordered.LatestAssessmentKey != first || reordered.Status != mappingReadyForOdc {
+	reordered := decode[assessment.Mapping](t, e.call(http.MethodPatch, "/mappings/"+m.Key, map[string]any{"applicationKeys": []string{broker, portal}}).expect(t, http.StatusOK))
+	if !slices.Equal(reordered.ApplicationKeys, []string{broker, portal}) || reordered.LatestAssessmentKey != first || reordered.Status != migrationkit.StatusReadyForOdc {
 		t.Errorf("reordered = %+v", reordered)
 	}
 	// Nothing to change: nothing changes, updatedAt included.
 	clock.Advance(time.Minute)
-	same := decode[maMapping](t, e.call(http.MethodPatch, "/mappings/"+m.Key, map[string]any{"name": "Customer Portals", "applicationKeys": []string{broker, portal}}).expect(t, http.StatusOK))
+	same := decode[assessment.Mapping](t, e.call(http.MethodPatch, "/mappings/"+m.Key, map[string]any{"name": "Customer Portals", "applicationKeys": []string{broker, portal}}).expect(t, http.StatusOK))
 	if !reflect.DeepEqual(same, reordered) {
 		t.Errorf("no-op PATCH = %+v, want %+v", same, reordered)
 	}
 	e.call(http.MethodPatch, "/mappings/"+m.Key, map[string]any{}).expect(t, http.StatusOK)
 
 	// New applications: a new assessment.
-	changed := decode[maMapping](t, e.call(http.MethodPatch, "/mappings/"+m.Key, map[string]any{"applicationKeys": []string{portal}}).expect(t, http.StatusOK))
-	if changed.LatestAssessmentKey == first || changed.Status != mappingAssessing || changed.ModuleCount != 2 || !slices.Equal(changed.ApplicationKeys, []string{portal}) {
+	changed := decode[assessment.Mapping](t, e.call(http.MethodPatch, "/mappings/"+m.Key, map[string]any{"applicationKeys": []string{portal}}).expect(t, http.StatusOK))
+	if changed.LatestAssessmentKey == first || changed.Status != migrationkit.StatusAssessing || changed.ModuleCount != 2 || !slices.Equal(changed.ApplicationKeys, []string{portal}) {
 		t.Errorf("after changing the applications = %+v", changed)
 	}
 	if got := e.application(broker).MappingKey; got != nil {
 		t.Errorf("Broker Portal is still mapped to %s", *got)
 	}
-	if a := e.assessment(first); a.Status != assessmentFinished || *a.Result != mappingReadyForOdc {
+	if a := e.assessment(first); a.Status != assessment.StatusFinished || *a.Result != migrationkit.StatusReadyForOdc {
 		t.Errorf("the first assessment changed: %+v", a)
 	}
 
@@ -391,17 +393,17 @@ func TestAssessmentMappingLifecycle(t *testing.T) {
 	if len(r.body) != 0 {
 		t.Errorf("204 with a body: %s", r.body)
 	}
-	e.call(http.MethodGet, "/mappings/"+m.Key, nil).expectProblem(t, http.StatusNotFound, maCodeMappingNotFound, m.Key)
-	e.call(http.MethodDelete, "/mappings/"+m.Key, nil).expectProblem(t, http.StatusNotFound, maCodeMappingNotFound, m.Key)
-	e.call(http.MethodPatch, "/mappings/"+m.Key, map[string]any{"name": "x"}).expectProblem(t, http.StatusNotFound, maCodeMappingNotFound)
-	e.call(http.MethodGet, "/mappings/"+m.Key+"/findings", nil).expectProblem(t, http.StatusNotFound, maCodeMappingNotFound)
-	e.call(http.MethodGet, "/assessments/"+first, nil).expectProblem(t, http.StatusNotFound, maCodeAssessmentNotFound, first)
+	e.call(http.MethodGet, "/mappings/"+m.Key, nil).expectProblem(t, http.StatusNotFound, assessment.CodeMappingNotFound, m.Key)
+	e.call(http.MethodDelete, "/mappings/"+m.Key, nil).expectProblem(t, http.StatusNotFound, assessment.CodeMappingNotFound, m.Key)
+	e.call(http.MethodPatch, "/mappings/"+m.Key, map[string]any{"name": "x"}).expectProblem(t, http.StatusNotFound, assessment.CodeMappingNotFound)
+	e.call(http.MethodGet, "/mappings/"+m.Key+"/findings", nil).expectProblem(t, http.StatusNotFound, assessment.CodeMappingNotFound)
+	e.call(http.MethodGet, "/assessments/"+first, nil).expectProblem(t, http.StatusNotFound, assessment.CodeAssessmentNotFound, first)
 	if got := e.application(portal).MappingKey; got != nil {
 		t.Errorf("Customer Portal is still mapped after the delete")
 	}
 
 	// Both console paths share one state.
-	conv := decode[maMapping](t, e.call(http.MethodPost, e.url+conversionAssessmentBase+"/mappings",
+	conv := decode[assessment.Mapping](t, e.call(http.MethodPost, e.url+assessment.ConversionBase+"/mappings",
 		map[string]any{"name": "Portal", "assetType": "WebApplication", "applicationKeys": []string{portal}}).expect(t, http.StatusCreated))
 	if got := e.mapping(conv.Key); got.Name != "Portal" {
 		t.Errorf("mapping created under /ConversionAssessment = %+v", got)
@@ -427,36 +429,36 @@ func TestAssessmentMappingRules(t *testing.T) {
 		contains []string
 	}{
 		{"unknown application", map[string]any{"name": "New", "assetType": "WebApplication", "applicationKeys": []string{e.appKey("HR Self Service"), unknown}},
-			404, maCodeApplicationNotFound, []string{unknown}},
-		{"name taken, ignoring case", body("cORE", "LowCodeLibrary", "Common Utils"), 409, maCodeMappingNameTaken, []string{"'cORE'", "'Core'", core.Key}},
-		{"application already mapped", body("New", "LowCodeLibrary", "Common Utils", "Customer Core"), 409, maCodeApplicationAlreadyMapped,
+			404, assessment.CodeApplicationNotFound, []string{unknown}},
+		{"name taken, ignoring case", body("cORE", "LowCodeLibrary", "Common Utils"), 409, assessment.CodeMappingNameTaken, []string{"'cORE'", "'Core'", core.Key}},
+		{"application already mapped", body("New", "LowCodeLibrary", "Common Utils", "Customer Core"), 409, assessment.CodeApplicationAlreadyMapped,
 			[]string{label("Customer Core"), "'Core'", core.Key}},
-		{"extension", body("New", "WebApplication", "PDF Toolkit"), 400, maCodeExtensionNotMappable, []string{label("PDF Toolkit"), "PdfGenerator"}},
-		{"library from a reactive app", body("New", "LowCodeLibrary", "Common Utils", "Customer Portal"), 400, maCodeLibraryRequiresLibraryOnlyApps,
+		{"extension", body("New", "WebApplication", "PDF Toolkit"), 400, assessment.CodeExtensionNotMappable, []string{label("PDF Toolkit"), "PdfGenerator"}},
+		{"library from a reactive app", body("New", "LowCodeLibrary", "Common Utils", "Customer Portal"), 400, assessment.CodeLibraryRequiresLibraryOnlyApps,
 			[]string{label("Customer Portal")}},
-		{"library from a mobile app", body("New", "LowCodeLibrary", "Agent Mobile"), 400, maCodeLibraryRequiresLibraryOnlyApps, []string{label("Agent Mobile")}},
-		{"mobile app in a web app", body("New", "WebApplication", "Customer Portal", "Agent Mobile"), 400, maCodeMixedAppKinds,
+		{"library from a mobile app", body("New", "LowCodeLibrary", "Agent Mobile"), 400, assessment.CodeLibraryRequiresLibraryOnlyApps, []string{label("Agent Mobile")}},
+		{"mobile app in a web app", body("New", "WebApplication", "Customer Portal", "Agent Mobile"), 400, assessment.CodeMixedAppKinds,
 			[]string{label("Agent Mobile"), "Mobile"}},
-		{"reactive app in a mobile app", body("New", "MobileApplication", "Agent Mobile", "HR Self Service"), 400, maCodeMixedAppKinds,
+		{"reactive app in a mobile app", body("New", "MobileApplication", "Agent Mobile", "HR Self Service"), 400, assessment.CodeMixedAppKinds,
 			[]string{label("HR Self Service"), "Reactive"}},
-		{"mobile app without a mobile application", body("New", "MobileApplication", "Common Utils"), 400, maCodeMixedAppKinds,
+		{"mobile app without a mobile application", body("New", "MobileApplication", "Common Utils"), 400, assessment.CodeMixedAppKinds,
 			[]string{"at least one Mobile", label("Common Utils")}},
 		{"more than 20 modules", body("New", "WebApplication", "Legacy Intranet", "Claims Backoffice", "Policy Admin", "Customer Portal", "HR Self Service",
-			"Sandbox Playground", "Notifications", "Acme Theme"), 400, maCodeTooManyModules, []string{"23 O11 modules", "20", label("Legacy Intranet") + ": 11"}},
+			"Sandbox Playground", "Notifications", "Acme Theme"), 400, assessment.CodeTooManyModules, []string{"23 O11 modules", "20", label("Legacy Intranet") + ": 11"}},
 		// When several rules break, the first in the documented order answers.
 		{"unknown before everything", map[string]any{"name": "Core", "assetType": "LowCodeLibrary", "applicationKeys": []string{unknown, e.appKey("PDF Toolkit")}},
-			404, maCodeApplicationNotFound, nil},
-		{"name before mapped", body("Web", "WebApplication", "Broker Portal"), 409, maCodeMappingNameTaken, nil},
-		{"mapped before extension", body("New", "WebApplication", "Broker Portal", "PDF Toolkit"), 409, maCodeApplicationAlreadyMapped, nil},
-		{"extension before kinds", body("New", "MobileApplication", "PDF Toolkit", "Customer Portal"), 400, maCodeExtensionNotMappable, nil},
+			404, assessment.CodeApplicationNotFound, nil},
+		{"name before mapped", body("Web", "WebApplication", "Broker Portal"), 409, assessment.CodeMappingNameTaken, nil},
+		{"mapped before extension", body("New", "WebApplication", "Broker Portal", "PDF Toolkit"), 409, assessment.CodeApplicationAlreadyMapped, nil},
+		{"extension before kinds", body("New", "MobileApplication", "PDF Toolkit", "Customer Portal"), 400, assessment.CodeExtensionNotMappable, nil},
 		{"library rule before module count", body("New", "LowCodeLibrary", "Legacy Intranet", "Claims Backoffice", "Policy Admin", "Customer Portal",
-			"HR Self Service", "Sandbox Playground", "Notifications", "Acme Theme"), 400, maCodeLibraryRequiresLibraryOnlyApps, nil},
+			"HR Self Service", "Sandbox Playground", "Notifications", "Acme Theme"), 400, assessment.CodeLibraryRequiresLibraryOnlyApps, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := e.call(http.MethodPost, "/mappings", tt.body).expectProblem(t, tt.status, tt.code, tt.contains...)
 			wantConflict := ""
-			if tt.code == maCodeApplicationAlreadyMapped {
+			if tt.code == assessment.CodeApplicationAlreadyMapped {
 				wantConflict = map[bool]string{true: core.Key, false: web.Key}[strings.Contains(p.Detail, "'Core'")]
 			}
 			if p.ConflictingMappingKey != wantConflict {
@@ -464,7 +466,7 @@ func TestAssessmentMappingRules(t *testing.T) {
 			}
 		})
 	}
-	if list := decode[maPage[maMapping]](t, e.call(http.MethodGet, "/mappings", nil).expect(t, http.StatusOK)); !slices.Equal(mappingNames(list.Results), []string{"Core", "Web"}) {
+	if list := decode[assessment.Page[assessment.Mapping]](t, e.call(http.MethodGet, "/mappings", nil).expect(t, http.StatusOK)); !slices.Equal(mappingNames(list.Results), []string{"Core", "Web"}) {
 		t.Errorf("mappings after refused requests = %v", mappingNames(list.Results))
 	}
 
@@ -480,26 +482,26 @@ func TestAssessmentMappingRules(t *testing.T) {
 	// PATCH checks the same rules, the mapping's own applications aside.
 	patch := func(key string, body any) response { return e.call(http.MethodPatch, "/mappings/"+key, body) }
 	patch(core.Key, map[string]any{"applicationKeys": e.appKeys("Customer Core", "Policy Core")}).expect(t, http.StatusOK)
-	patch(core.Key, map[string]any{"applicationKeys": e.appKeys("Customer Core", "Agent Mobile")}).expectProblem(t, 400, maCodeLibraryRequiresLibraryOnlyApps, label("Agent Mobile"))
-	p := patch(web.Key, map[string]any{"applicationKeys": e.appKeys("Broker Portal", "Policy Core")}).expectProblem(t, 409, maCodeApplicationAlreadyMapped, label("Policy Core"), "'Core'")
+	patch(core.Key, map[string]any{"applicationKeys": e.appKeys("Customer Core", "Agent Mobile")}).expectProblem(t, 400, assessment.CodeLibraryRequiresLibraryOnlyApps, label("Agent Mobile"))
+	p := patch(web.Key, map[string]any{"applicationKeys": e.appKeys("Broker Portal", "Policy Core")}).expectProblem(t, 409, assessment.CodeApplicationAlreadyMapped, label("Policy Core"), "'Core'")
 	if p.ConflictingMappingKey != core.Key {
 		t.Errorf("conflictingMappingKey = %q, want %s", p.ConflictingMappingKey, core.Key)
 	}
-	patch(web.Key, map[string]any{"name": "CORE"}).expectProblem(t, 409, maCodeMappingNameTaken, "'Core'")
-	patch(web.Key, map[string]any{"applicationKeys": e.appKeys("Broker Portal", "Agent Mobile")}).expectProblem(t, 400, maCodeMixedAppKinds, label("Agent Mobile"))
+	patch(web.Key, map[string]any{"name": "CORE"}).expectProblem(t, 409, assessment.CodeMappingNameTaken, "'Core'")
+	patch(web.Key, map[string]any{"applicationKeys": e.appKeys("Broker Portal", "Agent Mobile")}).expectProblem(t, 400, assessment.CodeMixedAppKinds, label("Agent Mobile"))
 	e.callInvalid(http.MethodPatch, "/mappings/"+twenty.Key, map[string]any{"applicationKeys": append(slices.Clone(twenty.ApplicationKeys), e.appKey("Policy Admin"))}).
-		expectProblem(t, 400, maCodeValidation, "more than once") // duplicates are malformed, and not a rule
+		expectProblem(t, 400, assessment.CodeValidation, "more than once") // duplicates are malformed, and not a rule
 	patch(twenty.Key, map[string]any{"applicationKeys": append(slices.Clone(twenty.ApplicationKeys), e.appKey("Customer Core"))}).
-		expectProblem(t, 409, maCodeApplicationAlreadyMapped)
+		expectProblem(t, 409, assessment.CodeApplicationAlreadyMapped)
 	patch(twenty.Key, map[string]any{"applicationKeys": append(slices.Clone(twenty.ApplicationKeys), e.appKey("Agent Mobile"))}).
-		expectProblem(t, 400, maCodeMixedAppKinds)
-	patch(web.Key, map[string]any{"applicationKeys": e.appKeys("Broker Portal", "PDF Toolkit")}).expectProblem(t, 400, maCodeExtensionNotMappable)
-	patch(web.Key, map[string]any{"applicationKeys": []string{unknown}}).expectProblem(t, 404, maCodeApplicationNotFound, unknown)
+		expectProblem(t, 400, assessment.CodeMixedAppKinds)
+	patch(web.Key, map[string]any{"applicationKeys": e.appKeys("Broker Portal", "PDF Toolkit")}).expectProblem(t, 400, assessment.CodeExtensionNotMappable)
+	patch(web.Key, map[string]any{"applicationKeys": []string{unknown}}).expectProblem(t, 404, assessment.CodeApplicationNotFound, unknown)
 	patch(web.Key, map[string]any{"name": "web"}).expect(t, http.StatusOK) // a new case of its own name
 	e.callInvalid(http.MethodPatch, "/mappings/"+core.Key, map[string]any{"assetType": "WebApplication"}).
-		expectProblem(t, 400, maCodeAssetTypeImmutable, core.Key)
+		expectProblem(t, 400, assessment.CodeAssetTypeImmutable, core.Key)
 	e.callInvalid(http.MethodPatch, "/mappings/"+core.Key, map[string]any{"assetType": "LowCodeLibrary", "name": "Core 2"}).
-		expectProblem(t, 400, maCodeAssetTypeImmutable)
+		expectProblem(t, 400, assessment.CodeAssetTypeImmutable)
 	if got := e.mapping(core.Key); got.Name != "Core" || got.AssetType != "LowCodeLibrary" {
 		t.Errorf("refused PATCH changed the mapping: %+v", got)
 	}
@@ -533,21 +535,21 @@ func TestAssessmentRequestValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e.callInvalid(http.MethodPost, "/mappings", tt.body).expectProblem(t, http.StatusBadRequest, maCodeValidation, tt.contains)
+			e.callInvalid(http.MethodPost, "/mappings", tt.body).expectProblem(t, http.StatusBadRequest, assessment.CodeValidation, tt.contains)
 		})
 	}
 	// Keys compare ignoring case, which the schema's uniqueItems cannot say.
 	e.call(http.MethodPost, "/mappings", map[string]any{"name": "X", "assetType": "WebApplication", "applicationKeys": []string{hr, strings.ToUpper(hr)}}).
-		expectProblem(t, http.StatusBadRequest, maCodeValidation, "more than once")
-	e.callInvalid(http.MethodPatch, "/mappings/"+m.Key, map[string]any{"name": long}).expectProblem(t, 400, maCodeValidation, "name")
-	e.callInvalid(http.MethodPatch, "/mappings/"+m.Key, map[string]any{"description": nil}).expectProblem(t, 400, maCodeValidation, "description must be a string")
-	e.callInvalid(http.MethodPatch, "/mappings/"+m.Key, map[string]any{"applicationKeys": []string{}}).expectProblem(t, 400, maCodeValidation, "at least one")
-	e.callInvalid(http.MethodPatch, "/mappings/hr", map[string]any{"name": "X"}).expectProblem(t, 400, maCodeValidation, "'hr' is not a GUID")
-	e.callInvalid(http.MethodDelete, "/mappings/hr", nil).expectProblem(t, 400, maCodeValidation)
-	e.callInvalid(http.MethodGet, "/mappings/hr/findings", nil).expectProblem(t, 400, maCodeValidation)
-	e.callInvalid(http.MethodGet, "/assessments/42", nil).expectProblem(t, 400, maCodeValidation)
+		expectProblem(t, http.StatusBadRequest, assessment.CodeValidation, "more than once")
+	e.callInvalid(http.MethodPatch, "/mappings/"+m.Key, map[string]any{"name": long}).expectProblem(t, 400, assessment.CodeValidation, "name")
+	e.callInvalid(http.MethodPatch, "/mappings/"+m.Key, map[string]any{"description": nil}).expectProblem(t, 400, assessment.CodeValidation, "description must be a string")
+	e.callInvalid(http.MethodPatch, "/mappings/"+m.Key, map[string]any{"applicationKeys": []string{}}).expectProblem(t, 400, assessment.CodeValidation, "at least one")
+	e.callInvalid(http.MethodPatch, "/mappings/hr", map[string]any{"name": "X"}).expectProblem(t, 400, assessment.CodeValidation, "'hr' is not a GUID")
+	e.callInvalid(http.MethodDelete, "/mappings/hr", nil).expectProblem(t, 400, assessment.CodeValidation)
+	e.callInvalid(http.MethodGet, "/mappings/hr/findings", nil).expectProblem(t, 400, assessment.CodeValidation)
+	e.callInvalid(http.MethodGet, "/assessments/42", nil).expectProblem(t, 400, assessment.CodeValidation)
 	e.exchange(http.MethodPost, "/mappings", testAdminToken, `name=X`, "application/x-www-form-urlencoded", false).
-		expectProblem(t, http.StatusUnsupportedMediaType, maCodeUnsupportedMediaType, "application/x-www-form-urlencoded")
+		expectProblem(t, http.StatusUnsupportedMediaType, assessment.CodeUnsupportedMediaType, "application/x-www-form-urlencoded")
 	if got := e.mapping(m.Key); got.Name != "HR" {
 		t.Errorf("mapping after refused PATCHes = %+v", got)
 	}
@@ -561,27 +563,27 @@ func TestAssessmentTimingAndReadiness(t *testing.T) {
 	field := e.create("Field Inspector", "MobileApplication", "Field Inspector")
 
 	a := e.assessment(field.LatestAssessmentKey)
-	if a.Status != assessmentQueued || a.Result != nil || a.StartedAt != nil || a.FinishedAt != nil || !a.QueuedAt.Equal(queued) || a.MappingKey != field.Key {
+	if a.Status != assessment.StatusQueued || a.Result != nil || a.StartedAt != nil || a.FinishedAt != nil || !a.QueuedAt.Equal(queued) || a.MappingKey != field.Key {
 		t.Errorf("new assessment = %+v", a)
 	}
 	clock.Advance(delay/2 - time.Nanosecond)
-	if a := e.assessment(field.LatestAssessmentKey); a.Status != assessmentQueued {
+	if a := e.assessment(field.LatestAssessmentKey); a.Status != assessment.StatusQueued {
 		t.Errorf("just before half the delay: %s", a.Status)
 	}
 	clock.Advance(time.Nanosecond)
 	a = e.assessment(field.LatestAssessmentKey)
-	if a.Status != assessmentRunning || a.StartedAt == nil || !a.StartedAt.Equal(queued.Add(delay/2)) || a.FinishedAt != nil || a.Result != nil {
+	if a.Status != assessment.StatusRunning || a.StartedAt == nil || !a.StartedAt.Equal(queued.Add(delay/2)) || a.FinishedAt != nil || a.Result != nil {
 		t.Errorf("at half the delay = %+v", a)
 	}
-	if s := e.mapping(field.Key).Status; s != mappingAssessing {
+	if s := e.mapping(field.Key).Status; s != migrationkit.StatusAssessing {
 		t.Errorf("mapping status while running = %s", s)
 	}
 	clock.Advance(delay / 2)
 	a = e.assessment(field.LatestAssessmentKey)
-	if a.Status != assessmentFinished || a.FinishedAt == nil || !a.FinishedAt.Equal(queued.Add(delay)) || a.Result == nil || *a.Result != mappingNotReady {
+	if a.Status != assessment.StatusFinished || a.FinishedAt == nil || !a.FinishedAt.Equal(queued.Add(delay)) || a.Result == nil || *a.Result != migrationkit.StatusNotReady {
 		t.Errorf("after the delay = %+v, want Finished with NotReady", a)
 	}
-	if s := e.mapping(field.Key).Status; s != mappingNotReady {
+	if s := e.mapping(field.Key).Status; s != migrationkit.StatusNotReady {
 		t.Errorf("mapping status = %s, want NotReady (an open FixInO11 finding)", s)
 	}
 
@@ -599,7 +601,7 @@ func TestAssessmentTimingAndReadiness(t *testing.T) {
 		t.Errorf("finding = %+v", fd)
 	}
 	ready := e.readiness("?mappingKeys=" + field.Key)
-	if len(ready) != 1 || ready[0].Ready || ready[0].Status != mappingNotReady || len(ready[0].OpenFindings) != 1 || ready[0].OpenFindings[0] != fd ||
+	if len(ready) != 1 || ready[0].Ready || ready[0].Status != migrationkit.StatusNotReady || len(ready[0].OpenFindings) != 1 || ready[0].OpenFindings[0] != fd ||
 		ready[0].Name != "Field Inspector" || ready[0].AssetType != "MobileApplication" {
 		t.Errorf("readiness = %+v", ready)
 	}
@@ -612,17 +614,17 @@ func TestAssessmentTimingAndReadiness(t *testing.T) {
 		t.Fatalf("fix-all = %s", r.body)
 	}
 	after := e.mapping(field.Key)
-	if after.Status != mappingAssessing || after.LatestAssessmentKey != fix.QueuedAssessmentKeys[0] {
+	if after.Status != migrationkit.StatusAssessing || after.LatestAssessmentKey != fix.QueuedAssessmentKeys[0] {
 		t.Errorf("after fix-all = %+v", after)
 	}
-	if old := e.assessment(field.LatestAssessmentKey); *old.Result != mappingNotReady {
+	if old := e.assessment(field.LatestAssessmentKey); *old.Result != migrationkit.StatusNotReady {
 		t.Errorf("the earlier assessment's result changed to %s", *old.Result)
 	}
 	clock.Advance(delay)
-	if s := e.mapping(field.Key).Status; s != mappingReadyForOdc {
+	if s := e.mapping(field.Key).Status; s != migrationkit.StatusReadyForOdc {
 		t.Errorf("status after the re-assessment = %s, want ReadyForOdc", s)
 	}
-	if a := e.assessment(after.LatestAssessmentKey); !a.QueuedAt.Equal(fixedAt) || *a.Result != mappingReadyForOdc {
+	if a := e.assessment(after.LatestAssessmentKey); !a.QueuedAt.Equal(fixedAt) || *a.Result != migrationkit.StatusReadyForOdc {
 		t.Errorf("re-assessment = %+v", a)
 	}
 	if got := e.findings(field.Key); len(got) != 1 || got[0].Status != "Fixed" {
@@ -633,7 +635,7 @@ func TestAssessmentTimingAndReadiness(t *testing.T) {
 	}
 	// Nothing left to fix: nothing happens.
 	again := decode[adminFixResponse](t, do(t, http.MethodPost, e.url+"/_sandbox/assessment/mappings/"+field.Key+"/fix-all", "", nil).expect(t, http.StatusOK))
-	if len(again.FixedFindingKeys) != 0 || len(again.QueuedAssessmentKeys) != 0 || e.mapping(field.Key).Status != mappingReadyForOdc {
+	if len(again.FixedFindingKeys) != 0 || len(again.QueuedAssessmentKeys) != 0 || e.mapping(field.Key).Status != migrationkit.StatusReadyForOdc {
 		t.Errorf("second fix-all = %+v", again)
 	}
 
@@ -649,13 +651,13 @@ func TestAssessmentTimingAndReadiness(t *testing.T) {
 		status string
 		open   []string
 	}{
-		claims.Key:   {mappingChangeInOdc, []string{PatternFixInOdc}},
-		portal.Key:   {mappingReadyForOdc, []string{PatternOptional}},
-		intranet.Key: {mappingNotReady, []string{PatternNotYetSupported, PatternNotYetSupported}},
-		policy.Key:   {mappingNotReady, []string{PatternNotYetSupported}},
-		agent.Key:    {mappingReadyForOdc, []string{PatternOptional}},
-		plain.Key:    {mappingReadyForOdc, nil},
-		field.Key:    {mappingReadyForOdc, nil},
+		claims.Key:   {migrationkit.StatusChangeInOdc, []string{PatternFixInOdc}},
+		portal.Key:   {migrationkit.StatusReadyForOdc, []string{PatternOptional}},
+		intranet.Key: {migrationkit.StatusNotReady, []string{PatternNotYetSupported, PatternNotYetSupported}},
+		policy.Key:   {migrationkit.StatusNotReady, []string{PatternNotYetSupported}},
+		agent.Key:    {migrationkit.StatusReadyForOdc, []string{PatternOptional}},
+		plain.Key:    {migrationkit.StatusReadyForOdc, nil},
+		field.Key:    {migrationkit.StatusReadyForOdc, nil},
 	}
 	all := e.readiness("")
 	if got := len(all); got != len(want) {
@@ -672,14 +674,14 @@ func TestAssessmentTimingAndReadiness(t *testing.T) {
 				t.Errorf("%s: open finding %+v", r.Name, f)
 			}
 		}
-		if r.Status != w.status || r.Ready != (w.status != mappingNotReady) || !slices.Equal(classes, w.open) {
+		if r.Status != w.status || r.Ready != (w.status != migrationkit.StatusNotReady) || !slices.Equal(classes, w.open) {
 			t.Errorf("%s: status %s, ready %v, open %v; want %s, %v", r.Name, r.Status, r.Ready, classes, w.status, w.open)
 		}
 	}
 	if !slices.IsSortedFunc(names, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) }) {
 		t.Errorf("readiness is not by name: %v", names)
 	}
-	if m := e.mapping(claims.Key); m.Status != mappingChangeInOdc {
+	if m := e.mapping(claims.Key); m.Status != migrationkit.StatusChangeInOdc {
 		t.Errorf("Claims Backoffice = %s", m.Status)
 	}
 
@@ -691,11 +693,11 @@ func TestAssessmentTimingAndReadiness(t *testing.T) {
 	if err := e.sb.FixFinding(strings.ToUpper(intranetFindings[0].Key)); err != nil {
 		t.Fatal(err)
 	}
-	if s := e.mapping(intranet.Key).Status; s != mappingAssessing {
+	if s := e.mapping(intranet.Key).Status; s != migrationkit.StatusAssessing {
 		t.Errorf("after FixFinding: %s", s)
 	}
 	clock.Advance(delay)
-	if s := e.mapping(intranet.Key).Status; s != mappingNotReady {
+	if s := e.mapping(intranet.Key).Status; s != migrationkit.StatusNotReady {
 		t.Errorf("one blocking finding left: %s", s)
 	}
 	r = do(t, http.MethodPost, e.url+"/_sandbox/assessment/findings/"+intranetFindings[1].Key+"/fix", "", nil).expect(t, http.StatusOK)
@@ -703,7 +705,7 @@ func TestAssessmentTimingAndReadiness(t *testing.T) {
 		t.Errorf("fix = %s", r.body)
 	}
 	clock.Advance(delay)
-	if s := e.mapping(intranet.Key).Status; s != mappingReadyForOdc {
+	if s := e.mapping(intranet.Key).Status; s != migrationkit.StatusReadyForOdc {
 		t.Errorf("no blocking finding left: %s", s)
 	}
 	if err := e.sb.FixAllFindings(policy.Key); err != nil {
@@ -711,36 +713,36 @@ func TestAssessmentTimingAndReadiness(t *testing.T) {
 	}
 	clock.Advance(delay)
 	if got := e.readiness("?mappingKeys=" + policy.Key + "&mappingKeys=" + strings.ToUpper(policy.Key) + "&mappingKeys=" + claims.Key); len(got) != 2 ||
-		got[0].MappingKey != claims.Key || got[1].Status != mappingReadyForOdc || !got[1].Ready {
+		got[0].MappingKey != claims.Key || got[1].Status != migrationkit.StatusReadyForOdc || !got[1].Ready {
 		t.Errorf("readiness of two mappings = %+v", got)
 	}
 	// Readiness paging and errors.
-	page := decode[maPage[maAssetReadiness]](t, e.call(http.MethodGet, "/readiness?limit=3&offset=3", nil).expect(t, http.StatusOK))
+	page := decode[assessment.Page[assessment.AssetReadiness]](t, e.call(http.MethodGet, "/readiness?limit=3&offset=3", nil).expect(t, http.StatusOK))
 	if len(page.Results) != 3 || page.Results[0].MappingKey != all[3].MappingKey || page.Page.TotalResults != len(all) || *page.Page.NextPageOffset != 6 {
 		t.Errorf("readiness page = %+v", page.Page)
 	}
 	u1, u2 := uuid.NewString(), uuid.NewString()
 	e.call(http.MethodGet, "/readiness?mappingKeys="+u1+"&mappingKeys="+field.Key+"&mappingKeys="+u2, nil).
-		expectProblem(t, http.StatusNotFound, maCodeMappingNotFound, u1, u2)
-	e.callInvalid(http.MethodGet, "/readiness?mappingKeys=field", nil).expectProblem(t, http.StatusBadRequest, maCodeValidation, "'field'")
-	e.callInvalid(http.MethodGet, "/readiness?limit=500", nil).expectProblem(t, http.StatusBadRequest, maCodeValidation, "limit")
-	e.callInvalid(http.MethodGet, "/mappings/"+field.Key+"/findings?offset=x", nil).expectProblem(t, http.StatusBadRequest, maCodeValidation, "offset")
-	e.call(http.MethodGet, "/assessments/"+u1, nil).expectProblem(t, http.StatusNotFound, maCodeAssessmentNotFound, u1)
+		expectProblem(t, http.StatusNotFound, assessment.CodeMappingNotFound, u1, u2)
+	e.callInvalid(http.MethodGet, "/readiness?mappingKeys=field", nil).expectProblem(t, http.StatusBadRequest, assessment.CodeValidation, "'field'")
+	e.callInvalid(http.MethodGet, "/readiness?limit=500", nil).expectProblem(t, http.StatusBadRequest, assessment.CodeValidation, "limit")
+	e.callInvalid(http.MethodGet, "/mappings/"+field.Key+"/findings?offset=x", nil).expectProblem(t, http.StatusBadRequest, assessment.CodeValidation, "offset")
+	e.call(http.MethodGet, "/assessments/"+u1, nil).expectProblem(t, http.StatusNotFound, assessment.CodeAssessmentNotFound, u1)
 }
 
 func TestAssessmentWithRealClock(t *testing.T) {
 	const delay = 50 * time.Millisecond
 	e := newMAEnv(t, Options{AssessmentDelay: delay}, nil)
 	m := e.create("Field Inspector", "MobileApplication", "Field Inspector")
-	if m.Status != mappingAssessing {
+	if m.Status != migrationkit.StatusAssessing {
 		t.Fatalf("status at creation = %s", m.Status)
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for m.Status == mappingAssessing && time.Now().Before(deadline) {
+	for m.Status == migrationkit.StatusAssessing && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 		m = e.mapping(m.Key)
 	}
-	if m.Status != mappingNotReady {
+	if m.Status != migrationkit.StatusNotReady {
 		t.Fatalf("status after the delay = %s, want NotReady", m.Status)
 	}
 	a := e.assessment(m.LatestAssessmentKey)
@@ -750,13 +752,13 @@ func TestAssessmentWithRealClock(t *testing.T) {
 	if err := e.sb.FixAllFindings(m.Key); err != nil {
 		t.Fatal(err)
 	}
-	if s := e.mapping(m.Key).Status; s != mappingAssessing {
+	if s := e.mapping(m.Key).Status; s != migrationkit.StatusAssessing {
 		t.Errorf("after fixing: %s", s)
 	}
-	for m = e.mapping(m.Key); m.Status == mappingAssessing && time.Now().Before(deadline); m = e.mapping(m.Key) {
+	for m = e.mapping(m.Key); m.Status == migrationkit.StatusAssessing && time.Now().Before(deadline); m = e.mapping(m.Key) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	if m.Status != mappingReadyForOdc {
+	if m.Status != migrationkit.StatusReadyForOdc {
 		t.Errorf("status after the re-assessment = %s", m.Status)
 	}
 }
@@ -767,7 +769,7 @@ func TestAssessmentProducersAndConsumers(t *testing.T) {
 	policyCore := e.create("Policy Core", "LowCodeLibrary", "Policy Core")
 	claimsCore := e.create("Claims Core", "LowCodeLibrary", "Claims Core")
 	portal := e.create("Customer Portal", "WebApplication", "Customer Portal")
-	check := func(m maMapping, producers, consumers []string) {
+	check := func(m assessment.Mapping, producers, consumers []string) {
 		t.Helper()
 		got := e.mapping(m.Key)
 		if !slices.Equal(got.ProducerMappingKeys, producers) || !slices.Equal(got.ConsumerMappingKeys, consumers) {
@@ -805,12 +807,12 @@ func TestAssessmentAuthentication(t *testing.T) {
 	m := e.create("HR", "WebApplication", "HR Self Service")
 
 	r := e.exchange(http.MethodGet, "/mappings", "", nil, "", false)
-	r.expectProblem(t, http.StatusUnauthorized, maCodeUnauthorized, "Bearer")
+	r.expectProblem(t, http.StatusUnauthorized, assessment.CodeUnauthorized, "Bearer")
 	if !strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Bearer") {
 		t.Errorf("WWW-Authenticate = %q", r.header.Get("WWW-Authenticate"))
 	}
 	r = e.exchange(http.MethodPost, "/mappings", "wrong-token", map[string]any{"name": "X", "assetType": "WebApplication", "applicationKeys": e.appKeys("Broker Portal")}, "", true)
-	r.expectProblem(t, http.StatusUnauthorized, maCodeUnauthorized)
+	r.expectProblem(t, http.StatusUnauthorized, assessment.CodeUnauthorized)
 	if !strings.Contains(r.header.Get("WWW-Authenticate"), "invalid_token") {
 		t.Errorf("WWW-Authenticate = %q", r.header.Get("WWW-Authenticate"))
 	}
@@ -822,10 +824,10 @@ func TestAssessmentAuthentication(t *testing.T) {
 		ro(http.MethodGet, path, nil).expect(t, http.StatusOK)
 	}
 	ro(http.MethodPost, "/mappings", map[string]any{"name": "X", "assetType": "WebApplication", "applicationKeys": e.appKeys("Broker Portal")}).
-		expectProblem(t, http.StatusForbidden, maCodeForbidden, "'auditor'", "Administrator", "POST")
-	ro(http.MethodPatch, "/mappings/"+m.Key, map[string]any{"name": "Y"}).expectProblem(t, http.StatusForbidden, maCodeForbidden, "'auditor'")
-	ro(http.MethodDelete, "/mappings/"+m.Key, nil).expectProblem(t, http.StatusForbidden, maCodeForbidden, "'auditor'", "DELETE")
-	if got := decode[maPage[maMapping]](t, e.call(http.MethodGet, "/mappings", nil)); len(got.Results) != 1 || got.Results[0].Name != "HR" {
+		expectProblem(t, http.StatusForbidden, assessment.CodeForbidden, "'auditor'", "Administrator", "POST")
+	ro(http.MethodPatch, "/mappings/"+m.Key, map[string]any{"name": "Y"}).expectProblem(t, http.StatusForbidden, assessment.CodeForbidden, "'auditor'")
+	ro(http.MethodDelete, "/mappings/"+m.Key, nil).expectProblem(t, http.StatusForbidden, assessment.CodeForbidden, "'auditor'", "DELETE")
+	if got := decode[assessment.Page[assessment.Mapping]](t, e.call(http.MethodGet, "/mappings", nil)); len(got.Results) != 1 || got.Results[0].Name != "HR" {
 		t.Errorf("refused writes changed the mappings: %+v", got.Results)
 	}
 }
@@ -841,16 +843,16 @@ func TestAssessmentOutsideTheContract(t *testing.T) {
 		}
 		return r
 	}
-	problemAt(http.MethodGet, e.api+"/nothing", http.StatusNotFound, maCodeEndpointNotFound)
-	problemAt(http.MethodGet, e.url+"/ConversionAssessment/api/v1/", http.StatusNotFound, maCodeEndpointNotFound)
-	r := problemAt(http.MethodPut, e.api+"/mappings", http.StatusMethodNotAllowed, maCodeMethodNotAllowed)
+	problemAt(http.MethodGet, e.api+"/nothing", http.StatusNotFound, assessment.CodeEndpointNotFound)
+	problemAt(http.MethodGet, e.url+"/ConversionAssessment/api/v1/", http.StatusNotFound, assessment.CodeEndpointNotFound)
+	r := problemAt(http.MethodPut, e.api+"/mappings", http.StatusMethodNotAllowed, assessment.CodeMethodNotAllowed)
 	if allow := r.header.Get("Allow"); allow != "GET, POST" {
 		t.Errorf("Allow = %q", allow)
 	}
-	if p := decode[maProblemDetails](t, r); p.Instance != assessmentBase+"/mappings" {
+	if p := decode[assessment.ProblemDetails](t, r); p.Instance != assessment.Base+"/mappings" {
 		t.Errorf("instance = %q", p.Instance)
 	}
-	problemAt(http.MethodPost, e.api+"/readiness", http.StatusMethodNotAllowed, maCodeMethodNotAllowed)
+	problemAt(http.MethodPost, e.api+"/readiness", http.StatusMethodNotAllowed, assessment.CodeMethodNotAllowed)
 }
 
 func TestAssessmentStateSurvivesRestart(t *testing.T) {
@@ -863,7 +865,7 @@ func TestAssessmentStateSurvivesRestart(t *testing.T) {
 	if err := e.sb.FixAllFindings(field.Key); err != nil {
 		t.Fatal(err)
 	}
-	before := decode[maPage[maMapping]](t, e.call(http.MethodGet, "/mappings", nil).expect(t, http.StatusOK))
+	before := decode[assessment.Page[assessment.Mapping]](t, e.call(http.MethodGet, "/mappings", nil).expect(t, http.StatusOK))
 	beforeFindings := e.findings(field.Key)
 	if err := e.sb.Close(); err != nil {
 		t.Fatal(err)
@@ -873,24 +875,24 @@ func TestAssessmentStateSurvivesRestart(t *testing.T) {
 	other := DefaultFixture()
 	other.Assessment.Findings = other.Assessment.Findings[:1]
 	e2 := newMAEnv(t, Options{DBPath: dbPath, AssessmentDelay: time.Hour, Fixture: other}, clock)
-	after := decode[maPage[maMapping]](t, e2.call(http.MethodGet, "/mappings", nil).expect(t, http.StatusOK))
+	after := decode[assessment.Page[assessment.Mapping]](t, e2.call(http.MethodGet, "/mappings", nil).expect(t, http.StatusOK))
 	if !reflect.DeepEqual(after, before) {
 		t.Errorf("mappings after restart = %+v, want %+v", after, before)
 	}
 	if got := e2.findings(field.Key); !reflect.DeepEqual(got, beforeFindings) || got[0].Status != "Fixed" {
 		t.Errorf("findings after restart = %+v", got)
 	}
-	if s := e2.mapping(policy.Key).Status; s != mappingNotReady {
+	if s := e2.mapping(policy.Key).Status; s != migrationkit.StatusNotReady {
 		t.Errorf("Policy Admin after restart = %s", s)
 	}
 	// A queued assessment keeps the delay it was queued with.
 	clock.Advance(time.Second)
-	if s := e2.mapping(field.Key).Status; s != mappingReadyForOdc {
+	if s := e2.mapping(field.Key).Status; s != migrationkit.StatusReadyForOdc {
 		t.Errorf("Field after restart and the old delay = %s", s)
 	}
 	e2.create("Claims", "WebApplication", "Claims Backoffice")
 	clock.Advance(time.Minute)
-	if got := e2.readiness("?limit=1"); got[0].Name != "Claims" || got[0].Status != mappingAssessing {
+	if got := e2.readiness("?limit=1"); got[0].Name != "Claims" || got[0].Status != migrationkit.StatusAssessing {
 		t.Errorf("an assessment queued after restart uses the new delay: %+v", got)
 	}
 }
@@ -919,7 +921,7 @@ func TestAssessmentAdminErrors(t *testing.T) {
 		t.Errorf("FixAllFindings of an unknown mapping = %v", err)
 	}
 	// Fixing a finding of an application that is not mapped queues nothing.
-	key := maFindingKey(e.appKey("Policy Admin"), fixtureModuleKey(t, e.sb.Fixture(), "PolicyAdmin_Workflows"), "Business Process Technology (BPT) processes")
+	key := assessment.DeriveFindingKey(e.appKey("Policy Admin"), fixtureModuleKey(t, e.sb.Fixture(), "PolicyAdmin_Workflows"), "Business Process Technology (BPT) processes")
 	r := do(t, http.MethodPost, e.url+"/_sandbox/assessment/findings/"+key+"/fix", "", nil).expect(t, http.StatusOK)
 	if fix := decode[adminFixResponse](t, r); !slices.Equal(fix.FixedFindingKeys, []string{key}) || len(fix.QueuedAssessmentKeys) != 0 {
 		t.Errorf("fix of an unmapped application's finding = %s", r.body)

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/assessment"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/lifetime"
 )
 
@@ -114,7 +115,7 @@ func (e *chaosEnv) must(method, url, token string, body any, form url.Values) re
 
 // Requests of each API, all reads.
 func (e *chaosEnv) lifetimeURL() string   { return e.base + lifetime.Base + "/environments" }
-func (e *chaosEnv) assessmentURL() string { return e.base + assessmentBase + "/mappings" }
+func (e *chaosEnv) assessmentURL() string { return e.base + assessment.Base + "/mappings" }
 func (e *chaosEnv) odcURL() string        { return e.base + portfolioBase + "/environments" }
 func (e *chaosEnv) cmURL() string         { return e.base + codeMigrationBase + "/code-migrations" }
 
@@ -174,13 +175,13 @@ func checkErrorShape(t *testing.T, api string, r response, status int) {
 			t.Errorf("%s: body %s, want {\"Errors\":[...],\"StatusCode\":%d}", api, r.body, status)
 		}
 	case "assessment", "codeMigration":
-		p := decode[maProblemDetails](t, r)
-		code := maCodeInternal
+		p := decode[assessment.ProblemDetails](t, r)
+		code := assessment.CodeInternal
 		if status == http.StatusTooManyRequests {
-			code = maCodeTooManyRequests
+			code = assessment.CodeTooManyRequests
 		}
 		if ct := r.header.Get("Content-Type"); ct != "application/problem+json" || p.Status != status || p.ErrorCode != code ||
-			p.Type != maProblemTypePrefix+code || p.Title == "" || p.TraceID == "" || p.Instance == "" {
+			p.Type != assessment.ProblemTypePrefix+code || p.Title == "" || p.TraceID == "" || p.Instance == "" {
 			t.Errorf("%s: %s %s, want a ProblemDetails with errorCode %s", api, ct, r.body, code)
 		}
 	case "odc":
@@ -211,7 +212,7 @@ func (e *chaosEnv) eachAPI(fn func(api string, r response, err error)) {
 	}{
 		{"lifetime", http.MethodGet, e.lifetimeURL(), testAdminToken, nil},
 		{"assessment", http.MethodGet, e.assessmentURL(), testAdminToken, nil},
-		{"assessment", http.MethodGet, e.base + conversionAssessmentBase + "/mappings", testAdminToken, nil},
+		{"assessment", http.MethodGet, e.base + assessment.ConversionBase + "/mappings", testAdminToken, nil},
 		{"odc", http.MethodGet, e.odcURL(), e.odcToken, nil},
 		{"codeMigration", http.MethodGet, e.cmURL(), e.odcToken, nil},
 		{"token", http.MethodPost, e.tokenURL, "", e.tokenForm()},

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/assessment"
 	"maps"
 	"math"
 	"net/http"
@@ -40,7 +41,7 @@ const (
 )
 
 func init() {
-	maps.Copy(maProblemTitles, map[string]string{
+	maps.Copy(assessment.ProblemTitles, map[string]string{
 		maCodeEnvironmentNotFound:         "LifeTime environment not found",
 		maCodeCodeMigrationNotFound:       "Code migration not found",
 		maCodeMigrationInProgress:         "A code migration of the mappings is in progress",
@@ -52,13 +53,13 @@ func init() {
 
 // cmProblem is a problem with the extensions of the code migration errors.
 type cmProblem struct {
-	maProblem
+	assessment.Problem
 	notReadyMappingKeys []string
 	migrationKey        string
 }
 
 type cmProblemDetails struct {
-	maProblemDetails
+	assessment.ProblemDetails
 	NotReadyMappingKeys []string `json:"notReadyMappingKeys,omitempty"`
 	MigrationKey        string   `json:"migrationKey,omitempty"`
 }
@@ -72,9 +73,9 @@ func (s *Sandbox) cmFail(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	doc := cmProblemDetails{
-		maProblemDetails: maProblemDetails{
-			Type: maProblemTypePrefix + p.code, Title: maProblemTitles[p.code], Status: p.status, Detail: p.detail,
-			Instance: r.URL.Path, TraceID: maNewTraceID(), ErrorCode: p.code,
+		ProblemDetails: assessment.ProblemDetails{
+			Type: assessment.ProblemTypePrefix + p.Code, Title: assessment.ProblemTitles[p.Code], Status: p.Status, Detail: p.Detail,
+			Instance: r.URL.Path, TraceID: assessment.NewTraceID(), ErrorCode: p.Code,
 		},
 		NotReadyMappingKeys: p.notReadyMappingKeys, MigrationKey: p.migrationKey,
 	}
@@ -86,7 +87,7 @@ func (s *Sandbox) cmFail(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(p.status)
+	w.WriteHeader(p.Status)
 	w.Write(body.Bytes())
 }
 
@@ -97,13 +98,13 @@ func (s *Sandbox) registerCodeMigration(mux *http.ServeMux) {
 	route(api, codeMigrationBase+"/code-migrations", map[string]http.HandlerFunc{
 		http.MethodGet:  s.cmList,
 		http.MethodPost: s.cmStart,
-	}, writeAssessmentError)
-	route(api, codeMigrationBase+"/code-migrations/{migrationKey}", map[string]http.HandlerFunc{http.MethodGet: s.cmGet}, writeAssessmentError)
+	}, assessment.WriteError)
+	route(api, codeMigrationBase+"/code-migrations/{migrationKey}", map[string]http.HandlerFunc{http.MethodGet: s.cmGet}, assessment.WriteError)
 	api.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		maWriteProblem(w, r, &maProblem{status: http.StatusNotFound, code: maCodeEndpointNotFound,
-			detail: fmt.Sprintf("There is no Migration Kit code migration API endpoint at %s.", r.URL.Path)})
+		assessment.WriteProblem(w, r, &assessment.Problem{Status: http.StatusNotFound, Code: assessment.CodeEndpointNotFound,
+			Detail: fmt.Sprintf("There is no Migration Kit code migration API endpoint at %s.", r.URL.Path)})
 	})
-	mux.Handle(codeMigrationBase+"/", maWithRequest(s.cmAuthenticate(api)))
+	mux.Handle(codeMigrationBase+"/", assessment.WithRequest(s.cmAuthenticate(api)))
 }
 
 type cmCallerKey struct{}
@@ -139,17 +140,17 @@ func (s *Sandbox) cmAuthorize(w http.ResponseWriter, r *http.Request, permission
 	if err := json.Unmarshal(rec.body.Bytes(), &p); err == nil && p.Detail != "" {
 		detail = p.Detail
 	}
-	code := maCodeInternal
+	code := assessment.CodeInternal
 	switch rec.status {
 	case http.StatusUnauthorized:
-		code = maCodeUnauthorized
+		code = assessment.CodeUnauthorized
 	case http.StatusForbidden:
-		code = maCodeForbidden
+		code = assessment.CodeForbidden
 	}
 	if c := rec.header.Get("WWW-Authenticate"); c != "" {
 		w.Header().Set("WWW-Authenticate", c)
 	}
-	maWriteProblem(w, r, &maProblem{status: rec.status, code: code, detail: detail})
+	assessment.WriteProblem(w, r, &assessment.Problem{Status: rec.status, Code: code, Detail: detail})
 	return "", false
 }
 
@@ -199,15 +200,15 @@ func (s *Sandbox) cmStart(w http.ResponseWriter, r *http.Request) {
 // cmParseStart reads and checks a POST /code-migrations body.
 func cmParseStart(w http.ResponseWriter, r *http.Request) (cmStartRequest, error) {
 	var req cmStartRequest
-	obj, err := maReadObject(w, r, "sourceEnvironmentKey", "mappingKeys")
+	obj, err := assessment.ReadObject(w, r, "sourceEnvironmentKey", "mappingKeys")
 	if err != nil {
 		return req, err
 	}
-	p := &maFieldParser{obj: obj}
-	if v := p.text("sourceEnvironmentKey", true, 0); v != nil {
-		key, err := maParseGUID("sourceEnvironmentKey", *v)
+	p := &assessment.FieldParser{Obj: obj}
+	if v := p.Text("sourceEnvironmentKey", true, 0); v != nil {
+		key, err := assessment.ParseGUID("sourceEnvironmentKey", *v)
 		if err != nil {
-			p.addf("%v.", err)
+			p.Addf("%v.", err)
 		}
 		req.sourceEnvKey = key
 	}
@@ -215,38 +216,38 @@ func cmParseStart(w http.ResponseWriter, r *http.Request) (cmStartRequest, error
 	var values []string
 	switch {
 	case !ok:
-		p.addf("mappingKeys is required.")
+		p.Addf("mappingKeys is required.")
 	case json.Unmarshal(raw, &values) != nil || values == nil:
-		p.addf("mappingKeys must be an array of GUIDs.")
+		p.Addf("mappingKeys must be an array of GUIDs.")
 	case len(values) == 0:
-		p.addf("mappingKeys must name at least one mapping.")
+		p.Addf("mappingKeys must name at least one mapping.")
 	}
 	for i, v := range values {
-		key, err := maParseGUID(fmt.Sprintf("mappingKeys[%d]", i), v)
+		key, err := assessment.ParseGUID(fmt.Sprintf("mappingKeys[%d]", i), v)
 		switch {
 		case err != nil:
-			p.addf("%v.", err)
+			p.Addf("%v.", err)
 		case slices.Contains(req.mappingKeys, key):
-			p.addf("mappingKeys lists '%s' more than once.", v)
+			p.Addf("mappingKeys lists '%s' more than once.", v)
 		default:
 			req.mappingKeys = append(req.mappingKeys, key)
 		}
 	}
-	return req, p.err()
+	return req, p.Err()
 }
 
 func (s *Sandbox) cmList(w http.ResponseWriter, r *http.Request) {
 	maWritePage(s, w, r, func() ([]cmCodeMigration, error) {
 		status := r.URL.Query().Get("status")
 		if r.URL.Query().Has("status") && !slices.Contains(migrationStatuses, status) {
-			return nil, maValidationProblem(fmt.Sprintf("status '%s' must be one of %s.", status, strings.Join(migrationStatuses, ", ")))
+			return nil, assessment.ValidationProblem(fmt.Sprintf("status '%s' must be one of %s.", status, strings.Join(migrationStatuses, ", ")))
 		}
 		return s.store.codeMigrations(r.Context(), s.odc, s.now(), time.Now(), "", status)
 	})
 }
 
 func (s *Sandbox) cmGet(w http.ResponseWriter, r *http.Request) {
-	key, err := maPathGUID(r, "migrationKey")
+	key, err := assessment.PathGUID(r, "migrationKey")
 	if err != nil {
 		s.cmFail(w, r, err)
 		return

@@ -14,6 +14,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/migrationkit"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/assessment"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
 )
 
@@ -324,8 +326,8 @@ func (m *cmMigrationRow) view(published map[odc.RevisionRef]bool) cmCodeMigratio
 		}
 		v.Assets = append(v.Assets, cmMigratedAsset{
 			MappingKey: it.mappingKey, AssetKey: it.assetKey, Name: it.name, AssetType: it.assetType, Revision: it.revision,
-			Status: status, ProducerAssetKeys: maNonNil(it.producerAssetKeys), PublishOrder: it.order, PublishWave: it.wave,
-			SourceApplicationVersions: maNonNil(it.sourceVersions), Errors: maNonNil(it.errors), Messages: maNonNil(it.messages),
+			Status: status, ProducerAssetKeys: assessment.NonNil(it.producerAssetKeys), PublishOrder: it.order, PublishWave: it.wave,
+			SourceApplicationVersions: assessment.NonNil(it.sourceVersions), Errors: assessment.NonNil(it.errors), Messages: assessment.NonNil(it.messages),
 		})
 	}
 	slices.SortFunc(v.Assets, func(a, b cmMigratedAsset) int { return a.PublishOrder - b.PublishOrder })
@@ -346,8 +348,8 @@ func (st *store) codeMigrations(ctx context.Context, o *odc.Service, now, odcNow
 			return err
 		}
 		if key != "" && len(rows) == 0 {
-			return &maProblem{status: http.StatusNotFound, code: maCodeCodeMigrationNotFound,
-				detail: fmt.Sprintf("Code migration with key '%s' was not found.", key)}
+			return &assessment.Problem{Status: http.StatusNotFound, Code: maCodeCodeMigrationNotFound,
+				Detail: fmt.Sprintf("Code migration with key '%s' was not found.", key)}
 		}
 		var refs []odc.RevisionRef
 		for _, m := range rows {
@@ -396,42 +398,44 @@ func (st *store) startCodeMigration(ctx context.Context, o *odc.Service, now tim
 	err := st.write(ctx, func(tx *sql.Tx) error {
 		// Migrations due by now are over: finalise them before checking
 		// for migrations in progress.
-		if err := finalizeDueMigrations(ctx, o, tx, now); err != nil {
+		if err := st.finalizeDueMigrationsIn(ctx, o, tx, now); err != nil {
 			return err
 		}
 		var envName string
 		err := tx.QueryRowContext(ctx, `SELECT name FROM lt_environments WHERE key = ?`, req.sourceEnvKey).Scan(&envName)
 		if errors.Is(err, sql.ErrNoRows) {
-			return &maProblem{status: http.StatusNotFound, code: maCodeEnvironmentNotFound, detail: fmt.Sprintf(
+			return &assessment.Problem{Status: http.StatusNotFound, Code: maCodeEnvironmentNotFound, Detail: fmt.Sprintf(
 				"LifeTime environment with key '%s' was not found: sourceEnvironmentKey must be the key of an environment of the O11 infrastructure.", req.sourceEnvKey)}
 		}
 		if err != nil {
 			return err
 		}
-		s, err := loadAssessmentState(ctx, tx)
+		// Only the requested mappings: their applications, readiness
+		// and producers.
+		found, err := st.ma.MigrationMappings(ctx, tx, req.mappingKeys, now)
 		if err != nil {
 			return err
 		}
-		mappings := make([]*maMappingRow, 0, len(req.mappingKeys))
+		mappings := make([]assessment.MigrationMapping, 0, len(req.mappingKeys))
 		var unknown []string
 		for _, k := range req.mappingKeys {
-			if m, ok := s.mappings[k]; ok {
+			if m, ok := found[k]; ok {
 				mappings = append(mappings, m)
 			} else {
 				unknown = append(unknown, k)
 			}
 		}
 		if len(unknown) > 0 {
-			return &maProblem{status: http.StatusNotFound, code: maCodeMappingNotFound, detail: fmt.Sprintf(
-				"No mapping has the key(s) %s.", maQuoteAll(unknown))}
+			return &assessment.Problem{Status: http.StatusNotFound, Code: assessment.CodeMappingNotFound, Detail: fmt.Sprintf(
+				"No mapping has the key(s) %s.", assessment.QuoteAll(unknown))}
 		}
-		if err := checkNoMigrationInProgress(ctx, tx, s, req.mappingKeys); err != nil {
+		if err := checkNoMigrationInProgress(ctx, tx, found, req.mappingKeys); err != nil {
 			return err
 		}
-		if err := checkMappingsReady(s, mappings, now); err != nil {
+		if err := checkMappingsReady(mappings); err != nil {
 			return err
 		}
-		items, err := migrationItems(ctx, tx, s, mappings, req.sourceEnvKey, envName)
+		items, err := migrationItems(ctx, tx, mappings, req.sourceEnvKey, envName)
 		if err != nil {
 			return err
 		}
@@ -458,7 +462,7 @@ func (st *store) startCodeMigration(ctx context.Context, o *odc.Service, now tim
 
 // checkNoMigrationInProgress answers MIGRATION_IN_PROGRESS when a mapping
 // is in a migration still Migrating (finalizeDueMigrations ran first).
-func checkNoMigrationInProgress(ctx context.Context, tx *sql.Tx, s *assessmentState, mappingKeys []string) error {
+func checkNoMigrationInProgress(ctx context.Context, tx *sql.Tx, mappings map[string]assessment.MigrationMapping, mappingKeys []string) error {
 	keys, err := marshalJSON(mappingKeys)
 	if err != nil {
 		return err
@@ -475,7 +479,7 @@ func checkNoMigrationInProgress(ctx context.Context, tx *sql.Tx, s *assessmentSt
 			first = migrationKey
 		}
 		busy = append(busy, fmt.Sprintf("mapping '%s' (key %s) is being migrated by code migration %s, started at %s",
-			s.mappings[mappingKey].name, mappingKey, migrationKey, formatTime(fromNanos(started))))
+			mappings[mappingKey].Name, mappingKey, migrationKey, formatTime(fromNanos(started))))
 		return nil
 	}, `SELECT i.mapping_key, m.key, m.started_at FROM cm_migration_items i JOIN cm_migrations m ON m.key = i.migration_key
 		WHERE m.status = 'Migrating' AND i.mapping_key IN (SELECT value FROM json_each(?))
@@ -483,26 +487,25 @@ func checkNoMigrationInProgress(ctx context.Context, tx *sql.Tx, s *assessmentSt
 	if err != nil || len(busy) == 0 {
 		return err
 	}
-	return &cmProblem{maProblem: maProblem{status: http.StatusConflict, code: maCodeMigrationInProgress, detail: "A code migration is in progress: " +
+	return &cmProblem{Problem: assessment.Problem{Status: http.StatusConflict, Code: maCodeMigrationInProgress, Detail: "A code migration is in progress: " +
 		strings.Join(busy, "; ") + ". Wait until it ends, or follow it (migrationKey) instead of starting another."}, migrationKey: first}
 }
 
 // checkMappingsReady answers ASSETS_NOT_READY unless every mapping's status
 // is ReadyForOdc or ChangeInOdc now.
-func checkMappingsReady(s *assessmentState, mappings []*maMappingRow, now time.Time) error {
+func checkMappingsReady(mappings []assessment.MigrationMapping) error {
 	var notReady, keys []string
 	for _, m := range mappings {
-		status := s.status(m, now)
-		if status == mappingReadyForOdc || status == mappingChangeInOdc {
+		if migrationkit.Ready(m.Status) {
 			continue
 		}
-		notReady = append(notReady, fmt.Sprintf("'%s' (key %s) is %s", m.name, m.key, status))
-		keys = append(keys, m.key)
+		notReady = append(notReady, fmt.Sprintf("'%s' (key %s) is %s", m.Name, m.Key, m.Status))
+		keys = append(keys, m.Key)
 	}
 	if len(notReady) == 0 {
 		return nil
 	}
-	return &cmProblem{maProblem: maProblem{status: http.StatusConflict, code: maCodeAssetsNotReady, detail: fmt.Sprintf(
+	return &cmProblem{Problem: assessment.Problem{Status: http.StatusConflict, Code: maCodeAssetsNotReady, Detail: fmt.Sprintf(
 		"Code migration needs every asset Ready for ODC (ReadyForOdc) or Change in ODC (ChangeInOdc), and %s. Fix the open findings in O11 and wait for the assessment (GET /readiness), then migrate again.",
 		strings.Join(notReady, ", "))}, notReadyMappingKeys: keys}
 }
@@ -511,7 +514,7 @@ func checkMappingsReady(s *assessmentState, mappings []*maMappingRow, now time.T
 // type and producers, and per application the version tagged in the source
 // environment and what the fixture says about it. It answers
 // APPLICATION_NOT_IN_ENVIRONMENT when an application has no version there.
-func migrationItems(ctx context.Context, tx *sql.Tx, s *assessmentState, mappings []*maMappingRow, envKey, envName string) ([]*cmItemRow, error) {
+func migrationItems(ctx context.Context, tx *sql.Tx, mappings []assessment.MigrationMapping, envKey, envName string) ([]*cmItemRow, error) {
 	type appInEnv struct {
 		version  cmSourceVersion
 		modified bool
@@ -552,37 +555,37 @@ func migrationItems(ctx context.Context, tx *sql.Tx, s *assessmentState, mapping
 	items := make([]*cmItemRow, 0, len(mappings))
 	for i, m := range mappings {
 		it := &cmItemRow{
-			mappingKey: m.key, position: i, name: m.name, assetType: m.assetType,
-			producerMappingKeys: maNonNil(s.producers[m.key]), sourceVersions: []cmSourceVersion{},
+			mappingKey: m.Key, position: i, name: m.Name, assetType: m.AssetType,
+			producerMappingKeys: assessment.NonNil(m.Producers), sourceVersions: []cmSourceVersion{},
 			errors: []cmMessage{}, messages: []cmMessage{}, publishErrors: []string{},
 		}
-		for _, appKey := range m.appKeys {
-			app := s.apps[appKey]
+		for _, app := range m.Apps {
+			appKey := app.Key
 			a, ok := inEnv[appKey]
 			if !ok {
-				missing = append(missing, fmt.Sprintf("%s of mapping '%s'", app.label(), m.name))
+				missing = append(missing, fmt.Sprintf("%s of mapping '%s'", app.Label(), m.Name))
 				continue
 			}
 			it.sourceVersions = append(it.sourceVersions, a.version)
 			if a.modified {
 				it.messages = append(it.messages, cmMessage{Code: cmCodeUntaggedChanges, Message: fmt.Sprintf(
 					"O11 application '%s' changed in environment '%s' after its last tag: the migration converted the tagged version %s, not the changes since. Tag the application and migrate again to bring them.",
-					app.name, envName, a.version.Version)})
+					app.Name, envName, a.version.Version)})
 			}
 			o := outcomes[appKey]
 			it.errors = append(it.errors, o.errors...)
 			for _, pe := range o.publishErrors {
 				it.publishErrors = append(it.publishErrors, pe)
 				it.messages = append(it.messages, cmMessage{Code: cmCodeTrueChangeError, Message: fmt.Sprintf(
-					"TrueChange error from O11 application '%s' to fix in ODC Studio before publishing: %s", app.name, pe)})
+					"TrueChange error from O11 application '%s' to fix in ODC Studio before publishing: %s", app.Name, pe)})
 			}
 		}
 		items = append(items, it)
 	}
 	if len(missing) > 0 {
-		return nil, &maProblem{status: http.StatusConflict, code: maCodeApplicationNotInEnvironment, detail: fmt.Sprintf(
+		return nil, &assessment.Problem{Status: http.StatusConflict, Code: maCodeApplicationNotInEnvironment, Detail: fmt.Sprintf(
 			"Code migration converts the latest tagged version of each application in the source environment '%s', and O11 application %s %s no version there. Deploy and tag %s there, or migrate from another environment.",
-			envName, strings.Join(missing, ", O11 application "), maPlural(len(missing), "has", "have"), maPlural(len(missing), "it", "them"))}
+			envName, strings.Join(missing, ", O11 application "), assessment.Plural(len(missing), "has", "have"), assessment.Plural(len(missing), "it", "them"))}
 	}
 	return items, nil
 }
@@ -616,14 +619,14 @@ func (st *store) finalizeDueMigrations(ctx context.Context, o *odc.Service, now 
 	if due == 0 {
 		return nil
 	}
-	return st.write(ctx, func(tx *sql.Tx) error { return finalizeDueMigrations(ctx, o, tx, now) })
+	return st.write(ctx, func(tx *sql.Tx) error { return st.finalizeDueMigrationsIn(ctx, o, tx, now) })
 }
 
-// finalizeDueMigrations finalises, in the caller's write transaction and
+// finalizeDueMigrationsIn finalises, in the caller's write transaction and
 // oldest first, every migration still Migrating whose time is up. Writes
 // are serialised and the status is read inside the transaction, so two
 // readers never finalise a migration twice.
-func finalizeDueMigrations(ctx context.Context, o *odc.Service, tx *sql.Tx, now time.Time) error {
+func (st *store) finalizeDueMigrationsIn(ctx context.Context, o *odc.Service, tx *sql.Tx, now time.Time) error {
 	var keys []string
 	if err := queryRows(ctx, tx, func(rows *sql.Rows) error {
 		var k string
@@ -638,7 +641,7 @@ func finalizeDueMigrations(ctx context.Context, o *odc.Service, tx *sql.Tx, now 
 		if err != nil {
 			return err
 		}
-		if err := finalizeMigration(ctx, o, tx, rows[0]); err != nil {
+		if err := st.finalizeMigration(ctx, o, tx, rows[0]); err != nil {
 			return fmt.Errorf("finalise code migration %s: %w", k, err)
 		}
 	}
@@ -647,7 +650,7 @@ func finalizeDueMigrations(ctx context.Context, o *odc.Service, tx *sql.Tx, now 
 
 // finalizeMigration creates the ODC asset revisions of a migration in
 // publish order and records its outcome.
-func finalizeMigration(ctx context.Context, o *odc.Service, tx *sql.Tx, m *cmMigrationRow) error {
+func (st *store) finalizeMigration(ctx context.Context, o *odc.Service, tx *sql.Tx, m *cmMigrationRow) error {
 	planPublishOrder(m.items)
 	ordered := slices.Clone(m.items)
 	slices.SortFunc(ordered, func(a, b *cmItemRow) int { return a.order - b.order })
@@ -682,7 +685,7 @@ func finalizeMigration(ctx context.Context, o *odc.Service, tx *sql.Tx, m *cmMig
 			}
 			it.messages = append(it.messages, cmMessage{Code: cmCodeProducerNotMigrated, Message: fmt.Sprintf(
 				"'%s' consumes %s, which no code migration has produced an asset for yet: migrate it, then use Check for dependency updates in ODC Studio.",
-				it.name, mappingLabel(ctx, tx, p))})
+				it.name, st.mappingLabel(ctx, tx, p))})
 		}
 		slices.Sort(it.producerAssetKeys)
 		asset := odc.MigratedAsset{Key: assetKey, Name: it.name, AssetType: it.assetType, Producers: producers, PublishErrors: it.revisionPublishErrors()}
@@ -742,9 +745,9 @@ func earlierAssetOf(ctx context.Context, tx *sql.Tx, mappingKey string) (string,
 }
 
 // mappingLabel names a mapping by name and key, or by key once deleted.
-func mappingLabel(ctx context.Context, tx *sql.Tx, key string) string {
-	var name string
-	if err := tx.QueryRowContext(ctx, `SELECT name FROM ma_mappings WHERE key = ?`, key).Scan(&name); err != nil {
+func (st *store) mappingLabel(ctx context.Context, tx *sql.Tx, key string) string {
+	name, ok, err := st.ma.MappingName(ctx, tx, key)
+	if err != nil || !ok {
 		return "mapping " + key
 	}
 	return fmt.Sprintf("mapping '%s' (key %s)", name, key)
@@ -765,77 +768,31 @@ func updateCMItem(ctx context.Context, tx *sql.Tx, it *cmItemRow) error {
 	return err
 }
 
-// planPublishOrder sets the publish wave and order of a migration's items:
-// wave 1 without a producer in the migration, else one more than the
-// highest wave of its producers there; order by wave, then name. A cycle
-// between mappings, which ODC cannot have, is broken at the item first by
-// name: it loses its producers left in the cycle, with an error.
+// planPublishOrder sets the publish wave and order of a migration's items
+// (migrationkit.PlanPublishOrder). A cycle between mappings, which ODC
+// cannot have, is broken at the item first by name: it loses its producers
+// left in the cycle, with an error.
 func planPublishOrder(items []*cmItemRow) {
-	byMapping := map[string]*cmItemRow{}
-	for _, it := range items {
-		byMapping[it.mappingKey] = it
-		it.wave = 0
+	assets := make([]migrationkit.Asset, len(items))
+	names := make(map[string]string, len(items))
+	for i, it := range items {
+		assets[i] = migrationkit.Asset{Key: it.mappingKey, Name: it.name, Producers: it.producerMappingKeys}
+		names[it.mappingKey] = it.name
 	}
-	producersIn := map[*cmItemRow][]*cmItemRow{}
-	for _, it := range items {
-		for _, p := range it.producerMappingKeys {
-			if pi, ok := byMapping[p]; ok && pi != it {
-				producersIn[it] = append(producersIn[it], pi)
-			}
-		}
-	}
-	byName := slices.Clone(items)
-	slices.SortFunc(byName, compareCMItems)
-	for left := len(items); left > 0; {
-		progressed := false
-		for _, it := range byName {
-			if it.wave > 0 {
-				continue
-			}
-			wave := 1
-			ready := true
-			for _, p := range producersIn[it] {
-				if p.wave == 0 {
-					ready = false
-					break
-				}
-				wave = max(wave, p.wave+1)
-			}
-			if ready {
-				it.wave = wave
-				left--
-				progressed = true
-			}
-		}
-		if progressed {
+	for i, p := range migrationkit.PlanPublishOrder(assets) {
+		it := items[i]
+		it.wave, it.order = p.Wave, p.Order
+		if len(p.Dropped) == 0 {
 			continue
 		}
-		// A cycle: break it at the first waiting item by name.
-		i := slices.IndexFunc(byName, func(it *cmItemRow) bool { return it.wave == 0 })
-		it := byName[i]
-		var kept []*cmItemRow
-		var dropped []string
-		for _, p := range producersIn[it] {
-			if p.wave > 0 {
-				kept = append(kept, p)
-			} else {
-				dropped = append(dropped, fmt.Sprintf("'%s'", p.name))
-			}
+		dropped := make([]string, len(p.Dropped))
+		for j, k := range p.Dropped {
+			dropped[j] = fmt.Sprintf("'%s'", names[k])
 		}
-		producersIn[it] = kept
 		it.errors = append(it.errors, cmMessage{Code: cmCodeDependencyNotConverted, Message: fmt.Sprintf(
 			"'%s' and %s depend on each other, and ODC assets cannot: the references of '%s' to %s were not converted. Break the cycle in O11 and migrate again.",
 			it.name, strings.Join(dropped, ", "), it.name, strings.Join(dropped, ", "))})
 	}
-	ordered := slices.Clone(items)
-	slices.SortFunc(ordered, func(a, b *cmItemRow) int { return cmp.Or(a.wave-b.wave, compareCMItems(a, b)) })
-	for i, it := range ordered {
-		it.order = i + 1
-	}
-}
-
-func compareCMItems(a, b *cmItemRow) int {
-	return cmp.Or(strings.Compare(strings.ToLower(a.name), strings.ToLower(b.name)), strings.Compare(a.mappingKey, b.mappingKey))
 }
 
 // --- mappings in use ---
@@ -852,6 +809,6 @@ func checkMappingNotMigrating(ctx context.Context, tx *sql.Tx, mappingKey string
 	if err != nil {
 		return err
 	}
-	return &maProblem{status: http.StatusConflict, code: maCodeMappingInUse, detail: fmt.Sprintf(
+	return &assessment.Problem{Status: http.StatusConflict, Code: maCodeMappingInUse, Detail: fmt.Sprintf(
 		"Mapping '%s' is being migrated by code migration %s: delete it once the migration has ended.", mappingKey, migrationKey)}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/assessment"
 )
 
 // cmEnv calls the code migration operations of a sandbox whose clock the
@@ -93,9 +94,9 @@ func (e *cmEnv) get(key string) cmCodeMigration {
 	return decode[cmCodeMigration](e.t, e.cm(http.MethodGet, "/code-migrations/"+key, odcClientMigration, nil).expect(e.t, http.StatusOK))
 }
 
-func (e *cmEnv) list(query string) maPage[cmCodeMigration] {
+func (e *cmEnv) list(query string) assessment.Page[cmCodeMigration] {
 	e.t.Helper()
-	return decode[maPage[cmCodeMigration]](e.t, e.cm(http.MethodGet, "/code-migrations"+query, odcClientMigration, nil).expect(e.t, http.StatusOK))
+	return decode[assessment.Page[cmCodeMigration]](e.t, e.cm(http.MethodGet, "/code-migrations"+query, odcClientMigration, nil).expect(e.t, http.StatusOK))
 }
 
 // ready creates mappings and lets their assessments finish.
@@ -244,7 +245,7 @@ func TestCodeMigrationLifecycle(t *testing.T) {
 		for _, p := range producers[name] {
 			want = append(want, byName[p].AssetKey)
 		}
-		if !slices.Equal(a.ProducerAssetKeys, maNonNil(want)) {
+		if !slices.Equal(a.ProducerAssetKeys, assessment.NonNil(want)) {
 			t.Errorf("%s: producers %v, want the assets of %v", name, a.ProducerAssetKeys, producers[name])
 		}
 		// ODC holds revision 1, untagged, consuming the same assets.
@@ -402,15 +403,15 @@ func TestCodeMigrationRefusals(t *testing.T) {
 
 	// 401 and 403: the ODC token decides, in the contract's shape.
 	e.exchange(http.MethodPost, e.url+codeMigrationBase+"/code-migrations", "", body(dev, keys["Common Utils"]), "", false).
-		expectProblem(t, http.StatusUnauthorized, maCodeUnauthorized, "Authorization: Bearer")
+		expectProblem(t, http.StatusUnauthorized, assessment.CodeUnauthorized, "Authorization: Bearer")
 	noToken := e.exchange(http.MethodGet, e.url+codeMigrationBase+"/code-migrations", "", nil, "", false)
-	noToken.expectProblem(t, http.StatusUnauthorized, maCodeUnauthorized)
+	noToken.expectProblem(t, http.StatusUnauthorized, assessment.CodeUnauthorized)
 	if !strings.HasPrefix(noToken.header.Get("WWW-Authenticate"), "Bearer") {
 		t.Errorf("WWW-Authenticate = %q", noToken.header.Get("WWW-Authenticate"))
 	}
 	e.exchange(http.MethodGet, e.url+codeMigrationBase+"/code-migrations", testAdminToken, nil, "", true).
-		expectProblem(t, http.StatusUnauthorized, maCodeUnauthorized, "Invalid access token")
-	post(odcClientNoMigrate, body(dev, keys["Common Utils"])).expectProblem(t, http.StatusForbidden, maCodeForbidden,
+		expectProblem(t, http.StatusUnauthorized, assessment.CodeUnauthorized, "Invalid access token")
+	post(odcClientNoMigrate, body(dev, keys["Common Utils"])).expectProblem(t, http.StatusForbidden, assessment.CodeForbidden,
 		"'publisher-no-migrate'", "O11 Migrations > Migrate O11 code", "Organization management > Convert O11 code")
 	// Any API client may read.
 	e.cm(http.MethodGet, "/code-migrations", odcClientNoMigrate, nil).expect(t, http.StatusOK)
@@ -427,18 +428,18 @@ func TestCodeMigrationRefusals(t *testing.T) {
 		map[string]any{"sourceEnvironmentKey": dev, "mappingKeys": keys["Common Utils"]},
 		"[]",
 	} {
-		e.cmInvalid(http.MethodPost, "/code-migrations", b).expectProblem(t, http.StatusBadRequest, maCodeValidation)
+		e.cmInvalid(http.MethodPost, "/code-migrations", b).expectProblem(t, http.StatusBadRequest, assessment.CodeValidation)
 	}
 	// One key in two letter cases conforms to the schema but is a duplicate.
 	post(odcClientMigration, body(dev, keys["Common Utils"], strings.ToUpper(keys["Common Utils"]))).
-		expectProblem(t, http.StatusBadRequest, maCodeValidation, "more than once")
+		expectProblem(t, http.StatusBadRequest, assessment.CodeValidation, "more than once")
 	e.exchange(http.MethodPost, e.url+codeMigrationBase+"/code-migrations", e.token(odcClientMigration), "{}", "text/plain", false).
-		expectProblem(t, http.StatusUnsupportedMediaType, maCodeUnsupportedMediaType)
+		expectProblem(t, http.StatusUnsupportedMediaType, assessment.CodeUnsupportedMediaType)
 
 	// 404s name the keys.
 	unknownEnv, unknown1, unknown2 := uuid.NewString(), uuid.NewString(), uuid.NewString()
 	post(odcClientMigration, body(unknownEnv, keys["Common Utils"])).expectProblem(t, http.StatusNotFound, maCodeEnvironmentNotFound, unknownEnv)
-	post(odcClientMigration, body(dev, unknown1, keys["Common Utils"], unknown2)).expectProblem(t, http.StatusNotFound, maCodeMappingNotFound, unknown1, unknown2)
+	post(odcClientMigration, body(dev, unknown1, keys["Common Utils"], unknown2)).expectProblem(t, http.StatusNotFound, assessment.CodeMappingNotFound, unknown1, unknown2)
 
 	// 409 not ready: Policy Admin is NotReady, a new mapping is Assessing.
 	assessing := e.create("Notifications", AssetTypeLibrary, "Notifications").Key
@@ -478,9 +479,9 @@ func TestCodeMigrationRefusals(t *testing.T) {
 	// Reads.
 	missing := uuid.NewString()
 	e.cm(http.MethodGet, "/code-migrations/"+missing, odcClientMigration, nil).expectProblem(t, http.StatusNotFound, maCodeCodeMigrationNotFound, missing)
-	e.cmInvalid(http.MethodGet, "/code-migrations/latest", nil).expectProblem(t, http.StatusBadRequest, maCodeValidation, "'latest'")
+	e.cmInvalid(http.MethodGet, "/code-migrations/latest", nil).expectProblem(t, http.StatusBadRequest, assessment.CodeValidation, "'latest'")
 	for _, q := range []string{"?status=Converting", "?limit=0", "?offset=-1"} {
-		e.cmInvalid(http.MethodGet, "/code-migrations"+q, nil).expectProblem(t, http.StatusBadRequest, maCodeValidation)
+		e.cmInvalid(http.MethodGet, "/code-migrations"+q, nil).expectProblem(t, http.StatusBadRequest, assessment.CodeValidation)
 	}
 
 	// Outside the contract: other methods and paths, in its error shape.
@@ -489,10 +490,10 @@ func TestCodeMigrationRefusals(t *testing.T) {
 		status       int
 		code         string
 	}{
-		{http.MethodDelete, "/code-migrations/" + m.Key, http.StatusMethodNotAllowed, maCodeMethodNotAllowed},
-		{http.MethodPut, "/code-migrations", http.StatusMethodNotAllowed, maCodeMethodNotAllowed},
-		{http.MethodGet, "/code-migrations/" + m.Key + "/logs", http.StatusNotFound, maCodeEndpointNotFound},
-		{http.MethodGet, "/mappings", http.StatusNotFound, maCodeEndpointNotFound},
+		{http.MethodDelete, "/code-migrations/" + m.Key, http.StatusMethodNotAllowed, assessment.CodeMethodNotAllowed},
+		{http.MethodPut, "/code-migrations", http.StatusMethodNotAllowed, assessment.CodeMethodNotAllowed},
+		{http.MethodGet, "/code-migrations/" + m.Key + "/logs", http.StatusNotFound, assessment.CodeEndpointNotFound},
+		{http.MethodGet, "/mappings", http.StatusNotFound, assessment.CodeEndpointNotFound},
 	} {
 		r := do(t, tt.method, e.url+codeMigrationBase+tt.path, e.token(odcClientMigration), nil)
 		r.expectProblem(t, tt.status, tt.code)

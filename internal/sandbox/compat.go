@@ -2,7 +2,9 @@ package sandbox
 
 import (
 	"context"
+	"net/http"
 
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/assessment"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/lifetime"
@@ -44,17 +46,6 @@ var (
 	parseTime   = sqldb.ParseTime
 	marshalJSON = sqldb.MarshalJSON
 )
-
-// maCodeTooManyRequests is the Migration Kit contract's error code for 429
-// answers (the contract documents 429 without naming a code).
-const maCodeTooManyRequests = "TOO_MANY_REQUESTS"
-
-// The error table below belongs to assessment.go (maProblemTitles); the
-// entry the rate limits and chaos need is added here until the assessment
-// tool moves into a package of its own and owns the whole table.
-func init() {
-	maProblemTitles[maCodeTooManyRequests] = "Too many requests"
-}
 
 // Fixture types and constants (fixture), by their old names.
 type (
@@ -104,4 +95,31 @@ var sameKeys = lifetime.SameKeys
 
 func (st *store) accountByToken(ctx context.Context, token string) (serviceAccount, error) {
 	return st.lt.AccountByToken(ctx, token)
+}
+
+// The Migration Kit contract (assessment): code migrations answer errors
+// in its shape and parse requests as it does.
+
+// DefaultAssessmentDelay is how long an assessment takes when
+// Options.AssessmentDelay is zero.
+const DefaultAssessmentDelay = assessment.DefaultDelay
+
+func maPtr[T any](v T) *T { return &v }
+
+// maWritePage is assessment.WritePage answering errors as maFail does.
+func maWritePage[T any](s *Sandbox, w http.ResponseWriter, r *http.Request, load func() ([]T, error)) {
+	assessment.WritePage(w, r, load, s.maFail)
+}
+
+// maFail answers an error in the contract's shape.
+func (s *Sandbox) maFail(w http.ResponseWriter, r *http.Request, err error) {
+	assessment.Fail(s.logger, w, r, err)
+}
+
+// maPaging is assessment.Paging with the field names the fuzz test reads.
+type maPaging struct{ limit, offset int }
+
+func maParsePaging(r *http.Request) (maPaging, error) {
+	p, err := assessment.ParsePaging(r)
+	return maPaging{limit: p.Limit, offset: p.Offset}, err
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/assessment"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/lifetime"
 )
 
@@ -111,8 +112,8 @@ func checkMAAnswer(t *testing.T, rec *httptest.ResponseRecorder, what string) {
 	if rec.Code < 400 {
 		return
 	}
-	var p maProblemDetails
-	if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil || p.Status != rec.Code || p.ErrorCode == "" || maProblemTitles[p.ErrorCode] == "" ||
+	var p assessment.ProblemDetails
+	if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil || p.Status != rec.Code || p.ErrorCode == "" || assessment.ProblemTitles[p.ErrorCode] == "" ||
 		rec.Header().Get("Content-Type") != "application/problem+json" {
 		t.Fatalf("%s: %d %s, want a ProblemDetails of the contract", what, rec.Code, rec.Body)
 	}
@@ -222,14 +223,14 @@ func FuzzAssessmentMappingBody(f *testing.F) {
 	for _, a := range fs.sb.Fixture().LifeTime.Applications {
 		apps[a.Name] = a.Key
 	}
-	mappings := assessmentBase + "/mappings"
+	mappings := assessment.Base + "/mappings"
 	// A mapping to patch.
 	rec := fs.serve(http.MethodPost, mappings, testAdminToken, "application/json",
 		`{"name":"Fuzz Target","assetType":"WebApplication","applicationKeys":["`+apps["Customer Portal"]+`"]}`)
 	if rec.Code != http.StatusCreated {
 		f.Fatalf("create: %d %s", rec.Code, rec.Body)
 	}
-	var target maMapping
+	var target assessment.Mapping
 	if err := json.Unmarshal(rec.Body.Bytes(), &target); err != nil {
 		f.Fatal(err)
 	}
@@ -267,7 +268,7 @@ func FuzzAssessmentMappingBody(f *testing.F) {
 		if err := json.Unmarshal([]byte(body), &sent); err != nil {
 			t.Fatalf("%s accepted %q, not a JSON object", method, body)
 		}
-		var got maMapping
+		var got assessment.Mapping
 		if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
 			t.Fatal(err)
 		}
@@ -285,7 +286,7 @@ func FuzzAssessmentMappingBody(f *testing.F) {
 		}
 		// What the answer says is what a read says.
 		read := fs.serve(http.MethodGet, mappings+"/"+got.Key, testAdminToken, "", "")
-		var again maMapping
+		var again assessment.Mapping
 		if read.Code != http.StatusOK || json.Unmarshal(read.Body.Bytes(), &again) != nil || again.Name != got.Name || again.Description != got.Description {
 			t.Fatalf("read back %d %s, answered %+v", read.Code, read.Body, got)
 		}
@@ -308,12 +309,12 @@ func FuzzCodeMigrationBody(f *testing.F) {
 			utils = a.Key
 		}
 	}
-	rec := fs.serve(http.MethodPost, assessmentBase+"/mappings", testAdminToken, "application/json",
+	rec := fs.serve(http.MethodPost, assessment.Base+"/mappings", testAdminToken, "application/json",
 		`{"name":"Common Utils","assetType":"LowCodeLibrary","applicationKeys":["`+utils+`"]}`)
 	if rec.Code != http.StatusCreated {
 		f.Fatalf("create mapping: %d %s", rec.Code, rec.Body)
 	}
-	var m maMapping
+	var m assessment.Mapping
 	if err := json.Unmarshal(rec.Body.Bytes(), &m); err != nil {
 		f.Fatal(err)
 	}
@@ -337,17 +338,17 @@ func FuzzCodeMigrationBody(f *testing.F) {
 		req.Header.Set("Content-Type", contentType)
 		parsed, err := cmParseStart(httptest.NewRecorder(), req)
 		if err != nil {
-			var p *maProblem
-			if !errors.As(err, &p) || p.status < 400 || p.status >= 500 {
+			var p *assessment.Problem
+			if !errors.As(err, &p) || p.Status < 400 || p.Status >= 500 {
 				t.Fatalf("cmParseStart(%q) = %v, want a 4xx problem", body, err)
 			}
 		} else {
-			if k, err := maParseGUID("k", parsed.sourceEnvKey); err != nil || k != parsed.sourceEnvKey || len(parsed.mappingKeys) == 0 {
+			if k, err := assessment.ParseGUID("k", parsed.sourceEnvKey); err != nil || k != parsed.sourceEnvKey || len(parsed.mappingKeys) == 0 {
 				t.Fatalf("parsed %+v", parsed)
 			}
 			seen := map[string]bool{}
 			for _, k := range parsed.mappingKeys {
-				if c, err := maParseGUID("k", k); err != nil || c != k || seen[k] {
+				if c, err := assessment.ParseGUID("k", k); err != nil || c != k || seen[k] {
 					t.Fatalf("mapping keys %v not canonical and distinct", parsed.mappingKeys)
 				}
 				seen[k] = true
@@ -584,9 +585,9 @@ func FuzzQueryParams(f *testing.F) {
 		{dependencyBase + "/assets/" + odcKeyCore + "/revisions/1/producers", fs.odcToken, checkODCAnswer, 0, false},
 		{lifetime.Base + "/applications", testAdminToken, checkLTAnswer, 0, false},
 		{lifetime.Base + "/applications/" + portal + "/versions", testAdminToken, checkLTAnswer, 0, false},
-		{assessmentBase + "/mappings", testAdminToken, checkMAAnswer, maMaxPageLimit, false},
-		{assessmentBase + "/readiness", testAdminToken, checkMAAnswer, maMaxPageLimit, false},
-		{codeMigrationBase + "/code-migrations", fs.odcToken, checkMAAnswer, maMaxPageLimit, false},
+		{assessment.Base + "/mappings", testAdminToken, checkMAAnswer, assessment.MaxPageLimit, false},
+		{assessment.Base + "/readiness", testAdminToken, checkMAAnswer, assessment.MaxPageLimit, false},
+		{codeMigrationBase + "/code-migrations", fs.odcToken, checkMAAnswer, assessment.MaxPageLimit, false},
 	}
 	for i, seed := range seeds {
 		for tg := range targets {
@@ -611,7 +612,7 @@ func FuzzQueryParams(f *testing.F) {
 			t.Fatalf("odcParsePaging: %v", err)
 		}
 		if p, err := maParsePaging(req); err == nil {
-			checkIntParam(t, q, "limit", p.limit, maMaxPageLimit, 1, maMaxPageLimit)
+			checkIntParam(t, q, "limit", p.limit, assessment.MaxPageLimit, 1, assessment.MaxPageLimit)
 			checkIntParam(t, q, "offset", p.offset, 0, 0, int(^uint(0)>>1))
 		}
 		for _, name := range []string{"isTagged", "isExternal"} {
@@ -657,7 +658,7 @@ func FuzzQueryParams(f *testing.F) {
 			if err := json.Unmarshal(rec.Body.Bytes(), &page); err != nil {
 				t.Fatalf("%s: %v", what, err)
 			}
-			def, maxOffset := maMaxPageLimit, int(^uint(0)>>1)
+			def, maxOffset := assessment.MaxPageLimit, int(^uint(0)>>1)
 			if tg.odcPage {
 				def, maxOffset = odcDefaultLimit, 1<<31-1
 			}

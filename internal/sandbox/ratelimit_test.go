@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/assessment"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -100,7 +101,7 @@ func TestRateLimitLifeTimeAndAssessment(t *testing.T) {
 	clock.Advance(10 * time.Second)
 	expectThrottled(t, "lifetime", e.must(http.MethodGet, e.lifetimeURL(), testAdminToken, nil, nil), 50)
 	// Both names of the assessment tool are one tool.
-	expectThrottled(t, "assessment", e.must(http.MethodGet, e.base+conversionAssessmentBase+"/mappings", testAdminToken, nil, nil), 50)
+	expectThrottled(t, "assessment", e.must(http.MethodGet, e.base+assessment.ConversionBase+"/mappings", testAdminToken, nil, nil), 50)
 	e.must(http.MethodGet, e.odcURL(), e.odcToken, nil, nil).expect(t, http.StatusOK)
 	// The admin surface is never limited nor counted.
 	for range 5 {

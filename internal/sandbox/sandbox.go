@@ -21,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/assessment"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/lifetime"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
 )
@@ -84,6 +85,7 @@ type Sandbox struct {
 	logger     *log.Logger
 	store      *store
 	lifetime   *lifetime.Service
+	assessment *assessment.Service
 	handler    http.Handler
 	adminToken string
 	odc        *odc.Service
@@ -170,10 +172,6 @@ func New(opts Options) (*Sandbox, error) {
 	} else {
 		logger.Printf("the database was seeded before: keeping its state")
 	}
-	if err := st.prepareAssessment(ctx, fixture); err != nil {
-		st.close()
-		return nil, err
-	}
 	if err := st.prepareCodeMigration(ctx, fixture); err != nil {
 		st.close()
 		return nil, err
@@ -190,6 +188,16 @@ func New(opts Options) (*Sandbox, error) {
 	}
 	s := &Sandbox{fixture: fixture, logger: logger, store: st, lifetime: st.lt, adminToken: token, odc: odcService, assessmentDelay: delay, now: time.Now,
 		migrationDuration: migrationDuration, chaos: chaos, limits: limits, requests: &requestCounters{}, tokens: &issuedTokens{}, tls: serverTLS}
+	// The assessment tool reads the clock and delay at each request: tests
+	// may change them before serving.
+	st.ma, err = assessment.New(ctx, st.db, st.lt, fixture, assessment.Options{
+		Now: func() time.Time { return s.now() }, Delay: func() time.Duration { return s.assessmentDelay },
+		InUse: checkMappingNotMigrating, Logger: logger})
+	if err != nil {
+		st.close()
+		return nil, err
+	}
+	s.assessment = st.ma
 	s.handler = s.routes()
 	return s, nil
 }
@@ -288,7 +296,7 @@ func (s *Sandbox) Exports() []string {
 	var lines []string
 	if u := s.URL(); u != "" {
 		lines = append(lines, exportLine(envLifeTimeURL, u))
-		lines = append(lines, exportLine(envAssessmentURL, u+strings.TrimSuffix(assessmentBase, "/api/v1")))
+		lines = append(lines, exportLine(envAssessmentURL, u+strings.TrimSuffix(assessment.Base, "/api/v1")))
 	}
 	if s.adminToken != "" {
 		lines = append(lines, exportLine(envLifeTimeToken, s.adminToken))

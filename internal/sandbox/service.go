@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/assessment"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/lifetime"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
@@ -28,7 +29,7 @@ type API = httpx.API
 // API families, the keys of RequestStats.ByFamily.
 const (
 	FamilyLifeTime      = lifetime.Family
-	FamilyAssessment    = "assessment"
+	FamilyAssessment    = assessment.Family
 	FamilyODC           = odc.Family
 	FamilyCodeMigration = "codeMigration"
 	FamilyIdentity      = odc.IdentityFamily
@@ -122,19 +123,11 @@ func (p packageService) APIs() []API                 { return p.apis }
 
 // services lists the services the sandbox serves, in registration order.
 func (s *Sandbox) services() []Service {
-	maError := func(w http.ResponseWriter, r *http.Request, status int, detail string) {
-		code := maCodeInternal
-		if status == http.StatusTooManyRequests {
-			code = maCodeTooManyRequests
-		}
-		maWriteProblem(w, r, &maProblem{status: status, code: code, detail: detail})
-	}
 	return []Service{
 		s.lifetime,
-		packageService{s.registerAssessment, []API{{Family: FamilyAssessment, Prefixes: []string{"/MigrationAssessment/", "/ConversionAssessment/"},
-			WriteError: maError}}},
+		s.assessment,
 		s.odc,
 		packageService{s.registerCodeMigration, []API{{Family: FamilyCodeMigration, Prefixes: []string{codeMigrationBase + "/"},
-			WriteError: maError}}},
+			WriteError: assessment.KernelError}}},
 	}
 }

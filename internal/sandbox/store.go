@@ -7,6 +7,7 @@ import (
 	"log"
 	"time"
 
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/assessment"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/lifetime"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/sqldb"
 )
@@ -17,6 +18,8 @@ type store struct {
 	db *sqldb.DB
 	// lt is LifeTime, whose service accounts the assessment tool admits.
 	lt *lifetime.Service
+	// ma is the assessment tool, whose mappings code migrations migrate.
+	ma *assessment.Service
 }
 
 // openStore opens (creating if needed) the database at path, or a private

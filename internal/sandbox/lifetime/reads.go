@@ -18,7 +18,10 @@ import (
 // PortfolioApp is an O11 application with its modules, in their order.
 type PortfolioApp struct {
 	Key, Name, Kind string
-	Modules         []PortfolioModule
+	// IsSystem marks the platform's own applications, which the
+	// assessment tool does not see.
+	IsSystem bool
+	Modules  []PortfolioModule
 }
 
 // PortfolioModule is a module of an application.
@@ -66,7 +69,7 @@ func (s *Service) PortfolioApps(ctx context.Context, tx *sql.Tx, keys ...string)
 		return sqldb.QueryRows(ctx, tx, func(rows *sql.Rows) error {
 			var a PortfolioApp
 			var m PortfolioModule
-			if err := rows.Scan(&a.Key, &a.Name, &a.Kind, &m.Key, &m.Name, &m.Kind, &m.Type); err != nil {
+			if err := rows.Scan(&a.Key, &a.Name, &a.Kind, &a.IsSystem, &m.Key, &m.Name, &m.Kind, &m.Type); err != nil {
 				return err
 			}
 			if n := len(apps); n > 0 && apps[n-1].Key == a.Key {
@@ -76,7 +79,7 @@ func (s *Service) PortfolioApps(ctx context.Context, tx *sql.Tx, keys ...string)
 			a.Modules = []PortfolioModule{m}
 			apps = append(apps, a)
 			return nil
-		}, `SELECT a.key, a.name, a.kind, m.key, m.name, m.kind, m.module_type
+		}, `SELECT a.key, a.name, a.kind, a.is_system, m.key, m.name, m.kind, m.module_type
 			FROM lt_applications a
 			JOIN lt_application_modules am ON am.application_key = a.key
 			JOIN lt_modules m ON m.key = am.module_key
