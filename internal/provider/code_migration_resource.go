@@ -435,14 +435,15 @@ func (m *codeMigrationModel) fromMigration(mig *client.CodeMigration, planned ma
 	for i := range mig.Assets {
 		list = append(list, &mig.Assets[i])
 	}
-	placements := publishPlacements(list)
-	sort.Slice(list, func(i, j int) bool { return placements[list[i]].Order < placements[list[j]].Order })
+	// The code migration's contract requires publishWave and publishOrder:
+	// the server computes them (migrationkit), the provider does not again.
+	sort.Slice(list, func(i, j int) bool { return list[i].PublishOrder < list[j].PublishOrder })
 	assets := map[string]attr.Value{}
 	keys := make([]string, 0, len(list))
 	posOf := make(map[string]int, len(list)) // publish_order by asset key
 	for _, a := range list {
 		key := keyOf(a)
-		wave, pos := placements[a].Wave, placements[a].Order
+		wave, pos := a.PublishWave, a.PublishOrder
 		producers := make([]attr.Value, 0, len(a.ProducerAssetKeys))
 		for _, p := range a.ProducerAssetKeys {
 			producers = append(producers, types.StringValue(p))
@@ -470,33 +471,6 @@ func (m *codeMigrationModel) fromMigration(mig *client.CodeMigration, planned ma
 	m.Assets = types.MapValueMust(migratedAssetType, assets)
 	m.PublishOrder = types.ListValueMust(types.StringType, order)
 	return diags
-}
-
-// publishPlacements returns the publish wave and order of each asset: the
-// server's answer, or, from a server that gives none, computed as the
-// code migration does from the assets' producers.
-func publishPlacements(list []*client.MigratedAsset) map[*client.MigratedAsset]migrationkit.Placement {
-	out := make(map[*client.MigratedAsset]migrationkit.Placement, len(list))
-	complete := true
-	for _, a := range list {
-		out[a] = migrationkit.Placement{Wave: a.PublishWave, Order: a.PublishOrder}
-		complete = complete && a.PublishWave > 0 && a.PublishOrder > 0
-	}
-	if complete {
-		return out
-	}
-	assets := make([]migrationkit.Asset, len(list))
-	for i, a := range list {
-		producers := make([]string, len(a.ProducerAssetKeys))
-		for j, p := range a.ProducerAssetKeys {
-			producers[j] = strings.ToLower(p)
-		}
-		assets[i] = migrationkit.Asset{Key: strings.ToLower(a.AssetKey), Name: a.Name, Producers: producers}
-	}
-	for i, p := range migrationkit.PlanPublishOrder(assets) {
-		out[list[i]] = p
-	}
-	return out
 }
 
 func (r *codeMigrationResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
