@@ -53,7 +53,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("outsystems-sandbox", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:8085", "`address` to listen on; loopback only unless --allow-remote is given")
-	allowRemote := fs.Bool("allow-remote", false, "allow a --listen address that is not loopback (the sandbox has well-known tokens and no TLS)")
+	allowRemote := fs.Bool("allow-remote", false, "allow a --listen address that is not loopback (the sandbox has well-known tokens, and serves plain HTTP unless --tls)")
 	dbPath := fs.String("db", "", "SQLite database `file` that keeps the state across restarts (default: in memory)")
 	fixturePath := fs.String("fixture", "", "fixture JSON `file` that seeds an empty database (default: the built-in Acme Insurance portfolio)")
 	quiet := fs.Bool("quiet", false, "log nothing but errors")
@@ -193,7 +193,7 @@ func writeCACertificate(pemBytes []byte, out, dbPath string) (string, error) {
 }
 
 // checkListenAddr refuses addresses other hosts could reach, unless
-// allowRemote: the sandbox publishes its tokens and speaks plain HTTP.
+// allowRemote: the sandbox publishes its tokens (and speaks plain HTTP unless --tls).
 func checkListenAddr(addr string, allowRemote bool) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -206,7 +206,7 @@ func checkListenAddr(addr string, allowRemote bool) error {
 	if host == "" {
 		where = "all interfaces"
 	}
-	return fmt.Errorf("refusing to listen on %s (--listen %s): the sandbox serves well-known tokens over plain HTTP, "+
+	return fmt.Errorf("refusing to listen on %s (--listen %s): the sandbox serves well-known tokens (over plain HTTP unless --tls), "+
 		"so by default it only listens on loopback addresses such as 127.0.0.1, ::1 or localhost; "+
 		"pass --allow-remote to listen there anyway", where, addr)
 }

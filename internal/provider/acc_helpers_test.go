@@ -29,6 +29,8 @@ type testEnv struct {
 	fixture *fixture.Fixture
 	lt      *client.LifeTime
 	as      *client.Assessment
+	// ca is the PEM of the sandbox's own CA when it serves HTTPS, else "".
+	ca string
 }
 
 // Sandbox timings in acceptance tests: short, but long enough that the
@@ -123,7 +125,7 @@ provider "outsystems" {
 func (e *testEnv) odcClient() *client.ODC {
 	for _, c := range e.fixture.ODC.APIClients {
 		if c.Name == "migration-pipeline" {
-			odc, err := client.NewODC(client.Config{BaseURL: e.url, MaxRetries: 0}, c.ClientID, c.ClientSecret)
+			odc, err := client.NewODC(client.Config{BaseURL: e.url, MaxRetries: 0, CACertificate: e.ca}, c.ClientID, c.ClientSecret)
 			if err != nil {
 				e.t.Fatal(err)
 			}

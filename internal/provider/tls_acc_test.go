@@ -34,7 +34,7 @@ func newTLSTestEnv(t *testing.T) (*testEnv, string) {
 		t.Fatalf("the TLS sandbox serves %s", url)
 	}
 	ca := string(sb.CACertificatePEM())
-	e := &testEnv{t: t, sb: sb, url: url, fixture: sb.Fixture()}
+	e := &testEnv{t: t, sb: sb, url: url, fixture: sb.Fixture(), ca: ca}
 	if e.lt, err = client.NewLifeTime(client.Config{BaseURL: url, MaxRetries: 0, CACertificate: ca}, e.token(fixture.RoleAdministrator)); err != nil {
 		t.Fatal(err)
 	}
@@ -87,6 +87,7 @@ func TestAccPrivateCATrustedWhereConfigured(t *testing.T) {
 	e, ca := newTLSTestEnv(t)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkNothingCreated(e),
 		Steps: []resource.TestStep{
 			{
 				Config: e.tlsProviderConfig(ca, ca, ca) + tlsLookups,
@@ -103,6 +104,7 @@ func TestAccPrivateCAMissing(t *testing.T) {
 	e, ca := newTLSTestEnv(t)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkNothingCreated(e),
 		Steps: []resource.TestStep{
 			{
 				// LifeTime has no CA: its look-up says what to set.
@@ -124,6 +126,7 @@ func TestAccPrivateCAInvalid(t *testing.T) {
 	const notPEM = "MIIBkTCB+wIJAKHHIGbnotreallyacertificate"
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkNothingCreated(e),
 		Steps: []resource.TestStep{
 			{
 				Config:      e.tlsProviderConfig(ca, notPEM, ca) + tlsLookups,
@@ -142,6 +145,7 @@ func TestAccPrivateCAFromEnvironment(t *testing.T) {
 	t.Setenv(EnvODCCACertificate, ca)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkNothingCreated(e),
 		Steps: []resource.TestStep{
 			{
 				Config: e.tlsProviderConfig("", "", "") + tlsLookups,
