@@ -100,7 +100,7 @@ func checkUUID(s string) error {
 		return fmt.Errorf("%q is not a GUID in the 8-4-4-4-12 form", s)
 	}
 	if _, err := uuid.Parse(s); err != nil {
-		return fmt.Errorf("%q is not a GUID: %v", s, err)
+		return fmt.Errorf("%q is not a GUID: %w", s, err)
 	}
 	return nil
 }

@@ -43,8 +43,11 @@ func checkMappingsDestroyed(e *testEnv, outOfBand ...string) resource.TestCheckF
 		ctx := context.Background()
 		var errs []error
 		for _, rs := range resourcesOfType(s, "outsystems_app_mapping") {
-			if m, err := e.as.GetMapping(ctx, rs.Primary.ID); !client.IsNotFound(err) {
-				errs = append(errs, fmt.Errorf("mapping %s (%q) still exists after destroy: %+v, %v", rs.Primary.ID, rs.Primary.Attributes["name"], m, err))
+			switch m, err := e.as.GetMapping(ctx, rs.Primary.ID); {
+			case err == nil:
+				errs = append(errs, fmt.Errorf("mapping %s (%q) still exists after destroy: %+v", rs.Primary.ID, rs.Primary.Attributes["name"], m))
+			case !client.IsNotFound(err):
+				errs = append(errs, fmt.Errorf("reading mapping %s (%q) after destroy: %w", rs.Primary.ID, rs.Primary.Attributes["name"], err))
 			}
 		}
 		all, err := e.as.ListMappings(ctx)
@@ -199,11 +202,17 @@ func checkNothingCreated(e *testEnv) resource.TestCheckFunc {
 		if err := checkNoResources(s); err != nil {
 			errs = append(errs, err)
 		}
-		if ms, err := e.as.ListMappings(ctx); err != nil || len(ms) > 0 {
-			errs = append(errs, fmt.Errorf("want no mapping in the assessment tool, got %d (%v)", len(ms), err))
+		switch ms, err := e.as.ListMappings(ctx); {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("listing the mappings: %w", err))
+		case len(ms) > 0:
+			errs = append(errs, fmt.Errorf("want no mapping in the assessment tool, got %d", len(ms)))
 		}
-		if ms, err := e.odcClient().ListCodeMigrations(ctx, ""); err != nil || len(ms) > 0 {
-			errs = append(errs, fmt.Errorf("want no code migration in ODC, got %d (%v)", len(ms), err))
+		switch ms, err := e.odcClient().ListCodeMigrations(ctx, ""); {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("listing the code migrations: %w", err))
+		case len(ms) > 0:
+			errs = append(errs, fmt.Errorf("want no code migration in ODC, got %d", len(ms)))
 		}
 		for _, app := range e.fixture.LifeTime.Applications {
 			versions, err := e.lt.ListApplicationVersions(ctx, app.Key, 1000)

@@ -87,23 +87,22 @@ func idsOf(refs []string) string {
 	return strings.Join(ids, ", ")
 }
 
-// migrationConfig adds the migration (with extra arguments) and, when
+// migrationConfig adds the migration and, when
 // publish is set, a publication of every asset and a release of every
 // library, wave by wave: each wave depends on the releases of the one before.
-func (e *testEnv) migrationConfig(plan migrationPlan, publish bool, extra string) string {
+func (e *testEnv) migrationConfig(plan migrationPlan, publish bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `
 resource "outsystems_code_migration" "wave" {
   source_environment_key = %q
   mapping_ids            = local.mapping_ids
-  %s
   depends_on             = [local.tags]
 }
 
 locals {
   assets = outsystems_code_migration.wave.assets
 }
-`, e.envKey("Development"), extra)
+`, e.envKey("Development"))
 	if !publish {
 		return b.String()
 	}

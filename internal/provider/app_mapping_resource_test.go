@@ -46,8 +46,11 @@ func TestAccAppMapping_lifecycle(t *testing.T) {
 		CheckDestroy: resource.ComposeAggregateTestCheckFunc(
 			checkMappingsDestroyed(e),
 			func(*terraform.State) error {
-				if _, err := e.as.GetMapping(context.Background(), recreated); !client.IsNotFound(err) {
-					return fmt.Errorf("the mapping still exists after destroy (err %v)", err)
+				switch _, err := e.as.GetMapping(context.Background(), recreated); {
+				case err == nil:
+					return fmt.Errorf("the mapping %s still exists after destroy", recreated)
+				case !client.IsNotFound(err):
+					return fmt.Errorf("reading the mapping %s after destroy: %w", recreated, err)
 				}
 				return nil
 			},

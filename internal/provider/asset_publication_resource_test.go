@@ -19,7 +19,7 @@ func TestAccAssetPublication_producerGate(t *testing.T) {
 		"Common Utils": {"library", []string{"Common Utils"}, 1},
 		"Policy Core":  {"library", []string{"Policy Core"}, 2},
 	}
-	base := e.providerConfig() + e.mappingsAndTags(plan) + e.migrationConfig(plan, false, "")
+	base := e.providerConfig() + e.mappingsAndTags(plan) + e.migrationConfig(plan, false)
 	publish := func(name, extra string) string {
 		return fmt.Sprintf(`
 resource "outsystems_asset_publication" %[1]q {
@@ -83,7 +83,7 @@ func TestAccAssetPublication_lifecycle(t *testing.T) {
 		Steps: []resource.TestStep{
 			{Config: e.providerConfig() + e.mappingsAndTags(plan)},
 			{
-				Config: e.providerConfig() + e.mappingsAndTags(plan) + e.migrationConfig(plan, true, ""),
+				Config: e.providerConfig() + e.mappingsAndTags(plan) + e.migrationConfig(plan, true),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(pub, tfjsonpath.New("status"), knownvalue.StringExact("Finished")),
 					statecheck.ExpectKnownValue(pub, tfjsonpath.New("asset_name"), knownvalue.StringExact("Common Utils")),

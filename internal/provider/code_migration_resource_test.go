@@ -28,7 +28,7 @@ var chainPlan = migrationPlan{
 func TestAccCodeMigration_producersFirst(t *testing.T) {
 	e := newTestEnv(t)
 	base := e.providerConfig() + e.mappingsAndTags(chainPlan)
-	full := base + e.migrationConfig(chainPlan, true, "")
+	full := base + e.migrationConfig(chainPlan, true)
 	const mig = "outsystems_code_migration.wave"
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -114,7 +114,7 @@ func (e *testEnv) checkProducersFirst(mig string) resource.TestCheckFunc {
 			n := attrs["assets."+name+".producer_asset_keys.#"]
 			count, err := strconv.Atoi(n)
 			if err != nil {
-				return fmt.Errorf("%s has no producer list in state: %v", name, err)
+				return fmt.Errorf("%s has no producer list in state: %w", name, err)
 			}
 			for i := 0; i < count; i++ {
 				pk := attrs[fmt.Sprintf("assets.%s.producer_asset_keys.%d", name, i)]
@@ -145,7 +145,7 @@ func TestAccCodeMigration_preflightNotReady(t *testing.T) {
 		Steps: []resource.TestStep{
 			{Config: base},
 			{
-				Config:      base + e.migrationConfig(plan, false, ""),
+				Config:      base + e.migrationConfig(plan, false),
 				ExpectError: regexpS(`Assets Not Ready For ODC.*Policy Admin \(web_app, mapping [0-9a-f-]+\): NotReady.*\(BPT\) processes \[Architecture, NotYetSupported, fix in O11\]`),
 			},
 			{Config: base},
@@ -180,7 +180,7 @@ resource "outsystems_code_migration" "wave" {
 func TestAccCodeMigration_finishedWithErrorsIsReplacedNextApply(t *testing.T) {
 	e := newTestEnv(t)
 	plan := migrationPlan{"Playground": {"web_app", []string{"Sandbox Playground"}, 1}}
-	cfg := e.providerConfig() + e.mappingsAndTags(plan) + e.migrationConfig(plan, false, "")
+	cfg := e.providerConfig() + e.mappingsAndTags(plan) + e.migrationConfig(plan, false)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             checkWaveDestroyed(e),
@@ -209,14 +209,14 @@ func TestAccCodeMigration_permissions(t *testing.T) {
 		Steps: []resource.TestStep{
 			{Config: e.providerConfig() + e.mappingsAndTags(plan)},
 			{
-				Config:      e.providerConfigWith(e.token("Administrator"), "publisher-no-migrate") + e.mappingsAndTags(plan) + e.migrationConfig(plan, false, ""),
+				Config:      e.providerConfigWith(e.token("Administrator"), "publisher-no-migrate") + e.mappingsAndTags(plan) + e.migrationConfig(plan, false),
 				ExpectError: regexpS(`Failed To Start The Code Migration.*403.*publisher-no-migrate.*Migrate O11 code.*Convert O11 code`),
 			},
 			{ // the right client migrates and publishes; one that may not release cannot release
-				Config:      e.providerConfigWith(e.token("Administrator"), "publisher-no-release") + e.mappingsAndTags(plan) + e.migrationConfig(plan, true, ""),
+				Config:      e.providerConfigWith(e.token("Administrator"), "publisher-no-release") + e.mappingsAndTags(plan) + e.migrationConfig(plan, true),
 				ExpectError: regexpS(`Failed To Release The Library.*403.*publisher-no-release.*Release libraries`),
 			},
-			{Config: e.providerConfig() + e.mappingsAndTags(plan) + e.migrationConfig(plan, true, "")},
+			{Config: e.providerConfig() + e.mappingsAndTags(plan) + e.migrationConfig(plan, true)},
 		},
 	})
 }
@@ -230,7 +230,7 @@ func TestAccOutOfBand(t *testing.T) {
 		"Acme Theme":      {"library", []string{"Acme Theme"}, 1},
 		"HR Self Service": {"web_app", []string{"HR Self Service"}, 2},
 	}
-	full := e.providerConfig() + e.mappingsAndTags(plan) + e.migrationConfig(plan, true, "")
+	full := e.providerConfig() + e.mappingsAndTags(plan) + e.migrationConfig(plan, true)
 	const pub = "outsystems_asset_publication.hr_self_service"
 	var first, purged string
 	resource.ParallelTest(t, resource.TestCase{
@@ -268,7 +268,7 @@ func TestAccOutOfBand(t *testing.T) {
 				},
 				// Only the migration is kept in the configuration: publications
 				// and releases of its new revisions would need new versions.
-				Config: e.providerConfig() + e.mappingsAndTags(plan) + e.migrationConfig(plan, false, ""),
+				Config: e.providerConfig() + e.mappingsAndTags(plan) + e.migrationConfig(plan, false),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction("outsystems_code_migration.wave", plancheck.ResourceActionCreate),
 				}},

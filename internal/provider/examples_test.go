@@ -3,6 +3,7 @@ package provider
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -34,12 +35,14 @@ var providerBinary, sandboxBinary builtBinary
 func (b *builtBinary) build(t *testing.T, name, pkg string) string {
 	t.Helper()
 	b.once.Do(func() {
-		if b.dir, b.err = os.MkdirTemp("", "outsystems-test-bin-"); b.err != nil {
+		// Shared by every test of the package and removed by TestMain, so
+		// not a test's own t.TempDir().
+		if b.dir, b.err = os.MkdirTemp("", "outsystems-test-bin-"); b.err != nil { //nolint:usetesting // see above
 			return
 		}
 		b.path = filepath.Join(b.dir, name)
 		if out, err := exec.Command("go", "build", "-o", b.path, pkg).CombinedOutput(); err != nil {
-			b.err = fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
+			b.err = fmt.Errorf("go build %s: %w\n%s", pkg, err, out)
 		}
 	})
 	if b.err != nil {
@@ -120,22 +123,20 @@ func newCLIDir(t *testing.T, exports []string) *cliRun {
 	return &cliRun{t: t, terraform: terraform, dir: work, env: env}
 }
 
-// run runs terraform and returns stdout, failing the test on an unexpected exit code.
-func (c *cliRun) run(wantCode int, args ...string) string {
+// run runs terraform and returns stdout, failing the test unless it exits 0.
+func (c *cliRun) run(args ...string) string {
 	c.t.Helper()
 	cmd := exec.Command(c.terraform, append([]string{"-chdir=" + c.dir}, args...)...)
 	cmd.Env = c.env
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
-	code := 0
-	if exitErr, ok := err.(*exec.ExitError); ok {
-		code = exitErr.ExitCode()
-	} else if err != nil {
+	var exitErr *exec.ExitError
+	switch {
+	case errors.As(err, &exitErr):
+		c.t.Fatalf("terraform %s exited %d, want 0\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), exitErr.ExitCode(), stdout.String(), stderr.String())
+	case err != nil:
 		c.t.Fatalf("terraform %v: %v", args, err)
-	}
-	if code != wantCode {
-		c.t.Fatalf("terraform %s exited %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, wantCode, stdout.String(), stderr.String())
 	}
 	return stdout.String()
 }
@@ -145,7 +146,7 @@ func (c *cliRun) outputs() map[string]json.RawMessage {
 	var out map[string]struct {
 		Value json.RawMessage `json:"value"`
 	}
-	if err := json.Unmarshal([]byte(c.run(0, "output", "-json")), &out); err != nil {
+	if err := json.Unmarshal([]byte(c.run("output", "-json")), &out); err != nil {
 		c.t.Fatal(err)
 	}
 	values := map[string]json.RawMessage{}
@@ -164,8 +165,8 @@ func TestAccExampleQuickstart(t *testing.T) {
 	t.Parallel()
 	sb := newExampleSandbox(t)
 	c := newCLIRun(t, "quickstart", sb)
-	c.run(0, "apply", "-auto-approve", "-input=false", "-no-color")
-	c.run(0, "plan", "-detailed-exitcode", "-input=false", "-no-color")
+	c.run("apply", "-auto-approve", "-input=false", "-no-color")
+	c.run("plan", "-detailed-exitcode", "-input=false", "-no-color")
 	out := c.outputs()
 	var tags map[string]string
 	if err := json.Unmarshal(out["tags"], &tags); err != nil {
@@ -191,9 +192,9 @@ func TestAccExampleComplete(t *testing.T) {
 	// ODC's 10 deployment POSTs per minute would hold the 11th publish a
 	// minute; the pacing has its own tests.
 	c.env = append(c.env, "OUTSYSTEMS_ODC_REQUESTS_PER_MINUTE=0")
-	c.run(0, "apply", "-auto-approve", "-input=false", "-no-color", "-target=outsystems_lifetime_tag.app")
-	c.run(0, "apply", "-auto-approve", "-input=false", "-no-color")
-	c.run(0, "plan", "-detailed-exitcode", "-input=false", "-no-color")
+	c.run("apply", "-auto-approve", "-input=false", "-no-color", "-target=outsystems_lifetime_tag.app")
+	c.run("apply", "-auto-approve", "-input=false", "-no-color")
+	c.run("plan", "-detailed-exitcode", "-input=false", "-no-color")
 
 	out := c.outputs()
 	var order []string
@@ -214,13 +215,18 @@ func TestAccExampleComplete(t *testing.T) {
 	}
 
 	// Producers first, read from the sandbox's own timestamps.
-	state := c.run(0, "show", "-json")
+	state := c.run("show", "-json")
 	var doc struct {
 		Values struct {
 			RootModule struct {
 				Resources []struct {
-					Address string         `json:"address"`
-					Values  map[string]any `json:"values"`
+					Address string `json:"address"`
+					Values  struct {
+						Assets map[string]struct {
+							AssetKey          string   `json:"asset_key"`
+							ProducerAssetKeys []string `json:"producer_asset_keys"`
+						} `json:"assets"`
+					} `json:"values"`
 				} `json:"resources"`
 			} `json:"root_module"`
 		} `json:"values"`
@@ -238,26 +244,25 @@ func TestAccExampleComplete(t *testing.T) {
 		if r.Address != "outsystems_code_migration.wave" {
 			continue
 		}
-		assets := r.Values["assets"].(map[string]any)
+		assets := r.Values.Assets
 		byKey := map[string]string{}
 		for name, a := range assets {
-			byKey[a.(map[string]any)["asset_key"].(string)] = name
+			byKey[a.AssetKey] = name
 		}
 		for name, a := range assets {
-			asset := a.(map[string]any)
-			consumerAt, ok := sb.PublishedAt(asset["asset_key"].(string), stage)
+			consumerAt, ok := sb.PublishedAt(a.AssetKey, stage)
 			if !ok {
 				t.Errorf("%s was not published", name)
 				continue
 			}
-			for _, p := range asset["producer_asset_keys"].([]any) {
-				producerAt, ok := sb.PublishedAt(p.(string), stage)
+			for _, p := range a.ProducerAssetKeys {
+				producerAt, ok := sb.PublishedAt(p, stage)
 				if !ok || !producerAt.Before(consumerAt) {
-					t.Errorf("producer %s published at %v, not before consumer %s at %v", byKey[p.(string)], producerAt, name, consumerAt)
+					t.Errorf("producer %s published at %v, not before consumer %s at %v", byKey[p], producerAt, name, consumerAt)
 				}
-				releasedAt, ok := sb.ReleasedAt(p.(string))
+				releasedAt, ok := sb.ReleasedAt(p)
 				if !ok || !releasedAt.Before(consumerAt) {
-					t.Errorf("producer %s released at %v, not before consumer %s was published at %v", byKey[p.(string)], releasedAt, name, consumerAt)
+					t.Errorf("producer %s released at %v, not before consumer %s was published at %v", byKey[p], releasedAt, name, consumerAt)
 				}
 			}
 		}

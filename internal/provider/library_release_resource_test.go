@@ -18,7 +18,7 @@ import (
 func TestAccLibraryRelease_lifecycle(t *testing.T) {
 	e := newTestEnv(t)
 	plan := migrationPlan{"Common Utils": {"library", []string{"Common Utils"}, 1}}
-	base := e.providerConfig() + e.mappingsAndTags(plan) + e.migrationConfig(plan, false, "") + fmt.Sprintf(`
+	base := e.providerConfig() + e.mappingsAndTags(plan) + e.migrationConfig(plan, false) + fmt.Sprintf(`
 resource "outsystems_asset_publication" "utils" {
   asset_key = local.assets["Common Utils"].asset_key
   revision  = local.assets["Common Utils"].revision
@@ -43,8 +43,11 @@ resource "outsystems_library_release" "utils" {
 			checkWaveDestroyed(e),
 			func(*terraform.State) error {
 				h, err := e.odcClient().HighestTagRevision(context.Background(), assetKey)
-				if err != nil || h != nil {
-					return fmt.Errorf("destroy should clear the tag of a library no one consumes: %+v %v", h, err)
+				if err != nil {
+					return fmt.Errorf("reading the highest tagged revision after destroy: %w", err)
+				}
+				if h != nil {
+					return fmt.Errorf("destroy should clear the tag of a library no one consumes: %+v", h)
 				}
 				return nil
 			},
@@ -88,7 +91,7 @@ resource "outsystems_library_release" "utils" {
 func TestAccLibraryRelease_versionMustBeHigher(t *testing.T) {
 	e := newTestEnv(t)
 	plan := migrationPlan{"Common Utils": {"library", []string{"Common Utils"}, 1}}
-	base := e.providerConfig() + e.mappingsAndTags(plan) + e.migrationConfig(plan, false, "") + fmt.Sprintf(`
+	base := e.providerConfig() + e.mappingsAndTags(plan) + e.migrationConfig(plan, false) + fmt.Sprintf(`
 resource "outsystems_asset_publication" "utils" {
   asset_key = local.assets["Common Utils"].asset_key
   revision  = local.assets["Common Utils"].revision

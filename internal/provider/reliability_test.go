@@ -119,9 +119,9 @@ func TestAccChaos_completeExample(t *testing.T) {
 	}})
 	c := newCLIRun(t, "complete", sb)
 	c.env = append(c.env, "OUTSYSTEMS_MAX_RETRIES=12", "OUTSYSTEMS_ODC_REQUESTS_PER_MINUTE=0")
-	c.run(0, "apply", "-auto-approve", "-input=false", "-no-color", "-target=outsystems_lifetime_tag.app")
-	c.run(0, "apply", "-auto-approve", "-input=false", "-no-color")
-	c.run(0, "plan", "-detailed-exitcode", "-input=false", "-no-color")
+	c.run("apply", "-auto-approve", "-input=false", "-no-color", "-target=outsystems_lifetime_tag.app")
+	c.run("apply", "-auto-approve", "-input=false", "-no-color")
+	c.run("plan", "-detailed-exitcode", "-input=false", "-no-color")
 	stats := sb.ChaosStats()
 	if err := sb.SetChaos(sandbox.ChaosOptions{}); err != nil {
 		t.Fatal(err)
@@ -141,10 +141,10 @@ func TestAccIdempotentCreates(t *testing.T) {
 	sb := newExampleSandboxWith(t, sandbox.Options{Chaos: sandbox.ChaosOptions{DropAfterRate: 0.33, Seed: chaosSeed(t)}})
 	c := newCLIRunWithConfig(t, migrationConfigFor(sb.Fixture(), false), sb.Exports())
 	c.env = append(c.env, "OUTSYSTEMS_MAX_RETRIES=12", "OUTSYSTEMS_ODC_REQUESTS_PER_MINUTE=0")
-	c.run(0, "apply", "-auto-approve", "-input=false", "-no-color")
+	c.run("apply", "-auto-approve", "-input=false", "-no-color")
 	c.write(migrationConfigFor(sb.Fixture(), true))
-	c.run(0, "apply", "-auto-approve", "-input=false", "-no-color")
-	c.run(0, "plan", "-detailed-exitcode", "-input=false", "-no-color")
+	c.run("apply", "-auto-approve", "-input=false", "-no-color")
+	c.run("plan", "-detailed-exitcode", "-input=false", "-no-color")
 	stats := sb.ChaosStats()
 	if err := sb.SetChaos(sandbox.ChaosOptions{}); err != nil {
 		t.Fatal(err)
@@ -186,10 +186,10 @@ func TestAccSecretsNeverLeak(t *testing.T) {
 	logPath := filepath.Join(t.TempDir(), "terraform.log")
 	c.env = append(c.env, "TF_LOG=TRACE", "TF_LOG_PATH="+logPath, "OUTSYSTEMS_ODC_REQUESTS_PER_MINUTE=0")
 	var output strings.Builder
-	output.WriteString(c.run(0, "apply", "-auto-approve", "-input=false", "-no-color"))
+	output.WriteString(c.run("apply", "-auto-approve", "-input=false", "-no-color"))
 	c.write(migrationConfigFor(sb.Fixture(), true))
-	output.WriteString(c.run(0, "plan", "-input=false", "-no-color"))
-	output.WriteString(c.run(0, "apply", "-auto-approve", "-input=false", "-no-color"))
+	output.WriteString(c.run("plan", "-input=false", "-no-color"))
+	output.WriteString(c.run("apply", "-auto-approve", "-input=false", "-no-color"))
 
 	// An error about credentials must not quote them either.
 	wrong := newCLIRunWithConfig(t, migrationConfigFor(sb.Fixture(), true), append(sb.Exports(), "export OUTSYSTEMS_ODC_CLIENT_SECRET=wrong-secret-5d1f9a"))

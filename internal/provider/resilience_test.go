@@ -267,7 +267,7 @@ func TestAccCrash_sandboxKilledDuringMigration(t *testing.T) {
 	sb := startSandboxProcess(t, args...)
 	fx := fixture.Default()
 	c := newCLIRunWithConfig(t, migrationConfigFor(fx, false), sb.exports)
-	c.run(0, "apply", "-auto-approve", "-input=false", "-no-color")
+	c.run("apply", "-auto-approve", "-input=false", "-no-color")
 	c.write(migrationConfigFor(fx, true))
 
 	apply, out := c.start("apply", "-auto-approve", "-input=false", "-no-color")
@@ -278,7 +278,7 @@ func TestAccCrash_sandboxKilledDuringMigration(t *testing.T) {
 	if err := apply.Wait(); err != nil {
 		t.Fatalf("the apply did not survive the sandbox crash: %v\n%s", err, out.String())
 	}
-	c.run(0, "plan", "-detailed-exitcode", "-input=false", "-no-color")
+	c.run("plan", "-detailed-exitcode", "-input=false", "-no-color")
 
 	migrations := countMigrations(t, sb.odc())
 	if len(migrations) != 1 || migrations[0].Key != started.Key || migrations[0].Status != client.CodeMigrationFinished {
@@ -297,7 +297,7 @@ func TestAccInterrupt_applyInterruptedDuringMigration(t *testing.T) {
 	sb := newExampleSandboxWith(t, sandbox.Options{MigrationDuration: 6 * time.Second})
 	odc := testODC(t, sb)
 	c := newCLIRunWithConfig(t, migrationConfigFor(sb.Fixture(), false), sb.Exports())
-	c.run(0, "apply", "-auto-approve", "-input=false", "-no-color")
+	c.run("apply", "-auto-approve", "-input=false", "-no-color")
 	c.write(migrationConfigFor(sb.Fixture(), true))
 
 	apply, out := c.start("apply", "-auto-approve", "-input=false", "-no-color")
@@ -320,7 +320,7 @@ func TestAccInterrupt_applyInterruptedDuringMigration(t *testing.T) {
 			} `json:"root_module"`
 		} `json:"values"`
 	}
-	if err := json.Unmarshal([]byte(c.run(0, "show", "-json")), &state); err != nil {
+	if err := json.Unmarshal([]byte(c.run("show", "-json")), &state); err != nil {
 		t.Fatal(err)
 	}
 	found := false
@@ -333,8 +333,8 @@ func TestAccInterrupt_applyInterruptedDuringMigration(t *testing.T) {
 		t.Fatalf("the interrupted migration %s is not in state:\n%s", started.Key, out.String())
 	}
 	// The next apply converges on the same migration: no second one.
-	c.run(0, "apply", "-auto-approve", "-input=false", "-no-color")
-	c.run(0, "plan", "-detailed-exitcode", "-input=false", "-no-color")
+	c.run("apply", "-auto-approve", "-input=false", "-no-color")
+	c.run("plan", "-detailed-exitcode", "-input=false", "-no-color")
 	migrations := countMigrations(t, odc)
 	if len(migrations) != 1 || migrations[0].Key != started.Key {
 		t.Fatalf("want only migration %s, the sandbox has %d: %+v", started.Key, len(migrations), migrations)
