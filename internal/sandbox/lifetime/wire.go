@@ -26,6 +26,7 @@ type Environment struct {
 	Name                  string `json:"Name"`
 	OSVersion             string `json:"OSVersion"`
 	Order                 int    `json:"Order"`
+	DetailsURL            string `json:"DetailsURL"`
 	HostName              string `json:"HostName"`
 	UseHTTPS              bool   `json:"UseHTTPS"`
 	EnvironmentType       string `json:"EnvironmentType"`
@@ -45,21 +46,24 @@ type Application struct {
 	URLPath         string           `json:"URLPath"`
 	IconHash        string           `json:"IconHash"`
 	IconURL         string           `json:"IconURL"`
+	DetailsURL      string           `json:"DetailsURL"`
 	IsSystem        bool             `json:"IsSystem"`
 	AppStatusInEnvs []AppStatusInEnv `json:"AppStatusInEnvs,omitzero"` // only with IncludeEnvStatus
 }
 
 type AppStatusInEnv struct {
-	EnvironmentKey            string              `json:"EnvironmentKey"`
-	BaseApplicationVersionKey string              `json:"BaseApplicationVersionKey"`
-	IsModified                bool                `json:"IsModified"`
-	IsModifiedReason          string              `json:"IsModifiedReason"`
-	IsModifiedMessage         string              `json:"IsModifiedMessage"`
-	ConsistencyStatus         string              `json:"ConsistencyStatus"`
-	ConsistencyStatusMessages string              `json:"ConsistencyStatusMessages"`
-	MobileAppsStatus          []MobileAppStatus   `json:"MobileAppsStatus"`
-	ModuleStatusInEnvs        []ModuleStatusInEnv `json:"ModuleStatusInEnvs,omitzero"` // only with IncludeModules
-	DeploymentZoneKey         string              `json:"DeploymentZoneKey"`
+	EnvironmentKey            string `json:"EnvironmentKey"`
+	BaseApplicationVersionKey string `json:"BaseApplicationVersionKey"`
+	// BaseApplicationVersionLabel is the base version's version string.
+	BaseApplicationVersionLabel string              `json:"BaseApplicationVersionLabel"`
+	IsModified                  bool                `json:"IsModified"`
+	IsModifiedReason            string              `json:"IsModifiedReason"`
+	IsModifiedMessage           string              `json:"IsModifiedMessage"`
+	ConsistencyStatus           string              `json:"ConsistencyStatus"`
+	ConsistencyStatusMessages   string              `json:"ConsistencyStatusMessages"`
+	MobileAppsStatus            []MobileAppStatus   `json:"MobileAppsStatus"`
+	ModuleStatusInEnvs          []ModuleStatusInEnv `json:"ModuleStatusInEnvs,omitzero"` // only with IncludeModules
+	DeploymentZoneKey           string              `json:"DeploymentZoneKey"`
 }
 
 type MobileAppStatus struct {
@@ -72,9 +76,12 @@ type MobileAppStatus struct {
 	IsModified             bool   `json:"IsModified"`
 }
 
+// ModuleStatusInEnv is a module's running version in an environment.
+// LifeTime's type has no module key: ModuleKey is the sandbox's own, never
+// sent.
 type ModuleStatusInEnv struct {
 	ApplicationKey            string `json:"ApplicationKey"`
-	ModuleKey                 string `json:"ModuleKey"`
+	ModuleKey                 string `json:"-"`
 	EnvironmentKey            string `json:"EnvironmentKey"`
 	ModuleVersionKey          string `json:"ModuleVersionKey"`
 	ConsistencyStatus         string `json:"ConsistencyStatus"`
@@ -91,6 +98,12 @@ type ApplicationVersion struct {
 	ModuleVersions []ModuleVersion `json:"ModuleVersions"`
 	CreatedOn      time.Time       `json:"CreatedOn"`
 	ChangeLog      string          `json:"ChangeLog"`
+	// InUse: the version runs in an environment, so LifeTime will not delete it.
+	InUse bool `json:"InUse"`
+	// EnvironmentKey is the environment the version was tagged in ("" when
+	// the sandbox does not know it, as for the fixture's versions that no
+	// environment runs).
+	EnvironmentKey string `json:"EnvironmentKey"`
 }
 
 type MobileVersion struct {
