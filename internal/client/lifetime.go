@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
 )
@@ -19,16 +20,35 @@ type LifeTime struct{ s *service }
 
 // NewLifeTime returns a LifeTime client. cfg.BaseURL is the LifeTime host
 // (e.g. https://lifetime.example.com); the API prefix is added unless the URL
-// already ends with it.
+// already ends with it. The console address a user may paste
+// (https://lifetime.example.com/lifetime) is accepted: the API lives on the
+// same host, at /lifetimeapi/rest/v2.
 func NewLifeTime(cfg Config, token string) (*LifeTime, error) {
 	if strings.TrimSpace(token) == "" {
 		return nil, fmt.Errorf("the LifeTime service account token is empty")
 	}
+	cfg.BaseURL = lifeTimeHost(cfg.BaseURL)
 	s, err := newService("LifeTime", cfg, LifeTimeAPIPrefix, bearer(token), parseLifeTimeError)
 	if err != nil {
 		return nil, err
 	}
 	return &LifeTime{s: s}, nil
+}
+
+// lifeTimeHost turns a console address ending in /lifetime into its host's
+// root; any other URL is returned as it is.
+func lifeTimeHost(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return raw
+	}
+	p := strings.TrimRight(u.Path, "/")
+	if !strings.EqualFold(path.Base(p), "lifetime") {
+		return raw
+	}
+	u.Path = strings.TrimSuffix(p, p[len(p)-len("/lifetime"):])
+	u.RawPath = ""
+	return u.String()
 }
 
 // BaseURL is the API root the client calls.

@@ -37,6 +37,9 @@ const (
 	testAssessmentDelay   = 300 * time.Millisecond
 	testMigrationDuration = 700 * time.Millisecond
 	testPublishDuration   = 200 * time.Millisecond
+	// testLifeTimeTagDelay: LifeTime processes a tag before the version is
+	// readable and running.
+	testLifeTimeTagDelay = 300 * time.Millisecond
 )
 
 func newTestEnv(t *testing.T) *testEnv {
@@ -46,6 +49,7 @@ func newTestEnv(t *testing.T) *testEnv {
 		AssessmentDelay:   testAssessmentDelay,
 		MigrationDuration: testMigrationDuration,
 		PublishDuration:   testPublishDuration,
+		LifeTimeTagDelay:  testLifeTimeTagDelay,
 	})
 	if err != nil {
 		t.Fatalf("starting the sandbox: %v", err)
