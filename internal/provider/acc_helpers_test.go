@@ -44,12 +44,18 @@ const (
 
 func newTestEnv(t *testing.T) *testEnv {
 	t.Helper()
+	return newTestEnvWith(t, testLifeTimeTagDelay)
+}
+
+// newTestEnvWith is newTestEnv with LifeTime taking tagDelay to process a tag.
+func newTestEnvWith(t *testing.T, tagDelay time.Duration) *testEnv {
+	t.Helper()
 	sb, err := sandbox.New(sandbox.Options{
 		DBPath:            filepath.Join(t.TempDir(), "sandbox.db"),
 		AssessmentDelay:   testAssessmentDelay,
 		MigrationDuration: testMigrationDuration,
 		PublishDuration:   testPublishDuration,
-		LifeTimeTagDelay:  testLifeTimeTagDelay,
+		LifeTimeTagDelay:  tagDelay,
 	})
 	if err != nil {
 		t.Fatalf("starting the sandbox: %v", err)

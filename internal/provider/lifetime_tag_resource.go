@@ -496,7 +496,8 @@ func (r *lifeTimeTagResource) Create(ctx context.Context, req resource.CreateReq
 	})
 	if err != nil {
 		addAPIError(&resp.Diagnostics, "LifeTime Is Still Processing The Tag",
-			fmt.Sprintf("wait for tag %q (key %s) of application %q; it is recorded in state, and the next apply reads it again (raise `timeouts.create` to wait longer)",
+			fmt.Sprintf("wait for tag %q (key %s) of application %q. The version is recorded in state, marked tainted: once LifeTime has "+
+				"processed it, `terraform untaint` keeps it; otherwise the next apply replaces it. Raise `timeouts.create` to wait longer",
 				version, key, target.app.Name), err)
 		return
 	}

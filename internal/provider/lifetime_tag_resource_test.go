@@ -414,3 +414,39 @@ func TestAccLifeTimeTag_consoleURL(t *testing.T) {
 		}},
 	})
 }
+
+// TestAccLifeTimeTag_processingOutlastsTimeout: when LifeTime takes longer
+// to process a tag than timeouts.create, the apply fails naming what it
+// waited for and the last status, the new version stays in state, and a
+// refresh while LifeTime still answers 404 keeps it.
+func TestAccLifeTimeTag_processingOutlastsTimeout(t *testing.T) {
+	e := newTestEnvWith(t, time.Minute) // still processing for the whole test
+	cfg := e.providerConfig() + fmt.Sprintf(`
+resource "outsystems_lifetime_tag" "test" {
+  environment_key = %q
+  application_key = %q
+  version         = "1.3.0"
+  timeouts = {
+    create = "200ms"
+  }
+}
+`, e.envKey("Development"), e.appKey("Customer Portal"))
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkTagsDestroyed(e),
+		Steps: []resource.TestStep{
+			{
+				Config:      cfg,
+				ExpectError: errorRe("waiting for LifeTime to process tag", "not readable yet (404"),
+			},
+			{ // still processing: the refresh keeps the tag (tainted by the failed create, so a replacement is planned)
+				RefreshState:       true,
+				ExpectNonEmptyPlan: true,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttrSet(tagAddr, "id"),
+					resource.TestCheckResourceAttr(tagAddr, "version", "1.3.0"),
+				),
+			},
+		},
+	})
+}
