@@ -21,6 +21,7 @@ type APIError struct {
 	StatusCode int      `json:"StatusCode"`
 }
 
+// Environment is an environment LifeTime manages.
 type Environment struct {
 	Key                   string `json:"Key"`
 	Name                  string `json:"Name"`
@@ -37,6 +38,7 @@ type Environment struct {
 	IsCloudEnvironment    bool   `json:"IsCloudEnvironment"`
 }
 
+// Application is an O11 application.
 type Application struct {
 	Key             string           `json:"Key"`
 	Name            string           `json:"Name"`
@@ -51,6 +53,7 @@ type Application struct {
 	AppStatusInEnvs []AppStatusInEnv `json:"AppStatusInEnvs,omitzero"` // only with IncludeEnvStatus
 }
 
+// AppStatusInEnv is an application's status in one environment (AppStatusInEnv_v2).
 type AppStatusInEnv struct {
 	EnvironmentKey            string `json:"EnvironmentKey"`
 	BaseApplicationVersionKey string `json:"BaseApplicationVersionKey"`
@@ -66,6 +69,7 @@ type AppStatusInEnv struct {
 	DeploymentZoneKey           string              `json:"DeploymentZoneKey"`
 }
 
+// MobileAppStatus is a native shell's status in an environment (MobileAppStatusInEnv).
 type MobileAppStatus struct {
 	EnvironmentKey         string `json:"EnvironmentKey"`
 	NativePlatform         string `json:"NativePlatform"`
@@ -88,6 +92,7 @@ type ModuleStatusInEnv struct {
 	ConsistencyStatusMessages string `json:"ConsistencyStatusMessages"`
 }
 
+// ApplicationVersion is a tagged application version (ApplicationVersion_v2).
 type ApplicationVersion struct {
 	Key            string          `json:"Key"`
 	ApplicationKey string          `json:"ApplicationKey"`
@@ -106,12 +111,14 @@ type ApplicationVersion struct {
 	EnvironmentKey string `json:"EnvironmentKey"`
 }
 
+// MobileVersion is a native build of an application version.
 type MobileVersion struct {
 	NativePlatform     string `json:"NativePlatform"`
 	VersionNumber      string `json:"VersionNumber"`
 	VersionDescription string `json:"VersionDescription"`
 }
 
+// Module is an O11 module (eSpace or Extension).
 type Module struct {
 	Key               string              `json:"Key"`
 	Name              string              `json:"Name"`
@@ -120,6 +127,7 @@ type Module struct {
 	ModuleStatusInEnv []ModuleStatusInEnv `json:"ModuleStatusInEnv,omitzero"` // only with IncludeEnvStatus
 }
 
+// ModuleVersion is a published version of a module (ModuleVersion_v2).
 type ModuleVersion struct {
 	Key                   string    `json:"Key"`
 	ModuleKey             string    `json:"ModuleKey"`
@@ -138,6 +146,7 @@ type TagRequest struct {
 	ModuleVersionKeys []string        `json:"ModuleVersionKeys"`
 }
 
+// TagResponse is the answer to a tag: the new version's key.
 type TagResponse struct {
 	ApplicationVersionKey string `json:"ApplicationVersionKey"`
 }
