@@ -450,3 +450,31 @@ resource "outsystems_lifetime_tag" "test" {
 		},
 	})
 }
+
+func TestTagTargetAdoptionAndMobileVersions(t *testing.T) {
+	running := &client.ApplicationVersion{Key: "k", Version: "1.2.0"}
+	unmodified := &tagTarget{running: running}
+	if !unmodified.adoptable(false) {
+		t.Error("an unmodified app is not adoptable")
+	}
+	if unmodified.adoptable(true) {
+		t.Error("force_new_version did not force a tag")
+	}
+	if (&tagTarget{}).adoptable(false) {
+		t.Error("an app never tagged is adoptable")
+	}
+	if (&tagTarget{running: running, status: client.AppStatusInEnv{IsModified: true}}).adoptable(false) {
+		t.Error("a modified app is adoptable")
+	}
+	shell := &tagTarget{running: running, status: client.AppStatusInEnv{MobileAppsStatus: []client.MobileAppStatus{
+		{NativePlatform: "Android", VersionNumber: "2.3.0", IsModified: true},
+		{NativePlatform: "iOS", VersionNumber: "2.3.0"},
+	}}}
+	if shell.adoptable(false) {
+		t.Error("an app whose native shell changed is adoptable")
+	}
+	got := shell.derivedMobileVersions()
+	if len(got) != 1 || got[0].NativePlatform != "Android" || got[0].VersionNumber != "2.3.1" {
+		t.Errorf("derivedMobileVersions = %+v, want Android 2.3.1 only", got)
+	}
+}
