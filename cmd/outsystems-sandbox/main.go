@@ -32,6 +32,7 @@ import (
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/lifetime"
 )
 
 func main() {
@@ -60,6 +61,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	publishDuration := fs.Duration("publish-duration", 3*time.Second, "how long an ODC publish operation runs before it finishes")
 	tokenTTL := fs.Duration("token-ttl", 12*time.Hour, "how long ODC access tokens last (expires_in)")
 	assessmentDelay := fs.Duration("assessment-delay", sandbox.DefaultAssessmentDelay, "how long the Migration Kit assessment tool takes to assess a mapping (Running after half of it)")
+	tagDelay := fs.Duration("lifetime-tag-delay", lifetime.DefaultTagDelay, "how long LifeTime takes to process a new tag before the version is readable and running")
 	migrationDuration := fs.Duration("migration-duration", sandbox.DefaultMigrationDuration, "how long a Migration Kit code migration runs before it finishes")
 	var chaos sandbox.ChaosOptions
 	fs.Float64Var(&chaos.ErrorRate, "chaos-error-rate", 0, "fraction of API requests answered 500, 502 or 503 without being carried out")
@@ -101,6 +103,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *assessmentDelay <= 0 {
 		return fmt.Errorf("--assessment-delay must be positive (got %s)", *assessmentDelay)
 	}
+	if *tagDelay <= 0 {
+		return fmt.Errorf("--lifetime-tag-delay must be positive (got %s)", *tagDelay)
+	}
 	if *migrationDuration <= 0 {
 		return fmt.Errorf("--migration-duration must be positive (got %s)", *migrationDuration)
 	}
@@ -115,7 +120,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return errors.New("--tls-ca-out needs --tls")
 	}
 	opts := sandbox.Options{TLS: *serveTLS, DBPath: *dbPath, Fixture: seed, PublishDuration: *publishDuration, TokenTTL: *tokenTTL, AssessmentDelay: *assessmentDelay,
-		MigrationDuration: *migrationDuration, Chaos: chaos, RateLimit: *rateLimit, DeploymentRateLimit: *deploymentRateLimit}
+		MigrationDuration: *migrationDuration, LifeTimeTagDelay: *tagDelay, Chaos: chaos, RateLimit: *rateLimit, DeploymentRateLimit: *deploymentRateLimit}
 	if !*quiet {
 		opts.Logger = logger
 	}

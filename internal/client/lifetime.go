@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
 )
@@ -19,16 +20,35 @@ type LifeTime struct{ s *service }
 
 // NewLifeTime returns a LifeTime client. cfg.BaseURL is the LifeTime host
 // (e.g. https://lifetime.example.com); the API prefix is added unless the URL
-// already ends with it.
+// already ends with it. The console address a user may paste
+// (https://lifetime.example.com/lifetime) is accepted: the API lives on the
+// same host, at /lifetimeapi/rest/v2.
 func NewLifeTime(cfg Config, token string) (*LifeTime, error) {
 	if strings.TrimSpace(token) == "" {
 		return nil, fmt.Errorf("the LifeTime service account token is empty")
 	}
+	cfg.BaseURL = lifeTimeHost(cfg.BaseURL)
 	s, err := newService("LifeTime", cfg, LifeTimeAPIPrefix, bearer(token), parseLifeTimeError)
 	if err != nil {
 		return nil, err
 	}
 	return &LifeTime{s: s}, nil
+}
+
+// lifeTimeHost turns a console address ending in /lifetime into its host's
+// root; any other URL is returned as it is.
+func lifeTimeHost(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return raw
+	}
+	p := strings.TrimRight(u.Path, "/")
+	if !strings.EqualFold(path.Base(p), "lifetime") {
+		return raw
+	}
+	u.Path = strings.TrimSuffix(p, p[len(p)-len("/lifetime"):])
+	u.RawPath = ""
+	return u.String()
 }
 
 // BaseURL is the API root the client calls.
@@ -61,6 +81,7 @@ type Environment struct {
 	Name                  string `json:"Name"`
 	OSVersion             string `json:"OSVersion"`
 	Order                 int    `json:"Order"`
+	DetailsURL            string `json:"DetailsURL"`
 	HostName              string `json:"HostName"`
 	UseHTTPS              bool   `json:"UseHTTPS"`
 	EnvironmentType       string `json:"EnvironmentType"`
@@ -81,6 +102,7 @@ type Application struct {
 	URLPath         string           `json:"URLPath"`
 	IconHash        string           `json:"IconHash"`
 	IconURL         string           `json:"IconURL"`
+	DetailsURL      string           `json:"DetailsURL"`
 	IsSystem        bool             `json:"IsSystem"`
 	AppStatusInEnvs []AppStatusInEnv `json:"AppStatusInEnvs"`
 }
@@ -97,21 +119,37 @@ func (a *Application) StatusIn(envKey string) (AppStatusInEnv, bool) {
 
 // AppStatusInEnv is an application's state in one environment.
 type AppStatusInEnv struct {
-	EnvironmentKey            string              `json:"EnvironmentKey"`
-	BaseApplicationVersionKey string              `json:"BaseApplicationVersionKey"`
-	IsModified                bool                `json:"IsModified"`
-	IsModifiedReason          string              `json:"IsModifiedReason"`
-	IsModifiedMessage         string              `json:"IsModifiedMessage"`
-	ConsistencyStatus         string              `json:"ConsistencyStatus"`
-	ConsistencyStatusMessages string              `json:"ConsistencyStatusMessages"`
-	MobileAppsStatus          []json.RawMessage   `json:"MobileAppsStatus"`
-	ModuleStatusInEnvs        []ModuleStatusInEnv `json:"ModuleStatusInEnvs"`
-	DeploymentZoneKey         string              `json:"DeploymentZoneKey"`
+	EnvironmentKey            string `json:"EnvironmentKey"`
+	BaseApplicationVersionKey string `json:"BaseApplicationVersionKey"`
+	// BaseApplicationVersionLabel is the base version's version string
+	// (empty on LifeTime releases that do not send it).
+	BaseApplicationVersionLabel string              `json:"BaseApplicationVersionLabel"`
+	IsModified                  bool                `json:"IsModified"`
+	IsModifiedReason            string              `json:"IsModifiedReason"`
+	IsModifiedMessage           string              `json:"IsModifiedMessage"`
+	ConsistencyStatus           string              `json:"ConsistencyStatus"`
+	ConsistencyStatusMessages   string              `json:"ConsistencyStatusMessages"`
+	MobileAppsStatus            []MobileAppStatus   `json:"MobileAppsStatus"`
+	ModuleStatusInEnvs          []ModuleStatusInEnv `json:"ModuleStatusInEnvs"`
+	DeploymentZoneKey           string              `json:"DeploymentZoneKey"`
 }
 
-// ModuleStatusInEnv is one module's running version in an environment.
+// MobileAppStatus is a native shell's state in an environment. IsModified
+// means its native hash changed since the last tag: the next tag needs a new
+// VersionNumber for that platform.
+type MobileAppStatus struct {
+	EnvironmentKey         string `json:"EnvironmentKey"`
+	NativePlatform         string `json:"NativePlatform"`
+	VersionNumber          string `json:"VersionNumber"`
+	HasBinaryAvailable     bool   `json:"HasBinaryAvailable"`
+	IsConfigured           bool   `json:"IsConfigured"`
+	IsConfigurationChanged bool   `json:"IsConfigurationChanged"`
+	IsModified             bool   `json:"IsModified"`
+}
+
+// ModuleStatusInEnv is one module's running version in an environment
+// (LifeTime's type has no module key).
 type ModuleStatusInEnv struct {
-	ModuleKey                 string `json:"ModuleKey"`
 	ApplicationKey            string `json:"ApplicationKey"`
 	EnvironmentKey            string `json:"EnvironmentKey"`
 	ModuleVersionKey          string `json:"ModuleVersionKey"`
@@ -137,6 +175,11 @@ type ApplicationVersion struct {
 	ModuleVersions []json.RawMessage `json:"ModuleVersions"`
 	CreatedOn      string            `json:"CreatedOn,omitempty"`
 	ChangeLog      string            `json:"ChangeLog,omitempty"`
+	// InUse: the version runs somewhere or was deployed, so LifeTime refuses
+	// to delete it.
+	InUse bool `json:"InUse"`
+	// EnvironmentKey is the environment the version was tagged in.
+	EnvironmentKey string `json:"EnvironmentKey,omitempty"`
 }
 
 // Module is an O11 module (eSpace or Extension).
@@ -147,11 +190,12 @@ type Module struct {
 	Kind        string `json:"Kind"`
 }
 
-// CreateVersionRequest is the body of the tag call.
+// CreateVersionRequest is the body of the tag call. The Swagger's arrays
+// are not nullable: an empty list is left out rather than sent as null.
 type CreateVersionRequest struct {
 	ChangeLog         string          `json:"ChangeLog"`
 	Version           string          `json:"Version"`
-	MobileVersions    []MobileVersion `json:"MobileVersions"`
+	MobileVersions    []MobileVersion `json:"MobileVersions,omitempty"`
 	ModuleVersionKeys []string        `json:"ModuleVersionKeys,omitempty"`
 }
 
@@ -217,19 +261,44 @@ func (c *LifeTime) ListApplicationVersions(ctx context.Context, appKey string, l
 	return out, c.get(ctx, pathf("/applications/%s/versions", appKey), q, &out)
 }
 
-// GetApplicationVersion reads one application version.
+// GetApplicationVersion reads one application version, with its module
+// versions (LifeTime requires IncludeModules on this call).
 func (c *LifeTime) GetApplicationVersion(ctx context.Context, appKey, versionKey string) (*ApplicationVersion, error) {
 	var out ApplicationVersion
-	if err := c.get(ctx, pathf("/applications/%s/versions/%s", appKey, versionKey), nil, &out); err != nil {
+	q := url.Values{"IncludeModules": {"true"}}
+	if err := c.get(ctx, pathf("/applications/%s/versions/%s", appKey, versionKey), q, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
 }
 
-// DeleteApplicationVersion deletes a version. LifeTime refuses to delete a
-// version that is running somewhere or was used in a deployment.
+// VersionInUseError is a delete the client did not send: the version runs
+// in an environment or was used in a deployment (its InUse), and LifeTime
+// refuses to delete such a version with a 500.
+type VersionInUseError struct {
+	ApplicationKey, VersionKey, Version string
+}
+
+func (e *VersionInUseError) Error() string {
+	return fmt.Sprintf("LifeTime keeps version %s (key %s) of application %s: it is running in an environment or was used in a deployment (InUse), so it cannot be deleted",
+		e.Version, e.VersionKey, e.ApplicationKey)
+}
+
+// DeleteApplicationVersion deletes a version. LifeTime refuses (with a 500)
+// to delete a version that is running somewhere or was used in a
+// deployment, so the client reads the version first and, when it is in use,
+// sends no DELETE and returns a *VersionInUseError. The DELETE itself is not
+// retried on a 5xx: a refusal does not change by asking again.
 func (c *LifeTime) DeleteApplicationVersion(ctx context.Context, appKey, versionKey string) error {
-	_, err := c.s.do(ctx, request{method: http.MethodDelete, path: pathf("/applications/%s/versions/%s", appKey, versionKey), idempotent: true})
+	var v ApplicationVersion
+	q := url.Values{"IncludeModules": {"false"}}
+	if err := c.get(ctx, pathf("/applications/%s/versions/%s", appKey, versionKey), q, &v); err != nil {
+		return err
+	}
+	if v.InUse {
+		return &VersionInUseError{ApplicationKey: appKey, VersionKey: versionKey, Version: v.Version}
+	}
+	_, err := c.s.do(ctx, request{method: http.MethodDelete, path: pathf("/applications/%s/versions/%s", appKey, versionKey)})
 	return err
 }
 

@@ -341,3 +341,23 @@ func TestPathSegmentsAreEscapedOnce(t *testing.T) {
 		t.Fatalf("escaped path = %q", got)
 	}
 }
+
+func TestLifeTimeConsoleURLIsAccepted(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://lt.example.com/lifetime":            "https://lt.example.com/lifetimeapi/rest/v2",
+		"https://lt.example.com/lifetime/":           "https://lt.example.com/lifetimeapi/rest/v2",
+		"https://lt.example.com/LifeTime":            "https://lt.example.com/lifetimeapi/rest/v2",
+		"https://lt.example.com":                     "https://lt.example.com/lifetimeapi/rest/v2",
+		"https://lt.example.com/lifetimeapi/rest/v2": "https://lt.example.com/lifetimeapi/rest/v2",
+		"https://example.com/ops/lifetime":           "https://example.com/ops/lifetimeapi/rest/v2",
+	} {
+		lt, err := NewLifeTime(Config{BaseURL: in}, testToken)
+		if err != nil {
+			t.Errorf("NewLifeTime(%q): %v", in, err)
+			continue
+		}
+		if got := lt.BaseURL(); got != want {
+			t.Errorf("NewLifeTime(%q).BaseURL() = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -39,15 +39,25 @@ const (
 	testAssessmentDelay   = 300 * time.Millisecond
 	testMigrationDuration = 700 * time.Millisecond
 	testPublishDuration   = 200 * time.Millisecond
+	// testLifeTimeTagDelay: LifeTime processes a tag before the version is
+	// readable and running.
+	testLifeTimeTagDelay = 300 * time.Millisecond
 )
 
 func newTestEnv(t *testing.T) *testEnv {
+	t.Helper()
+	return newTestEnvWith(t, testLifeTimeTagDelay)
+}
+
+// newTestEnvWith is newTestEnv with LifeTime taking tagDelay to process a tag.
+func newTestEnvWith(t *testing.T, tagDelay time.Duration) *testEnv {
 	t.Helper()
 	sb, err := sandbox.New(sandbox.Options{
 		DBPath:            filepath.Join(t.TempDir(), "sandbox.db"),
 		AssessmentDelay:   testAssessmentDelay,
 		MigrationDuration: testMigrationDuration,
 		PublishDuration:   testPublishDuration,
+		LifeTimeTagDelay:  tagDelay,
 	})
 	if err != nil {
 		t.Fatalf("starting the sandbox: %v", err)

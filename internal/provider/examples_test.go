@@ -161,9 +161,40 @@ func newExampleSandbox(t *testing.T) *sandbox.Sandbox {
 	return newExampleSandboxWith(t, sandbox.Options{})
 }
 
+// markModifiedInDevelopment marks apps as changed in Development since their
+// last tag, as a developer's publish would: the tag resource tags only such
+// apps (it adopts the running version of an unmodified one).
+func markModifiedInDevelopment(t *testing.T, sb *sandbox.Sandbox, apps ...string) {
+	t.Helper()
+	f := sb.Fixture()
+	var dev string
+	for _, e := range f.LifeTime.Environments {
+		if e.Name == "Development" {
+			dev = e.Key
+		}
+	}
+	for _, name := range apps {
+		found := false
+		for _, a := range f.LifeTime.Applications {
+			if a.Name == name {
+				found = true
+				if err := sb.MarkModified(dev, a.Key, true); err != nil {
+					t.Fatalf("mark %s modified: %v", name, err)
+				}
+			}
+		}
+		if !found {
+			t.Fatalf("no application %q in the fixture", name)
+		}
+	}
+}
+
 func TestAccExampleQuickstart(t *testing.T) {
 	t.Parallel()
 	sb := newExampleSandbox(t)
+	// The example tags apps with changes since their last tag (Customer
+	// Portal has some in the fixture); the others changed too.
+	markModifiedInDevelopment(t, sb, "Common Utils", "Customer Core", "Policy Core")
 	c := newCLIRun(t, "quickstart", sb)
 	c.run("apply", "-auto-approve", "-input=false", "-no-color")
 	c.run("plan", "-detailed-exitcode", "-input=false", "-no-color")

@@ -142,23 +142,16 @@ func (d *lifeTimeApplicationDataSource) Read(ctx context.Context, req datasource
 		addAPIError(&resp.Diagnostics, "Failed To List LifeTime Environments", "list the LifeTime environments", err)
 		return
 	}
-	versions, err := lt.ListApplicationVersions(ctx, app.Key, versionsScanned)
-	if err != nil {
-		addAPIError(&resp.Diagnostics, "Failed To List Application Versions", fmt.Sprintf("list the versions of application %q", app.Name), err)
-		return
-	}
-	versionByKey := map[string]string{}
-	for _, v := range versions {
-		versionByKey[strings.ToLower(v.Key)] = v.Version
-	}
 	envName := map[string]string{}
 	for _, e := range envs {
 		envName[strings.ToLower(e.Key)] = e.Name
 	}
 	perEnv := map[string]attr.Value{}
 	for _, st := range app.AppStatusInEnvs {
-		version, ok := versionByKey[strings.ToLower(st.BaseApplicationVersionKey)]
-		if !ok && st.BaseApplicationVersionKey != "" {
+		// LifeTime sends the running version's label with the status; only
+		// a release that does not costs a read of the version.
+		version := st.BaseApplicationVersionLabel
+		if version == "" && st.BaseApplicationVersionKey != "" {
 			v, err := lt.GetApplicationVersion(ctx, app.Key, st.BaseApplicationVersionKey)
 			if err != nil {
 				addAPIError(&resp.Diagnostics, "Failed To Read A Running Version", fmt.Sprintf("read the running version of %q", app.Name), err)

@@ -37,9 +37,11 @@ func TestAccLifeTimeApplicationDataSource(t *testing.T) {
 			{
 				// After a tag the app no longer has changes since its last tag.
 				PreConfig: func() {
-					if _, err := e.lt.CreateApplicationVersion(context.Background(), e.envKey("Development"), portal, clientTag("1.2.5")); err != nil {
+					key, err := e.lt.CreateApplicationVersion(context.Background(), e.envKey("Development"), portal, clientTag("1.2.5"))
+					if err != nil {
 						t.Fatal(err)
 					}
+					e.waitRunning("Development", "Customer Portal", key) // LifeTime processes the tag first
 				},
 				Config: byName,
 				Check: resource.ComposeAggregateTestCheckFunc(

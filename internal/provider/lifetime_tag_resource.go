@@ -2,11 +2,15 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -14,6 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
@@ -36,20 +41,35 @@ var (
 // checking a version string (the OutSystems pipeline checks 10).
 const versionsScanned = 50
 
+// defaultTagTimeout bounds the wait for LifeTime to process a new tag.
+const defaultTagTimeout = 20 * time.Minute
+
+// tagProcessingGrace is how long after a create a Read keeps a tag whose
+// version LifeTime still answers 404 for (it is being processed).
+const tagProcessingGrace = time.Hour
+
+// Private state keys of the tag resource.
+const (
+	privateTaggedAt = "tagged_at" // when the provider created a tag it has not seen processed yet (JSON time)
+	privateAdopted  = "adopted"   // true: the resource adopted the running version instead of tagging
+)
+
 // NewLifeTimeTagResource is the outsystems_lifetime_tag resource.
 func NewLifeTimeTagResource() resource.Resource { return &lifeTimeTagResource{} }
 
 type lifeTimeTagResource struct{ data *providerData }
 
 type lifeTimeTagModel struct {
-	ID              types.String `tfsdk:"id"`
-	EnvironmentKey  types.String `tfsdk:"environment_key"`
-	ApplicationKey  types.String `tfsdk:"application_key"`
-	Version         types.String `tfsdk:"version"`
-	ChangeLog       types.String `tfsdk:"change_log"`
-	MobileVersions  types.List   `tfsdk:"mobile_versions"`
-	ApplicationName types.String `tfsdk:"application_name"`
-	CreatedOn       types.String `tfsdk:"created_on"`
+	ID              types.String   `tfsdk:"id"`
+	EnvironmentKey  types.String   `tfsdk:"environment_key"`
+	ApplicationKey  types.String   `tfsdk:"application_key"`
+	Version         types.String   `tfsdk:"version"`
+	ChangeLog       types.String   `tfsdk:"change_log"`
+	MobileVersions  types.List     `tfsdk:"mobile_versions"`
+	ForceNewVersion types.Bool     `tfsdk:"force_new_version"`
+	ApplicationName types.String   `tfsdk:"application_name"`
+	CreatedOn       types.String   `tfsdk:"created_on"`
+	Timeouts        timeouts.Value `tfsdk:"timeouts"`
 }
 
 type mobileVersionModel struct {
@@ -68,13 +88,20 @@ func (r *lifeTimeTagResource) Metadata(_ context.Context, req resource.MetadataR
 	resp.TypeName = req.ProviderTypeName + "_lifetime_tag"
 }
 
-func (r *lifeTimeTagResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+func (r *lifeTimeTagResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Tags the running version of an O11 application in a LifeTime environment, creating an " +
 			"application version (LifeTime API v2 `POST /environments/{EnvironmentKey}/applications/{ApplicationKey}/versions`). " +
 			"The Migration Kit migrates the **latest tagged version** of each app in the source environment, so tag every app " +
 			"after its last change and after mapping it.\n\n" +
+			"Tagging is asynchronous in LifeTime: the resource records the new version at once, then waits (bounded by " +
+			"`timeouts.create`) until the version is readable and is the environment's running version.\n\n" +
+			"Without `version`, an application with no changes since its last tag (`IsModified` false in the environment, " +
+			"and no native shell changed) is not tagged again: the resource adopts the running version, as OutSystems' own " +
+			"CI/CD pipeline tags only modified applications. Set `force_new_version = true` to tag anyway. For a mobile " +
+			"application whose native shell changed, and without `mobile_versions`, the next version number of that platform " +
+			"is sent, as the pipeline does.\n\n" +
 			"Any argument change creates a new tag. Destroying the resource deletes the version where LifeTime allows it; " +
 			"LifeTime keeps a version that is running in an environment or was deployed, and then the resource is only " +
 			"removed from state, with a warning.",
@@ -136,6 +163,13 @@ func (r *lifeTimeTagResource) Schema(_ context.Context, _ resource.SchemaRequest
 					},
 				},
 			},
+			"force_new_version": schema.BoolAttribute{
+				Optional: true,
+				MarkdownDescription: "Tag a new version even when the application has no changes since its last tag. Without it " +
+					"(and without `version`) an unmodified application's running version is adopted instead.",
+				PlanModifiers: []planmodifier.Bool{boolplanmodifier.RequiresReplace()},
+			},
+			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true}),
 			"application_name": schema.StringAttribute{
 				Computed:            true,
 				MarkdownDescription: "Name of the tagged application.",
@@ -195,7 +229,7 @@ func (r *lifeTimeTagResource) ModifyPlan(ctx context.Context, req resource.Modif
 	}
 	var configVersion types.String
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("version"), &configVersion)...)
-	if plan.EnvironmentKey.IsUnknown() || plan.ApplicationKey.IsUnknown() || configVersion.IsUnknown() {
+	if plan.EnvironmentKey.IsUnknown() || plan.ApplicationKey.IsUnknown() || configVersion.IsUnknown() || plan.ForceNewVersion.IsUnknown() {
 		return // checked at apply instead
 	}
 	lt := r.data.lifeTime
@@ -204,7 +238,9 @@ func (r *lifeTimeTagResource) ModifyPlan(ctx context.Context, req resource.Modif
 	if diags.HasError() {
 		return
 	}
-	if configVersion.IsNull() {
+	if configVersion.IsNull() && target.adoptable(plan.ForceNewVersion.ValueBool()) {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("version"), target.running.Version)...)
+	} else if configVersion.IsNull() {
 		next, err := target.nextVersion()
 		if err != nil {
 			resp.Diagnostics.AddAttributeError(path.Root("version"), "Cannot Choose A Version", err.Error())
@@ -226,8 +262,41 @@ func duplicateVersionDetail(version, appName, versionKey string) string {
 // tagTarget is what the provider knows about an application before tagging it.
 type tagTarget struct {
 	app     *client.Application
+	status  client.AppStatusInEnv      // the app's status in the environment
 	running *client.ApplicationVersion // nil when the app was never tagged
 	used    map[string]string          // version string -> version key
+}
+
+// adoptable reports whether the running version can stand for the tag: the
+// application has no changes since it (nor a changed native shell), and a
+// new version is not forced.
+func (t *tagTarget) adoptable(force bool) bool {
+	if force || t.running == nil || t.status.IsModified {
+		return false
+	}
+	for _, m := range t.status.MobileAppsStatus {
+		if m.IsModified {
+			return false
+		}
+	}
+	return true
+}
+
+// derivedMobileVersions gives each native shell that changed since the last
+// tag the next version number, as OutSystems' pipeline does.
+func (t *tagTarget) derivedMobileVersions() []client.MobileVersion {
+	var out []client.MobileVersion
+	for _, m := range t.status.MobileAppsStatus {
+		if !m.IsModified {
+			continue
+		}
+		next, err := bumpPatch(m.VersionNumber)
+		if err != nil {
+			next = "1.0.0"
+		}
+		out = append(out, client.MobileVersion{NativePlatform: m.NativePlatform, VersionNumber: next})
+	}
+	return out
 }
 
 // resolveTagTarget reads the application in the environment, its running
@@ -256,6 +325,7 @@ func resolveTagTarget(ctx context.Context, lt *client.LifeTime, envKey, appKey s
 		t.used[versions[i].Version] = versions[i].Key
 	}
 	st, ok := app.StatusIn(envKey)
+	t.status = st
 	if ok && st.BaseApplicationVersionKey != "" {
 		for i := range versions {
 			if strings.EqualFold(versions[i].Key, st.BaseApplicationVersionKey) {
@@ -323,17 +393,30 @@ func (r *lifeTimeTagResource) Create(ctx context.Context, req resource.CreateReq
 	}
 	var plan lifeTimeTagModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	var configVersion types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("version"), &configVersion)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	timeout, diags := plan.Timeouts.Create(ctx, defaultTagTimeout)
+	resp.Diagnostics.Append(diags...)
+	if diags.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	envKey, appKey := plan.EnvironmentKey.ValueString(), plan.ApplicationKey.ValueString()
 	target, diags := resolveTagTarget(ctx, lt, envKey, appKey)
 	resp.Diagnostics.Append(diags...)
 	if diags.HasError() {
 		return
 	}
+	if configVersion.IsNull() && target.adoptable(plan.ForceNewVersion.ValueBool()) {
+		r.adopt(ctx, target, &plan, resp)
+		return
+	}
 	version := plan.Version.ValueString()
-	if plan.Version.IsUnknown() || version == "" {
+	if configVersion.IsNull() || version == "" {
 		v, err := target.nextVersion()
 		if err != nil {
 			resp.Diagnostics.AddAttributeError(path.Root("version"), "Cannot Choose A Version", err.Error())
@@ -354,6 +437,9 @@ func (r *lifeTimeTagResource) Create(ctx context.Context, req resource.CreateReq
 		body.MobileVersions = append(body.MobileVersions, client.MobileVersion{
 			NativePlatform: mv.Platform.ValueString(), VersionNumber: mv.VersionNumber.ValueString(), VersionDescription: mv.Description.ValueString(),
 		})
+	}
+	if plan.MobileVersions.IsNull() {
+		body.MobileVersions = target.derivedMobileVersions()
 	}
 	tflog.Info(ctx, "Tagging O11 application", map[string]any{"application": target.app.Name, "environment_key": envKey, "version": version})
 	key, err := createOnce(ctx, "tag "+version+" of "+target.app.Name, r.data.attempts,
@@ -380,15 +466,83 @@ func (r *lifeTimeTagResource) Create(ctx context.Context, req resource.CreateReq
 	plan.ApplicationName = types.StringValue(target.app.Name)
 	plan.CreatedOn = types.StringValue("")
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	if stamp, err := json.Marshal(time.Now().UTC()); err == nil {
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateTaggedAt, stamp)...)
+	}
 
-	got, err := lt.GetApplicationVersion(ctx, appKey, key)
+	// LifeTime processes a tag before the version is readable and running.
+	what := fmt.Sprintf("LifeTime to process tag %q of application %q (version key %s) and make it the running version in environment %s",
+		version, target.app.Name, key, envKey)
+	var got *client.ApplicationVersion
+	err = waitFor(ctx, what, func(ctx context.Context) (pollState, error) {
+		v, err := lt.GetApplicationVersion(ctx, appKey, key)
+		if client.IsNotFound(err) {
+			return pollState{status: "the version is not readable yet (404: still processing)"}, nil
+		}
+		if err != nil {
+			return pollState{}, err
+		}
+		app, err := lt.GetEnvironmentApplication(ctx, envKey, appKey, false)
+		if err != nil {
+			return pollState{}, err
+		}
+		st, _ := app.StatusIn(envKey)
+		if !strings.EqualFold(st.BaseApplicationVersionKey, key) {
+			return pollState{status: fmt.Sprintf("the version is readable; the environment still runs version %q (key %s)",
+				st.BaseApplicationVersionLabel, st.BaseApplicationVersionKey)}, nil
+		}
+		got = v
+		return pollState{done: true, status: "running"}, nil
+	})
 	if err != nil {
-		addAPIError(&resp.Diagnostics, "Failed To Read The New Tag",
-			fmt.Sprintf("read version %q (key %s) of application %q right after creating it; it is recorded in state and the next apply will read it again", version, key, target.app.Name), err)
+		addAPIError(&resp.Diagnostics, "LifeTime Is Still Processing The Tag",
+			fmt.Sprintf("wait for tag %q (key %s) of application %q. The version is recorded in state, marked tainted: once LifeTime has "+
+				"processed it, `terraform untaint` keeps it; otherwise the next apply replaces it. Raise `timeouts.create` to wait longer",
+				version, key, target.app.Name), err)
 		return
 	}
 	plan.CreatedOn = types.StringValue(got.CreatedOn)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	// Processed: from now on a 404 means the version was deleted.
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateTaggedAt, nil)...)
+}
+
+// adopt records the running version as the tag, without tagging: the
+// application has not changed since it was tagged.
+func (r *lifeTimeTagResource) adopt(ctx context.Context, target *tagTarget, plan *lifeTimeTagModel, resp *resource.CreateResponse) {
+	tflog.Info(ctx, "The application has no changes since its last tag: adopting the running version", map[string]any{
+		"application": target.app.Name, "version": target.running.Version, "version_key": target.running.Key})
+	plan.ID = types.StringValue(target.running.Key)
+	plan.Version = types.StringValue(target.running.Version)
+	plan.ApplicationName = types.StringValue(target.app.Name)
+	plan.CreatedOn = types.StringValue(target.running.CreatedOn)
+	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateAdopted, []byte("true"))...)
+}
+
+// taggedRecently reports whether the provider created this tag within
+// tagProcessingGrace and did not see LifeTime finish processing it, so a
+// 404 may be LifeTime still processing it.
+func taggedRecently(ctx context.Context, private interface {
+	GetKey(context.Context, string) ([]byte, diag.Diagnostics)
+}) bool {
+	raw, diags := private.GetKey(ctx, privateTaggedAt)
+	if diags.HasError() || len(raw) == 0 {
+		return false
+	}
+	var at time.Time
+	if err := json.Unmarshal(raw, &at); err != nil {
+		return false
+	}
+	return time.Since(at) < tagProcessingGrace
+}
+
+// isAdopted reports whether the resource adopted the running version.
+func isAdopted(ctx context.Context, private interface {
+	GetKey(context.Context, string) ([]byte, diag.Diagnostics)
+}) bool {
+	raw, diags := private.GetKey(ctx, privateAdopted)
+	return !diags.HasError() && string(raw) == "true"
 }
 
 func (r *lifeTimeTagResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -402,6 +556,11 @@ func (r *lifeTimeTagResource) Read(ctx context.Context, req resource.ReadRequest
 		return
 	}
 	v, err := lt.GetApplicationVersion(ctx, state.ApplicationKey.ValueString(), state.ID.ValueString())
+	if client.IsNotFound(err) && taggedRecently(ctx, req.Private) {
+		// LifeTime answers 404 while it processes a new tag: keep it.
+		tflog.Warn(ctx, "The tag is not readable yet (LifeTime may still be processing it); keeping it in state", map[string]any{"version_key": state.ID.ValueString()})
+		return
+	}
 	if client.IsNotFound(err) {
 		tflog.Warn(ctx, "The tagged application version no longer exists in LifeTime; removing it from state", map[string]any{"version_key": state.ID.ValueString()})
 		resp.State.RemoveResource(ctx)
@@ -412,7 +571,14 @@ func (r *lifeTimeTagResource) Read(ctx context.Context, req resource.ReadRequest
 			fmt.Sprintf("read version %s of application %s", state.ID.ValueString(), state.ApplicationKey.ValueString()), err)
 		return
 	}
-	resp.Diagnostics.Append(state.fromVersion(ctx, v)...)
+	if isAdopted(ctx, req.Private) {
+		// An adopted version keeps the configured change log and mobile
+		// versions: they describe no tag the provider made.
+		state.ID = types.StringValue(v.Key)
+		state.Version = types.StringValue(v.Version)
+	} else {
+		resp.Diagnostics.Append(state.fromVersion(ctx, v)...)
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
@@ -473,9 +639,18 @@ func (r *lifeTimeTagResource) Delete(ctx context.Context, req resource.DeleteReq
 		return
 	}
 	err := lt.DeleteApplicationVersion(ctx, state.ApplicationKey.ValueString(), state.ID.ValueString())
+	var inUse *client.VersionInUseError
 	switch {
 	case err == nil, client.IsNotFound(err):
 		return
+	case errors.As(err, &inUse):
+		// The client checked InUse and sent no DELETE LifeTime would refuse
+		// (with a 500): keep the version, forget the resource.
+		resp.Diagnostics.AddWarning("LifeTime Kept The Application Version",
+			fmt.Sprintf("Terraform removed the tag %q of application %q (version key %s) from its state, but did not delete the "+
+				"version in LifeTime: it is running in an environment or was used in a deployment (LifeTime reports it InUse), and "+
+				"LifeTime refuses to delete such a version. Keeping it does no harm: the Migration Kit always migrates the latest tag.",
+				state.Version.ValueString(), state.ApplicationName.ValueString(), state.ID.ValueString()))
 	case client.StatusCode(err) == http.StatusBadRequest || client.StatusCode(err) == http.StatusConflict:
 		resp.Diagnostics.AddWarning("LifeTime Kept The Application Version",
 			fmt.Sprintf("Terraform removed the tag %q of application %q (version key %s) from its state, but LifeTime refused to "+

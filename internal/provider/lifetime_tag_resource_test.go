@@ -3,7 +3,9 @@ package provider
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -110,9 +112,13 @@ func TestAccLifeTimeTag_lifecycle(t *testing.T) {
 			{ // deleted out of band: a newer tag is made, then the old version deleted; the plan recreates it
 				PreConfig: func() {
 					ctx := context.Background()
-					if _, err := e.lt.CreateApplicationVersion(ctx, e.envKey("Development"), e.appKey("Customer Portal"), client.CreateVersionRequest{Version: "5.0.0"}); err != nil {
+					newer, err := e.lt.CreateApplicationVersion(ctx, e.envKey("Development"), e.appKey("Customer Portal"), client.CreateVersionRequest{Version: "5.0.0"})
+					if err != nil {
 						t.Fatalf("out-of-band tag: %v", err)
 					}
+					// LifeTime processes the tag before it runs; until then the
+					// old version is in use and cannot be deleted.
+					e.waitRunning("Development", "Customer Portal", newer)
 					if err := e.lt.DeleteApplicationVersion(ctx, e.appKey("Customer Portal"), second); err != nil {
 						t.Fatalf("out-of-band delete: %v", err)
 					}
@@ -188,8 +194,9 @@ func TestAccLifeTimeTag_nextVersionSkipsUsedOnes(t *testing.T) {
 	// runs in Development): the next free patch version is 3.5.2.
 	cfg := e.providerConfig() + fmt.Sprintf(`
 resource "outsystems_lifetime_tag" "test" {
-  environment_key = %q
-  application_key = %q
+  environment_key   = %q
+  application_key   = %q
+  force_new_version = true # Legacy Intranet has no changes in Production: without it the running version is adopted
 }
 `, e.envKey("Production"), e.appKey("Legacy Intranet"))
 	resource.ParallelTest(t, resource.TestCase{
@@ -227,5 +234,247 @@ func TestBumpPatch(t *testing.T) {
 		if _, err := bumpPatch(bad); err == nil {
 			t.Errorf("bumpPatch(%q) accepted", bad)
 		}
+	}
+}
+
+// waitRunning waits until LifeTime has processed a tag: the version is the
+// application's running version in the environment.
+func (e *testEnv) waitRunning(envName, app, versionKey string) {
+	e.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		key, _ := e.runningVersionKey(envName, app)
+		if key == versionKey {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("%s never ran version %s in %s (still %s)", app, versionKey, envName, key)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestAccLifeTimeTag_waitsForProcessing: LifeTime processes a tag for a
+// while (the sandbox's tag delay); the create returns only once the version
+// is readable and running, and the next refresh finds it.
+func TestAccLifeTimeTag_waitsForProcessing(t *testing.T) {
+	e := newTestEnv(t)
+	var id string
+	var start time.Time
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkTagsDestroyed(e),
+		Steps: []resource.TestStep{{
+			PreConfig: func() { start = time.Now() },
+			Config:    e.tagConfig("Policy Admin", "", "Ready for ODC"),
+			Check: resource.ComposeAggregateTestCheckFunc(
+				captureID(tagAddr, &id),
+				resource.TestCheckResourceAttr(tagAddr, "version", "1.2.1"),
+				resource.TestCheckResourceAttrSet(tagAddr, "created_on"),
+				e.checkRunning("Policy Admin", &id),
+				func(*terraform.State) error {
+					if waited := time.Since(start); waited < testLifeTimeTagDelay {
+						return fmt.Errorf("the apply took %s, less than LifeTime's processing time %s", waited, testLifeTimeTagDelay)
+					}
+					return nil
+				},
+			),
+		}},
+	})
+}
+
+// TestAccLifeTimeTag_adoptsUnmodifiedApp: without `version`, an app with no
+// changes since its last tag is not tagged again; its running version is
+// adopted. force_new_version tags anyway.
+func TestAccLifeTimeTag_adoptsUnmodifiedApp(t *testing.T) {
+	e := newTestEnv(t)
+	running, _ := e.runningVersionKey("Development", "Claims Core")
+	cfg := func(force bool) string {
+		return e.providerConfig() + fmt.Sprintf(`
+resource "outsystems_lifetime_tag" "test" {
+  environment_key   = %q
+  application_key   = %q
+  change_log        = "Ready for ODC"
+  force_new_version = %t
+}
+`, e.envKey("Development"), e.appKey("Claims Core"), force)
+	}
+	countVersions := func(want int) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			vs, err := e.lt.ListApplicationVersions(context.Background(), e.appKey("Claims Core"), 50)
+			if err != nil {
+				return err
+			}
+			if len(vs) != want {
+				return fmt.Errorf("Claims Core has %d versions, want %d", len(vs), want)
+			}
+			return nil
+		}
+	}
+	var forced string
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkTagsDestroyed(e),
+		Steps: []resource.TestStep{
+			{ // unmodified: the running 1.0.1 is adopted, no tag is made
+				Config: cfg(false),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(tagAddr, tfjsonpath.New("version"), knownvalue.StringExact("1.0.1")),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(tagAddr, "id", running),
+					resource.TestCheckResourceAttr(tagAddr, "version", "1.0.1"),
+					resource.TestCheckResourceAttr(tagAddr, "change_log", "Ready for ODC"),
+					countVersions(2),
+				),
+			},
+			{ // the adopted version keeps the configuration: no diff
+				Config:             cfg(false),
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: false,
+			},
+			{ // forced: a new tag
+				Config: cfg(true),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					captureID(tagAddr, &forced),
+					resource.TestCheckResourceAttr(tagAddr, "version", "1.0.2"),
+					e.checkRunning("Claims Core", &forced),
+					countVersions(3),
+				),
+			},
+		},
+	})
+}
+
+// TestAccLifeTimeTag_modifiedAppIsTagged: the same configuration tags an
+// app once it has changes since its last tag (marked in the sandbox).
+func TestAccLifeTimeTag_modifiedAppIsTagged(t *testing.T) {
+	e := newTestEnv(t)
+	if err := e.sb.MarkModified(e.envKey("Development"), e.appKey("Claims Core"), true); err != nil {
+		t.Fatal(err)
+	}
+	var id string
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkTagsDestroyed(e),
+		Steps: []resource.TestStep{{
+			Config: e.tagConfig("Claims Core", "", "Ready for ODC"),
+			Check: resource.ComposeAggregateTestCheckFunc(
+				captureID(tagAddr, &id),
+				resource.TestCheckResourceAttr(tagAddr, "version", "1.0.2"),
+				e.checkRunning("Claims Core", &id),
+			),
+		}},
+	})
+}
+
+// TestAccLifeTimeTag_refusedDeleteKeptWithWarning: destroying a tag that
+// is the running version sends no DELETE (LifeTime would refuse it with a
+// 500, and a DELETE answered 500 would fail the destroy): the destroy
+// succeeds with a warning, the version stays.
+func TestAccLifeTimeTag_refusedDeleteKeptWithWarning(t *testing.T) {
+	e := newTestEnv(t)
+	var id string
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy: resource.ComposeAggregateTestCheckFunc(
+			checkTagsDestroyed(e),
+			func(*terraform.State) error {
+				if _, err := e.lt.GetApplicationVersion(context.Background(), e.appKey("Customer Portal"), id); err != nil {
+					return fmt.Errorf("the running tag should be kept: %v", err)
+				}
+				return nil
+			},
+		),
+		Steps: []resource.TestStep{{
+			Config: e.tagConfig("Customer Portal", "1.3.0", "Ready for ODC"),
+			Check:  captureID(tagAddr, &id),
+		}},
+	})
+}
+
+// TestAccLifeTimeTag_consoleURL: the provider accepts the LifeTime console
+// address (…/lifetime) and calls the API on that host.
+func TestAccLifeTimeTag_consoleURL(t *testing.T) {
+	e := newTestEnv(t)
+	cfg := strings.Replace(e.tagConfig("Customer Portal", "1.3.0", "Ready for ODC"), fmt.Sprintf("url   = %q", e.url), fmt.Sprintf("url   = %q", e.url+"/lifetime"), 1)
+	if !strings.Contains(cfg, e.url+"/lifetime") {
+		t.Fatal("the console URL did not make it into the configuration")
+	}
+	var id string
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkTagsDestroyed(e),
+		Steps: []resource.TestStep{{
+			Config: cfg,
+			Check: resource.ComposeAggregateTestCheckFunc(
+				captureID(tagAddr, &id),
+				e.checkRunning("Customer Portal", &id),
+			),
+		}},
+	})
+}
+
+// TestAccLifeTimeTag_processingOutlastsTimeout: when LifeTime takes longer
+// to process a tag than timeouts.create, the apply fails naming what it
+// waited for and the last status, the new version stays in state, and a
+// refresh while LifeTime still answers 404 keeps it.
+func TestAccLifeTimeTag_processingOutlastsTimeout(t *testing.T) {
+	e := newTestEnvWith(t, time.Minute) // still processing for the whole test
+	cfg := e.providerConfig() + fmt.Sprintf(`
+resource "outsystems_lifetime_tag" "test" {
+  environment_key = %q
+  application_key = %q
+  version         = "1.3.0"
+  timeouts = {
+    create = "200ms"
+  }
+}
+`, e.envKey("Development"), e.appKey("Customer Portal"))
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkTagsDestroyed(e),
+		Steps: []resource.TestStep{
+			{
+				Config:      cfg,
+				ExpectError: errorRe("waiting for LifeTime to process tag", "not readable yet (404"),
+			},
+			{ // still processing: the refresh keeps the tag (tainted by the failed create, so a replacement is planned)
+				RefreshState:       true,
+				ExpectNonEmptyPlan: true,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttrSet(tagAddr, "id"),
+					resource.TestCheckResourceAttr(tagAddr, "version", "1.3.0"),
+				),
+			},
+		},
+	})
+}
+
+func TestTagTargetAdoptionAndMobileVersions(t *testing.T) {
+	running := &client.ApplicationVersion{Key: "k", Version: "1.2.0"}
+	unmodified := &tagTarget{running: running}
+	if !unmodified.adoptable(false) {
+		t.Error("an unmodified app is not adoptable")
+	}
+	if unmodified.adoptable(true) {
+		t.Error("force_new_version did not force a tag")
+	}
+	if (&tagTarget{}).adoptable(false) {
+		t.Error("an app never tagged is adoptable")
+	}
+	if (&tagTarget{running: running, status: client.AppStatusInEnv{IsModified: true}}).adoptable(false) {
+		t.Error("a modified app is adoptable")
+	}
+	shell := &tagTarget{running: running, status: client.AppStatusInEnv{MobileAppsStatus: []client.MobileAppStatus{
+		{NativePlatform: "Android", VersionNumber: "2.3.0", IsModified: true},
+		{NativePlatform: "iOS", VersionNumber: "2.3.0"},
+	}}}
+	if shell.adoptable(false) {
+		t.Error("an app whose native shell changed is adoptable")
+	}
+	got := shell.derivedMobileVersions()
+	if len(got) != 1 || got[0].NativePlatform != "Android" || got[0].VersionNumber != "2.3.1" {
+		t.Errorf("derivedMobileVersions = %+v, want Android 2.3.1 only", got)
 	}
 }

@@ -117,6 +117,8 @@ func TestAccChaos_completeExample(t *testing.T) {
 	sb := newExampleSandboxWith(t, sandbox.Options{Chaos: sandbox.ChaosOptions{
 		ErrorRate: 0.2, ThrottleRate: 0.1, LatencyMin: 0, LatencyMax: 300 * time.Millisecond, Seed: seed,
 	}})
+	// Every app changed since its last tag, so each gets exactly one new tag.
+	markModifiedInDevelopment(t, sb, completeExampleApps...)
 	c := newCLIRun(t, "complete", sb)
 	c.env = append(c.env, "OUTSYSTEMS_MAX_RETRIES=12", "OUTSYSTEMS_ODC_REQUESTS_PER_MINUTE=0")
 	c.run("apply", "-auto-approve", "-input=false", "-no-color", "-target=outsystems_lifetime_tag.app")
@@ -139,6 +141,8 @@ func TestAccChaos_completeExample(t *testing.T) {
 func TestAccIdempotentCreates(t *testing.T) {
 	t.Parallel()
 	sb := newExampleSandboxWith(t, sandbox.Options{Chaos: sandbox.ChaosOptions{DropAfterRate: 0.33, Seed: chaosSeed(t)}})
+	// Both apps changed since their last tag, so each gets exactly one new tag.
+	markModifiedInDevelopment(t, sb, "Common Utils", "Policy Core")
 	c := newCLIRunWithConfig(t, migrationConfigFor(sb.Fixture(), false), sb.Exports())
 	c.env = append(c.env, "OUTSYSTEMS_MAX_RETRIES=12", "OUTSYSTEMS_ODC_REQUESTS_PER_MINUTE=0")
 	c.run("apply", "-auto-approve", "-input=false", "-no-color")

@@ -353,6 +353,9 @@ func newExampleSandboxWith(t *testing.T, opts sandbox.Options) *sandbox.Sandbox 
 	if opts.PublishDuration == 0 {
 		opts.PublishDuration = testPublishDuration
 	}
+	if opts.LifeTimeTagDelay == 0 {
+		opts.LifeTimeTagDelay = testLifeTimeTagDelay
+	}
 	sb, err := sandbox.New(opts)
 	if err != nil {
 		t.Fatal(err)

@@ -33,7 +33,7 @@ type fuzzSandbox struct {
 
 func newFuzzSandbox(f *testing.F) *fuzzSandbox {
 	f.Helper()
-	s, err := New(Options{})
+	s, err := New(Options{LifeTimeTagDelay: time.Nanosecond}) // a tag is processed by the next request
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -204,7 +204,7 @@ func FuzzLifeTimeTagBody(f *testing.F) {
 		if err := json.Unmarshal(rec.Body.Bytes(), &created); err != nil {
 			t.Fatal(err)
 		}
-		get := fs.serve(http.MethodGet, lifetime.Base+"/applications/"+portal+"/versions/"+created.ApplicationVersionKey, testAdminToken, "", "")
+		get := fs.serve(http.MethodGet, lifetime.Base+"/applications/"+portal+"/versions/"+created.ApplicationVersionKey+"?IncludeModules=true", testAdminToken, "", "")
 		var v lifetime.ApplicationVersion
 		if get.Code != http.StatusOK || json.Unmarshal(get.Body.Bytes(), &v) != nil {
 			t.Fatalf("GET the new version: %d %s", get.Code, get.Body)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/lifetime"
@@ -25,6 +26,11 @@ func startSandbox(t *testing.T, opts Options) (*Sandbox, string) {
 	t.Helper()
 	if opts.DBPath == "" {
 		opts.DBPath = filepath.Join(t.TempDir(), "sb.db")
+	}
+	if opts.LifeTimeTagDelay == 0 {
+		// A tag is processed by the next request: the kernel's tests read
+		// right after tagging; internal/sandbox/lifetime tests the delay.
+		opts.LifeTimeTagDelay = time.Nanosecond
 	}
 	s, err := New(opts)
 	if err != nil {

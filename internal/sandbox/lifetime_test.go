@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/lifetime"
@@ -104,13 +105,17 @@ func TestWireFieldNames(t *testing.T) {
 		}
 	}
 	module := status["ModuleStatusInEnvs"].([]any)[0].(map[string]any)
-	for _, k := range []string{"ApplicationKey", "ModuleKey", "EnvironmentKey", "ModuleVersionKey", "ConsistencyStatus", "ConsistencyStatusMessages"} {
+	for _, k := range []string{"ApplicationKey", "EnvironmentKey", "ModuleVersionKey", "ConsistencyStatus", "ConsistencyStatusMessages"} {
 		if _, ok := module[k]; !ok {
 			t.Errorf("ModuleStatusInEnv has no %s field", k)
 		}
 	}
+	// LifeTime's ModuleStatusInEnv has no ModuleKey (official Swagger).
+	if _, ok := module["ModuleKey"]; ok {
+		t.Error("ModuleStatusInEnv has a ModuleKey field, which LifeTime's type lacks")
+	}
 
-	raw = lt(t, base, http.MethodGet, "/applications/"+portal.Key+"/versions/"+versionKey(t, portal, "1.2.0"), nil).expect(t, http.StatusOK)
+	raw = lt(t, base, http.MethodGet, "/applications/"+portal.Key+"/versions/"+versionKey(t, portal, "1.2.0")+"?IncludeModules=true", nil).expect(t, http.StatusOK)
 	var version map[string]any
 	if err := json.Unmarshal(raw.body, &version); err != nil {
 		t.Fatal(err)
@@ -340,7 +345,7 @@ func TestTagApplication(t *testing.T) {
 	if versions[0].MobileVersions == nil || len(versions[0].MobileVersions) != 0 {
 		t.Errorf("MobileVersions = %#v, want []", versions[0].MobileVersions)
 	}
-	got := decode[lifetime.ApplicationVersion](t, lt(t, base, http.MethodGet, "/applications/"+portal.Key+"/versions/"+key, nil).expect(t, http.StatusOK))
+	got := decode[lifetime.ApplicationVersion](t, lt(t, base, http.MethodGet, "/applications/"+portal.Key+"/versions/"+key+"?IncludeModules=true", nil).expect(t, http.StatusOK))
 	if got.Version != "1.3.0" || got.CreatedOn.IsZero() {
 		t.Errorf("GET version = %+v", got)
 	}
@@ -352,7 +357,7 @@ func TestTagApplication(t *testing.T) {
 		MobileVersions: []lifetime.MobileVersion{{NativePlatform: "Android", VersionNumber: "1.3.0"}, {NativePlatform: "iOS", VersionNumber: "1.3.0"}},
 	}).expect(t, http.StatusCreated)
 	mobileKey := decode[lifetime.TagResponse](t, r).ApplicationVersionKey
-	mobile := decode[lifetime.ApplicationVersion](t, lt(t, base, http.MethodGet, "/applications/"+agent.Key+"/versions/"+mobileKey, nil).expect(t, http.StatusOK))
+	mobile := decode[lifetime.ApplicationVersion](t, lt(t, base, http.MethodGet, "/applications/"+agent.Key+"/versions/"+mobileKey+"?IncludeModules=true", nil).expect(t, http.StatusOK))
 	if len(mobile.MobileVersions) != 2 || mobile.NativeHash == "" {
 		t.Errorf("mobile version = %+v, want 2 native builds and a native hash", mobile)
 	}
@@ -428,13 +433,14 @@ func TestDeleteApplicationVersion(t *testing.T) {
 		return "/applications/" + portal.Key + "/versions/" + versionKey(t, portal, version)
 	}
 
-	lt(t, base, http.MethodDelete, path("1.1.0"), nil).expectLTError(t, http.StatusBadRequest,
+	// LifeTime refuses to delete a running version with a 500 (official Swagger).
+	lt(t, base, http.MethodDelete, path("1.1.0"), nil).expectLTError(t, http.StatusInternalServerError,
 		"Version '1.1.0' of application 'Customer Portal' cannot be deleted", "'Production'")
-	lt(t, base, http.MethodDelete, path("1.2.0"), nil).expectLTError(t, http.StatusBadRequest, "'Development', 'Test'")
-	lt(t, base, http.MethodGet, path("1.2.0"), nil).expect(t, http.StatusOK)
+	lt(t, base, http.MethodDelete, path("1.2.0"), nil).expectLTError(t, http.StatusInternalServerError, "'Development', 'Test'")
+	lt(t, base, http.MethodGet, path("1.2.0")+"?IncludeModules=true", nil).expect(t, http.StatusOK)
 
 	lt(t, base, http.MethodDelete, path("1.0.0"), nil).expect(t, http.StatusNoContent)
-	lt(t, base, http.MethodGet, path("1.0.0"), nil).expectLTError(t, http.StatusNotFound)
+	lt(t, base, http.MethodGet, path("1.0.0")+"?IncludeModules=true", nil).expectLTError(t, http.StatusNotFound)
 	lt(t, base, http.MethodDelete, path("1.0.0"), nil).expectLTError(t, http.StatusNotFound)
 	versions := decode[[]lifetime.ApplicationVersion](t, lt(t, base, http.MethodGet, "/applications/"+portal.Key+"/versions", nil).expect(t, http.StatusOK))
 	if len(versions) != 2 {
@@ -482,7 +488,7 @@ func TestConcurrentRequests(t *testing.T) {
 		concurrentTags(t, s, base)
 	})
 	t.Run("memory", func(t *testing.T) {
-		s, err := New(Options{})
+		s, err := New(Options{LifeTimeTagDelay: time.Nanosecond}) // a tag is processed by the next request
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -529,7 +535,7 @@ func concurrentTags(t *testing.T, s *Sandbox, base string) {
 	apps := decode[[]lifetime.Application](t, lt(t, base, http.MethodGet, "/environments/"+dev+"/applications", nil).expect(t, http.StatusOK))
 	for _, a := range apps {
 		v := decode[lifetime.ApplicationVersion](t, lt(t, base, http.MethodGet,
-			"/applications/"+a.Key+"/versions/"+a.AppStatusInEnvs[0].BaseApplicationVersionKey, nil).expect(t, http.StatusOK))
+			"/applications/"+a.Key+"/versions/"+a.AppStatusInEnvs[0].BaseApplicationVersionKey+"?IncludeModules=true", nil).expect(t, http.StatusOK))
 		if v.Version != "10.0.2" {
 			t.Errorf("%s runs %s in Development, want the last tag 10.0.2", a.Name, v.Version)
 		}

@@ -58,6 +58,10 @@ type Options struct {
 	// MigrationDuration is how long a Migration Kit code migration runs
 	// before it finishes; 0 means DefaultMigrationDuration.
 	MigrationDuration time.Duration
+	// LifeTimeTagDelay is how long LifeTime takes to process a new tag
+	// before the version is readable and the environment's base version; 0
+	// means lifetime.DefaultTagDelay.
+	LifeTimeTagDelay time.Duration
 	// Chaos makes the OutSystems APIs fail, throttle, slow down and drop
 	// connections (see ChaosOptions); the zero value turns it off. SetChaos
 	// changes it at run time.
@@ -136,6 +140,9 @@ func New(opts Options) (*Sandbox, error) {
 	case delay == 0:
 		delay = DefaultAssessmentDelay
 	}
+	if opts.LifeTimeTagDelay < 0 {
+		return nil, fmt.Errorf("the LifeTime tag delay must not be negative (got %s)", opts.LifeTimeTagDelay)
+	}
 	migrationDuration := opts.MigrationDuration
 	switch {
 	case migrationDuration < 0:
@@ -176,6 +183,7 @@ func New(opts Options) (*Sandbox, error) {
 		st.close()
 		return nil, err
 	}
+	st.lt.SetOptions(lifetime.Options{TagDelay: opts.LifeTimeTagDelay})
 	token, err := st.lt.AdminToken(ctx)
 	if err != nil {
 		st.close()

@@ -89,7 +89,7 @@ func TestMarkModified(t *testing.T) {
 	// Tagging now captures the newly published module versions.
 	key := decode[lifetime.TagResponse](t, lt(t, base, http.MethodPost, "/environments/"+test+"/applications/"+claims.Key+"/versions",
 		lifetime.TagRequest{Version: "1.2.0", ModuleVersionKeys: newer}).expect(t, http.StatusCreated)).ApplicationVersionKey
-	v := decode[lifetime.ApplicationVersion](t, lt(t, base, http.MethodGet, "/applications/"+claims.Key+"/versions/"+key, nil).expect(t, http.StatusOK))
+	v := decode[lifetime.ApplicationVersion](t, lt(t, base, http.MethodGet, "/applications/"+claims.Key+"/versions/"+key+"?IncludeModules=true", nil).expect(t, http.StatusOK))
 	if !slices.Equal(moduleVersionKeys(v), newer) {
 		t.Errorf("tag holds %v, want %v", moduleVersionKeys(v), newer)
 	}

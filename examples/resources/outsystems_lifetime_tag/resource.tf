@@ -8,7 +8,9 @@ data "outsystems_lifetime_application" "portal" {
 
 # Tag what runs in Development: the Migration Kit migrates the latest tag.
 # Without `version`, the next patch version after the running one is taken
-# (and shown in the plan).
+# (and shown in the plan); an app with no changes since its last tag is not
+# tagged again, its running version is adopted (force_new_version = true
+# tags anyway).
 resource "outsystems_lifetime_tag" "portal" {
   environment_key = data.outsystems_lifetime_environment.dev.key
   application_key = data.outsystems_lifetime_application.portal.key

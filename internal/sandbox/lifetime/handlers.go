@@ -40,7 +40,7 @@ func (s *Service) Register(mux *http.ServeMux) {
 	api.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("There is no LifeTime API endpoint at %s.", r.URL.Path))
 	})
-	mux.Handle("/lifetimeapi/", s.requireServiceAccount(api))
+	mux.Handle("/lifetimeapi/", s.requireServiceAccount(s.settled(api)))
 }
 
 // writeList answers a list: 200 with the items, or 204 when there are none.
@@ -52,8 +52,13 @@ func writeList[T any](w http.ResponseWriter, items []T) {
 	httpx.WriteJSON(w, http.StatusOK, items)
 }
 
-// fail answers an error from parsing or from the store.
+// fail answers an error from parsing or from the store; a refusal is
+// LifeTime's 500 with its error body.
 func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if refused, ok := errors.AsType[*refusedError](err); ok {
+		writeError(w, refused.StatusCode(), refused.Error())
+		return
+	}
 	s.writeStoreError(w, r, err, writeError)
 }
 
@@ -142,7 +147,7 @@ func (s *Service) serveListEnvironments(w http.ResponseWriter, r *http.Request) 
 		s.fail(w, r, err)
 		return
 	}
-	writeList(w, envs)
+	writeList(w, withEnvironmentDetails(r, envs))
 }
 
 func (s *Service) serveGetEnvironment(w http.ResponseWriter, r *http.Request) {
@@ -156,7 +161,7 @@ func (s *Service) serveGetEnvironment(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	httpx.WriteJSON(w, http.StatusOK, env)
+	httpx.WriteJSON(w, http.StatusOK, withEnvironmentDetails(r, []Environment{env})[0])
 }
 
 func (s *Service) serveListApplications(w http.ResponseWriter, r *http.Request) {
@@ -170,7 +175,7 @@ func (s *Service) serveListApplications(w http.ResponseWriter, r *http.Request) 
 		s.fail(w, r, err)
 		return
 	}
-	writeList(w, apps)
+	writeList(w, withApplicationDetails(r, apps))
 }
 
 func (s *Service) serveGetApplication(w http.ResponseWriter, r *http.Request) {
@@ -189,7 +194,7 @@ func (s *Service) serveGetApplication(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	httpx.WriteJSON(w, http.StatusOK, apps[0])
+	httpx.WriteJSON(w, http.StatusOK, withApplicationDetails(r, apps)[0])
 }
 
 // ltListEnvironmentApplications lists the applications running in an
@@ -214,7 +219,7 @@ func (s *Service) serveListEnvironmentApplications(w http.ResponseWriter, r *htt
 		s.fail(w, r, err)
 		return
 	}
-	writeList(w, apps)
+	writeList(w, withApplicationDetails(r, apps))
 }
 
 func (s *Service) serveGetEnvironmentApplication(w http.ResponseWriter, r *http.Request) {
@@ -237,7 +242,7 @@ func (s *Service) serveGetEnvironmentApplication(w http.ResponseWriter, r *http.
 		s.fail(w, r, err)
 		return
 	}
-	httpx.WriteJSON(w, http.StatusOK, apps[0])
+	httpx.WriteJSON(w, http.StatusOK, withApplicationDetails(r, apps)[0])
 }
 
 func (s *Service) serveListApplicationVersions(w http.ResponseWriter, r *http.Request) {
@@ -259,8 +264,19 @@ func (s *Service) serveListApplicationVersions(w http.ResponseWriter, r *http.Re
 	writeList(w, versions)
 }
 
+// serveGetApplicationVersion reads one version. The Swagger makes
+// IncludeModules required here: without it LifeTime answers 400.
 func (s *Service) serveGetApplicationVersion(w http.ResponseWriter, r *http.Request) {
 	keys, err := pathKeys(r, "ApplicationKey", "VersionKey")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if QueryParam(r, "IncludeModules") == "" {
+		s.fail(w, r, httpx.Invalidf("The IncludeModules query parameter is required: send IncludeModules=true or IncludeModules=false."))
+		return
+	}
+	withModules, err := BoolParam(r, "IncludeModules")
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -270,7 +286,11 @@ func (s *Service) serveGetApplicationVersion(w http.ResponseWriter, r *http.Requ
 		s.fail(w, r, err)
 		return
 	}
-	httpx.WriteJSON(w, http.StatusOK, versions[0])
+	v := versions[0]
+	if !withModules {
+		v.ModuleVersions = []ModuleVersion{}
+	}
+	httpx.WriteJSON(w, http.StatusOK, v)
 }
 
 func (s *Service) serveDeleteApplicationVersion(w http.ResponseWriter, r *http.Request) {
@@ -419,4 +439,30 @@ func (s *Service) serveListModuleVersions(w http.ResponseWriter, r *http.Request
 		return
 	}
 	writeList(w, versions)
+}
+
+// consoleURL is an address in the LifeTime console of the host the request
+// came to.
+func consoleURL(r *http.Request, page string) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + "/lifetime/" + page
+}
+
+// withEnvironmentDetails fills in each environment's DetailsURL.
+func withEnvironmentDetails(r *http.Request, envs []Environment) []Environment {
+	for i := range envs {
+		envs[i].DetailsURL = consoleURL(r, "EnvironmentDetail.aspx?EnvironmentKey="+url.QueryEscape(envs[i].Key))
+	}
+	return envs
+}
+
+// withApplicationDetails fills in each application's DetailsURL.
+func withApplicationDetails(r *http.Request, apps []Application) []Application {
+	for i := range apps {
+		apps[i].DetailsURL = consoleURL(r, "ApplicationDetail.aspx?ApplicationKey="+url.QueryEscape(apps[i].Key))
+	}
+	return apps
 }

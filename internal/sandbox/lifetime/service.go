@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"log"
 	"net/http"
+	"sync/atomic"
+	"time"
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
@@ -26,6 +28,10 @@ const Family = "lifetime"
 type Service struct {
 	db     *sqldb.DB
 	logger *log.Logger
+	// tagDelay is Options.TagDelay resolved; pending counts the tags still
+	// being processed (see tags.go).
+	tagDelay time.Duration
+	pending  atomic.Int64
 }
 
 // New creates LifeTime's tables in db when they are missing. logger gets a
@@ -34,7 +40,12 @@ func New(ctx context.Context, db *sqldb.DB, logger *log.Logger) (*Service, error
 	if _, err := db.ExecContext(ctx, schema); err != nil {
 		return nil, fmt.Errorf("create the lifetime schema: %w", err)
 	}
-	return &Service{db: db, logger: logger}, nil
+	s := &Service{db: db, logger: logger, tagDelay: DefaultTagDelay}
+	// Tags a previous run left pending are processed by the next request.
+	if err := db.Read(ctx, func(tx *sql.Tx) error { return s.countPending(ctx, tx) }); err != nil {
+		return nil, fmt.Errorf("read the pending lifetime tags: %w", err)
+	}
+	return s, nil
 }
 
 // Seed loads the fixture's lifetime section into the empty tables, in the

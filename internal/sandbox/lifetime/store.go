@@ -98,6 +98,15 @@ CREATE TABLE IF NOT EXISTS lt_application_versions (
 	module_version_keys TEXT NOT NULL, -- JSON array of module version keys
 	UNIQUE (application_key, version)
 );
+CREATE TABLE IF NOT EXISTS lt_tags (
+	version_key     TEXT PRIMARY KEY,
+	application_key TEXT NOT NULL REFERENCES lt_applications (key),
+	environment_key TEXT NOT NULL REFERENCES lt_environments (key),
+	version         TEXT NOT NULL,
+	ready_at        INTEGER NOT NULL, -- Unix nanoseconds
+	pending         INTEGER NOT NULL, -- 1 while LifeTime still processes the tag
+	payload         TEXT NOT NULL     -- JSON: the version and its module version keys
+);
 CREATE TABLE IF NOT EXISTS lt_app_env_status (
 	application_key     TEXT NOT NULL REFERENCES lt_applications (key),
 	environment_key     TEXT NOT NULL REFERENCES lt_environments (key),
@@ -383,6 +392,7 @@ func appStatuses(ctx context.Context, tx *sql.Tx, f appFilter) (map[string][]App
 		if err := json.Unmarshal([]byte(mobileJSON), &mobile); err != nil {
 			return fmt.Errorf("application version %s: mobile versions: %w", s.BaseApplicationVersionKey, err)
 		}
+		s.BaseApplicationVersionLabel = version
 		s.ConsistencyStatus = consistencyOK
 		s.DeploymentZoneKey = sqldb.DerivedKey("deployment-zone", s.EnvironmentKey)
 		if s.IsModified {
@@ -455,7 +465,7 @@ func (s *Service) applicationVersions(ctx context.Context, appKey, versionKey st
 			var v ApplicationVersion
 			var created, mobileJSON, keysJSON string
 			if err := rows.Scan(&v.Key, &v.ApplicationKey, &v.Version, &v.ChangeLog, &created, &v.PrimaryColor, &v.NativeHash,
-				&mobileJSON, &keysJSON); err != nil {
+				&mobileJSON, &keysJSON, &v.InUse, &v.EnvironmentKey); err != nil {
 				return err
 			}
 			var keys []string
@@ -472,9 +482,14 @@ func (s *Service) applicationVersions(ctx context.Context, appKey, versionKey st
 			versions = append(versions, v)
 			moduleKeys = append(moduleKeys, keys)
 			return nil
-		}, `SELECT key, application_key, version, change_log, created_on, primary_color, native_hash, mobile_versions, module_version_keys
-			FROM lt_application_versions
-			WHERE application_key = ?1 AND (?2 = '' OR key = ?2)
+		}, `SELECT v.key, v.application_key, v.version, v.change_log, v.created_on, v.primary_color, v.native_hash, v.mobile_versions,
+				v.module_version_keys,
+				EXISTS (SELECT 1 FROM lt_app_env_status s WHERE s.base_version_key = v.key),
+				COALESCE((SELECT t.environment_key FROM lt_tags t WHERE t.version_key = v.key),
+					(SELECT s.environment_key FROM lt_app_env_status s JOIN lt_environments e ON e.key = s.environment_key
+						WHERE s.base_version_key = v.key ORDER BY e.sort_order, e.name LIMIT 1), '')
+			FROM lt_application_versions v
+			WHERE v.application_key = ?1 AND (?2 = '' OR v.key = ?2)
 			ORDER BY id DESC LIMIT ?3`, appKey, versionKey, limit); err != nil {
 			return err
 		}
@@ -546,7 +561,8 @@ func moduleVersionsByKey(ctx context.Context, tx *sql.Tx, keys []string) (map[st
 }
 
 // tagVersion creates a new application version from what runs in the
-// environment now and makes it the environment's base version.
+// environment now and makes it the environment's base version, once
+// LifeTime has processed it (Options.TagDelay; see tags.go).
 func (s *Service) tagVersion(ctx context.Context, envKey, appKey string, req TagRequest) (string, error) {
 	newKey := uuid.NewString()
 	err := s.db.Write(ctx, func(tx *sql.Tx) error {
@@ -578,7 +594,8 @@ func (s *Service) tagVersion(ctx context.Context, envKey, appKey string, req Tag
 			return httpx.Invalidf("Application '%s' changed in environment '%s': the module versions sent do not match the ones running there. Read the application status again before creating the version.", appName, envName)
 		}
 		var used int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM lt_application_versions WHERE application_key = ? AND version = ?`,
+		if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM lt_application_versions WHERE application_key = ?1 AND version = ?2)
+			+ (SELECT count(*) FROM lt_tags WHERE application_key = ?1 AND version = ?2 AND pending = 1)`,
 			appKey, req.Version).Scan(&used); err != nil {
 			return err
 		}
@@ -596,12 +613,7 @@ func (s *Service) tagVersion(ctx context.Context, envKey, appKey string, req Tag
 			baseKey).Scan(&v.PrimaryColor, &v.NativeHash); err != nil {
 			return err
 		}
-		if err := insertApplicationVersion(ctx, tx, v, running); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE lt_app_env_status SET base_version_key = ?, is_modified = 0
-			WHERE application_key = ? AND environment_key = ?`, newKey, appKey, envKey)
-		return err
+		return s.recordTag(ctx, tx, envKey, v, running)
 	})
 	if err != nil {
 		return "", err
@@ -650,7 +662,7 @@ func (s *Service) deleteApplicationVersion(ctx context.Context, appKey, versionK
 			return err
 		}
 		if len(envs) > 0 {
-			return httpx.Invalidf("Version '%s' of application '%s' cannot be deleted because it is the version running in environment %s.",
+			return refusedf("Version '%s' of application '%s' cannot be deleted because it is the version running in environment %s.",
 				version, appName, strings.Join(envs, ", "))
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM lt_application_versions WHERE key = ?`, versionKey)
@@ -662,6 +674,9 @@ func (s *Service) deleteApplicationVersion(ctx context.Context, appKey, versionK
 // the environment after its last tag (modified) or reverting to the tagged
 // version (not modified).
 func (s *Service) MarkModified(ctx context.Context, envKey, appKey string, modified bool) error {
+	if err := s.Settle(ctx); err != nil {
+		return err
+	}
 	return s.db.Write(ctx, func(tx *sql.Tx) error {
 		appName, _, err := applicationNameKind(ctx, tx, appKey)
 		if err != nil {

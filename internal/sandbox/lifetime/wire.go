@@ -21,11 +21,13 @@ type APIError struct {
 	StatusCode int      `json:"StatusCode"`
 }
 
+// Environment is an environment LifeTime manages.
 type Environment struct {
 	Key                   string `json:"Key"`
 	Name                  string `json:"Name"`
 	OSVersion             string `json:"OSVersion"`
 	Order                 int    `json:"Order"`
+	DetailsURL            string `json:"DetailsURL"`
 	HostName              string `json:"HostName"`
 	UseHTTPS              bool   `json:"UseHTTPS"`
 	EnvironmentType       string `json:"EnvironmentType"`
@@ -36,6 +38,7 @@ type Environment struct {
 	IsCloudEnvironment    bool   `json:"IsCloudEnvironment"`
 }
 
+// Application is an O11 application.
 type Application struct {
 	Key             string           `json:"Key"`
 	Name            string           `json:"Name"`
@@ -45,23 +48,28 @@ type Application struct {
 	URLPath         string           `json:"URLPath"`
 	IconHash        string           `json:"IconHash"`
 	IconURL         string           `json:"IconURL"`
+	DetailsURL      string           `json:"DetailsURL"`
 	IsSystem        bool             `json:"IsSystem"`
 	AppStatusInEnvs []AppStatusInEnv `json:"AppStatusInEnvs,omitzero"` // only with IncludeEnvStatus
 }
 
+// AppStatusInEnv is an application's status in one environment (AppStatusInEnv_v2).
 type AppStatusInEnv struct {
-	EnvironmentKey            string              `json:"EnvironmentKey"`
-	BaseApplicationVersionKey string              `json:"BaseApplicationVersionKey"`
-	IsModified                bool                `json:"IsModified"`
-	IsModifiedReason          string              `json:"IsModifiedReason"`
-	IsModifiedMessage         string              `json:"IsModifiedMessage"`
-	ConsistencyStatus         string              `json:"ConsistencyStatus"`
-	ConsistencyStatusMessages string              `json:"ConsistencyStatusMessages"`
-	MobileAppsStatus          []MobileAppStatus   `json:"MobileAppsStatus"`
-	ModuleStatusInEnvs        []ModuleStatusInEnv `json:"ModuleStatusInEnvs,omitzero"` // only with IncludeModules
-	DeploymentZoneKey         string              `json:"DeploymentZoneKey"`
+	EnvironmentKey            string `json:"EnvironmentKey"`
+	BaseApplicationVersionKey string `json:"BaseApplicationVersionKey"`
+	// BaseApplicationVersionLabel is the base version's version string.
+	BaseApplicationVersionLabel string              `json:"BaseApplicationVersionLabel"`
+	IsModified                  bool                `json:"IsModified"`
+	IsModifiedReason            string              `json:"IsModifiedReason"`
+	IsModifiedMessage           string              `json:"IsModifiedMessage"`
+	ConsistencyStatus           string              `json:"ConsistencyStatus"`
+	ConsistencyStatusMessages   string              `json:"ConsistencyStatusMessages"`
+	MobileAppsStatus            []MobileAppStatus   `json:"MobileAppsStatus"`
+	ModuleStatusInEnvs          []ModuleStatusInEnv `json:"ModuleStatusInEnvs,omitzero"` // only with IncludeModules
+	DeploymentZoneKey           string              `json:"DeploymentZoneKey"`
 }
 
+// MobileAppStatus is a native shell's status in an environment (MobileAppStatusInEnv).
 type MobileAppStatus struct {
 	EnvironmentKey         string `json:"EnvironmentKey"`
 	NativePlatform         string `json:"NativePlatform"`
@@ -72,15 +80,19 @@ type MobileAppStatus struct {
 	IsModified             bool   `json:"IsModified"`
 }
 
+// ModuleStatusInEnv is a module's running version in an environment.
+// LifeTime's type has no module key: ModuleKey is the sandbox's own, never
+// sent.
 type ModuleStatusInEnv struct {
 	ApplicationKey            string `json:"ApplicationKey"`
-	ModuleKey                 string `json:"ModuleKey"`
+	ModuleKey                 string `json:"-"`
 	EnvironmentKey            string `json:"EnvironmentKey"`
 	ModuleVersionKey          string `json:"ModuleVersionKey"`
 	ConsistencyStatus         string `json:"ConsistencyStatus"`
 	ConsistencyStatusMessages string `json:"ConsistencyStatusMessages"`
 }
 
+// ApplicationVersion is a tagged application version (ApplicationVersion_v2).
 type ApplicationVersion struct {
 	Key            string          `json:"Key"`
 	ApplicationKey string          `json:"ApplicationKey"`
@@ -91,14 +103,22 @@ type ApplicationVersion struct {
 	ModuleVersions []ModuleVersion `json:"ModuleVersions"`
 	CreatedOn      time.Time       `json:"CreatedOn"`
 	ChangeLog      string          `json:"ChangeLog"`
+	// InUse: the version runs in an environment, so LifeTime will not delete it.
+	InUse bool `json:"InUse"`
+	// EnvironmentKey is the environment the version was tagged in ("" when
+	// the sandbox does not know it, as for the fixture's versions that no
+	// environment runs).
+	EnvironmentKey string `json:"EnvironmentKey"`
 }
 
+// MobileVersion is a native build of an application version.
 type MobileVersion struct {
 	NativePlatform     string `json:"NativePlatform"`
 	VersionNumber      string `json:"VersionNumber"`
 	VersionDescription string `json:"VersionDescription"`
 }
 
+// Module is an O11 module (eSpace or Extension).
 type Module struct {
 	Key               string              `json:"Key"`
 	Name              string              `json:"Name"`
@@ -107,6 +127,7 @@ type Module struct {
 	ModuleStatusInEnv []ModuleStatusInEnv `json:"ModuleStatusInEnv,omitzero"` // only with IncludeEnvStatus
 }
 
+// ModuleVersion is a published version of a module (ModuleVersion_v2).
 type ModuleVersion struct {
 	Key                   string    `json:"Key"`
 	ModuleKey             string    `json:"ModuleKey"`
@@ -125,6 +146,7 @@ type TagRequest struct {
 	ModuleVersionKeys []string        `json:"ModuleVersionKeys"`
 }
 
+// TagResponse is the answer to a tag: the new version's key.
 type TagResponse struct {
 	ApplicationVersionKey string `json:"ApplicationVersionKey"`
 }
