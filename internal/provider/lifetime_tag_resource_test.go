@@ -59,7 +59,7 @@ func TestAccLifeTimeTag_lifecycle(t *testing.T) {
 			checkTagsDestroyed(e),
 			func(*terraform.State) error {
 				if _, err := e.lt.GetApplicationVersion(context.Background(), e.appKey("Customer Portal"), third); err != nil {
-					return fmt.Errorf("the running version was expected to be kept by LifeTime: %v", err)
+					return fmt.Errorf("the running version was expected to be kept by LifeTime: %w", err)
 				}
 				return nil
 			},
@@ -102,7 +102,7 @@ func TestAccLifeTimeTag_lifecycle(t *testing.T) {
 						}
 						// 1.3.0 was running when it was destroyed, so LifeTime kept it.
 						if _, err := e.lt.GetApplicationVersion(context.Background(), e.appKey("Customer Portal"), first); err != nil {
-							return fmt.Errorf("the replaced running version should be kept by LifeTime: %v", err)
+							return fmt.Errorf("the replaced running version should be kept by LifeTime: %w", err)
 						}
 						return nil
 					},
@@ -381,7 +381,7 @@ func TestAccLifeTimeTag_refusedDeleteKeptWithWarning(t *testing.T) {
 			checkTagsDestroyed(e),
 			func(*terraform.State) error {
 				if _, err := e.lt.GetApplicationVersion(context.Background(), e.appKey("Customer Portal"), id); err != nil {
-					return fmt.Errorf("the running tag should be kept: %v", err)
+					return fmt.Errorf("the running tag should be kept: %w", err)
 				}
 				return nil
 			},

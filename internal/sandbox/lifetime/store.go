@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/sqldb"
@@ -255,6 +256,8 @@ func insertApplicationVersion(ctx context.Context, tx *sql.Tx, v ApplicationVers
 
 // --- service accounts ---
 
+// ServiceAccount is a LifeTime service account: the name its errors show and
+// its role (fixture.RoleAdministrator or fixture.RoleReadOnly).
 type ServiceAccount struct {
 	Name string
 	Role string
