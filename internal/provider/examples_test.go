@@ -251,13 +251,8 @@ func TestAccExampleComplete(t *testing.T) {
 		Values struct {
 			RootModule struct {
 				Resources []struct {
-					Address string `json:"address"`
-					Values  struct {
-						Assets map[string]struct {
-							AssetKey          string   `json:"asset_key"`
-							ProducerAssetKeys []string `json:"producer_asset_keys"`
-						} `json:"assets"`
-					} `json:"values"`
+					Address string          `json:"address"`
+					Values  json.RawMessage `json:"values"`
 				} `json:"resources"`
 			} `json:"root_module"`
 		} `json:"values"`
@@ -275,7 +270,16 @@ func TestAccExampleComplete(t *testing.T) {
 		if r.Address != "outsystems_code_migration.wave" {
 			continue
 		}
-		assets := r.Values.Assets
+		var migration struct {
+			Assets map[string]struct {
+				AssetKey          string   `json:"asset_key"`
+				ProducerAssetKeys []string `json:"producer_asset_keys"`
+			} `json:"assets"`
+		}
+		if err := json.Unmarshal(r.Values, &migration); err != nil {
+			t.Fatal(err)
+		}
+		assets := migration.Assets
 		byKey := map[string]string{}
 		for name, a := range assets {
 			byKey[a.AssetKey] = name
