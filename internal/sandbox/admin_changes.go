@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"net/http"
 	"time"
@@ -38,24 +37,7 @@ func (s *Sandbox) DeleteCodeMigration(key string) error {
 	if err != nil {
 		return err
 	}
-	return s.store.deleteCodeMigration(context.Background(), k)
-}
-
-func (st *store) deleteCodeMigration(ctx context.Context, key string) error {
-	return st.write(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM cm_migration_items WHERE migration_key = ?`, key); err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM cm_migrations WHERE key = ?`, key)
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		if err == nil && n == 0 {
-			err = notFoundf("Code migration with key '%s' was not found.", key)
-		}
-		return err
-	})
+	return s.codeMigration.Delete(context.Background(), k)
 }
 
 // --- admin handlers ---

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"context"
 	"errors"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/codemigration"
 	"net/http"
 	"slices"
 	"strings"
@@ -108,9 +109,9 @@ func TestAdminDeleteCodeMigration(t *testing.T) {
 
 	// A migration in progress: purged, its mapping is free again.
 	m := e.start("Development", keys["Common Utils"])
-	e.call(http.MethodDelete, "/mappings/"+keys["Common Utils"], nil).expectProblem(t, http.StatusConflict, maCodeMappingInUse)
+	e.call(http.MethodDelete, "/mappings/"+keys["Common Utils"], nil).expectProblem(t, http.StatusConflict, codemigration.CodeMappingInUse)
 	do(t, http.MethodDelete, url(strings.ToUpper(m.Key)), "", nil).expect(t, http.StatusNoContent)
-	e.cm(http.MethodGet, "/code-migrations/"+m.Key, odcClientMigration, nil).expectProblem(t, http.StatusNotFound, maCodeCodeMigrationNotFound)
+	e.cm(http.MethodGet, "/code-migrations/"+m.Key, odcClientMigration, nil).expectProblem(t, http.StatusNotFound, codemigration.CodeMigrationNotFound)
 	if _, ok := e.sb.MigrationFinishedAt(m.Key); ok {
 		t.Error("MigrationFinishedAt still knows the purged migration")
 	}
@@ -120,7 +121,7 @@ func TestAdminDeleteCodeMigration(t *testing.T) {
 	done := e.start("Development", keys["Claims Core"])
 	e.clock.Advance(cmTestDuration)
 	finished := e.get(done.Key)
-	if finished.Status != migrationFinished || len(finished.Assets) != 1 {
+	if finished.Status != codemigration.StatusFinished || len(finished.Assets) != 1 {
 		t.Fatalf("finished = %+v", finished)
 	}
 	if err := e.sb.DeleteCodeMigration(done.Key); err != nil {

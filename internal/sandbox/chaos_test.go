@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/codemigration"
 	"io"
 	"log"
 	"net/http"
@@ -117,7 +118,7 @@ func (e *chaosEnv) must(method, url, token string, body any, form url.Values) re
 func (e *chaosEnv) lifetimeURL() string   { return e.base + lifetime.Base + "/environments" }
 func (e *chaosEnv) assessmentURL() string { return e.base + assessment.Base + "/mappings" }
 func (e *chaosEnv) odcURL() string        { return e.base + portfolioBase + "/environments" }
-func (e *chaosEnv) cmURL() string         { return e.base + codeMigrationBase + "/code-migrations" }
+func (e *chaosEnv) cmURL() string         { return e.base + codemigration.Base + "/code-migrations" }
 
 // tagURL tags Customer Portal in Development (LifeTime's create version).
 func (e *chaosEnv) tag(version string) (response, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/codemigration"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -69,34 +70,34 @@ func (e *cmEnv) token(client string) string {
 // cm sends a conforming request to the code migration API as client.
 func (e *cmEnv) cm(method, path, client string, body any) response {
 	e.t.Helper()
-	return e.exchange(method, e.url+codeMigrationBase+path, e.token(client), body, "", true)
+	return e.exchange(method, e.url+codemigration.Base+path, e.token(client), body, "", true)
 }
 
 // cmInvalid sends, as the migration client, a request the contract rejects.
 func (e *cmEnv) cmInvalid(method, path string, body any) response {
 	e.t.Helper()
-	return e.exchange(method, e.url+codeMigrationBase+path, e.token(odcClientMigration), body, "", false)
+	return e.exchange(method, e.url+codemigration.Base+path, e.token(odcClientMigration), body, "", false)
 }
 
-func (e *cmEnv) start(envName string, mappingKeys ...string) cmCodeMigration {
+func (e *cmEnv) start(envName string, mappingKeys ...string) codemigration.Migration {
 	e.t.Helper()
 	r := e.cm(http.MethodPost, "/code-migrations", odcClientMigration,
 		map[string]any{"sourceEnvironmentKey": envKey(e.t, e.sb.Fixture(), envName), "mappingKeys": mappingKeys}).expect(e.t, http.StatusCreated)
-	m := decode[cmCodeMigration](e.t, r)
-	if loc := r.header.Get("Location"); loc != codeMigrationBase+"/code-migrations/"+m.Key {
+	m := decode[codemigration.Migration](e.t, r)
+	if loc := r.header.Get("Location"); loc != codemigration.Base+"/code-migrations/"+m.Key {
 		e.t.Errorf("Location = %q", loc)
 	}
 	return m
 }
 
-func (e *cmEnv) get(key string) cmCodeMigration {
+func (e *cmEnv) get(key string) codemigration.Migration {
 	e.t.Helper()
-	return decode[cmCodeMigration](e.t, e.cm(http.MethodGet, "/code-migrations/"+key, odcClientMigration, nil).expect(e.t, http.StatusOK))
+	return decode[codemigration.Migration](e.t, e.cm(http.MethodGet, "/code-migrations/"+key, odcClientMigration, nil).expect(e.t, http.StatusOK))
 }
 
-func (e *cmEnv) list(query string) assessment.Page[cmCodeMigration] {
+func (e *cmEnv) list(query string) assessment.Page[codemigration.Migration] {
 	e.t.Helper()
-	return decode[assessment.Page[cmCodeMigration]](e.t, e.cm(http.MethodGet, "/code-migrations"+query, odcClientMigration, nil).expect(e.t, http.StatusOK))
+	return decode[assessment.Page[codemigration.Migration]](e.t, e.cm(http.MethodGet, "/code-migrations"+query, odcClientMigration, nil).expect(e.t, http.StatusOK))
 }
 
 // ready creates mappings and lets their assessments finish.
@@ -162,7 +163,7 @@ func (e *cmEnv) odcAsset(key string) testODCAsset {
 	return a
 }
 
-func assetNames(as []cmMigratedAsset) []string {
+func assetNames(as []codemigration.MigratedAsset) []string {
 	names := make([]string, len(as))
 	for i, a := range as {
 		names[i] = a.Name
@@ -170,8 +171,8 @@ func assetNames(as []cmMigratedAsset) []string {
 	return names
 }
 
-func hasMessage(ms []cmMessage, code string, contains ...string) bool {
-	return slices.ContainsFunc(ms, func(m cmMessage) bool {
+func hasMessage(ms []codemigration.Message, code string, contains ...string) bool {
+	return slices.ContainsFunc(ms, func(m codemigration.Message) bool {
 		if m.Code != code {
 			return false
 		}
@@ -196,7 +197,7 @@ func TestCodeMigrationLifecycle(t *testing.T) {
 	order := []string{keys["Customer Portal"], keys["Claims Core"], keys["Common Utils"], strings.ToUpper(keys["Policy Core"])}
 	start := e.clock.Now()
 	m := e.start("Development", order...)
-	if m.Status != migrationMigrating || m.FinishedAt != nil || len(m.Assets) != 0 || m.StartedBy != odcClientMigration ||
+	if m.Status != codemigration.StatusMigrating || m.FinishedAt != nil || len(m.Assets) != 0 || m.StartedBy != odcClientMigration ||
 		!m.StartedAt.Equal(start) || m.SourceEnvironmentKey != envKey(t, f, "Development") ||
 		!slices.Equal(m.MappingKeys, []string{keys["Customer Portal"], keys["Claims Core"], keys["Common Utils"], keys["Policy Core"]}) {
 		t.Fatalf("started = %+v", m)
@@ -210,7 +211,7 @@ func TestCodeMigrationLifecycle(t *testing.T) {
 
 	// Migrating until the duration has passed; the assets do not exist yet.
 	e.clock.Advance(cmTestDuration - time.Millisecond)
-	if got := e.get(strings.ToUpper(m.Key)); got.Status != migrationMigrating || len(got.Assets) != 0 || got.FinishedAt != nil {
+	if got := e.get(strings.ToUpper(m.Key)); got.Status != codemigration.StatusMigrating || len(got.Assets) != 0 || got.FinishedAt != nil {
 		t.Fatalf("before the end = %+v", got)
 	}
 	if n := len(e.list("?status=Migrating").Results); n != 1 {
@@ -222,16 +223,16 @@ func TestCodeMigrationLifecycle(t *testing.T) {
 
 	e.clock.Advance(time.Millisecond)
 	done := e.get(m.Key)
-	if done.Status != migrationFinished || done.FinishedAt == nil || !done.FinishedAt.Equal(start.Add(cmTestDuration)) {
+	if done.Status != codemigration.StatusFinished || done.FinishedAt == nil || !done.FinishedAt.Equal(start.Add(cmTestDuration)) {
 		t.Fatalf("finished = %+v", done)
 	}
 	if got, want := assetNames(done.Assets), []string{"Common Utils", "Policy Core", "Claims Core", "Customer Portal"}; !slices.Equal(got, want) {
 		t.Fatalf("assets = %v, want producers first %v", got, want)
 	}
-	byName := map[string]cmMigratedAsset{}
+	byName := map[string]codemigration.MigratedAsset{}
 	for i, a := range done.Assets {
 		byName[a.Name] = a
-		if a.PublishOrder != i+1 || a.Revision != 1 || a.Status != cmAssetUnpublished || len(a.Errors) != 0 || a.MappingKey != keys[a.Name] {
+		if a.PublishOrder != i+1 || a.Revision != 1 || a.Status != codemigration.AssetUnpublished || len(a.Errors) != 0 || a.MappingKey != keys[a.Name] {
 			t.Errorf("asset %d = %+v", i, a)
 		}
 	}
@@ -258,14 +259,16 @@ func TestCodeMigrationLifecycle(t *testing.T) {
 	}
 	portal := byName["Customer Portal"]
 	app := fixtureApp(t, f, "Customer Portal")
-	if want := []cmSourceVersion{{ApplicationKey: app.Key, VersionKey: versionKey(t, app, "1.2.0"), Version: "1.2.0"}}; !slices.Equal(portal.SourceApplicationVersions, want) {
+	if want := []codemigration.SourceVersion{{ApplicationKey: app.Key, VersionKey: versionKey(t, app, "1.2.0"), Version: "1.2.0"}}; !slices.Equal(portal.SourceApplicationVersions, want) {
 		t.Errorf("Customer Portal source versions = %+v, want %+v", portal.SourceApplicationVersions, want)
 	}
 	// Customer Portal was changed in Development after its tag.
-	if !hasMessage(portal.Messages, cmCodeUntaggedChanges, "'Customer Portal'", "'Development'", "1.2.0") || len(byName["Policy Core"].Messages) != 0 {
+	if !hasMessage(portal.Messages, codemigration.CodeUntaggedChanges, "'Customer Portal'", "'Development'", "1.2.0") || len(byName["Policy Core"].Messages) != 0 {
 		t.Errorf("messages = %+v / %+v", portal.Messages, byName["Policy Core"].Messages)
 	}
-	if again := e.get(m.Key); !slices.EqualFunc(again.Assets, done.Assets, func(a, b cmMigratedAsset) bool { return a.AssetKey == b.AssetKey && a.Revision == b.Revision }) {
+	if again := e.get(m.Key); !slices.EqualFunc(again.Assets, done.Assets, func(a, b codemigration.MigratedAsset) bool {
+		return a.AssetKey == b.AssetKey && a.Revision == b.Revision
+	}) {
 		t.Errorf("a second read differs: %+v", again.Assets)
 	}
 
@@ -276,7 +279,7 @@ func TestCodeMigrationLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, a := range e.get(m.Key).Assets {
-		if want := map[bool]string{true: cmAssetPublished, false: cmAssetUnpublished}[a.Name == "Common Utils"]; a.Status != want {
+		if want := map[bool]string{true: codemigration.AssetPublished, false: codemigration.AssetUnpublished}[a.Name == "Common Utils"]; a.Status != want {
 			t.Errorf("%s: status %s, want %s", a.Name, a.Status, want)
 		}
 	}
@@ -286,11 +289,11 @@ func TestCodeMigrationLifecycle(t *testing.T) {
 	second := e.start("Development", keys["Policy Core"], keys["Common Utils"])
 	e.clock.Advance(cmTestDuration)
 	again := e.get(second.Key)
-	if again.Status != migrationFinished || !slices.Equal(assetNames(again.Assets), []string{"Common Utils", "Policy Core"}) {
+	if again.Status != codemigration.StatusFinished || !slices.Equal(assetNames(again.Assets), []string{"Common Utils", "Policy Core"}) {
 		t.Fatalf("second migration = %+v", again)
 	}
 	for _, a := range again.Assets {
-		if a.AssetKey != byName[a.Name].AssetKey || a.Revision != 2 || a.Status != cmAssetUnpublished {
+		if a.AssetKey != byName[a.Name].AssetKey || a.Revision != 2 || a.Status != codemigration.AssetUnpublished {
 			t.Errorf("second migration: %s = %+v, want revision 2 of %s", a.Name, a, byName[a.Name].AssetKey)
 		}
 		if r := e.odcAsset(a.AssetKey).latest(); r.Revision != 2 || len(e.odcAsset(a.AssetKey).Revisions) != 2 {
@@ -301,7 +304,7 @@ func TestCodeMigrationLifecycle(t *testing.T) {
 		t.Errorf("Policy Core in the second migration = %+v", pc)
 	}
 	// The first migration's revision 1 of Common Utils is still the published one.
-	if first := e.get(m.Key); first.Assets[0].Status != cmAssetPublished || first.Assets[0].Revision != 1 {
+	if first := e.get(m.Key); first.Assets[0].Status != codemigration.AssetPublished || first.Assets[0].Revision != 1 {
 		t.Errorf("first migration's Common Utils = %+v", first.Assets[0])
 	}
 
@@ -346,14 +349,14 @@ func TestCodeMigrationFinishedWithErrors(t *testing.T) {
 	m := e.start("Development", keys["Playground"], keys["Field Inspector"], keys["Claims Core"])
 	e.clock.Advance(cmTestDuration)
 	done := e.get(m.Key)
-	if done.Status != migrationFinishedWithErrors || !slices.Equal(assetNames(done.Assets), []string{"Claims Core", "Playground", "Field Inspector"}) {
+	if done.Status != codemigration.StatusFinishedWithErrors || !slices.Equal(assetNames(done.Assets), []string{"Claims Core", "Playground", "Field Inspector"}) {
 		t.Fatalf("migration = %+v", done)
 	}
 	claims, playground, inspector := done.Assets[0], done.Assets[1], done.Assets[2]
-	if !hasMessage(playground.Errors, cmCodeConversionFailed, "Rich Text Editor") || len(playground.Errors) != 1 || playground.Revision != 1 || playground.PublishWave != 1 {
+	if !hasMessage(playground.Errors, codemigration.CodeConversionFailed, "Rich Text Editor") || len(playground.Errors) != 1 || playground.Revision != 1 || playground.PublishWave != 1 {
 		t.Errorf("Playground = %+v", playground)
 	}
-	if len(inspector.Errors) != 0 || !hasMessage(inspector.Messages, cmCodeTrueChangeError, "'Field Inspector'", "LocalInspection") ||
+	if len(inspector.Errors) != 0 || !hasMessage(inspector.Messages, codemigration.CodeTrueChangeError, "'Field Inspector'", "LocalInspection") ||
 		inspector.PublishWave != 2 || !slices.Equal(inspector.ProducerAssetKeys, []string{claims.AssetKey}) || inspector.AssetType != AssetTypeMobileApp {
 		t.Errorf("Field Inspector = %+v", inspector)
 	}
@@ -365,7 +368,7 @@ func TestCodeMigrationFinishedWithErrors(t *testing.T) {
 	if r := e.odcAsset(playground.AssetKey).latest(); len(r.PublishErrors) != 1 || !strings.Contains(r.PublishErrors[0], "CONVERSION_FAILED") {
 		t.Errorf("Playground revision publish errors = %v", r.PublishErrors)
 	}
-	for _, a := range []cmMigratedAsset{playground, inspector} {
+	for _, a := range []codemigration.MigratedAsset{playground, inspector} {
 		op, err := e.sb.odc.PublishNow(context.Background(), a.AssetKey, 1, odcClientMigration)
 		if err != nil || op.Outcome != odcStatusFinishedWithError {
 			t.Errorf("publishing %s = %+v, %v; want a failure", a.Name, op, err)
@@ -375,7 +378,7 @@ func TestCodeMigrationFinishedWithErrors(t *testing.T) {
 		t.Errorf("Field Inspector revision publish errors = %v", r.PublishErrors)
 	}
 	for _, a := range e.get(m.Key).Assets {
-		if a.Status != cmAssetUnpublished {
+		if a.Status != codemigration.AssetUnpublished {
 			t.Errorf("%s is %s after a failed publish", a.Name, a.Status)
 		}
 	}
@@ -402,14 +405,14 @@ func TestCodeMigrationRefusals(t *testing.T) {
 	}
 
 	// 401 and 403: the ODC token decides, in the contract's shape.
-	e.exchange(http.MethodPost, e.url+codeMigrationBase+"/code-migrations", "", body(dev, keys["Common Utils"]), "", false).
+	e.exchange(http.MethodPost, e.url+codemigration.Base+"/code-migrations", "", body(dev, keys["Common Utils"]), "", false).
 		expectProblem(t, http.StatusUnauthorized, assessment.CodeUnauthorized, "Authorization: Bearer")
-	noToken := e.exchange(http.MethodGet, e.url+codeMigrationBase+"/code-migrations", "", nil, "", false)
+	noToken := e.exchange(http.MethodGet, e.url+codemigration.Base+"/code-migrations", "", nil, "", false)
 	noToken.expectProblem(t, http.StatusUnauthorized, assessment.CodeUnauthorized)
 	if !strings.HasPrefix(noToken.header.Get("WWW-Authenticate"), "Bearer") {
 		t.Errorf("WWW-Authenticate = %q", noToken.header.Get("WWW-Authenticate"))
 	}
-	e.exchange(http.MethodGet, e.url+codeMigrationBase+"/code-migrations", testAdminToken, nil, "", true).
+	e.exchange(http.MethodGet, e.url+codemigration.Base+"/code-migrations", testAdminToken, nil, "", true).
 		expectProblem(t, http.StatusUnauthorized, assessment.CodeUnauthorized, "Invalid access token")
 	post(odcClientNoMigrate, body(dev, keys["Common Utils"])).expectProblem(t, http.StatusForbidden, assessment.CodeForbidden,
 		"'publisher-no-migrate'", "O11 Migrations > Migrate O11 code", "Organization management > Convert O11 code")
@@ -433,52 +436,52 @@ func TestCodeMigrationRefusals(t *testing.T) {
 	// One key in two letter cases conforms to the schema but is a duplicate.
 	post(odcClientMigration, body(dev, keys["Common Utils"], strings.ToUpper(keys["Common Utils"]))).
 		expectProblem(t, http.StatusBadRequest, assessment.CodeValidation, "more than once")
-	e.exchange(http.MethodPost, e.url+codeMigrationBase+"/code-migrations", e.token(odcClientMigration), "{}", "text/plain", false).
+	e.exchange(http.MethodPost, e.url+codemigration.Base+"/code-migrations", e.token(odcClientMigration), "{}", "text/plain", false).
 		expectProblem(t, http.StatusUnsupportedMediaType, assessment.CodeUnsupportedMediaType)
 
 	// 404s name the keys.
 	unknownEnv, unknown1, unknown2 := uuid.NewString(), uuid.NewString(), uuid.NewString()
-	post(odcClientMigration, body(unknownEnv, keys["Common Utils"])).expectProblem(t, http.StatusNotFound, maCodeEnvironmentNotFound, unknownEnv)
+	post(odcClientMigration, body(unknownEnv, keys["Common Utils"])).expectProblem(t, http.StatusNotFound, codemigration.CodeEnvironmentNotFound, unknownEnv)
 	post(odcClientMigration, body(dev, unknown1, keys["Common Utils"], unknown2)).expectProblem(t, http.StatusNotFound, assessment.CodeMappingNotFound, unknown1, unknown2)
 
 	// 409 not ready: Policy Admin is NotReady, a new mapping is Assessing.
 	assessing := e.create("Notifications", AssetTypeLibrary, "Notifications").Key
 	notReady := post(odcClientMigration, body(dev, keys["Common Utils"], keys["Policy Admin"], assessing))
-	notReady.expectProblem(t, http.StatusConflict, maCodeAssetsNotReady,
+	notReady.expectProblem(t, http.StatusConflict, codemigration.CodeAssetsNotReady,
 		"'Policy Admin' (key "+keys["Policy Admin"]+") is NotReady", "'Notifications' (key "+assessing+") is Assessing")
-	if ext := decode[cmProblemDetails](t, notReady); !slices.Equal(ext.NotReadyMappingKeys, []string{keys["Policy Admin"], assessing}) || ext.MigrationKey != "" {
+	if ext := decode[codemigration.ProblemDetails](t, notReady); !slices.Equal(ext.NotReadyMappingKeys, []string{keys["Policy Admin"], assessing}) || ext.MigrationKey != "" {
 		t.Errorf("notReadyMappingKeys = %v", ext.NotReadyMappingKeys)
 	}
 
 	// 409 not in the environment: Sandbox Playground runs in Development only.
 	post(odcClientMigration, body(envKey(t, f, "Production"), keys["Playground"])).
-		expectProblem(t, http.StatusConflict, maCodeApplicationNotInEnvironment, "'Sandbox Playground'", "'Production'", "mapping 'Playground'")
+		expectProblem(t, http.StatusConflict, codemigration.CodeApplicationNotInEnvironment, "'Sandbox Playground'", "'Production'", "mapping 'Playground'")
 
 	// 409 in progress, with the migration to adopt; over once it ends.
 	m := e.start("Development", keys["Common Utils"])
 	e.clock.Advance(time.Second)
 	busy := post(odcClientMigration, body(dev, keys["Playground"], keys["Common Utils"]))
-	busy.expectProblem(t, http.StatusConflict, maCodeMigrationInProgress, m.Key, "'Common Utils'")
-	if ext := decode[cmProblemDetails](t, busy); ext.MigrationKey != m.Key || ext.NotReadyMappingKeys != nil {
+	busy.expectProblem(t, http.StatusConflict, codemigration.CodeMigrationInProgress, m.Key, "'Common Utils'")
+	if ext := decode[codemigration.ProblemDetails](t, busy); ext.MigrationKey != m.Key || ext.NotReadyMappingKeys != nil {
 		t.Errorf("migrationKey = %q, want %q", ext.MigrationKey, m.Key)
 	}
 	// The mapping cannot be deleted meanwhile.
-	e.call(http.MethodDelete, "/mappings/"+keys["Common Utils"], nil).expectProblem(t, http.StatusConflict, maCodeMappingInUse, m.Key)
+	e.call(http.MethodDelete, "/mappings/"+keys["Common Utils"], nil).expectProblem(t, http.StatusConflict, codemigration.CodeMappingInUse, m.Key)
 	e.clock.Advance(cmTestDuration)
 	next := e.start("Development", keys["Playground"], keys["Common Utils"])
-	if next.Status != migrationMigrating {
+	if next.Status != codemigration.StatusMigrating {
 		t.Errorf("after the first ended: %+v", next)
 	}
 	e.clock.Advance(cmTestDuration)
 	// A finished migration outlives its mappings.
 	e.call(http.MethodDelete, "/mappings/"+keys["Common Utils"], nil).expect(t, http.StatusNoContent)
-	if got := e.get(m.Key); got.Status != migrationFinished || got.MappingKeys[0] != keys["Common Utils"] || got.Assets[0].Name != "Common Utils" {
+	if got := e.get(m.Key); got.Status != codemigration.StatusFinished || got.MappingKeys[0] != keys["Common Utils"] || got.Assets[0].Name != "Common Utils" {
 		t.Errorf("after deleting its mapping = %+v", got)
 	}
 
 	// Reads.
 	missing := uuid.NewString()
-	e.cm(http.MethodGet, "/code-migrations/"+missing, odcClientMigration, nil).expectProblem(t, http.StatusNotFound, maCodeCodeMigrationNotFound, missing)
+	e.cm(http.MethodGet, "/code-migrations/"+missing, odcClientMigration, nil).expectProblem(t, http.StatusNotFound, codemigration.CodeMigrationNotFound, missing)
 	e.cmInvalid(http.MethodGet, "/code-migrations/latest", nil).expectProblem(t, http.StatusBadRequest, assessment.CodeValidation, "'latest'")
 	for _, q := range []string{"?status=Converting", "?limit=0", "?offset=-1"} {
 		e.cmInvalid(http.MethodGet, "/code-migrations"+q, nil).expectProblem(t, http.StatusBadRequest, assessment.CodeValidation)
@@ -495,13 +498,13 @@ func TestCodeMigrationRefusals(t *testing.T) {
 		{http.MethodGet, "/code-migrations/" + m.Key + "/logs", http.StatusNotFound, assessment.CodeEndpointNotFound},
 		{http.MethodGet, "/mappings", http.StatusNotFound, assessment.CodeEndpointNotFound},
 	} {
-		r := do(t, tt.method, e.url+codeMigrationBase+tt.path, e.token(odcClientMigration), nil)
+		r := do(t, tt.method, e.url+codemigration.Base+tt.path, e.token(odcClientMigration), nil)
 		r.expectProblem(t, tt.status, tt.code)
 		if err := e.contract.CheckSchema("ProblemDetails", r.body); err != nil {
 			t.Errorf("%s %s: %v", tt.method, tt.path, err)
 		}
 	}
-	if r := do(t, http.MethodDelete, e.url+codeMigrationBase+"/code-migrations/"+m.Key, e.token(odcClientMigration), nil); r.header.Get("Allow") != "GET" {
+	if r := do(t, http.MethodDelete, e.url+codemigration.Base+"/code-migrations/"+m.Key, e.token(odcClientMigration), nil); r.header.Get("Allow") != "GET" {
 		t.Errorf("Allow = %q", r.header.Get("Allow"))
 	}
 }
@@ -521,7 +524,7 @@ func TestCodeMigrationSurvivesRestart(t *testing.T) {
 
 	// Reopened on the same database, with the clock going on.
 	e2 := &cmEnv{maEnv: newMAEnv(t, Options{DBPath: db, MigrationDuration: time.Hour}, e.clock), clock: e.clock, tokens: map[string]string{}}
-	if got := e2.get(m.Key); got.Status != migrationMigrating || len(got.Assets) != 0 {
+	if got := e2.get(m.Key); got.Status != codemigration.StatusMigrating || len(got.Assets) != 0 {
 		t.Fatalf("after restart = %+v", got)
 	}
 	if at, ok := e2.sb.MigrationFinishedAt(m.Key); !ok || !at.Equal(m.StartedAt.Add(cmTestDuration)) {
@@ -534,7 +537,7 @@ func TestCodeMigrationSurvivesRestart(t *testing.T) {
 	statuses := make([]int, 8)
 	for i := range statuses {
 		wg.Go(func() {
-			r, err := send(http.MethodGet, e2.url+codeMigrationBase+"/code-migrations/"+m.Key, e2.token(odcClientMigration), nil)
+			r, err := send(http.MethodGet, e2.url+codemigration.Base+"/code-migrations/"+m.Key, e2.token(odcClientMigration), nil)
 			if err == nil {
 				statuses[i] = r.status
 			}
@@ -547,7 +550,7 @@ func TestCodeMigrationSurvivesRestart(t *testing.T) {
 		}
 	}
 	done := e2.get(m.Key)
-	if done.Status != migrationFinished || !slices.Equal(assetNames(done.Assets), []string{"Common Utils", "Policy Core"}) {
+	if done.Status != codemigration.StatusFinished || !slices.Equal(assetNames(done.Assets), []string{"Common Utils", "Policy Core"}) {
 		t.Fatalf("finished = %+v", done)
 	}
 	var revisions int
@@ -560,32 +563,6 @@ func TestCodeMigrationSurvivesRestart(t *testing.T) {
 	for _, a := range done.Assets {
 		if n := len(e2.odcAsset(a.AssetKey).Revisions); n != 1 || a.Revision != 1 {
 			t.Errorf("%s: %d revisions in ODC, revision %d", a.Name, n, a.Revision)
-		}
-	}
-}
-
-func TestCodeMigrationPublishPlan(t *testing.T) {
-	item := func(name string, producers ...string) *cmItemRow {
-		return &cmItemRow{mappingKey: "k-" + name, name: name, producerMappingKeys: producers}
-	}
-	// d consumes b and c, b consumes a; c and e are free; b and f consume
-	// each other (a cycle), x is outside the migration.
-	a, b, c, d := item("a"), item("B", "k-a", "k-f"), item("c", "k-x"), item("d", "k-B", "k-c")
-	e, f := item("e"), item("f", "k-B")
-	items := []*cmItemRow{d, f, e, c, b, a}
-	planPublishOrder(items)
-	want := map[*cmItemRow][2]int{a: {1, 1}, c: {1, 2}, e: {1, 3}, b: {2, 4}, d: {3, 5}, f: {3, 6}}
-	for it, w := range want {
-		if it.wave != w[0] || it.order != w[1] {
-			t.Errorf("%s: wave %d order %d, want %v", it.name, it.wave, it.order, w)
-		}
-	}
-	if len(b.errors) != 1 || b.errors[0].Code != cmCodeDependencyNotConverted || !strings.Contains(b.errors[0].Message, "'f'") {
-		t.Errorf("the cycle is not broken at B: %+v", b.errors)
-	}
-	for _, it := range []*cmItemRow{a, c, d, e, f} {
-		if len(it.errors) != 0 {
-			t.Errorf("%s: errors %+v", it.name, it.errors)
 		}
 	}
 }
@@ -639,14 +616,14 @@ func TestCodeMigrationFixture(t *testing.T) {
 	keys := e.ready([3]string{"Playground", AssetTypeWebApp, "Sandbox Playground"})
 	m := e.start("Development", keys["Playground"])
 	e.clock.Advance(cmTestDuration)
-	if got := e.get(m.Key); got.Status != migrationFinished || len(got.Assets[0].Errors) != 0 {
+	if got := e.get(m.Key); got.Status != codemigration.StatusFinished || len(got.Assets[0].Errors) != 0 {
 		t.Errorf("without failures = %+v", got)
 	}
 	e.sb.Close()
 	e2 := &cmEnv{maEnv: newMAEnv(t, Options{DBPath: db}, e.clock), clock: e.clock, tokens: map[string]string{}}
 	m2 := e2.start("Development", keys["Playground"])
 	e2.clock.Advance(cmTestDuration)
-	if got := e2.get(m2.Key); got.Status != migrationFinished || got.Assets[0].Revision != 2 {
+	if got := e2.get(m2.Key); got.Status != codemigration.StatusFinished || got.Assets[0].Revision != 2 {
 		t.Errorf("after a restart with the default fixture = %+v", got)
 	}
 }
@@ -684,11 +661,11 @@ func TestCodeMigrationDependencies(t *testing.T) {
 	m := e.start("Development", keys["Common Utils"], keys["Customer Portal"])
 	e.clock.Advance(cmTestDuration)
 	done := e.get(m.Key)
-	if done.Status != migrationFinishedWithErrors || !slices.Equal(assetNames(done.Assets), []string{"Customer Portal", "Common Utils"}) {
+	if done.Status != codemigration.StatusFinishedWithErrors || !slices.Equal(assetNames(done.Assets), []string{"Customer Portal", "Common Utils"}) {
 		t.Fatalf("migration = %+v", done)
 	}
 	utils := done.Assets[1]
-	if utils.PublishWave != 2 || len(utils.ProducerAssetKeys) != 0 || !hasMessage(utils.Errors, cmCodeDependencyNotConverted, "libraries may only consume libraries") {
+	if utils.PublishWave != 2 || len(utils.ProducerAssetKeys) != 0 || !hasMessage(utils.Errors, codemigration.CodeDependencyNotConverted, "libraries may only consume libraries") {
 		t.Errorf("Common Utils = %+v", utils)
 	}
 	if r := e.odcAsset(utils.AssetKey).latest(); len(r.Producers) != 0 || len(r.PublishErrors) != 1 {
@@ -699,7 +676,7 @@ func TestCodeMigrationDependencies(t *testing.T) {
 	cc := e.start("Development", keys["Claims Core"])
 	e.clock.Advance(cmTestDuration)
 	claims := e.get(cc.Key)
-	if a := claims.Assets[0]; claims.Status != migrationFinished || !hasMessage(a.Messages, cmCodeProducerNotMigrated, "'Policy Core' (key "+keys["Policy Core"]+")") {
+	if a := claims.Assets[0]; claims.Status != codemigration.StatusFinished || !hasMessage(a.Messages, codemigration.CodeProducerNotMigrated, "'Policy Core' (key "+keys["Policy Core"]+")") {
 		t.Errorf("Claims Core alone = %+v", claims)
 	}
 }

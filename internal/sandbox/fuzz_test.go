@@ -3,6 +3,7 @@ package sandbox
 import (
 	"encoding/json"
 	"errors"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/codemigration"
 	"mime"
 	"net/http"
 	"net/http/httptest"
@@ -319,7 +320,7 @@ func FuzzCodeMigrationBody(f *testing.F) {
 		f.Fatal(err)
 	}
 	fs.clock.Advance(DefaultAssessmentDelay) // assessed: ready
-	path := codeMigrationBase + "/code-migrations"
+	path := codemigration.Base + "/code-migrations"
 	for _, seed := range []struct{ contentType, body string }{
 		{"application/json", `{"sourceEnvironmentKey":"` + dev + `","mappingKeys":["` + m.Key + `"]}`},
 		{"application/json", `{"sourceEnvironmentKey":"` + strings.ToUpper(dev) + `","mappingKeys":["` + m.Key + `","` + strings.ToUpper(m.Key) + `"]}`},
@@ -336,27 +337,27 @@ func FuzzCodeMigrationBody(f *testing.F) {
 	f.Fuzz(func(t *testing.T, contentType, body string) {
 		req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
 		req.Header.Set("Content-Type", contentType)
-		parsed, err := cmParseStart(httptest.NewRecorder(), req)
+		parsed, err := codemigration.ParseStart(httptest.NewRecorder(), req)
 		if err != nil {
 			var p *assessment.Problem
 			if !errors.As(err, &p) || p.Status < 400 || p.Status >= 500 {
-				t.Fatalf("cmParseStart(%q) = %v, want a 4xx problem", body, err)
+				t.Fatalf("codemigration.ParseStart(%q) = %v, want a 4xx problem", body, err)
 			}
 		} else {
-			if k, err := assessment.ParseGUID("k", parsed.sourceEnvKey); err != nil || k != parsed.sourceEnvKey || len(parsed.mappingKeys) == 0 {
+			if k, err := assessment.ParseGUID("k", parsed.SourceEnvironmentKey); err != nil || k != parsed.SourceEnvironmentKey || len(parsed.MappingKeys) == 0 {
 				t.Fatalf("parsed %+v", parsed)
 			}
 			seen := map[string]bool{}
-			for _, k := range parsed.mappingKeys {
+			for _, k := range parsed.MappingKeys {
 				if c, err := assessment.ParseGUID("k", k); err != nil || c != k || seen[k] {
-					t.Fatalf("mapping keys %v not canonical and distinct", parsed.mappingKeys)
+					t.Fatalf("mapping keys %v not canonical and distinct", parsed.MappingKeys)
 				}
 				seen[k] = true
 			}
-			data, _ := json.Marshal(map[string]any{"sourceEnvironmentKey": parsed.sourceEnvKey, "mappingKeys": parsed.mappingKeys})
+			data, _ := json.Marshal(map[string]any{"sourceEnvironmentKey": parsed.SourceEnvironmentKey, "mappingKeys": parsed.MappingKeys})
 			again := httptest.NewRequest(http.MethodPost, path, strings.NewReader(string(data)))
 			again.Header.Set("Content-Type", "application/json")
-			if back, err := cmParseStart(httptest.NewRecorder(), again); err != nil || !reflect.DeepEqual(back, parsed) {
+			if back, err := codemigration.ParseStart(httptest.NewRecorder(), again); err != nil || !reflect.DeepEqual(back, parsed) {
 				t.Fatalf("round trip of %q: %+v %v, want %+v", body, back, err, parsed)
 			}
 		}
@@ -366,8 +367,8 @@ func FuzzCodeMigrationBody(f *testing.F) {
 			if err != nil {
 				t.Fatalf("the handler accepted %q, which the parser refuses: %v", body, err)
 			}
-			var got cmCodeMigration
-			if json.Unmarshal(rec.Body.Bytes(), &got) != nil || !reflect.DeepEqual(got.MappingKeys, parsed.mappingKeys) || got.SourceEnvironmentKey != parsed.sourceEnvKey {
+			var got codemigration.Migration
+			if json.Unmarshal(rec.Body.Bytes(), &got) != nil || !reflect.DeepEqual(got.MappingKeys, parsed.MappingKeys) || got.SourceEnvironmentKey != parsed.SourceEnvironmentKey {
 				t.Fatalf("started %s for %+v", rec.Body, parsed)
 			}
 			fs.clock.Advance(time.Hour) // finished: the mapping is free again
@@ -587,7 +588,7 @@ func FuzzQueryParams(f *testing.F) {
 		{lifetime.Base + "/applications/" + portal + "/versions", testAdminToken, checkLTAnswer, 0, false},
 		{assessment.Base + "/mappings", testAdminToken, checkMAAnswer, assessment.MaxPageLimit, false},
 		{assessment.Base + "/readiness", testAdminToken, checkMAAnswer, assessment.MaxPageLimit, false},
-		{codeMigrationBase + "/code-migrations", fs.odcToken, checkMAAnswer, assessment.MaxPageLimit, false},
+		{codemigration.Base + "/code-migrations", fs.odcToken, checkMAAnswer, assessment.MaxPageLimit, false},
 	}
 	for i, seed := range seeds {
 		for tg := range targets {

@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/assessment"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/codemigration"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/lifetime"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
 )
@@ -79,6 +81,10 @@ type Options struct {
 	TLS bool
 }
 
+// DefaultMigrationDuration is how long a code migration runs when
+// Options.MigrationDuration is zero.
+const DefaultMigrationDuration = codemigration.DefaultDuration
+
 // Sandbox serves the fake OutSystems APIs.
 type Sandbox struct {
 	fixture    *Fixture
@@ -86,9 +92,11 @@ type Sandbox struct {
 	store      *store
 	lifetime   *lifetime.Service
 	assessment *assessment.Service
-	handler    http.Handler
-	adminToken string
-	odc        *odc.Service
+	// codeMigration is the Migration Kit's code migration.
+	codeMigration *codemigration.Service
+	handler       http.Handler
+	adminToken    string
+	odc           *odc.Service
 	// assessmentDelay is Options.AssessmentDelay or its default; now is the
 	// clock assessments are timed with (tests may set it before serving).
 	assessmentDelay time.Duration
@@ -172,10 +180,6 @@ func New(opts Options) (*Sandbox, error) {
 	} else {
 		logger.Printf("the database was seeded before: keeping its state")
 	}
-	if err := st.prepareCodeMigration(ctx, fixture); err != nil {
-		st.close()
-		return nil, err
-	}
 	token, err := st.lt.AdminToken(ctx)
 	if err != nil {
 		st.close()
@@ -192,12 +196,18 @@ func New(opts Options) (*Sandbox, error) {
 	// may change them before serving.
 	st.ma, err = assessment.New(ctx, st.db, st.lt, fixture, assessment.Options{
 		Now: func() time.Time { return s.now() }, Delay: func() time.Duration { return s.assessmentDelay },
-		InUse: checkMappingNotMigrating, Logger: logger})
+		InUse: codemigration.CheckMappingNotMigrating, Logger: logger})
 	if err != nil {
 		st.close()
 		return nil, err
 	}
 	s.assessment = st.ma
+	s.codeMigration, err = codemigration.New(ctx, st.db, fixture, odcService, st.ma, st.lt, codemigration.Options{
+		Now: func() time.Time { return s.now() }, Duration: migrationDuration, Logger: logger})
+	if err != nil {
+		st.close()
+		return nil, err
+	}
 	s.handler = s.routes()
 	return s, nil
 }
@@ -333,3 +343,19 @@ func (s *Sandbox) MarkModified(envKey, appKey string, modified bool) error {
 // it opened its database; tests use it to check a request reads only what
 // it needs.
 func (s *Sandbox) DatabaseStatements() int64 { return s.store.db.Statements() }
+
+// MigrationFinishedAt returns when the sandbox marks a code migration
+// finished (its start plus the migration duration), whether or not that
+// moment has passed, and false when there is no such migration.
+func (s *Sandbox) MigrationFinishedAt(key string) (time.Time, bool) {
+	k, err := httpx.ParseKey("migrationKey", key)
+	if err != nil {
+		return time.Time{}, false
+	}
+	at, ok, err := s.codeMigration.FinishesAt(context.Background(), k)
+	if err != nil {
+		s.logger.Printf("MigrationFinishedAt: %v", err)
+		return time.Time{}, false
+	}
+	return at, ok
+}

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/codemigration"
 	"log"
 	"net/http"
 	"net/url"
@@ -50,8 +51,8 @@ func TestRequestLogHasNoODCSecrets(t *testing.T) {
 		expect(t, http.StatusNotFound)
 	e.must(http.MethodPatch, base+assetRepoBase+"/assets/"+odcKeyCore+"/revisions/1", tok, map[string]any{"tag": "body-marker-tag"}, nil).
 		expect(t, http.StatusNotFound)
-	e.must(http.MethodGet, base+codeMigrationBase+"/code-migrations", tok, nil, nil).expect(t, http.StatusOK)
-	e.must(http.MethodGet, base+codeMigrationBase+"/code-migrations", "not-a-token-4242", nil, nil).expect(t, http.StatusUnauthorized)
+	e.must(http.MethodGet, base+codemigration.Base+"/code-migrations", tok, nil, nil).expect(t, http.StatusOK)
+	e.must(http.MethodGet, base+codemigration.Base+"/code-migrations", "not-a-token-4242", nil, nil).expect(t, http.StatusUnauthorized)
 
 	issued := s.IssuedAccessTokens()
 	if len(issued) != 2 || issued[0] != tok {
@@ -59,7 +60,7 @@ func TestRequestLogHasNoODCSecrets(t *testing.T) {
 	}
 	logged := out.String()
 	for _, want := range []string{"POST /identity/realms/", "/protocol/openid-connect/token 200", "/protocol/openid-connect/token 401",
-		"GET " + portfolioBase + "/environments 200", "POST " + deploymentBase + "/publish-operations 404", "GET " + codeMigrationBase + "/code-migrations 401"} {
+		"GET " + portfolioBase + "/environments 200", "POST " + deploymentBase + "/publish-operations 404", "GET " + codemigration.Base + "/code-migrations 401"} {
 		if !strings.Contains(logged, want) {
 			t.Errorf("log lacks %q:\n%s", want, logged)
 		}
