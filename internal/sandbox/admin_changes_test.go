@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/codemigration"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
 	"net/http"
 	"slices"
 	"strings"
@@ -84,7 +85,7 @@ func TestAdminUnpublishAsset(t *testing.T) {
 		}
 	}
 	do(t, http.MethodPost, url(dev, odcKeyPortal), "", nil).expect(t, http.StatusMethodNotAllowed)
-	if err := e.sb.UnpublishAsset(dev, "portal"); !errors.Is(err, errInvalid) {
+	if err := e.sb.UnpublishAsset(dev, "portal"); !errors.Is(err, httpx.ErrInvalid) {
 		t.Errorf("UnpublishAsset(bad key) = %v", err)
 	}
 
@@ -95,7 +96,7 @@ func TestAdminUnpublishAsset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.sb.odc.UnpublishAsset(context.Background(), dev, odcKeyPortal, startedAt); !errors.Is(err, errConflict) {
+	if err := e.sb.odc.UnpublishAsset(context.Background(), dev, odcKeyPortal, startedAt); !errors.Is(err, httpx.ErrConflict) {
 		t.Errorf("unpublishing during a publish = %v, want a conflict", err)
 	}
 	e.waitPublish(tok, running.Key)
@@ -139,7 +140,7 @@ func TestAdminDeleteCodeMigration(t *testing.T) {
 	}
 	do(t, http.MethodDelete, url("nope"), "", nil).expect(t, http.StatusBadRequest)
 	do(t, http.MethodGet, url(done.Key), "", nil).expect(t, http.StatusMethodNotAllowed)
-	if err := e.sb.DeleteCodeMigration(uuid.NewString()); !errors.Is(err, errNotFound) {
+	if err := e.sb.DeleteCodeMigration(uuid.NewString()); !errors.Is(err, httpx.ErrNotFound) {
 		t.Errorf("DeleteCodeMigration(unknown) = %v", err)
 	}
 }

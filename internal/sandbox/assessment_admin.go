@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
 	"net/http"
 )
 
@@ -10,7 +11,7 @@ import (
 // FixFinding marks a finding fixed, as if developers changed the O11 code,
 // and queues a new assessment of the mapping holding its application.
 func (s *Sandbox) FixFinding(findingKey string) error {
-	key, err := parseKey("findingKey", findingKey)
+	key, err := httpx.ParseKey("findingKey", findingKey)
 	if err != nil {
 		return err
 	}
@@ -21,7 +22,7 @@ func (s *Sandbox) FixFinding(findingKey string) error {
 // FixAllFindings marks every finding of a mapping's applications fixed and
 // queues a new assessment of the mapping.
 func (s *Sandbox) FixAllFindings(mappingKey string) error {
-	key, err := parseKey("mappingKey", mappingKey)
+	key, err := httpx.ParseKey("mappingKey", mappingKey)
 	if err != nil {
 		return err
 	}
@@ -36,7 +37,7 @@ type adminFixResponse struct {
 
 // adminFixFinding: POST /_sandbox/assessment/findings/{findingKey}/fix.
 func (s *Sandbox) adminFixFinding(w http.ResponseWriter, r *http.Request) {
-	key, err := parseKey("findingKey", r.PathValue("findingKey"))
+	key, err := httpx.ParseKey("findingKey", r.PathValue("findingKey"))
 	if err != nil {
 		s.writeStoreError(w, r, err, writeAdminError)
 		return
@@ -46,7 +47,7 @@ func (s *Sandbox) adminFixFinding(w http.ResponseWriter, r *http.Request) {
 
 // adminFixAllFindings: POST /_sandbox/assessment/mappings/{mappingKey}/fix-all.
 func (s *Sandbox) adminFixAllFindings(w http.ResponseWriter, r *http.Request) {
-	key, err := parseKey("mappingKey", r.PathValue("mappingKey"))
+	key, err := httpx.ParseKey("mappingKey", r.PathValue("mappingKey"))
 	if err != nil {
 		s.writeStoreError(w, r, err, writeAdminError)
 		return
@@ -60,5 +61,5 @@ func (s *Sandbox) adminFix(w http.ResponseWriter, r *http.Request, findingKey, m
 		s.writeStoreError(w, r, err, writeAdminError)
 		return
 	}
-	writeJSON(w, http.StatusOK, adminFixResponse{FixedFindingKeys: fixed, QueuedAssessmentKeys: queued})
+	httpx.WriteJSON(w, http.StatusOK, adminFixResponse{FixedFindingKeys: fixed, QueuedAssessmentKeys: queued})
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"database/sql"
 	"encoding/json"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/sqldb"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -594,9 +596,9 @@ func TestAssessmentTimingAndReadiness(t *testing.T) {
 	}
 	fd := findings[0]
 	module := e.application(fieldApp.Key).Modules[0]
-	if fd.Key != derivedKey("assessment-finding", fieldApp.Key, module.Key, fd.CodePattern) || fd.MappingKey != field.Key ||
+	if fd.Key != sqldb.DerivedKey("assessment-finding", fieldApp.Key, module.Key, fd.CodePattern) || fd.MappingKey != field.Key ||
 		fd.ApplicationKey != fieldApp.Key || fd.ApplicationName != "Field Inspector" || fd.ModuleKey != module.Key || fd.ModuleName != "FieldInspector" ||
-		fd.CodePattern != "Server action called from client in a loop" || fd.Category != "Performance" || fd.PatternClass != PatternFixInO11 ||
+		fd.CodePattern != "Server action called from client in a loop" || fd.Category != "Performance" || fd.PatternClass != fixture.PatternFixInO11 ||
 		fd.WhereToFix != "O11" || fd.Count != 2 || fd.Status != "Open" || fd.Message == "" {
 		t.Errorf("finding = %+v", fd)
 	}
@@ -651,11 +653,11 @@ func TestAssessmentTimingAndReadiness(t *testing.T) {
 		status string
 		open   []string
 	}{
-		claims.Key:   {migrationkit.StatusChangeInOdc, []string{PatternFixInOdc}},
-		portal.Key:   {migrationkit.StatusReadyForOdc, []string{PatternOptional}},
-		intranet.Key: {migrationkit.StatusNotReady, []string{PatternNotYetSupported, PatternNotYetSupported}},
-		policy.Key:   {migrationkit.StatusNotReady, []string{PatternNotYetSupported}},
-		agent.Key:    {migrationkit.StatusReadyForOdc, []string{PatternOptional}},
+		claims.Key:   {migrationkit.StatusChangeInOdc, []string{fixture.PatternFixInOdc}},
+		portal.Key:   {migrationkit.StatusReadyForOdc, []string{fixture.PatternOptional}},
+		intranet.Key: {migrationkit.StatusNotReady, []string{fixture.PatternNotYetSupported, fixture.PatternNotYetSupported}},
+		policy.Key:   {migrationkit.StatusNotReady, []string{fixture.PatternNotYetSupported}},
+		agent.Key:    {migrationkit.StatusReadyForOdc, []string{fixture.PatternOptional}},
 		plain.Key:    {migrationkit.StatusReadyForOdc, nil},
 		field.Key:    {migrationkit.StatusReadyForOdc, nil},
 	}
@@ -872,7 +874,7 @@ func TestAssessmentStateSurvivesRestart(t *testing.T) {
 	}
 
 	// Another fixture, with other findings: the database keeps its own.
-	other := DefaultFixture()
+	other := fixture.Default()
 	other.Assessment.Findings = other.Assessment.Findings[:1]
 	e2 := newMAEnv(t, Options{DBPath: dbPath, AssessmentDelay: time.Hour, Fixture: other}, clock)
 	after := decode[assessment.Page[assessment.Mapping]](t, e2.call(http.MethodGet, "/mappings", nil).expect(t, http.StatusOK))
@@ -939,7 +941,7 @@ func fmtErr(err error) string {
 	return err.Error()
 }
 
-func fixtureModuleKey(t *testing.T, f *Fixture, name string) string {
+func fixtureModuleKey(t *testing.T, f *fixture.Fixture, name string) string {
 	t.Helper()
 	for _, m := range f.LifeTime.Modules {
 		if m.Name == name {
@@ -965,13 +967,13 @@ func TestAssessmentOptions(t *testing.T) {
 }
 
 func TestAssessmentFixture(t *testing.T) {
-	f := DefaultFixture()
+	f := fixture.Default()
 	if n := len(f.Assessment.Findings); n != 7 {
 		t.Errorf("default fixture has %d findings, want 7", n)
 	}
 	withFindings := func(findings string) []byte {
 		var doc map[string]json.RawMessage
-		if err := json.Unmarshal(defaultFixtureJSON, &doc); err != nil {
+		if err := json.Unmarshal(fixture.DefaultJSON(), &doc); err != nil {
 			t.Fatal(err)
 		}
 		doc["assessment"] = json.RawMessage(`{"findings": [` + findings + `]}`)
@@ -982,7 +984,7 @@ func TestAssessmentFixture(t *testing.T) {
 		return out
 	}
 	ok := `{"application": "Policy Admin", "module": "PolicyAdmin", "codePattern": "P", "category": "C", "patternClass": "Optional", "whereToFix": "ODC", "count": 1, "message": "M"}`
-	if _, err := parseFixture(withFindings(ok)); err != nil {
+	if _, err := fixture.Parse(withFindings(ok)); err != nil {
 		t.Errorf("valid finding refused: %v", err)
 	}
 	for _, tc := range []struct{ finding, want string }{
@@ -999,7 +1001,7 @@ func TestAssessmentFixture(t *testing.T) {
 		{ok + "," + ok, `listed twice`},
 		{strings.Replace(ok, `"count": 1`, `"count": 1, "severity": "High"`, 1), `unknown field "severity"`},
 	} {
-		_, err := parseFixture(withFindings(tc.finding))
+		_, err := fixture.Parse(withFindings(tc.finding))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("finding %s: error %v, want %q", tc.finding, err, tc.want)
 		}
@@ -1026,12 +1028,12 @@ func TestAssessmentUpgradesAnOlderDatabase(t *testing.T) {
 
 	e := newMAEnv(t, Options{DBPath: dbPath}, nil)
 	m := e.create("Policy Admin", "WebApplication", "Policy Admin")
-	if got := e.findings(m.Key); len(got) != 1 || got[0].PatternClass != PatternNotYetSupported {
+	if got := e.findings(m.Key); len(got) != 1 || got[0].PatternClass != fixture.PatternNotYetSupported {
 		t.Errorf("findings after the upgrade = %+v", got)
 	}
 
 	// A fixture whose findings name what the database does not have is refused.
-	f := DefaultFixture()
+	f := fixture.Default()
 	f.Assessment.Findings[0].Module = "PolicyAdmin"
 	e.sb.Close()
 	db, err = sql.Open("sqlite", dbPath)

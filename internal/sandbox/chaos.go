@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -257,9 +258,9 @@ func (c *chaosEngine) serve(w http.ResponseWriter, r *http.Request, call apiCall
 	d := c.decide()
 	if d.delay > 0 {
 		// The server notices a client leaving only once the body is read:
-		// read it first (the handlers take at most maxBodyBytes anyway).
+		// read it first (the handlers take at most httpx.MaxBodyBytes anyway).
 		if r.Body != nil && r.Body != http.NoBody {
-			data, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+			data, err := io.ReadAll(io.LimitReader(r.Body, httpx.MaxBodyBytes+1))
 			r.Body = struct {
 				io.Reader
 				io.Closer
@@ -396,7 +397,7 @@ func (s *Sandbox) chaosDocument() chaosDocument {
 }
 
 func (s *Sandbox) adminGetChaos(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, s.chaosDocument())
+	httpx.WriteJSON(w, http.StatusOK, s.chaosDocument())
 }
 
 // adminPutChaos replaces the chaos settings: members left out are 0 (no
@@ -404,11 +405,11 @@ func (s *Sandbox) adminGetChaos(w http.ResponseWriter, _ *http.Request) {
 func (s *Sandbox) adminPutChaos(w http.ResponseWriter, r *http.Request) {
 	const usage = `send a JSON body like {"errorRate": 0.1, "throttleRate": 0.05, "latencyMin": "0s", "latencyMax": "300ms", "dropRate": 0, "dropAfterRate": 0.05, "seed": 42}`
 	var doc chaosDocument
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, httpx.MaxBodyBytes))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(&doc)
 	if err == nil {
-		err = jsonEnd(dec)
+		err = httpx.JSONEnd(dec)
 	}
 	if err != nil {
 		writeAdminError(w, http.StatusBadRequest, fmt.Sprintf("%s: %v", usage, err))
@@ -433,5 +434,5 @@ func (s *Sandbox) adminPutChaos(w http.ResponseWriter, r *http.Request) {
 		writeAdminError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, s.chaosDocument())
+	httpx.WriteJSON(w, http.StatusOK, s.chaosDocument())
 }

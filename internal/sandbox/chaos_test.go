@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/codemigration"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
 	"io"
 	"log"
 	"net/http"
@@ -67,7 +68,7 @@ type chaosEnv struct {
 	base     string
 	odcToken string
 	tokenURL string
-	client   FixtureAPIClient
+	client   fixture.APIClient
 }
 
 func startChaos(t *testing.T, opts Options) *chaosEnv {

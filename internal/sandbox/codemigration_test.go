@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/codemigration"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/sqldb"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -44,7 +46,7 @@ func (e *cmEnv) token(client string) string {
 	if tok, ok := e.tokens[client]; ok {
 		return tok
 	}
-	var c *FixtureAPIClient
+	var c *fixture.APIClient
 	for i, fc := range e.sb.Fixture().ODC.APIClients {
 		if fc.Name == client {
 			c = &e.sb.Fixture().ODC.APIClients[i]
@@ -135,7 +137,7 @@ func (e *cmEnv) odcAsset(key string) testODCAsset {
 	e.t.Helper()
 	var a testODCAsset
 	err := e.sb.store.read(e.t.Context(), func(tx *sql.Tx) error {
-		return queryRows(e.t.Context(), tx, func(rows *sql.Rows) error {
+		return sqldb.QueryRows(e.t.Context(), tx, func(rows *sql.Rows) error {
 			r := &testODCRevision{}
 			var created int64
 			var producers sql.NullString
@@ -568,19 +570,19 @@ func TestCodeMigrationSurvivesRestart(t *testing.T) {
 }
 
 func TestCodeMigrationFixture(t *testing.T) {
-	f := DefaultFixture()
+	f := fixture.Default()
 	if len(f.CodeMigration.Failures) != 1 || f.CodeMigration.Failures[0].Application != "Sandbox Playground" ||
 		len(f.CodeMigration.PublishErrors) != 1 || f.CodeMigration.PublishErrors[0].Application != "Field Inspector" {
 		t.Errorf("default code migration fixture = %+v", f.CodeMigration)
 	}
-	f.CodeMigration = CodeMigrationFixture{
-		Failures: []FixtureMigrationFailure{
-			{Application: "Nowhere", Errors: []FixtureMigrationError{{Code: "CONVERSION_FAILED", Message: "x"}}},
+	f.CodeMigration = fixture.CodeMigration{
+		Failures: []fixture.MigrationFailure{
+			{Application: "Nowhere", Errors: []fixture.MigrationError{{Code: "CONVERSION_FAILED", Message: "x"}}},
 			{Application: "Common Utils"},
-			{Application: "Policy Core", Errors: []FixtureMigrationError{{Code: "conversion failed", Message: ""}}},
-			{Application: "Policy Core", Errors: []FixtureMigrationError{{Code: "X", Message: "y"}}},
+			{Application: "Policy Core", Errors: []fixture.MigrationError{{Code: "conversion failed", Message: ""}}},
+			{Application: "Policy Core", Errors: []fixture.MigrationError{{Code: "X", Message: "y"}}},
 		},
-		PublishErrors: []FixturePublishErrors{{Application: "Claims Core"}, {Application: "Claims Core", Messages: []string{""}}},
+		PublishErrors: []fixture.PublishErrors{{Application: "Claims Core"}, {Application: "Claims Core", Messages: []string{""}}},
 	}
 	err := f.Validate()
 	for _, want := range []string{
@@ -645,7 +647,7 @@ func TestCodeMigrationOptions(t *testing.T) {
 func TestCodeMigrationDependencies(t *testing.T) {
 	// A library module referencing a screen module: the assessment tool
 	// sees Common Utils consume Customer Portal, which ODC refuses.
-	f := DefaultFixture()
+	f := fixture.Default()
 	for i, m := range f.LifeTime.Modules {
 		if m.Name == "CommonUtils_Lib" {
 			f.LifeTime.Modules[i].References = append(f.LifeTime.Modules[i].References, "CustomerPortal_Theme")

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/codemigration"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
 	"mime"
 	"net/http"
 	"net/http/httptest"
@@ -167,18 +169,18 @@ func FuzzLifeTimeTagBody(f *testing.F) {
 		req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
 		decoded, err := lifetime.DecodeTagRequest(httptest.NewRecorder(), req)
 		if err != nil {
-			if !errors.Is(err, errInvalid) {
+			if !errors.Is(err, httpx.ErrInvalid) {
 				t.Fatalf("lifetime.DecodeTagRequest(%q) = %v, want an invalid-request error", body, err)
 			}
 		} else {
 			if !json.Valid([]byte(body)) {
 				t.Fatalf("lifetime.DecodeTagRequest accepted %q, which is not one JSON value", body)
 			}
-			if !versionPattern.MatchString(decoded.Version) {
+			if !fixture.VersionPattern.MatchString(decoded.Version) {
 				t.Fatalf("accepted version %q", decoded.Version)
 			}
 			for _, k := range decoded.ModuleVersionKeys {
-				if canon, err := parseKey("k", k); err != nil || canon != k {
+				if canon, err := httpx.ParseKey("k", k); err != nil || canon != k {
 					t.Fatalf("module version key %q not canonical", k)
 				}
 			}
@@ -385,7 +387,7 @@ func FuzzODCPublishBody(f *testing.F) {
 	}
 	var dev string
 	for _, s := range fs.sb.Fixture().ODC.Stages {
-		if s.Purpose == PurposeDevelopment {
+		if s.Purpose == fixture.PurposeDevelopment {
 			dev = s.Key
 		}
 	}
@@ -418,7 +420,7 @@ func FuzzODCPublishBody(f *testing.F) {
 		if err := json.Unmarshal(rec.Body.Bytes(), &op); err != nil {
 			t.Fatal(err)
 		}
-		if key, err := parseKey("assetKey", *sent.AssetKey); err != nil || op.AssetKey != key || op.Revision != *sent.Revision || op.Status != odcStatusRunning {
+		if key, err := httpx.ParseKey("assetKey", *sent.AssetKey); err != nil || op.AssetKey != key || op.Revision != *sent.Revision || op.Status != odcStatusRunning {
 			t.Fatalf("sent %q, started %+v", body, op)
 		}
 		if loc := rec.Header().Get("Location"); loc != path+"/"+op.Key {
@@ -609,12 +611,12 @@ func FuzzQueryParams(f *testing.F) {
 		if p, err := odcParsePaging(q, odcMaxLimit); err == nil {
 			checkIntParam(t, q, "limit", p.limit, odcDefaultLimit, 1, odcMaxLimit)
 			checkIntParam(t, q, "offset", p.offset, 0, 0, 1<<31-1)
-		} else if !errors.Is(err, errInvalid) {
+		} else if !errors.Is(err, httpx.ErrInvalid) {
 			t.Fatalf("odcParsePaging: %v", err)
 		}
-		if p, err := maParsePaging(req); err == nil {
-			checkIntParam(t, q, "limit", p.limit, assessment.MaxPageLimit, 1, assessment.MaxPageLimit)
-			checkIntParam(t, q, "offset", p.offset, 0, 0, int(^uint(0)>>1))
+		if p, err := assessment.ParsePaging(req); err == nil {
+			checkIntParam(t, q, "limit", p.Limit, assessment.MaxPageLimit, 1, assessment.MaxPageLimit)
+			checkIntParam(t, q, "offset", p.Offset, 0, 0, int(^uint(0)>>1))
 		}
 		for _, name := range []string{"isTagged", "isExternal"} {
 			b, err := odcQueryBool(q, name)

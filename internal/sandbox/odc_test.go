@@ -3,6 +3,7 @@ package sandbox
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/sqldb"
 	"io"
 	"net/http"
 	"net/url"
@@ -190,10 +191,10 @@ func (e *odcEnv) publish(token, assetKey string, revision int, stageKey string) 
 // Assets of the tests: a library, a library consuming it, an app consuming
 // the second library, and an app with TrueChange errors.
 var (
-	odcKeyCore    = derivedKey("odc-test", "customer-core")
-	odcKeyPolicy  = derivedKey("odc-test", "policy-rules")
-	odcKeyPortal  = derivedKey("odc-test", "customer-portal")
-	odcKeyBroken  = derivedKey("odc-test", "broken-app")
+	odcKeyCore    = sqldb.DerivedKey("odc-test", "customer-core")
+	odcKeyPolicy  = sqldb.DerivedKey("odc-test", "policy-rules")
+	odcKeyPortal  = sqldb.DerivedKey("odc-test", "customer-portal")
+	odcKeyBroken  = sqldb.DerivedKey("odc-test", "broken-app")
 	odcTestAssets = []odc.MigratedAsset{
 		{Key: odcKeyCore, Name: "Customer Core", AssetType: odc.AssetTypeLibrary},
 		{Key: odcKeyPolicy, Name: "Policy Rules", AssetType: odc.AssetTypeLibrary, Producers: []string{odcKeyCore}},

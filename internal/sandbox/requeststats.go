@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
 	"net/http"
 	"sync/atomic"
 )
@@ -76,10 +77,10 @@ type statsDocument struct {
 }
 
 func (s *Sandbox) adminGetStats(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, statsDocument{RequestStats: s.RequestStats(), RateLimit: s.limits.perMinute, DeploymentRateLimit: s.limits.deployPerMinute})
+	httpx.WriteJSON(w, http.StatusOK, statsDocument{RequestStats: s.RequestStats(), RateLimit: s.limits.perMinute, DeploymentRateLimit: s.limits.deployPerMinute})
 }
 
 func (s *Sandbox) adminResetStats(w http.ResponseWriter, _ *http.Request) {
 	s.ResetStats()
-	writeJSON(w, http.StatusOK, statsDocument{RequestStats: s.RequestStats(), RateLimit: s.limits.perMinute, DeploymentRateLimit: s.limits.deployPerMinute})
+	httpx.WriteJSON(w, http.StatusOK, statsDocument{RequestStats: s.RequestStats(), RateLimit: s.limits.perMinute, DeploymentRateLimit: s.limits.deployPerMinute})
 }

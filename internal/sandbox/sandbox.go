@@ -12,6 +12,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
 	"io"
 	"log"
 	"net"
@@ -43,8 +44,8 @@ const shutdownTimeout = 10 * time.Second
 type Options struct {
 	// DBPath is the SQLite database file; "" keeps the state in memory.
 	DBPath string
-	// Fixture seeds an empty database; nil means DefaultFixture().
-	Fixture *Fixture
+	// Fixture seeds an empty database; nil means fixture.Default().
+	Fixture *fixture.Fixture
 	// Logger receives one line per request; nil discards them. Headers,
 	// tokens and bodies are never logged.
 	Logger *log.Logger
@@ -85,9 +86,13 @@ type Options struct {
 // Options.MigrationDuration is zero.
 const DefaultMigrationDuration = codemigration.DefaultDuration
 
+// DefaultAssessmentDelay is how long an assessment takes when
+// Options.AssessmentDelay is zero.
+const DefaultAssessmentDelay = assessment.DefaultDelay
+
 // Sandbox serves the fake OutSystems APIs.
 type Sandbox struct {
-	fixture    *Fixture
+	fixture    *fixture.Fixture
 	logger     *log.Logger
 	store      *store
 	lifetime   *lifetime.Service
@@ -127,10 +132,10 @@ type Sandbox struct {
 // when it is empty; a database seeded before keeps its state. A fixture
 // passed in Options is validated, which normalises its keys.
 func New(opts Options) (*Sandbox, error) {
-	fixture := opts.Fixture
-	if fixture == nil {
-		fixture = DefaultFixture()
-	} else if err := fixture.Validate(); err != nil {
+	fx := opts.Fixture
+	if fx == nil {
+		fx = fixture.Default()
+	} else if err := fx.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid fixture: %w", err)
 	}
 	logger := opts.Logger
@@ -170,13 +175,13 @@ func New(opts Options) (*Sandbox, error) {
 		return nil, err
 	}
 	ctx := context.Background()
-	seeded, err := st.seed(ctx, fixture)
+	seeded, err := st.seed(ctx, fx)
 	if err != nil {
 		st.close()
 		return nil, err
 	}
 	if seeded {
-		logger.Printf("seeded the database from fixture %q", fixture.Name)
+		logger.Printf("seeded the database from fixture %q", fx.Name)
 	} else {
 		logger.Printf("the database was seeded before: keeping its state")
 	}
@@ -185,16 +190,16 @@ func New(opts Options) (*Sandbox, error) {
 		st.close()
 		return nil, err
 	}
-	odcService, err := odc.New(ctx, st.db, logger, &fixture.ODC, odc.Options{TokenTTL: opts.TokenTTL, PublishDuration: opts.PublishDuration})
+	odcService, err := odc.New(ctx, st.db, logger, &fx.ODC, odc.Options{TokenTTL: opts.TokenTTL, PublishDuration: opts.PublishDuration})
 	if err != nil {
 		st.close()
 		return nil, err
 	}
-	s := &Sandbox{fixture: fixture, logger: logger, store: st, lifetime: st.lt, adminToken: token, odc: odcService, assessmentDelay: delay, now: time.Now,
+	s := &Sandbox{fixture: fx, logger: logger, store: st, lifetime: st.lt, adminToken: token, odc: odcService, assessmentDelay: delay, now: time.Now,
 		migrationDuration: migrationDuration, chaos: chaos, limits: limits, requests: &requestCounters{}, tokens: &issuedTokens{}, tls: serverTLS}
 	// The assessment tool reads the clock and delay at each request: tests
 	// may change them before serving.
-	st.ma, err = assessment.New(ctx, st.db, st.lt, fixture, assessment.Options{
+	st.ma, err = assessment.New(ctx, st.db, st.lt, fx, assessment.Options{
 		Now: func() time.Time { return s.now() }, Delay: func() time.Duration { return s.assessmentDelay },
 		InUse: codemigration.CheckMappingNotMigrating, Logger: logger})
 	if err != nil {
@@ -202,7 +207,7 @@ func New(opts Options) (*Sandbox, error) {
 		return nil, err
 	}
 	s.assessment = st.ma
-	s.codeMigration, err = codemigration.New(ctx, st.db, fixture, odcService, st.ma, st.lt, codemigration.Options{
+	s.codeMigration, err = codemigration.New(ctx, st.db, fx, odcService, st.ma, st.lt, codemigration.Options{
 		Now: func() time.Time { return s.now() }, Duration: migrationDuration, Logger: logger})
 	if err != nil {
 		st.close()
@@ -216,7 +221,7 @@ func New(opts Options) (*Sandbox, error) {
 func (s *Sandbox) Handler() http.Handler { return s.handler }
 
 // Fixture returns the fixture the sandbox was created with.
-func (s *Sandbox) Fixture() *Fixture { return s.fixture }
+func (s *Sandbox) Fixture() *fixture.Fixture { return s.fixture }
 
 // Start listens on addr (for example "127.0.0.1:0") and serves in the
 // background. It returns the base URL, like http://127.0.0.1:8085, or
@@ -328,11 +333,11 @@ func exportLine(name, value string) string {
 // environment after its last tag (modified), or bringing it back to the
 // tagged version (not modified). It drives IsModified in LifeTime.
 func (s *Sandbox) MarkModified(envKey, appKey string, modified bool) error {
-	env, err := parseKey("EnvironmentKey", envKey)
+	env, err := httpx.ParseKey("EnvironmentKey", envKey)
 	if err != nil {
 		return err
 	}
-	app, err := parseKey("ApplicationKey", appKey)
+	app, err := httpx.ParseKey("ApplicationKey", appKey)
 	if err != nil {
 		return err
 	}
