@@ -47,9 +47,9 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// maEnv is a sandbox whose assessment API traffic is checked against the
+// assessEnv is a sandbox whose assessment API traffic is checked against the
 // contract, api/migration-kit/v1/openapi.yaml.
-type maEnv struct {
+type assessEnv struct {
 	t        *testing.T
 	sb       *Sandbox
 	url      string // the sandbox
@@ -57,9 +57,9 @@ type maEnv struct {
 	contract *contracttest.Contract
 }
 
-// newMAEnv starts a sandbox on a fresh database (unless opts names one);
+// newAssessEnv starts a sandbox on a fresh database (unless opts names one);
 // with a clock, assessments are timed by it.
-func newMAEnv(t *testing.T, opts Options, clock *fakeClock) *maEnv {
+func newAssessEnv(t *testing.T, opts Options, clock *fakeClock) *assessEnv {
 	t.Helper()
 	if opts.DBPath == "" {
 		opts.DBPath = filepath.Join(t.TempDir(), "sb.db")
@@ -80,7 +80,7 @@ func newMAEnv(t *testing.T, opts Options, clock *fakeClock) *maEnv {
 	if err != nil {
 		t.Fatalf("contract: %v", err)
 	}
-	return &maEnv{t: t, sb: s, url: url, api: url + assessment.Base, contract: c}
+	return &assessEnv{t: t, sb: s, url: url, api: url + assessment.Base, contract: c}
 }
 
 // exchange sends a request to the assessment API (path relative to its
@@ -88,7 +88,7 @@ func newMAEnv(t *testing.T, opts Options, clock *fakeClock) *maEnv {
 // request must conform to it when conforming, and must not otherwise. A
 // string body is sent as is, anything else as JSON; contentType "" means
 // application/json.
-func (e *maEnv) exchange(method, path, token string, body any, contentType string, conforming bool) response {
+func (e *assessEnv) exchange(method, path, token string, body any, contentType string, conforming bool) response {
 	e.t.Helper()
 	var data []byte
 	switch b := body.(type) {
@@ -149,23 +149,23 @@ func cmpOr(a, b string) string {
 }
 
 // call sends a conforming request as the Administrator service account.
-func (e *maEnv) call(method, path string, body any) response {
+func (e *assessEnv) call(method, path string, body any) response {
 	e.t.Helper()
 	return e.exchange(method, path, testAdminToken, body, "", true)
 }
 
 // callInvalid sends, as the Administrator, a request the contract rejects.
-func (e *maEnv) callInvalid(method, path string, body any) response {
+func (e *assessEnv) callInvalid(method, path string, body any) response {
 	e.t.Helper()
 	return e.exchange(method, path, testAdminToken, body, "", false)
 }
 
-func (e *maEnv) appKey(name string) string {
+func (e *assessEnv) appKey(name string) string {
 	e.t.Helper()
 	return fixtureApp(e.t, e.sb.Fixture(), name).Key
 }
 
-func (e *maEnv) appKeys(names ...string) []string {
+func (e *assessEnv) appKeys(names ...string) []string {
 	e.t.Helper()
 	keys := make([]string, len(names))
 	for i, n := range names {
@@ -174,33 +174,33 @@ func (e *maEnv) appKeys(names ...string) []string {
 	return keys
 }
 
-func (e *maEnv) create(name, assetType string, apps ...string) assessment.Mapping {
+func (e *assessEnv) create(name, assetType string, apps ...string) assessment.Mapping {
 	e.t.Helper()
 	return decode[assessment.Mapping](e.t, e.call(http.MethodPost, "/mappings",
 		map[string]any{"name": name, "assetType": assetType, "applicationKeys": e.appKeys(apps...)}).expect(e.t, http.StatusCreated))
 }
 
-func (e *maEnv) mapping(key string) assessment.Mapping {
+func (e *assessEnv) mapping(key string) assessment.Mapping {
 	e.t.Helper()
 	return decode[assessment.Mapping](e.t, e.call(http.MethodGet, "/mappings/"+key, nil).expect(e.t, http.StatusOK))
 }
 
-func (e *maEnv) assessment(key string) assessment.Assessment {
+func (e *assessEnv) assessment(key string) assessment.Assessment {
 	e.t.Helper()
 	return decode[assessment.Assessment](e.t, e.call(http.MethodGet, "/assessments/"+key, nil).expect(e.t, http.StatusOK))
 }
 
-func (e *maEnv) findings(mappingKey string) []assessment.Finding {
+func (e *assessEnv) findings(mappingKey string) []assessment.Finding {
 	e.t.Helper()
 	return decode[assessment.Page[assessment.Finding]](e.t, e.call(http.MethodGet, "/mappings/"+mappingKey+"/findings", nil).expect(e.t, http.StatusOK)).Results
 }
 
-func (e *maEnv) readiness(query string) []assessment.AssetReadiness {
+func (e *assessEnv) readiness(query string) []assessment.AssetReadiness {
 	e.t.Helper()
 	return decode[assessment.Page[assessment.AssetReadiness]](e.t, e.call(http.MethodGet, "/readiness"+query, nil).expect(e.t, http.StatusOK)).Results
 }
 
-func (e *maEnv) application(key string) assessment.O11Application {
+func (e *assessEnv) application(key string) assessment.O11Application {
 	e.t.Helper()
 	return decode[assessment.O11Application](e.t, e.call(http.MethodGet, "/applications/"+key, nil).expect(e.t, http.StatusOK))
 }
@@ -238,7 +238,7 @@ func mappingNames(ms []assessment.Mapping) []string {
 }
 
 func TestAssessmentApplications(t *testing.T) {
-	e := newMAEnv(t, Options{}, nil)
+	e := newAssessEnv(t, Options{}, nil)
 	f := e.sb.Fixture()
 	page := decode[assessment.Page[assessment.O11Application]](t, e.call(http.MethodGet, "/applications", nil).expect(t, http.StatusOK))
 	var want []string
@@ -325,7 +325,7 @@ func TestAssessmentApplications(t *testing.T) {
 
 func TestAssessmentMappingLifecycle(t *testing.T) {
 	clock := newFakeClock()
-	e := newMAEnv(t, Options{AssessmentDelay: time.Second}, clock)
+	e := newAssessEnv(t, Options{AssessmentDelay: time.Second}, clock)
 	portal, broker := e.appKey("Customer Portal"), e.appKey("Broker Portal")
 	start := clock.Now()
 
@@ -413,7 +413,7 @@ func TestAssessmentMappingLifecycle(t *testing.T) {
 }
 
 func TestAssessmentMappingRules(t *testing.T) {
-	e := newMAEnv(t, Options{}, nil)
+	e := newAssessEnv(t, Options{}, nil)
 	core := e.create("Core", "LowCodeLibrary", "Customer Core")
 	web := e.create("Web", "WebApplication", "Broker Portal")
 	unknown := uuid.NewString()
@@ -510,7 +510,7 @@ func TestAssessmentMappingRules(t *testing.T) {
 }
 
 func TestAssessmentRequestValidation(t *testing.T) {
-	e := newMAEnv(t, Options{}, nil)
+	e := newAssessEnv(t, Options{}, nil)
 	hr := e.appKey("HR Self Service")
 	m := e.create("HR", "WebApplication", "HR Self Service")
 	long := strings.Repeat("x", 101)
@@ -560,7 +560,7 @@ func TestAssessmentRequestValidation(t *testing.T) {
 func TestAssessmentTimingAndReadiness(t *testing.T) {
 	clock := newFakeClock()
 	const delay = time.Second
-	e := newMAEnv(t, Options{AssessmentDelay: delay}, clock)
+	e := newAssessEnv(t, Options{AssessmentDelay: delay}, clock)
 	queued := clock.Now()
 	field := e.create("Field Inspector", "MobileApplication", "Field Inspector")
 
@@ -734,7 +734,7 @@ func TestAssessmentTimingAndReadiness(t *testing.T) {
 
 func TestAssessmentWithRealClock(t *testing.T) {
 	const delay = 50 * time.Millisecond
-	e := newMAEnv(t, Options{AssessmentDelay: delay}, nil)
+	e := newAssessEnv(t, Options{AssessmentDelay: delay}, nil)
 	m := e.create("Field Inspector", "MobileApplication", "Field Inspector")
 	if m.Status != migrationkit.StatusAssessing {
 		t.Fatalf("status at creation = %s", m.Status)
@@ -766,7 +766,7 @@ func TestAssessmentWithRealClock(t *testing.T) {
 }
 
 func TestAssessmentProducersAndConsumers(t *testing.T) {
-	e := newMAEnv(t, Options{}, nil)
+	e := newAssessEnv(t, Options{}, nil)
 	customerCore := e.create("Customer Core", "LowCodeLibrary", "Customer Core")
 	policyCore := e.create("Policy Core", "LowCodeLibrary", "Policy Core")
 	claimsCore := e.create("Claims Core", "LowCodeLibrary", "Claims Core")
@@ -805,7 +805,7 @@ func TestAssessmentProducersAndConsumers(t *testing.T) {
 }
 
 func TestAssessmentAuthentication(t *testing.T) {
-	e := newMAEnv(t, Options{}, nil)
+	e := newAssessEnv(t, Options{}, nil)
 	m := e.create("HR", "WebApplication", "HR Self Service")
 
 	r := e.exchange(http.MethodGet, "/mappings", "", nil, "", false)
@@ -835,7 +835,7 @@ func TestAssessmentAuthentication(t *testing.T) {
 }
 
 func TestAssessmentOutsideTheContract(t *testing.T) {
-	e := newMAEnv(t, Options{}, nil)
+	e := newAssessEnv(t, Options{}, nil)
 	problemAt := func(method, url string, status int, code string) response {
 		t.Helper()
 		r := do(t, method, url, testAdminToken, nil)
@@ -860,7 +860,7 @@ func TestAssessmentOutsideTheContract(t *testing.T) {
 func TestAssessmentStateSurvivesRestart(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "sb.db")
 	clock := newFakeClock()
-	e := newMAEnv(t, Options{DBPath: dbPath, AssessmentDelay: time.Second}, clock)
+	e := newAssessEnv(t, Options{DBPath: dbPath, AssessmentDelay: time.Second}, clock)
 	policy := e.create("Policy Admin", "WebApplication", "Policy Admin")
 	field := e.create("Field", "MobileApplication", "Field Inspector")
 	clock.Advance(time.Second)
@@ -876,7 +876,7 @@ func TestAssessmentStateSurvivesRestart(t *testing.T) {
 	// Another fixture, with other findings: the database keeps its own.
 	other := fixture.Default()
 	other.Assessment.Findings = other.Assessment.Findings[:1]
-	e2 := newMAEnv(t, Options{DBPath: dbPath, AssessmentDelay: time.Hour, Fixture: other}, clock)
+	e2 := newAssessEnv(t, Options{DBPath: dbPath, AssessmentDelay: time.Hour, Fixture: other}, clock)
 	after := decode[assessment.Page[assessment.Mapping]](t, e2.call(http.MethodGet, "/mappings", nil).expect(t, http.StatusOK))
 	if !reflect.DeepEqual(after, before) {
 		t.Errorf("mappings after restart = %+v, want %+v", after, before)
@@ -900,7 +900,7 @@ func TestAssessmentStateSurvivesRestart(t *testing.T) {
 }
 
 func TestAssessmentAdminErrors(t *testing.T) {
-	e := newMAEnv(t, Options{}, nil)
+	e := newAssessEnv(t, Options{}, nil)
 	for _, tc := range []struct {
 		method, path string
 		status       int
@@ -1026,7 +1026,7 @@ func TestAssessmentUpgradesAnOlderDatabase(t *testing.T) {
 	}
 	db.Close()
 
-	e := newMAEnv(t, Options{DBPath: dbPath}, nil)
+	e := newAssessEnv(t, Options{DBPath: dbPath}, nil)
 	m := e.create("Policy Admin", "WebApplication", "Policy Admin")
 	if got := e.findings(m.Key); len(got) != 1 || got[0].PatternClass != fixture.PatternNotYetSupported {
 		t.Errorf("findings after the upgrade = %+v", got)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/codemigration"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
 	"io"
 	"log"
 	"net/http"
@@ -63,12 +64,12 @@ func chaosSend(ctx context.Context, method, url, token string, body any, form ur
 
 // chaosEnv is a started sandbox with the credentials to call every API.
 type chaosEnv struct {
-	t        *testing.T
-	sb       *Sandbox
-	base     string
-	odcToken string
-	tokenURL string
-	client   fixture.APIClient
+	t           *testing.T
+	sb          *Sandbox
+	base        string
+	accessToken string
+	tokenURL    string
+	client      fixture.APIClient
 }
 
 func startChaos(t *testing.T, opts Options) *chaosEnv {
@@ -76,7 +77,7 @@ func startChaos(t *testing.T, opts Options) *chaosEnv {
 	sb, base := startSandbox(t, opts)
 	e := &chaosEnv{t: t, sb: sb, base: base}
 	for _, c := range sb.Fixture().ODC.APIClients {
-		if c.Name == odcClientMigration {
+		if c.Name == clientMigration {
 			e.client = c
 		}
 	}
@@ -85,7 +86,7 @@ func startChaos(t *testing.T, opts Options) *chaosEnv {
 	chaos := sb.ChaosSettings()
 	e.setChaos(ChaosOptions{})
 	r := e.must(http.MethodPost, e.tokenURL, "", nil, e.tokenForm()).expect(t, http.StatusOK)
-	e.odcToken = decode[odcTokenResponse](t, r).AccessToken
+	e.accessToken = decode[odc.TokenResponse](t, r).AccessToken
 	e.setChaos(chaos)
 	sb.ResetStats()
 	return e
@@ -118,8 +119,8 @@ func (e *chaosEnv) must(method, url, token string, body any, form url.Values) re
 // Requests of each API, all reads.
 func (e *chaosEnv) lifetimeURL() string   { return e.base + lifetime.Base + "/environments" }
 func (e *chaosEnv) assessmentURL() string { return e.base + assessment.Base + "/mappings" }
-func (e *chaosEnv) odcURL() string        { return e.base + portfolioBase + "/environments" }
-func (e *chaosEnv) cmURL() string         { return e.base + codemigration.Base + "/code-migrations" }
+func (e *chaosEnv) portfolioURL() string  { return e.base + portfolioBase + "/environments" }
+func (e *chaosEnv) migrationURL() string  { return e.base + codemigration.Base + "/code-migrations" }
 
 // tagURL tags Customer Portal in Development (LifeTime's create version).
 func (e *chaosEnv) tag(version string) (response, error) {
@@ -150,18 +151,18 @@ func (e *chaosEnv) publishOps() int {
 	saved := e.sb.ChaosSettings()
 	e.setChaos(ChaosOptions{})
 	defer e.setChaos(saved)
-	r := e.must(http.MethodGet, e.base+deploymentBase+"/publish-operations", e.odcToken, nil, nil).expect(e.t, http.StatusOK)
-	return len(decode[odcPagedList[odcPublishOperation]](e.t, r).Results)
+	r := e.must(http.MethodGet, e.base+deploymentBase+"/publish-operations", e.accessToken, nil, nil).expect(e.t, http.StatusOK)
+	return len(decode[pagedList[publishOperation]](e.t, r).Results)
 }
 
 func (e *chaosEnv) publish() (response, error) {
 	e.t.Helper()
-	if err := e.sb.SeedODCAsset(MigratedAsset{Key: odcKeyCore, Name: "Customer Core", AssetType: AssetTypeLibrary}); err != nil &&
+	if err := e.sb.SeedODCAsset(MigratedAsset{Key: keyCore, Name: "Customer Core", AssetType: AssetTypeLibrary}); err != nil &&
 		!strings.Contains(err.Error(), "already") {
 		e.t.Fatal(err)
 	}
-	return e.send(http.MethodPost, e.base+deploymentBase+"/publish-operations", e.odcToken,
-		map[string]any{"operation": "Publish", "assetKey": odcKeyCore, "revision": 1}, nil)
+	return e.send(http.MethodPost, e.base+deploymentBase+"/publish-operations", e.accessToken,
+		map[string]any{"operation": "Publish", "assetKey": keyCore, "revision": 1}, nil)
 }
 
 // checkErrorShape checks a chaos answer is in the error shape of its API.
@@ -187,7 +188,7 @@ func checkErrorShape(t *testing.T, api string, r response, status int) {
 			t.Errorf("%s: %s %s, want a ProblemDetails with errorCode %s", api, ct, r.body, code)
 		}
 	case "odc":
-		p := decode[odcProblem](t, r)
+		p := decode[odc.Problem](t, r)
 		if p.Status != status || p.Title != http.StatusText(status) || p.Type == "about:blank" || p.TraceID == "" || p.Detail == "" {
 			t.Errorf("%s: body %s, want a ProblemDetails", api, r.body)
 		}
@@ -215,8 +216,8 @@ func (e *chaosEnv) eachAPI(fn func(api string, r response, err error)) {
 		{"lifetime", http.MethodGet, e.lifetimeURL(), testAdminToken, nil},
 		{"assessment", http.MethodGet, e.assessmentURL(), testAdminToken, nil},
 		{"assessment", http.MethodGet, e.base + assessment.ConversionBase + "/mappings", testAdminToken, nil},
-		{"odc", http.MethodGet, e.odcURL(), e.odcToken, nil},
-		{"codeMigration", http.MethodGet, e.cmURL(), e.odcToken, nil},
+		{"odc", http.MethodGet, e.portfolioURL(), e.accessToken, nil},
+		{"codeMigration", http.MethodGet, e.migrationURL(), e.accessToken, nil},
 		{"token", http.MethodPost, e.tokenURL, "", e.tokenForm()},
 	} {
 		r, err := e.send(c.method, c.url, c.token, nil, c.form)
@@ -262,7 +263,7 @@ func TestChaosErrors(t *testing.T) {
 	if got := e.sb.ChaosStats(); got.Errors != 32 || got.Requests != 32 || got.Throttled+got.Dropped+got.DroppedAfter != 0 {
 		t.Errorf("stats = %+v, want 32 errors of 32 requests", got)
 	}
-	if issued := e.sb.IssuedAccessTokens(); len(issued) != 1 || issued[0] != e.odcToken {
+	if issued := e.sb.IssuedAccessTokens(); len(issued) != 1 || issued[0] != e.accessToken {
 		t.Errorf("IssuedAccessTokens = %v, want only the token issued before chaos", issued)
 	}
 }
@@ -419,12 +420,12 @@ func TestChaosDropAfter(t *testing.T) {
 		t.Errorf("publish operations %d -> %d, want one more", ops, got)
 	}
 	issued := e.sb.IssuedAccessTokens()
-	if len(issued) != 2 || issued[1] == e.odcToken {
+	if len(issued) != 2 || issued[1] == e.accessToken {
 		t.Fatalf("IssuedAccessTokens = %v, want the lost token too", issued)
 	}
 	// The lost token works.
 	e.setChaos(ChaosOptions{})
-	e.must(http.MethodGet, e.odcURL(), issued[1], nil, nil).expect(t, http.StatusOK)
+	e.must(http.MethodGet, e.portfolioURL(), issued[1], nil, nil).expect(t, http.StatusOK)
 	if got := e.sb.ChaosStats(); got.DroppedAfter != 3 {
 		t.Errorf("stats = %+v, want 3 dropped after", got)
 	}
@@ -448,7 +449,7 @@ func TestChaosReproducible(t *testing.T) {
 		e.setChaos(o)
 		var seen []string
 		for range 40 {
-			seen = append(seen, outcome(e.send(http.MethodGet, e.odcURL(), e.odcToken, nil, nil)))
+			seen = append(seen, outcome(e.send(http.MethodGet, e.portfolioURL(), e.accessToken, nil, nil)))
 		}
 		return seen
 	}

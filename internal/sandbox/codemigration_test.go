@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/codemigration"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/sqldb"
 	"net/http"
 	"net/url"
@@ -20,28 +21,28 @@ import (
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/assessment"
 )
 
-// cmEnv calls the code migration operations of a sandbox whose clock the
+// migrationEnv calls the code migration operations of a sandbox whose clock the
 // test drives; every exchange is checked against the contract.
-type cmEnv struct {
-	*maEnv
+type migrationEnv struct {
+	*assessEnv
 	clock  *fakeClock
 	tokens map[string]string
 }
 
-const cmTestDuration = 5 * time.Second
+const testMigrationDuration = 5 * time.Second
 
-func newCMEnv(t *testing.T, opts Options) *cmEnv {
+func newMigrationEnv(t *testing.T, opts Options) *migrationEnv {
 	t.Helper()
 	if opts.MigrationDuration == 0 {
-		opts.MigrationDuration = cmTestDuration
+		opts.MigrationDuration = testMigrationDuration
 	}
 	clock := newFakeClock()
-	return &cmEnv{maEnv: newMAEnv(t, opts, clock), clock: clock, tokens: map[string]string{}}
+	return &migrationEnv{assessEnv: newAssessEnv(t, opts, clock), clock: clock, tokens: map[string]string{}}
 }
 
 // token gets (once) an ODC access token for a fixture API client, through
 // discovery and the client credentials grant.
-func (e *cmEnv) token(client string) string {
+func (e *migrationEnv) token(client string) string {
 	e.t.Helper()
 	if tok, ok := e.tokens[client]; ok {
 		return tok
@@ -61,7 +62,7 @@ func (e *cmEnv) token(client string) string {
 		e.t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var tok odcTokenResponse
+	var tok odc.TokenResponse
 	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
 		e.t.Fatalf("token for %s: %v %+v", client, err, tok)
 	}
@@ -70,20 +71,20 @@ func (e *cmEnv) token(client string) string {
 }
 
 // cm sends a conforming request to the code migration API as client.
-func (e *cmEnv) cm(method, path, client string, body any) response {
+func (e *migrationEnv) cm(method, path, client string, body any) response {
 	e.t.Helper()
 	return e.exchange(method, e.url+codemigration.Base+path, e.token(client), body, "", true)
 }
 
-// cmInvalid sends, as the migration client, a request the contract rejects.
-func (e *cmEnv) cmInvalid(method, path string, body any) response {
+// callInvalidMigration sends, as the migration client, a request the contract rejects.
+func (e *migrationEnv) callInvalidMigration(method, path string, body any) response {
 	e.t.Helper()
-	return e.exchange(method, e.url+codemigration.Base+path, e.token(odcClientMigration), body, "", false)
+	return e.exchange(method, e.url+codemigration.Base+path, e.token(clientMigration), body, "", false)
 }
 
-func (e *cmEnv) start(envName string, mappingKeys ...string) codemigration.Migration {
+func (e *migrationEnv) start(envName string, mappingKeys ...string) codemigration.Migration {
 	e.t.Helper()
-	r := e.cm(http.MethodPost, "/code-migrations", odcClientMigration,
+	r := e.cm(http.MethodPost, "/code-migrations", clientMigration,
 		map[string]any{"sourceEnvironmentKey": envKey(e.t, e.sb.Fixture(), envName), "mappingKeys": mappingKeys}).expect(e.t, http.StatusCreated)
 	m := decode[codemigration.Migration](e.t, r)
 	if loc := r.header.Get("Location"); loc != codemigration.Base+"/code-migrations/"+m.Key {
@@ -92,18 +93,18 @@ func (e *cmEnv) start(envName string, mappingKeys ...string) codemigration.Migra
 	return m
 }
 
-func (e *cmEnv) get(key string) codemigration.Migration {
+func (e *migrationEnv) get(key string) codemigration.Migration {
 	e.t.Helper()
-	return decode[codemigration.Migration](e.t, e.cm(http.MethodGet, "/code-migrations/"+key, odcClientMigration, nil).expect(e.t, http.StatusOK))
+	return decode[codemigration.Migration](e.t, e.cm(http.MethodGet, "/code-migrations/"+key, clientMigration, nil).expect(e.t, http.StatusOK))
 }
 
-func (e *cmEnv) list(query string) assessment.Page[codemigration.Migration] {
+func (e *migrationEnv) list(query string) assessment.Page[codemigration.Migration] {
 	e.t.Helper()
-	return decode[assessment.Page[codemigration.Migration]](e.t, e.cm(http.MethodGet, "/code-migrations"+query, odcClientMigration, nil).expect(e.t, http.StatusOK))
+	return decode[assessment.Page[codemigration.Migration]](e.t, e.cm(http.MethodGet, "/code-migrations"+query, clientMigration, nil).expect(e.t, http.StatusOK))
 }
 
 // ready creates mappings and lets their assessments finish.
-func (e *cmEnv) ready(specs ...[3]string) map[string]string {
+func (e *migrationEnv) ready(specs ...[3]string) map[string]string {
 	e.t.Helper()
 	keys := map[string]string{}
 	for _, s := range specs {
@@ -132,8 +133,8 @@ type testODCAsset struct {
 
 func (a testODCAsset) latest() *testODCRevision { return a.Revisions[len(a.Revisions)-1] }
 
-// odcAsset reads an asset's revisions from the ODC tables.
-func (e *cmEnv) odcAsset(key string) testODCAsset {
+// cloudAsset reads an asset's revisions from the ODC tables.
+func (e *migrationEnv) cloudAsset(key string) testODCAsset {
 	e.t.Helper()
 	var a testODCAsset
 	err := e.sb.store.read(e.t.Context(), func(tx *sql.Tx) error {
@@ -188,7 +189,7 @@ func hasMessage(ms []codemigration.Message, code string, contains ...string) boo
 }
 
 func TestCodeMigrationLifecycle(t *testing.T) {
-	e := newCMEnv(t, Options{})
+	e := newMigrationEnv(t, Options{})
 	f := e.sb.Fixture()
 	keys := e.ready(
 		[3]string{"Customer Portal", AssetTypeWebApp, "Customer Portal"},
@@ -199,20 +200,20 @@ func TestCodeMigrationLifecycle(t *testing.T) {
 	order := []string{keys["Customer Portal"], keys["Claims Core"], keys["Common Utils"], strings.ToUpper(keys["Policy Core"])}
 	start := e.clock.Now()
 	m := e.start("Development", order...)
-	if m.Status != codemigration.StatusMigrating || m.FinishedAt != nil || len(m.Assets) != 0 || m.StartedBy != odcClientMigration ||
+	if m.Status != codemigration.StatusMigrating || m.FinishedAt != nil || len(m.Assets) != 0 || m.StartedBy != clientMigration ||
 		!m.StartedAt.Equal(start) || m.SourceEnvironmentKey != envKey(t, f, "Development") ||
 		!slices.Equal(m.MappingKeys, []string{keys["Customer Portal"], keys["Claims Core"], keys["Common Utils"], keys["Policy Core"]}) {
 		t.Fatalf("started = %+v", m)
 	}
-	if at, ok := e.sb.MigrationFinishedAt(m.Key); !ok || !at.Equal(start.Add(cmTestDuration)) {
-		t.Errorf("MigrationFinishedAt = %v, %v; want %v", at, ok, start.Add(cmTestDuration))
+	if at, ok := e.sb.MigrationFinishedAt(m.Key); !ok || !at.Equal(start.Add(testMigrationDuration)) {
+		t.Errorf("MigrationFinishedAt = %v, %v; want %v", at, ok, start.Add(testMigrationDuration))
 	}
 	if _, ok := e.sb.MigrationFinishedAt(uuid.NewString()); ok {
 		t.Error("MigrationFinishedAt of an unknown key reports one")
 	}
 
 	// Migrating until the duration has passed; the assets do not exist yet.
-	e.clock.Advance(cmTestDuration - time.Millisecond)
+	e.clock.Advance(testMigrationDuration - time.Millisecond)
 	if got := e.get(strings.ToUpper(m.Key)); got.Status != codemigration.StatusMigrating || len(got.Assets) != 0 || got.FinishedAt != nil {
 		t.Fatalf("before the end = %+v", got)
 	}
@@ -225,7 +226,7 @@ func TestCodeMigrationLifecycle(t *testing.T) {
 
 	e.clock.Advance(time.Millisecond)
 	done := e.get(m.Key)
-	if done.Status != codemigration.StatusFinished || done.FinishedAt == nil || !done.FinishedAt.Equal(start.Add(cmTestDuration)) {
+	if done.Status != codemigration.StatusFinished || done.FinishedAt == nil || !done.FinishedAt.Equal(start.Add(testMigrationDuration)) {
 		t.Fatalf("finished = %+v", done)
 	}
 	if got, want := assetNames(done.Assets), []string{"Common Utils", "Policy Core", "Claims Core", "Customer Portal"}; !slices.Equal(got, want) {
@@ -252,9 +253,9 @@ func TestCodeMigrationLifecycle(t *testing.T) {
 			t.Errorf("%s: producers %v, want the assets of %v", name, a.ProducerAssetKeys, producers[name])
 		}
 		// ODC holds revision 1, untagged, consuming the same assets.
-		oa := e.odcAsset(a.AssetKey)
+		oa := e.cloudAsset(a.AssetKey)
 		r := oa.latest()
-		if oa.AssetType != a.AssetType || r.Revision != 1 || r.Name != name || r.Tag != nil || r.CreatedBy != odcMigrationCreatedBy ||
+		if oa.AssetType != a.AssetType || r.Revision != 1 || r.Name != name || r.Tag != nil || r.CreatedBy != migrationCreatedBy ||
 			!slices.Equal(r.Producers, slices.Sorted(slices.Values(want))) || len(r.PublishErrors) != 0 || !r.CreatedAt.Equal(*done.FinishedAt) {
 			t.Errorf("%s in ODC = %+v %+v", name, oa, r)
 		}
@@ -277,7 +278,7 @@ func TestCodeMigrationLifecycle(t *testing.T) {
 	// Published is read from ODC: once revision 1 of Common Utils is
 	// published to a stage, it shows.
 	utils := byName["Common Utils"]
-	if _, err := e.sb.odc.PublishNow(context.Background(), utils.AssetKey, 1, odcClientMigration); err != nil {
+	if _, err := e.sb.odc.PublishNow(context.Background(), utils.AssetKey, 1, clientMigration); err != nil {
 		t.Fatal(err)
 	}
 	for _, a := range e.get(m.Key).Assets {
@@ -289,7 +290,7 @@ func TestCodeMigrationLifecycle(t *testing.T) {
 	// Migrating the same mappings again makes revision 2 of the same assets.
 	e.clock.Advance(time.Minute)
 	second := e.start("Development", keys["Policy Core"], keys["Common Utils"])
-	e.clock.Advance(cmTestDuration)
+	e.clock.Advance(testMigrationDuration)
 	again := e.get(second.Key)
 	if again.Status != codemigration.StatusFinished || !slices.Equal(assetNames(again.Assets), []string{"Common Utils", "Policy Core"}) {
 		t.Fatalf("second migration = %+v", again)
@@ -298,7 +299,7 @@ func TestCodeMigrationLifecycle(t *testing.T) {
 		if a.AssetKey != byName[a.Name].AssetKey || a.Revision != 2 || a.Status != codemigration.AssetUnpublished {
 			t.Errorf("second migration: %s = %+v, want revision 2 of %s", a.Name, a, byName[a.Name].AssetKey)
 		}
-		if r := e.odcAsset(a.AssetKey).latest(); r.Revision != 2 || len(e.odcAsset(a.AssetKey).Revisions) != 2 {
+		if r := e.cloudAsset(a.AssetKey).latest(); r.Revision != 2 || len(e.cloudAsset(a.AssetKey).Revisions) != 2 {
 			t.Errorf("%s in ODC: latest revision %d", a.Name, r.Revision)
 		}
 	}
@@ -313,12 +314,12 @@ func TestCodeMigrationLifecycle(t *testing.T) {
 	// Claims Core alone: its producer Policy Core is not in the migration,
 	// so wave 1 with no producerAssetKeys, but ODC links the latest asset.
 	third := e.start("Development", keys["Claims Core"])
-	e.clock.Advance(cmTestDuration)
+	e.clock.Advance(testMigrationDuration)
 	cc := e.get(third.Key).Assets[0]
 	if cc.PublishWave != 1 || cc.PublishOrder != 1 || len(cc.ProducerAssetKeys) != 0 || cc.Revision != 2 {
 		t.Errorf("Claims Core alone = %+v", cc)
 	}
-	if r := e.odcAsset(cc.AssetKey).latest(); !slices.Equal(r.Producers, []string{byName["Policy Core"].AssetKey}) {
+	if r := e.cloudAsset(cc.AssetKey).latest(); !slices.Equal(r.Producers, []string{byName["Policy Core"].AssetKey}) {
 		t.Errorf("Claims Core revision 2 consumes %v, want Policy Core's asset", r.Producers)
 	}
 
@@ -337,7 +338,7 @@ func TestCodeMigrationLifecycle(t *testing.T) {
 }
 
 func TestCodeMigrationFinishedWithErrors(t *testing.T) {
-	e := newCMEnv(t, Options{})
+	e := newMigrationEnv(t, Options{})
 	keys := e.ready(
 		[3]string{"Playground", AssetTypeWebApp, "Sandbox Playground"},
 		[3]string{"Field Inspector", AssetTypeMobileApp, "Field Inspector"},
@@ -349,7 +350,7 @@ func TestCodeMigrationFinishedWithErrors(t *testing.T) {
 	}
 	e.clock.Advance(DefaultAssessmentDelay)
 	m := e.start("Development", keys["Playground"], keys["Field Inspector"], keys["Claims Core"])
-	e.clock.Advance(cmTestDuration)
+	e.clock.Advance(testMigrationDuration)
 	done := e.get(m.Key)
 	if done.Status != codemigration.StatusFinishedWithErrors || !slices.Equal(assetNames(done.Assets), []string{"Claims Core", "Playground", "Field Inspector"}) {
 		t.Fatalf("migration = %+v", done)
@@ -367,16 +368,16 @@ func TestCodeMigrationFinishedWithErrors(t *testing.T) {
 	}
 	// The failed asset's revision exists but cannot be published; the
 	// TrueChange errors make Field Inspector's publishes fail too.
-	if r := e.odcAsset(playground.AssetKey).latest(); len(r.PublishErrors) != 1 || !strings.Contains(r.PublishErrors[0], "CONVERSION_FAILED") {
+	if r := e.cloudAsset(playground.AssetKey).latest(); len(r.PublishErrors) != 1 || !strings.Contains(r.PublishErrors[0], "CONVERSION_FAILED") {
 		t.Errorf("Playground revision publish errors = %v", r.PublishErrors)
 	}
 	for _, a := range []codemigration.MigratedAsset{playground, inspector} {
-		op, err := e.sb.odc.PublishNow(context.Background(), a.AssetKey, 1, odcClientMigration)
-		if err != nil || op.Outcome != odcStatusFinishedWithError {
+		op, err := e.sb.odc.PublishNow(context.Background(), a.AssetKey, 1, clientMigration)
+		if err != nil || op.Outcome != odc.StatusFinishedWithError {
 			t.Errorf("publishing %s = %+v, %v; want a failure", a.Name, op, err)
 		}
 	}
-	if r := e.odcAsset(inspector.AssetKey).latest(); !slices.Equal(r.PublishErrors, e.sb.Fixture().CodeMigration.PublishErrors[0].Messages) {
+	if r := e.cloudAsset(inspector.AssetKey).latest(); !slices.Equal(r.PublishErrors, e.sb.Fixture().CodeMigration.PublishErrors[0].Messages) {
 		t.Errorf("Field Inspector revision publish errors = %v", r.PublishErrors)
 	}
 	for _, a := range e.get(m.Key).Assets {
@@ -390,7 +391,7 @@ func TestCodeMigrationFinishedWithErrors(t *testing.T) {
 }
 
 func TestCodeMigrationRefusals(t *testing.T) {
-	e := newCMEnv(t, Options{})
+	e := newMigrationEnv(t, Options{})
 	f := e.sb.Fixture()
 	dev := envKey(t, f, "Development")
 	keys := e.ready(
@@ -416,10 +417,10 @@ func TestCodeMigrationRefusals(t *testing.T) {
 	}
 	e.exchange(http.MethodGet, e.url+codemigration.Base+"/code-migrations", testAdminToken, nil, "", true).
 		expectProblem(t, http.StatusUnauthorized, assessment.CodeUnauthorized, "Invalid access token")
-	post(odcClientNoMigrate, body(dev, keys["Common Utils"])).expectProblem(t, http.StatusForbidden, assessment.CodeForbidden,
+	post(clientNoMigrate, body(dev, keys["Common Utils"])).expectProblem(t, http.StatusForbidden, assessment.CodeForbidden,
 		"'publisher-no-migrate'", "O11 Migrations > Migrate O11 code", "Organization management > Convert O11 code")
 	// Any API client may read.
-	e.cm(http.MethodGet, "/code-migrations", odcClientNoMigrate, nil).expect(t, http.StatusOK)
+	e.cm(http.MethodGet, "/code-migrations", clientNoMigrate, nil).expect(t, http.StatusOK)
 
 	// 400 and 415.
 	for _, b := range []any{
@@ -433,22 +434,22 @@ func TestCodeMigrationRefusals(t *testing.T) {
 		map[string]any{"sourceEnvironmentKey": dev, "mappingKeys": keys["Common Utils"]},
 		"[]",
 	} {
-		e.cmInvalid(http.MethodPost, "/code-migrations", b).expectProblem(t, http.StatusBadRequest, assessment.CodeValidation)
+		e.callInvalidMigration(http.MethodPost, "/code-migrations", b).expectProblem(t, http.StatusBadRequest, assessment.CodeValidation)
 	}
 	// One key in two letter cases conforms to the schema but is a duplicate.
-	post(odcClientMigration, body(dev, keys["Common Utils"], strings.ToUpper(keys["Common Utils"]))).
+	post(clientMigration, body(dev, keys["Common Utils"], strings.ToUpper(keys["Common Utils"]))).
 		expectProblem(t, http.StatusBadRequest, assessment.CodeValidation, "more than once")
-	e.exchange(http.MethodPost, e.url+codemigration.Base+"/code-migrations", e.token(odcClientMigration), "{}", "text/plain", false).
+	e.exchange(http.MethodPost, e.url+codemigration.Base+"/code-migrations", e.token(clientMigration), "{}", "text/plain", false).
 		expectProblem(t, http.StatusUnsupportedMediaType, assessment.CodeUnsupportedMediaType)
 
 	// 404s name the keys.
 	unknownEnv, unknown1, unknown2 := uuid.NewString(), uuid.NewString(), uuid.NewString()
-	post(odcClientMigration, body(unknownEnv, keys["Common Utils"])).expectProblem(t, http.StatusNotFound, codemigration.CodeEnvironmentNotFound, unknownEnv)
-	post(odcClientMigration, body(dev, unknown1, keys["Common Utils"], unknown2)).expectProblem(t, http.StatusNotFound, assessment.CodeMappingNotFound, unknown1, unknown2)
+	post(clientMigration, body(unknownEnv, keys["Common Utils"])).expectProblem(t, http.StatusNotFound, codemigration.CodeEnvironmentNotFound, unknownEnv)
+	post(clientMigration, body(dev, unknown1, keys["Common Utils"], unknown2)).expectProblem(t, http.StatusNotFound, assessment.CodeMappingNotFound, unknown1, unknown2)
 
 	// 409 not ready: Policy Admin is NotReady, a new mapping is Assessing.
 	assessing := e.create("Notifications", AssetTypeLibrary, "Notifications").Key
-	notReady := post(odcClientMigration, body(dev, keys["Common Utils"], keys["Policy Admin"], assessing))
+	notReady := post(clientMigration, body(dev, keys["Common Utils"], keys["Policy Admin"], assessing))
 	notReady.expectProblem(t, http.StatusConflict, codemigration.CodeAssetsNotReady,
 		"'Policy Admin' (key "+keys["Policy Admin"]+") is NotReady", "'Notifications' (key "+assessing+") is Assessing")
 	if ext := decode[codemigration.ProblemDetails](t, notReady); !slices.Equal(ext.NotReadyMappingKeys, []string{keys["Policy Admin"], assessing}) || ext.MigrationKey != "" {
@@ -456,25 +457,25 @@ func TestCodeMigrationRefusals(t *testing.T) {
 	}
 
 	// 409 not in the environment: Sandbox Playground runs in Development only.
-	post(odcClientMigration, body(envKey(t, f, "Production"), keys["Playground"])).
+	post(clientMigration, body(envKey(t, f, "Production"), keys["Playground"])).
 		expectProblem(t, http.StatusConflict, codemigration.CodeApplicationNotInEnvironment, "'Sandbox Playground'", "'Production'", "mapping 'Playground'")
 
 	// 409 in progress, with the migration to adopt; over once it ends.
 	m := e.start("Development", keys["Common Utils"])
 	e.clock.Advance(time.Second)
-	busy := post(odcClientMigration, body(dev, keys["Playground"], keys["Common Utils"]))
+	busy := post(clientMigration, body(dev, keys["Playground"], keys["Common Utils"]))
 	busy.expectProblem(t, http.StatusConflict, codemigration.CodeMigrationInProgress, m.Key, "'Common Utils'")
 	if ext := decode[codemigration.ProblemDetails](t, busy); ext.MigrationKey != m.Key || ext.NotReadyMappingKeys != nil {
 		t.Errorf("migrationKey = %q, want %q", ext.MigrationKey, m.Key)
 	}
 	// The mapping cannot be deleted meanwhile.
 	e.call(http.MethodDelete, "/mappings/"+keys["Common Utils"], nil).expectProblem(t, http.StatusConflict, codemigration.CodeMappingInUse, m.Key)
-	e.clock.Advance(cmTestDuration)
+	e.clock.Advance(testMigrationDuration)
 	next := e.start("Development", keys["Playground"], keys["Common Utils"])
 	if next.Status != codemigration.StatusMigrating {
 		t.Errorf("after the first ended: %+v", next)
 	}
-	e.clock.Advance(cmTestDuration)
+	e.clock.Advance(testMigrationDuration)
 	// A finished migration outlives its mappings.
 	e.call(http.MethodDelete, "/mappings/"+keys["Common Utils"], nil).expect(t, http.StatusNoContent)
 	if got := e.get(m.Key); got.Status != codemigration.StatusFinished || got.MappingKeys[0] != keys["Common Utils"] || got.Assets[0].Name != "Common Utils" {
@@ -483,10 +484,10 @@ func TestCodeMigrationRefusals(t *testing.T) {
 
 	// Reads.
 	missing := uuid.NewString()
-	e.cm(http.MethodGet, "/code-migrations/"+missing, odcClientMigration, nil).expectProblem(t, http.StatusNotFound, codemigration.CodeMigrationNotFound, missing)
-	e.cmInvalid(http.MethodGet, "/code-migrations/latest", nil).expectProblem(t, http.StatusBadRequest, assessment.CodeValidation, "'latest'")
+	e.cm(http.MethodGet, "/code-migrations/"+missing, clientMigration, nil).expectProblem(t, http.StatusNotFound, codemigration.CodeMigrationNotFound, missing)
+	e.callInvalidMigration(http.MethodGet, "/code-migrations/latest", nil).expectProblem(t, http.StatusBadRequest, assessment.CodeValidation, "'latest'")
 	for _, q := range []string{"?status=Converting", "?limit=0", "?offset=-1"} {
-		e.cmInvalid(http.MethodGet, "/code-migrations"+q, nil).expectProblem(t, http.StatusBadRequest, assessment.CodeValidation)
+		e.callInvalidMigration(http.MethodGet, "/code-migrations"+q, nil).expectProblem(t, http.StatusBadRequest, assessment.CodeValidation)
 	}
 
 	// Outside the contract: other methods and paths, in its error shape.
@@ -500,20 +501,20 @@ func TestCodeMigrationRefusals(t *testing.T) {
 		{http.MethodGet, "/code-migrations/" + m.Key + "/logs", http.StatusNotFound, assessment.CodeEndpointNotFound},
 		{http.MethodGet, "/mappings", http.StatusNotFound, assessment.CodeEndpointNotFound},
 	} {
-		r := do(t, tt.method, e.url+codemigration.Base+tt.path, e.token(odcClientMigration), nil)
+		r := do(t, tt.method, e.url+codemigration.Base+tt.path, e.token(clientMigration), nil)
 		r.expectProblem(t, tt.status, tt.code)
 		if err := e.contract.CheckSchema("ProblemDetails", r.body); err != nil {
 			t.Errorf("%s %s: %v", tt.method, tt.path, err)
 		}
 	}
-	if r := do(t, http.MethodDelete, e.url+codemigration.Base+"/code-migrations/"+m.Key, e.token(odcClientMigration), nil); r.header.Get("Allow") != "GET" {
+	if r := do(t, http.MethodDelete, e.url+codemigration.Base+"/code-migrations/"+m.Key, e.token(clientMigration), nil); r.header.Get("Allow") != "GET" {
 		t.Errorf("Allow = %q", r.header.Get("Allow"))
 	}
 }
 
 func TestCodeMigrationSurvivesRestart(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "sb.db")
-	e := newCMEnv(t, Options{DBPath: db})
+	e := newMigrationEnv(t, Options{DBPath: db})
 	keys := e.ready(
 		[3]string{"Common Utils", AssetTypeLibrary, "Common Utils"},
 		[3]string{"Policy Core", AssetTypeLibrary, "Policy Core"},
@@ -525,21 +526,21 @@ func TestCodeMigrationSurvivesRestart(t *testing.T) {
 	}
 
 	// Reopened on the same database, with the clock going on.
-	e2 := &cmEnv{maEnv: newMAEnv(t, Options{DBPath: db, MigrationDuration: time.Hour}, e.clock), clock: e.clock, tokens: map[string]string{}}
+	e2 := &migrationEnv{assessEnv: newAssessEnv(t, Options{DBPath: db, MigrationDuration: time.Hour}, e.clock), clock: e.clock, tokens: map[string]string{}}
 	if got := e2.get(m.Key); got.Status != codemigration.StatusMigrating || len(got.Assets) != 0 {
 		t.Fatalf("after restart = %+v", got)
 	}
-	if at, ok := e2.sb.MigrationFinishedAt(m.Key); !ok || !at.Equal(m.StartedAt.Add(cmTestDuration)) {
+	if at, ok := e2.sb.MigrationFinishedAt(m.Key); !ok || !at.Equal(m.StartedAt.Add(testMigrationDuration)) {
 		t.Errorf("MigrationFinishedAt = %v, %v: a restart with another duration must not change it", at, ok)
 	}
-	e2.clock.Advance(cmTestDuration)
+	e2.clock.Advance(testMigrationDuration)
 
 	// Many readers at once: the migration is finalised exactly once.
 	var wg sync.WaitGroup
 	statuses := make([]int, 8)
 	for i := range statuses {
 		wg.Go(func() {
-			r, err := send(http.MethodGet, e2.url+codemigration.Base+"/code-migrations/"+m.Key, e2.token(odcClientMigration), nil)
+			r, err := send(http.MethodGet, e2.url+codemigration.Base+"/code-migrations/"+m.Key, e2.token(clientMigration), nil)
 			if err == nil {
 				statuses[i] = r.status
 			}
@@ -563,7 +564,7 @@ func TestCodeMigrationSurvivesRestart(t *testing.T) {
 		t.Errorf("ODC holds %d revisions (%v), want 2: one per asset", revisions, err)
 	}
 	for _, a := range done.Assets {
-		if n := len(e2.odcAsset(a.AssetKey).Revisions); n != 1 || a.Revision != 1 {
+		if n := len(e2.cloudAsset(a.AssetKey).Revisions); n != 1 || a.Revision != 1 {
 			t.Errorf("%s: %d revisions in ODC, revision %d", a.Name, n, a.Revision)
 		}
 	}
@@ -614,17 +615,17 @@ func TestCodeMigrationFixture(t *testing.T) {
 	// Without the section every application converts cleanly; the fixture
 	// is loaded once, so a restart with another fixture changes nothing.
 	db := filepath.Join(t.TempDir(), "sb.db")
-	e := newCMEnv(t, Options{DBPath: db, Fixture: g})
+	e := newMigrationEnv(t, Options{DBPath: db, Fixture: g})
 	keys := e.ready([3]string{"Playground", AssetTypeWebApp, "Sandbox Playground"})
 	m := e.start("Development", keys["Playground"])
-	e.clock.Advance(cmTestDuration)
+	e.clock.Advance(testMigrationDuration)
 	if got := e.get(m.Key); got.Status != codemigration.StatusFinished || len(got.Assets[0].Errors) != 0 {
 		t.Errorf("without failures = %+v", got)
 	}
 	e.sb.Close()
-	e2 := &cmEnv{maEnv: newMAEnv(t, Options{DBPath: db}, e.clock), clock: e.clock, tokens: map[string]string{}}
+	e2 := &migrationEnv{assessEnv: newAssessEnv(t, Options{DBPath: db}, e.clock), clock: e.clock, tokens: map[string]string{}}
 	m2 := e2.start("Development", keys["Playground"])
-	e2.clock.Advance(cmTestDuration)
+	e2.clock.Advance(testMigrationDuration)
 	if got := e2.get(m2.Key); got.Status != codemigration.StatusFinished || got.Assets[0].Revision != 2 {
 		t.Errorf("after a restart with the default fixture = %+v", got)
 	}
@@ -653,7 +654,7 @@ func TestCodeMigrationDependencies(t *testing.T) {
 			f.LifeTime.Modules[i].References = append(f.LifeTime.Modules[i].References, "CustomerPortal_Theme")
 		}
 	}
-	e := newCMEnv(t, Options{Fixture: f})
+	e := newMigrationEnv(t, Options{Fixture: f})
 	keys := e.ready(
 		[3]string{"Common Utils", AssetTypeLibrary, "Common Utils"},
 		[3]string{"Customer Portal", AssetTypeWebApp, "Customer Portal"},
@@ -661,7 +662,7 @@ func TestCodeMigrationDependencies(t *testing.T) {
 		[3]string{"Policy Core", AssetTypeLibrary, "Policy Core"},
 	)
 	m := e.start("Development", keys["Common Utils"], keys["Customer Portal"])
-	e.clock.Advance(cmTestDuration)
+	e.clock.Advance(testMigrationDuration)
 	done := e.get(m.Key)
 	if done.Status != codemigration.StatusFinishedWithErrors || !slices.Equal(assetNames(done.Assets), []string{"Customer Portal", "Common Utils"}) {
 		t.Fatalf("migration = %+v", done)
@@ -670,13 +671,13 @@ func TestCodeMigrationDependencies(t *testing.T) {
 	if utils.PublishWave != 2 || len(utils.ProducerAssetKeys) != 0 || !hasMessage(utils.Errors, codemigration.CodeDependencyNotConverted, "libraries may only consume libraries") {
 		t.Errorf("Common Utils = %+v", utils)
 	}
-	if r := e.odcAsset(utils.AssetKey).latest(); len(r.Producers) != 0 || len(r.PublishErrors) != 1 {
+	if r := e.cloudAsset(utils.AssetKey).latest(); len(r.Producers) != 0 || len(r.PublishErrors) != 1 {
 		t.Errorf("Common Utils in ODC = %+v", r)
 	}
 
 	// Claims Core without its producer Policy Core ever migrated.
 	cc := e.start("Development", keys["Claims Core"])
-	e.clock.Advance(cmTestDuration)
+	e.clock.Advance(testMigrationDuration)
 	claims := e.get(cc.Key)
 	if a := claims.Assets[0]; claims.Status != codemigration.StatusFinished || !hasMessage(a.Messages, codemigration.CodeProducerNotMigrated, "'Policy Core' (key "+keys["Policy Core"]+")") {
 		t.Errorf("Claims Core alone = %+v", claims)

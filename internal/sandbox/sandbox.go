@@ -190,12 +190,12 @@ func New(opts Options) (*Sandbox, error) {
 		st.close()
 		return nil, err
 	}
-	odcService, err := odc.New(ctx, st.db, logger, &fx.ODC, odc.Options{TokenTTL: opts.TokenTTL, PublishDuration: opts.PublishDuration})
+	cloud, err := odc.New(ctx, st.db, logger, &fx.ODC, odc.Options{TokenTTL: opts.TokenTTL, PublishDuration: opts.PublishDuration})
 	if err != nil {
 		st.close()
 		return nil, err
 	}
-	s := &Sandbox{fixture: fx, logger: logger, store: st, lifetime: st.lt, adminToken: token, odc: odcService, assessmentDelay: delay, now: time.Now,
+	s := &Sandbox{fixture: fx, logger: logger, store: st, lifetime: st.lt, adminToken: token, odc: cloud, assessmentDelay: delay, now: time.Now,
 		migrationDuration: migrationDuration, chaos: chaos, limits: limits, requests: &requestCounters{}, tokens: &issuedTokens{}, tls: serverTLS}
 	// The assessment tool reads the clock and delay at each request: tests
 	// may change them before serving.
@@ -207,7 +207,7 @@ func New(opts Options) (*Sandbox, error) {
 		return nil, err
 	}
 	s.assessment = st.ma
-	s.codeMigration, err = codemigration.New(ctx, st.db, fx, odcService, st.ma, st.lt, codemigration.Options{
+	s.codeMigration, err = codemigration.New(ctx, st.db, fx, cloud, st.ma, st.lt, codemigration.Options{
 		Now: func() time.Time { return s.now() }, Duration: migrationDuration, Logger: logger})
 	if err != nil {
 		st.close()
@@ -316,7 +316,8 @@ func (s *Sandbox) Exports() []string {
 	if s.adminToken != "" {
 		lines = append(lines, exportLine(envLifeTimeToken, s.adminToken))
 	}
-	lines = append(lines, s.odcExports()...)
+	// ODC: the portal URL once started, and the export client.
+	lines = append(lines, s.odc.Exports(s.URL(), exportLine)...)
 	return lines
 }
 

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/codemigration"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
 	"log"
 	"net/http"
 	"net/url"
@@ -18,7 +19,7 @@ func TestRequestLogHasNoODCSecrets(t *testing.T) {
 	e := &chaosEnv{t: t, sb: s, base: base}
 	var others []string
 	for _, c := range s.Fixture().ODC.APIClients {
-		if c.Name == odcClientMigration {
+		if c.Name == clientMigration {
 			e.client = c
 		}
 		others = append(others, c.ClientSecret)
@@ -26,7 +27,7 @@ func TestRequestLogHasNoODCSecrets(t *testing.T) {
 	e.tokenURL = base + "/identity/realms/" + url.PathEscape(s.odc.Organization()) + "/protocol/openid-connect/token"
 
 	// client_secret_post, client_secret_basic, a wrong secret, a query.
-	tok := decode[odcTokenResponse](t, e.must(http.MethodPost, e.tokenURL, "", nil, e.tokenForm()).expect(t, http.StatusOK)).AccessToken
+	tok := decode[odc.TokenResponse](t, e.must(http.MethodPost, e.tokenURL, "", nil, e.tokenForm()).expect(t, http.StatusOK)).AccessToken
 	req, err := http.NewRequest(http.MethodPost, e.tokenURL+"?client_secret=query-secret-77", strings.NewReader("grant_type=client_credentials"))
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +50,7 @@ func TestRequestLogHasNoODCSecrets(t *testing.T) {
 	e.must(http.MethodGet, base+portfolioBase+"/environments?nameContains=query-marker-31", tok, nil, nil).expect(t, http.StatusOK)
 	e.must(http.MethodPost, base+deploymentBase+"/publish-operations", tok, map[string]any{"assetKey": "body-marker-publish", "revision": 1}, nil).
 		expect(t, http.StatusNotFound)
-	e.must(http.MethodPatch, base+assetRepoBase+"/assets/"+odcKeyCore+"/revisions/1", tok, map[string]any{"tag": "body-marker-tag"}, nil).
+	e.must(http.MethodPatch, base+assetRepoBase+"/assets/"+keyCore+"/revisions/1", tok, map[string]any{"tag": "body-marker-tag"}, nil).
 		expect(t, http.StatusNotFound)
 	e.must(http.MethodGet, base+codemigration.Base+"/code-migrations", tok, nil, nil).expect(t, http.StatusOK)
 	e.must(http.MethodGet, base+codemigration.Base+"/code-migrations", "not-a-token-4242", nil, nil).expect(t, http.StatusUnauthorized)

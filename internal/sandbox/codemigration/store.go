@@ -338,9 +338,9 @@ func (m *migrationRow) view(published map[odc.RevisionRef]bool) Migration {
 }
 
 // codeMigrations reads migrations (the one with key, or all, filtered by
-// status), finalising first those due by now. odcNow is the ODC clock,
+// status), finalising first those due by now. cloudNow is the ODC clock,
 // which decides what is published.
-func (s *Service) codeMigrations(ctx context.Context, now, odcNow time.Time, key, status string) ([]Migration, error) {
+func (s *Service) codeMigrations(ctx context.Context, now, cloudNow time.Time, key, status string) ([]Migration, error) {
 	if err := s.finalizeDueMigrations(ctx, now); err != nil {
 		return nil, err
 	}
@@ -360,7 +360,7 @@ func (s *Service) codeMigrations(ctx context.Context, now, odcNow time.Time, key
 				refs = append(refs, odc.RevisionRef{AssetKey: it.assetKey, Revision: it.revision})
 			}
 		}
-		published, err := s.odc.PublishedRevisions(ctx, tx, refs, odcNow)
+		published, err := s.odc.PublishedRevisions(ctx, tx, refs, cloudNow)
 		if err != nil {
 			return err
 		}
