@@ -25,9 +25,9 @@ func (s *Sandbox) registerAdmin(mux *http.ServeMux) {
 	httpx.Route(mux, "/_sandbox/lifetime/environments/{EnvironmentKey}/applications/{ApplicationKey}/modified",
 		map[string]http.HandlerFunc{http.MethodPost: s.adminSetModified}, writeAdminError)
 	httpx.Route(mux, "/_sandbox/assessment/findings/{findingKey}/fix",
-		map[string]http.HandlerFunc{http.MethodPost: s.adminFixFinding}, writeAdminError)
+		map[string]http.HandlerFunc{http.MethodPost: s.assessment.AdminFixFinding(writeAdminError)}, writeAdminError)
 	httpx.Route(mux, "/_sandbox/assessment/mappings/{mappingKey}/fix-all",
-		map[string]http.HandlerFunc{http.MethodPost: s.adminFixAllFindings}, writeAdminError)
+		map[string]http.HandlerFunc{http.MethodPost: s.assessment.AdminFixAllFindings(writeAdminError)}, writeAdminError)
 	httpx.Route(mux, "/_sandbox/odc/assets", map[string]http.HandlerFunc{http.MethodPost: s.adminCreateODCAsset}, writeAdminError)
 	// Out-of-band changes (admin_changes.go).
 	httpx.Route(mux, "/_sandbox/odc/stages/{stageKey}/assets/{assetKey}",

@@ -611,7 +611,7 @@ func TestAssessmentTimingAndReadiness(t *testing.T) {
 	// Fixing everything queues a new assessment, which finds nothing open.
 	fixedAt := clock.Now()
 	r := do(t, http.MethodPost, e.url+"/_sandbox/assessment/mappings/"+field.Key+"/fix-all", "", nil).expect(t, http.StatusOK)
-	fix := decode[adminFixResponse](t, r)
+	fix := decode[assessment.AdminFixResponse](t, r)
 	if !slices.Equal(fix.FixedFindingKeys, []string{fd.Key}) || len(fix.QueuedAssessmentKeys) != 1 {
 		t.Fatalf("fix-all = %s", r.body)
 	}
@@ -636,7 +636,7 @@ func TestAssessmentTimingAndReadiness(t *testing.T) {
 		t.Errorf("readiness after fix-all = %+v", got)
 	}
 	// Nothing left to fix: nothing happens.
-	again := decode[adminFixResponse](t, do(t, http.MethodPost, e.url+"/_sandbox/assessment/mappings/"+field.Key+"/fix-all", "", nil).expect(t, http.StatusOK))
+	again := decode[assessment.AdminFixResponse](t, do(t, http.MethodPost, e.url+"/_sandbox/assessment/mappings/"+field.Key+"/fix-all", "", nil).expect(t, http.StatusOK))
 	if len(again.FixedFindingKeys) != 0 || len(again.QueuedAssessmentKeys) != 0 || e.mapping(field.Key).Status != migrationkit.StatusReadyForOdc {
 		t.Errorf("second fix-all = %+v", again)
 	}
@@ -703,7 +703,7 @@ func TestAssessmentTimingAndReadiness(t *testing.T) {
 		t.Errorf("one blocking finding left: %s", s)
 	}
 	r = do(t, http.MethodPost, e.url+"/_sandbox/assessment/findings/"+intranetFindings[1].Key+"/fix", "", nil).expect(t, http.StatusOK)
-	if fix := decode[adminFixResponse](t, r); !slices.Equal(fix.FixedFindingKeys, []string{intranetFindings[1].Key}) || len(fix.QueuedAssessmentKeys) != 1 {
+	if fix := decode[assessment.AdminFixResponse](t, r); !slices.Equal(fix.FixedFindingKeys, []string{intranetFindings[1].Key}) || len(fix.QueuedAssessmentKeys) != 1 {
 		t.Errorf("fix = %s", r.body)
 	}
 	clock.Advance(delay)
@@ -925,7 +925,7 @@ func TestAssessmentAdminErrors(t *testing.T) {
 	// Fixing a finding of an application that is not mapped queues nothing.
 	key := assessment.DeriveFindingKey(e.appKey("Policy Admin"), fixtureModuleKey(t, e.sb.Fixture(), "PolicyAdmin_Workflows"), "Business Process Technology (BPT) processes")
 	r := do(t, http.MethodPost, e.url+"/_sandbox/assessment/findings/"+key+"/fix", "", nil).expect(t, http.StatusOK)
-	if fix := decode[adminFixResponse](t, r); !slices.Equal(fix.FixedFindingKeys, []string{key}) || len(fix.QueuedAssessmentKeys) != 0 {
+	if fix := decode[assessment.AdminFixResponse](t, r); !slices.Equal(fix.FixedFindingKeys, []string{key}) || len(fix.QueuedAssessmentKeys) != 0 {
 		t.Errorf("fix of an unmapped application's finding = %s", r.body)
 	}
 	m := e.create("Policy Admin", "WebApplication", "Policy Admin")

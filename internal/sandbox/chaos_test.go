@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/chaos"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/codemigration"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
@@ -469,13 +470,13 @@ func TestChaosReproducible(t *testing.T) {
 	}
 
 	// Decisions, delays included, repeat too.
-	decisions := func(seed int64) []chaosDecision {
+	decisions := func(seed int64) []chaos.Decision {
 		o := mixed
 		o.Seed, o.LatencyMin, o.LatencyMax = seed, time.Millisecond, time.Second
 		e.setChaos(o)
-		out := make([]chaosDecision, 200)
+		out := make([]chaos.Decision, 200)
 		for i := range out {
-			out[i] = e.sb.chaos.decide()
+			out[i] = e.sb.chaos.Decide()
 		}
 		return out
 	}
@@ -485,12 +486,12 @@ func TestChaosReproducible(t *testing.T) {
 	}
 	counts := map[int]int{}
 	for _, d := range a {
-		counts[d.action]++
-		if d.delay < time.Millisecond || d.delay > time.Second {
-			t.Errorf("delay %s outside 1ms-1s", d.delay)
+		counts[d.Action]++
+		if d.Delay < time.Millisecond || d.Delay > time.Second {
+			t.Errorf("delay %s outside 1ms-1s", d.Delay)
 		}
 	}
-	for action, rate := range map[int]float64{chaosPass: 0.3, chaosError: 0.2, chaosThrottle: 0.2, chaosDrop: 0.15, chaosDropAfter: 0.15} {
+	for action, rate := range map[int]float64{chaos.Pass: 0.3, chaos.Error: 0.2, chaos.Throttle: 0.2, chaos.Drop: 0.15, chaos.DropAfter: 0.15} {
 		if got := float64(counts[action]) / 200; got < rate-0.1 || got > rate+0.1 {
 			t.Errorf("action %d drawn %.2f of the time, want about %.2f", action, got, rate)
 		}

@@ -65,7 +65,7 @@ func (s *Sandbox) RequestStats() RequestStats { return s.requests.snapshot() }
 // windows are left as they are.
 func (s *Sandbox) ResetStats() {
 	s.requests.reset()
-	s.chaos.resetStats()
+	s.chaos.ResetStats()
 }
 
 // statsDocument is GET /_sandbox/stats: the request counters, and the

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/assessment"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/chaos"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/codemigration"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/lifetime"
@@ -110,14 +111,14 @@ type Sandbox struct {
 	// migrations are timed with now too.
 	migrationDuration time.Duration
 	// chaos, limits, requests and tokens serve chaos.go, ratelimit.go, requeststats.go and tokens.go.
-	chaos    *chaosEngine
+	chaos    *chaos.Engine
 	limits   *rateLimiter
 	requests *requestCounters
 	tokens   *issuedTokens
 	// apis sorts request paths into the API families the services declare.
 	apis apiTable
 	// tls is the generated CA and server certificate (Options.TLS), nil for plain HTTP.
-	tls *sandboxTLS
+	tls *httpx.LoopbackTLS
 
 	mu     sync.Mutex
 	server *http.Server
@@ -156,7 +157,7 @@ func New(opts Options) (*Sandbox, error) {
 	case migrationDuration == 0:
 		migrationDuration = DefaultMigrationDuration
 	}
-	chaos, err := newChaosEngine(opts.Chaos)
+	chaosEngine, err := chaos.New(opts.Chaos)
 	if err != nil {
 		return nil, err
 	}
@@ -164,9 +165,9 @@ func New(opts Options) (*Sandbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	var serverTLS *sandboxTLS
+	var serverTLS *httpx.LoopbackTLS
 	if opts.TLS {
-		if serverTLS, err = newSandboxTLS(time.Now()); err != nil {
+		if serverTLS, err = httpx.NewLoopbackTLS(time.Now()); err != nil {
 			return nil, err
 		}
 	}
@@ -196,7 +197,7 @@ func New(opts Options) (*Sandbox, error) {
 		return nil, err
 	}
 	s := &Sandbox{fixture: fx, logger: logger, store: st, lifetime: st.lt, adminToken: token, odc: cloud, assessmentDelay: delay, now: time.Now,
-		migrationDuration: migrationDuration, chaos: chaos, limits: limits, requests: &requestCounters{}, tokens: &issuedTokens{}, tls: serverTLS}
+		migrationDuration: migrationDuration, chaos: chaosEngine, limits: limits, requests: &requestCounters{}, tokens: &issuedTokens{}, tls: serverTLS}
 	// The assessment tool reads the clock and delay at each request: tests
 	// may change them before serving.
 	st.ma, err = assessment.New(ctx, st.db, st.lt, fx, assessment.Options{
@@ -242,7 +243,7 @@ func (s *Sandbox) Start(addr string) (string, error) {
 	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: s.logger}
 	scheme := "http"
 	if s.tls != nil {
-		srv.TLSConfig = s.tls.config.Clone()
+		srv.TLSConfig = s.tls.Config.Clone()
 		ln = tls.NewListener(ln, srv.TLSConfig)
 		scheme = "https"
 	}

@@ -31,7 +31,7 @@ type statusRecorder struct {
 	dropped bool
 }
 
-func (r *statusRecorder) noteDropped(status int) { r.dropped, r.status = true, status }
+func (r *statusRecorder) NoteDropped(status int) { r.dropped, r.status = true, status }
 
 // Unwrap lets http.ResponseController reach the connection (chaos hijacks it).
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
