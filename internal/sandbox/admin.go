@@ -2,8 +2,9 @@ package sandbox
 
 import (
 	"encoding/json"
-	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
 	"net/http"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
 )
 
 // The admin surface belongs to the sandbox, not to any OutSystems contract:

@@ -3,9 +3,10 @@ package sandbox
 import (
 	"context"
 	"errors"
-	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
 	"net/http"
 	"time"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
 )
 
 // Out-of-band changes of the admin surface: what people do in OutSystems

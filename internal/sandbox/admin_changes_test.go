@@ -3,9 +3,6 @@ package sandbox
 import (
 	"context"
 	"errors"
-	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/codemigration"
-	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
-	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
 	"net/http"
 	"slices"
 	"strings"
@@ -13,6 +10,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/codemigration"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
 )
 
 // deployedIn lists the keys of the assets deployed in a stage.
@@ -33,10 +34,10 @@ func TestAdminUnpublishAsset(t *testing.T) {
 		e.seed(a)
 	}
 	dev, qa := e.stage("Development"), e.stage("QA")
-	e.publish(tok, keyCore, 1, dev)
-	e.publish(tok, keyPolicy, 1, dev)
-	portalDev := e.publish(tok, keyPortal, 1, dev)
-	coreQA := e.publish(tok, keyCore, 1, qa)
+	e.publish(tok, keyCore, dev)
+	e.publish(tok, keyPolicy, dev)
+	portalDev := e.publish(tok, keyPortal, dev)
+	coreQA := e.publish(tok, keyCore, qa)
 	if got := e.deployedIn(tok, dev); !slices.Contains(got, keyPortal) {
 		t.Fatalf("deployed in Development = %v, want Customer Portal", got)
 	}
@@ -53,7 +54,7 @@ func TestAdminUnpublishAsset(t *testing.T) {
 	e.api(http.MethodGet, deploymentBase+"/publish-operations/"+portalDev.Key, tok, nil).expectODCProblem(t, http.StatusNotFound)
 	e.api(http.MethodGet, deploymentBase+"/publish-operations/"+coreQA.Key, tok, nil).expect(t, http.StatusOK)
 	// It can be published again.
-	if op := e.publish(tok, keyPortal, 1, dev); op.Status != odc.StatusFinished {
+	if op := e.publish(tok, keyPortal, dev); op.Status != odc.StatusFinished {
 		t.Errorf("publishing again = %+v", op)
 	}
 
@@ -61,7 +62,7 @@ func TestAdminUnpublishAsset(t *testing.T) {
 	if err := e.sb.UnpublishAsset(dev, keyCore); err != nil {
 		t.Fatal(err)
 	}
-	if op := e.publish(tok, keyPolicy, 1, dev); op.Status != odc.StatusFinishedWithError {
+	if op := e.publish(tok, keyPolicy, dev); op.Status != odc.StatusFinishedWithError {
 		t.Errorf("publishing a consumer of an unpublished producer = %+v, want FinishedWithError", op)
 	}
 	if _, ok := e.sb.PublishedAt(keyCore, qa); !ok {
@@ -110,7 +111,7 @@ func TestAdminDeleteCodeMigration(t *testing.T) {
 	url := func(key string) string { return e.url + "/_sandbox/code-migrations/" + key }
 
 	// A migration in progress: purged, its mapping is free again.
-	m := e.start("Development", keys["Common Utils"])
+	m := e.start(keys["Common Utils"])
 	e.call(http.MethodDelete, "/mappings/"+keys["Common Utils"], nil).expectProblem(t, http.StatusConflict, codemigration.CodeMappingInUse)
 	do(t, http.MethodDelete, url(strings.ToUpper(m.Key)), "", nil).expect(t, http.StatusNoContent)
 	e.cm(http.MethodGet, "/code-migrations/"+m.Key, clientMigration, nil).expectProblem(t, http.StatusNotFound, codemigration.CodeMigrationNotFound)
@@ -120,7 +121,7 @@ func TestAdminDeleteCodeMigration(t *testing.T) {
 	e.call(http.MethodDelete, "/mappings/"+keys["Common Utils"], nil).expect(t, http.StatusNoContent)
 
 	// A finished one: purged, the ODC assets it made stay.
-	done := e.start("Development", keys["Claims Core"])
+	done := e.start(keys["Claims Core"])
 	e.clock.Advance(testMigrationDuration)
 	finished := e.get(done.Key)
 	if finished.Status != codemigration.StatusFinished || len(finished.Assets) != 1 {

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
 )
 

@@ -4,8 +4,7 @@ import (
 	"bytes"
 	"database/sql"
 	"encoding/json"
-	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
-	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/sqldb"
+	"errors"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -23,6 +22,8 @@ import (
 	"github.com/seed-1be1de96/terraform-provider-outsystems/api/contracttest"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/migrationkit"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/assessment"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/sqldb"
 )
 
 // fakeClock drives assessment timing in tests.
@@ -135,7 +136,7 @@ func (e *assessEnv) exchange(method, path, token string, body any, contentType s
 	case !conforming && reqErr == nil:
 		e.t.Errorf("request %s %s conforms to the contract, but the test meant to send one that does not", method, path)
 	}
-	if respErr != nil && respErr != reqErr {
+	if respErr != nil && !errors.Is(respErr, reqErr) {
 		e.t.Errorf("answer %d to %s %s breaks the contract: %v", resp.StatusCode, method, path, respErr)
 	}
 	return response{status: resp.StatusCode, header: resp.Header, body: respBody}

@@ -6,10 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/chaos"
-	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/codemigration"
-	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
-	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
 	"io"
 	"log"
 	"net/http"
@@ -22,7 +18,11 @@ import (
 	"time"
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/assessment"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/chaos"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/codemigration"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/lifetime"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
 )
 
 // freshClient opens a connection per request, so the transport never
@@ -123,12 +123,12 @@ func (e *chaosEnv) assessmentURL() string { return e.base + assessment.Base + "/
 func (e *chaosEnv) portfolioURL() string  { return e.base + portfolioBase + "/environments" }
 func (e *chaosEnv) migrationURL() string  { return e.base + codemigration.Base + "/code-migrations" }
 
-// tagURL tags Customer Portal in Development (LifeTime's create version).
-func (e *chaosEnv) tag(version string) (response, error) {
+// tag tags Customer Portal in Development as 9.9.9 (LifeTime's create version).
+func (e *chaosEnv) tag() (response, error) {
 	dev := envKey(e.t, e.sb.Fixture(), "Development")
 	portal := fixtureApp(e.t, e.sb.Fixture(), "Customer Portal")
 	return e.send(http.MethodPost, e.base+lifetime.Base+"/environments/"+dev+"/applications/"+portal.Key+"/versions", testAdminToken,
-		lifetime.TagRequest{Version: version, ChangeLog: "chaos"}, nil)
+		lifetime.TagRequest{Version: "9.9.9", ChangeLog: "chaos"}, nil)
 }
 
 // versions lists Customer Portal's version numbers, with chaos off.
@@ -249,7 +249,7 @@ func TestChaosErrors(t *testing.T) {
 
 	// Not carried out.
 	before, ops := e.versions(), e.publishOps()
-	if r, err := e.tag("9.9.9"); err != nil || r.status < 500 {
+	if r, err := e.tag(); err != nil || r.status < 500 {
 		t.Fatalf("tag = %d %v, want a 5xx", r.status, err)
 	}
 	if r, err := e.publish(); err != nil || r.status < 500 {
@@ -295,7 +295,7 @@ func TestChaosThrottle(t *testing.T) {
 		})
 	}
 	before, ops := e.versions(), e.publishOps()
-	if r, err := e.tag("9.9.9"); err != nil || r.status != http.StatusTooManyRequests {
+	if r, err := e.tag(); err != nil || r.status != http.StatusTooManyRequests {
 		t.Fatalf("tag = %d %v, want 429", r.status, err)
 	}
 	if r, err := e.publish(); err != nil || r.status != http.StatusTooManyRequests {
@@ -375,7 +375,7 @@ func TestChaosDrop(t *testing.T) {
 		}
 	})
 	before, ops := e.versions(), e.publishOps()
-	if _, err := e.tag("9.9.9"); err == nil {
+	if _, err := e.tag(); err == nil {
 		t.Fatal("tag answered, want a dropped connection")
 	}
 	if _, err := e.publish(); err == nil {
@@ -404,7 +404,7 @@ func TestChaosDropAfter(t *testing.T) {
 	var logged syncBuffer
 	e := startChaos(t, Options{Chaos: ChaosOptions{DropAfterRate: 1, Seed: 9}, PublishDuration: 50 * time.Millisecond, Logger: log.New(&logged, "", 0)})
 	before, ops := e.versions(), e.publishOps()
-	if _, err := e.tag("9.9.9"); err == nil {
+	if _, err := e.tag(); err == nil {
 		t.Fatal("tag answered, want a dropped connection")
 	}
 	if _, err := e.publish(); err == nil {
@@ -590,7 +590,7 @@ func TestChaosThroughHandler(t *testing.T) {
 	}
 	defer s.Close()
 	defer func() {
-		if p := recover(); p != http.ErrAbortHandler {
+		if p := recover(); !isAbortHandler(p) {
 			t.Errorf("recovered %v, want http.ErrAbortHandler", p)
 		}
 	}()
@@ -643,4 +643,10 @@ func ExampleSandbox_SetChaos() {
 	}
 	fmt.Println(s.ChaosSettings().Enabled())
 	// Output: true
+}
+
+// isAbortHandler reports whether a recovered value is http.ErrAbortHandler.
+func isAbortHandler(p any) bool {
+	err, ok := p.(error)
+	return ok && errors.Is(err, http.ErrAbortHandler)
 }

@@ -4,10 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/codemigration"
-	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
-	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
-	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/sqldb"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -18,7 +14,12 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/assessment"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/codemigration"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/sqldb"
 )
 
 // migrationEnv calls the code migration operations of a sandbox whose clock the
@@ -82,10 +83,11 @@ func (e *migrationEnv) callInvalidMigration(method, path string, body any) respo
 	return e.exchange(method, e.url+codemigration.Base+path, e.token(clientMigration), body, "", false)
 }
 
-func (e *migrationEnv) start(envName string, mappingKeys ...string) codemigration.Migration {
+// start starts a code migration of the mappings from Development.
+func (e *migrationEnv) start(mappingKeys ...string) codemigration.Migration {
 	e.t.Helper()
 	r := e.cm(http.MethodPost, "/code-migrations", clientMigration,
-		map[string]any{"sourceEnvironmentKey": envKey(e.t, e.sb.Fixture(), envName), "mappingKeys": mappingKeys}).expect(e.t, http.StatusCreated)
+		map[string]any{"sourceEnvironmentKey": envKey(e.t, e.sb.Fixture(), "Development"), "mappingKeys": mappingKeys}).expect(e.t, http.StatusCreated)
 	m := decode[codemigration.Migration](e.t, r)
 	if loc := r.header.Get("Location"); loc != codemigration.Base+"/code-migrations/"+m.Key {
 		e.t.Errorf("Location = %q", loc)
@@ -199,7 +201,7 @@ func TestCodeMigrationLifecycle(t *testing.T) {
 	)
 	order := []string{keys["Customer Portal"], keys["Claims Core"], keys["Common Utils"], strings.ToUpper(keys["Policy Core"])}
 	start := e.clock.Now()
-	m := e.start("Development", order...)
+	m := e.start(order...)
 	if m.Status != codemigration.StatusMigrating || m.FinishedAt != nil || len(m.Assets) != 0 || m.StartedBy != clientMigration ||
 		!m.StartedAt.Equal(start) || m.SourceEnvironmentKey != envKey(t, f, "Development") ||
 		!slices.Equal(m.MappingKeys, []string{keys["Customer Portal"], keys["Claims Core"], keys["Common Utils"], keys["Policy Core"]}) {
@@ -289,7 +291,7 @@ func TestCodeMigrationLifecycle(t *testing.T) {
 
 	// Migrating the same mappings again makes revision 2 of the same assets.
 	e.clock.Advance(time.Minute)
-	second := e.start("Development", keys["Policy Core"], keys["Common Utils"])
+	second := e.start(keys["Policy Core"], keys["Common Utils"])
 	e.clock.Advance(testMigrationDuration)
 	again := e.get(second.Key)
 	if again.Status != codemigration.StatusFinished || !slices.Equal(assetNames(again.Assets), []string{"Common Utils", "Policy Core"}) {
@@ -313,7 +315,7 @@ func TestCodeMigrationLifecycle(t *testing.T) {
 
 	// Claims Core alone: its producer Policy Core is not in the migration,
 	// so wave 1 with no producerAssetKeys, but ODC links the latest asset.
-	third := e.start("Development", keys["Claims Core"])
+	third := e.start(keys["Claims Core"])
 	e.clock.Advance(testMigrationDuration)
 	cc := e.get(third.Key).Assets[0]
 	if cc.PublishWave != 1 || cc.PublishOrder != 1 || len(cc.ProducerAssetKeys) != 0 || cc.Revision != 2 {
@@ -349,7 +351,7 @@ func TestCodeMigrationFinishedWithErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.clock.Advance(DefaultAssessmentDelay)
-	m := e.start("Development", keys["Playground"], keys["Field Inspector"], keys["Claims Core"])
+	m := e.start(keys["Playground"], keys["Field Inspector"], keys["Claims Core"])
 	e.clock.Advance(testMigrationDuration)
 	done := e.get(m.Key)
 	if done.Status != codemigration.StatusFinishedWithErrors || !slices.Equal(assetNames(done.Assets), []string{"Claims Core", "Playground", "Field Inspector"}) {
@@ -461,7 +463,7 @@ func TestCodeMigrationRefusals(t *testing.T) {
 		expectProblem(t, http.StatusConflict, codemigration.CodeApplicationNotInEnvironment, "'Sandbox Playground'", "'Production'", "mapping 'Playground'")
 
 	// 409 in progress, with the migration to adopt; over once it ends.
-	m := e.start("Development", keys["Common Utils"])
+	m := e.start(keys["Common Utils"])
 	e.clock.Advance(time.Second)
 	busy := post(clientMigration, body(dev, keys["Playground"], keys["Common Utils"]))
 	busy.expectProblem(t, http.StatusConflict, codemigration.CodeMigrationInProgress, m.Key, "'Common Utils'")
@@ -471,7 +473,7 @@ func TestCodeMigrationRefusals(t *testing.T) {
 	// The mapping cannot be deleted meanwhile.
 	e.call(http.MethodDelete, "/mappings/"+keys["Common Utils"], nil).expectProblem(t, http.StatusConflict, codemigration.CodeMappingInUse, m.Key)
 	e.clock.Advance(testMigrationDuration)
-	next := e.start("Development", keys["Playground"], keys["Common Utils"])
+	next := e.start(keys["Playground"], keys["Common Utils"])
 	if next.Status != codemigration.StatusMigrating {
 		t.Errorf("after the first ended: %+v", next)
 	}
@@ -519,7 +521,7 @@ func TestCodeMigrationSurvivesRestart(t *testing.T) {
 		[3]string{"Common Utils", AssetTypeLibrary, "Common Utils"},
 		[3]string{"Policy Core", AssetTypeLibrary, "Policy Core"},
 	)
-	m := e.start("Development", keys["Policy Core"], keys["Common Utils"])
+	m := e.start(keys["Policy Core"], keys["Common Utils"])
 	e.clock.Advance(time.Second)
 	if err := e.sb.Close(); err != nil {
 		t.Fatal(err)
@@ -617,14 +619,14 @@ func TestCodeMigrationFixture(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "sb.db")
 	e := newMigrationEnv(t, Options{DBPath: db, Fixture: g})
 	keys := e.ready([3]string{"Playground", AssetTypeWebApp, "Sandbox Playground"})
-	m := e.start("Development", keys["Playground"])
+	m := e.start(keys["Playground"])
 	e.clock.Advance(testMigrationDuration)
 	if got := e.get(m.Key); got.Status != codemigration.StatusFinished || len(got.Assets[0].Errors) != 0 {
 		t.Errorf("without failures = %+v", got)
 	}
 	e.sb.Close()
 	e2 := &migrationEnv{assessEnv: newAssessEnv(t, Options{DBPath: db}, e.clock), clock: e.clock, tokens: map[string]string{}}
-	m2 := e2.start("Development", keys["Playground"])
+	m2 := e2.start(keys["Playground"])
 	e2.clock.Advance(testMigrationDuration)
 	if got := e2.get(m2.Key); got.Status != codemigration.StatusFinished || got.Assets[0].Revision != 2 {
 		t.Errorf("after a restart with the default fixture = %+v", got)
@@ -661,7 +663,7 @@ func TestCodeMigrationDependencies(t *testing.T) {
 		[3]string{"Claims Core", AssetTypeLibrary, "Claims Core"},
 		[3]string{"Policy Core", AssetTypeLibrary, "Policy Core"},
 	)
-	m := e.start("Development", keys["Common Utils"], keys["Customer Portal"])
+	m := e.start(keys["Common Utils"], keys["Customer Portal"])
 	e.clock.Advance(testMigrationDuration)
 	done := e.get(m.Key)
 	if done.Status != codemigration.StatusFinishedWithErrors || !slices.Equal(assetNames(done.Assets), []string{"Customer Portal", "Common Utils"}) {
@@ -676,7 +678,7 @@ func TestCodeMigrationDependencies(t *testing.T) {
 	}
 
 	// Claims Core without its producer Policy Core ever migrated.
-	cc := e.start("Development", keys["Claims Core"])
+	cc := e.start(keys["Claims Core"])
 	e.clock.Advance(testMigrationDuration)
 	claims := e.get(cc.Key)
 	if a := claims.Assets[0]; claims.Status != codemigration.StatusFinished || !hasMessage(a.Messages, codemigration.CodeProducerNotMigrated, "'Policy Core' (key "+keys["Policy Core"]+")") {

@@ -3,10 +3,6 @@ package sandbox
 import (
 	"encoding/json"
 	"errors"
-	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/codemigration"
-	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
-	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
-	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
 	"mime"
 	"net/http"
 	"net/http/httptest"
@@ -18,7 +14,11 @@ import (
 	"time"
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/assessment"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/codemigration"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/lifetime"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
 )
 
 // Fuzz tests of the sandbox's request decoding, driven through the real

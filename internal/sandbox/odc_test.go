@@ -3,7 +3,6 @@ package sandbox
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/sqldb"
 	"io"
 	"net/http"
 	"net/url"
@@ -15,6 +14,7 @@ import (
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc/odctest"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/sqldb"
 )
 
 const (
@@ -178,9 +178,10 @@ func (e *cloudEnv) waitPublish(token, key string) publishOperation {
 	}
 }
 
-func (e *cloudEnv) publish(token, assetKey string, revision int, stageKey string) publishOperation {
+// publish publishes revision 1 of the asset.
+func (e *cloudEnv) publish(token, assetKey string, stageKey string) publishOperation {
 	e.t.Helper()
-	body := map[string]any{"operation": "Publish", "assetKey": assetKey, "revision": revision}
+	body := map[string]any{"operation": "Publish", "assetKey": assetKey, "revision": 1}
 	if stageKey != "" {
 		body["environmentKey"] = stageKey
 	}

@@ -1,14 +1,15 @@
 package sandbox
 
 import (
-	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/assessment"
-	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
 	"net/http"
 	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/assessment"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
 )
 
 // startLimited starts a sandbox whose rate limiter runs on clock.

@@ -1,9 +1,10 @@
 package sandbox
 
 import (
-	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
 	"net/http"
 	"sync/atomic"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
 )
 
 // Request counters per API family, and the admin endpoints that read and

@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"bytes"
-	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
 	"log"
 	"net/http"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/lifetime"
 )
 

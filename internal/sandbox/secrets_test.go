@@ -1,13 +1,14 @@
 package sandbox
 
 import (
-	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/codemigration"
-	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
 	"log"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/codemigration"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
 )
 
 // TestRequestLogHasNoODCSecrets extends TestRequestLogHasNoSecrets to the

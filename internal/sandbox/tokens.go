@@ -3,10 +3,10 @@ package sandbox
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
 	"net/http"
 	"sync"
 
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
 )
 

@@ -165,17 +165,21 @@ func (s *Service) prepare(ctx context.Context, f *fixture.Fixture) error {
 
 // --- wire types (camelCase, as in the contract) ---
 
+// Message is an error or message of a migrated asset.
 type Message struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 }
 
+// SourceVersion is an O11 application version a migration converted.
 type SourceVersion struct {
 	ApplicationKey string `json:"applicationKey"`
 	VersionKey     string `json:"versionKey"`
 	Version        string `json:"version"`
 }
 
+// MigratedAsset is an ODC asset a migration produced, as the contract
+// shows it.
 type MigratedAsset struct {
 	MappingKey                string          `json:"mappingKey"`
 	AssetKey                  string          `json:"assetKey"`
@@ -191,6 +195,7 @@ type MigratedAsset struct {
 	Messages                  []Message       `json:"messages"`
 }
 
+// Migration is a code migration as the contract shows it.
 type Migration struct {
 	Key                  string          `json:"key"`
 	SourceEnvironmentKey string          `json:"sourceEnvironmentKey"`

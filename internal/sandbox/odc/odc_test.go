@@ -148,7 +148,7 @@ func (e *testEnv) send(method, path, token string, body any, checkRequest bool) 
 
 // expectODCProblem checks a ProblemDetails answer and that its detail contains
 // each of contains.
-func (r response) expectODCProblem(t *testing.T, status int, contains ...string) Problem {
+func (r response) expectODCProblem(t *testing.T, status int, contains ...string) {
 	t.Helper()
 	r.expect(t, status)
 	p := decode[Problem](t, r)
@@ -160,7 +160,6 @@ func (r response) expectODCProblem(t *testing.T, status int, contains ...string)
 			t.Errorf("detail %q does not contain %q", p.Detail, c)
 		}
 	}
-	return p
 }
 
 type testPage[T any] struct {
@@ -197,9 +196,10 @@ func (e *testEnv) waitPublish(token, key string) publishOperationJSON {
 	}
 }
 
-func (e *testEnv) publish(token, assetKey string, revision int, stageKey string) publishOperationJSON {
+// publish publishes revision 1 of the asset.
+func (e *testEnv) publish(token, assetKey string, stageKey string) publishOperationJSON {
 	e.t.Helper()
-	body := map[string]any{"operation": "Publish", "assetKey": assetKey, "revision": revision}
+	body := map[string]any{"operation": "Publish", "assetKey": assetKey, "revision": 1}
 	if stageKey != "" {
 		body["environmentKey"] = stageKey
 	}
@@ -581,9 +581,9 @@ func TestODCPublish(t *testing.T) {
 	}
 
 	// Producers first, then consumers.
-	core := e.publish(tok, keyCore, 1, dev)
-	policy := e.publish(tok, keyPolicy, 1, "")
-	portal := e.publish(tok, keyPortal, 1, dev)
+	core := e.publish(tok, keyCore, dev)
+	policy := e.publish(tok, keyPolicy, "")
+	portal := e.publish(tok, keyPortal, dev)
 	for _, op := range []publishOperationJSON{core, policy, portal} {
 		if op.Status != StatusFinished || op.BuildKey == nil {
 			t.Errorf("publish = %+v, want Finished with a build", op)
@@ -600,7 +600,7 @@ func TestODCPublish(t *testing.T) {
 	}
 
 	// TrueChange errors make publishing fail with their messages.
-	broken := e.publish(tok, keyBroken, 1, dev)
+	broken := e.publish(tok, keyBroken, dev)
 	if broken.Status != StatusFinishedWithError {
 		t.Errorf("broken app publish = %+v", broken)
 	}
@@ -615,7 +615,7 @@ func TestODCPublish(t *testing.T) {
 	}
 
 	// In QA nothing is published: the portal's producer is missing there.
-	qaOp := e.publish(tok, keyPortal, 1, qa)
+	qaOp := e.publish(tok, keyPortal, qa)
 	if qaOp.Status != StatusFinishedWithError || !slices.ContainsFunc(e.messages(tok, qaOp.Key), func(m taskMessage) bool {
 		return strings.Contains(m.Message, "Producer 'Policy Rules'") && strings.Contains(m.Message, "stage 'QA'")
 	}) {
@@ -803,7 +803,7 @@ func TestODCStateSurvivesRestart(t *testing.T) {
 	tok := e.token(clientMigration)
 	e.seed(testAssets[0])
 	e.api(http.MethodPatch, assetRepoBase+"/assets/"+keyCore+"/revisions/1", tok, map[string]any{"tag": "2.0.0"}).expect(t, http.StatusNoContent)
-	op := e.publish(tok, keyCore, 1, "")
+	op := e.publish(tok, keyCore, "")
 	published, _ := e.sb.PublishedAt(keyCore, e.stage("Development"))
 	if err := e.sb.Close(); err != nil {
 		t.Fatal(err)

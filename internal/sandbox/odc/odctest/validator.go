@@ -129,7 +129,7 @@ func (v *Validator) Check(req *http.Request, reqBody []byte, status int, header 
 	clone.Body = io.NopCloser(bytes.NewReader(reqBody))
 	route, params, err := spec.router.FindRoute(clone)
 	if err != nil {
-		return fmt.Errorf("the OpenAPI document has no operation for %s %s: %v", req.Method, req.URL.Path, err)
+		return fmt.Errorf("the OpenAPI document has no operation for %s %s: %w", req.Method, req.URL.Path, err)
 	}
 	v.mu.Lock()
 	v.calls[route.Operation.OperationID]++
@@ -138,7 +138,7 @@ func (v *Validator) Check(req *http.Request, reqBody []byte, status int, header 
 	in := &openapi3filter.RequestValidationInput{Request: clone, PathParams: params, Route: route, Options: opts}
 	if checkRequest {
 		if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
-			return fmt.Errorf("request does not match %s: %v", route.Operation.OperationID, err)
+			return fmt.Errorf("request does not match %s: %w", route.Operation.OperationID, err)
 		}
 	}
 	if ct := header.Get("Content-Type"); len(respBody) > 0 && !strings.HasPrefix(ct, "application/json") {
@@ -161,14 +161,14 @@ func (v *Validator) Check(req *http.Request, reqBody []byte, status int, header 
 			return fmt.Errorf("undocumented status %d of %s with a body that is not JSON: %s", status, route.Operation.OperationID, respBody)
 		}
 		if err := spec.problem.Value.VisitJSON(body, append(schemaOptions, openapi3.VisitAsResponse())...); err != nil {
-			return fmt.Errorf("undocumented status %d of %s with a body that is not a ProblemDetails: %v", status, route.Operation.OperationID, err)
+			return fmt.Errorf("undocumented status %d of %s with a body that is not a ProblemDetails: %w", status, route.Operation.OperationID, err)
 		}
 		return nil
 	}
 	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: status, Header: header, Options: opts}
 	out.SetBodyBytes(respBody)
 	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
-		return fmt.Errorf("response %d does not match %s: %v; body: %s", status, route.Operation.OperationID, err, respBody)
+		return fmt.Errorf("response %d does not match %s: %w; body: %s", status, route.Operation.OperationID, err, respBody)
 	}
 	return nil
 }
