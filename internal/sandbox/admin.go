@@ -3,6 +3,8 @@ package sandbox
 import (
 	"encoding/json"
 	"net/http"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
 )
 
 // The admin surface belongs to the sandbox, not to any OutSystems contract:
@@ -16,34 +18,34 @@ func writeAdminError(w http.ResponseWriter, status int, messages ...string) {
 	if len(messages) > 0 {
 		msg = messages[0]
 	}
-	writeJSON(w, status, map[string]string{"error": msg})
+	httpx.WriteJSON(w, status, map[string]string{"error": msg})
 }
 
 func (s *Sandbox) registerAdmin(mux *http.ServeMux) {
-	route(mux, "/_sandbox/health", map[string]http.HandlerFunc{http.MethodGet: s.adminHealth}, writeAdminError)
-	route(mux, "/_sandbox/lifetime/environments/{EnvironmentKey}/applications/{ApplicationKey}/modified",
+	httpx.Route(mux, "/_sandbox/health", map[string]http.HandlerFunc{http.MethodGet: s.adminHealth}, writeAdminError)
+	httpx.Route(mux, "/_sandbox/lifetime/environments/{EnvironmentKey}/applications/{ApplicationKey}/modified",
 		map[string]http.HandlerFunc{http.MethodPost: s.adminSetModified}, writeAdminError)
-	route(mux, "/_sandbox/assessment/findings/{findingKey}/fix",
-		map[string]http.HandlerFunc{http.MethodPost: s.adminFixFinding}, writeAdminError)
-	route(mux, "/_sandbox/assessment/mappings/{mappingKey}/fix-all",
-		map[string]http.HandlerFunc{http.MethodPost: s.adminFixAllFindings}, writeAdminError)
-	route(mux, "/_sandbox/odc/assets", map[string]http.HandlerFunc{http.MethodPost: s.adminCreateODCAsset}, writeAdminError)
+	httpx.Route(mux, "/_sandbox/assessment/findings/{findingKey}/fix",
+		map[string]http.HandlerFunc{http.MethodPost: s.assessment.AdminFixFinding(writeAdminError)}, writeAdminError)
+	httpx.Route(mux, "/_sandbox/assessment/mappings/{mappingKey}/fix-all",
+		map[string]http.HandlerFunc{http.MethodPost: s.assessment.AdminFixAllFindings(writeAdminError)}, writeAdminError)
+	httpx.Route(mux, "/_sandbox/odc/assets", map[string]http.HandlerFunc{http.MethodPost: s.adminCreateODCAsset}, writeAdminError)
 	// Out-of-band changes (admin_changes.go).
-	route(mux, "/_sandbox/odc/stages/{stageKey}/assets/{assetKey}",
+	httpx.Route(mux, "/_sandbox/odc/stages/{stageKey}/assets/{assetKey}",
 		map[string]http.HandlerFunc{http.MethodDelete: s.adminUnpublishAsset}, writeAdminError)
-	route(mux, "/_sandbox/code-migrations/{migrationKey}",
+	httpx.Route(mux, "/_sandbox/code-migrations/{migrationKey}",
 		map[string]http.HandlerFunc{http.MethodDelete: s.adminDeleteCodeMigration}, writeAdminError)
 	// Chaos (chaos.go) and request counters (requeststats.go).
-	route(mux, "/_sandbox/chaos", map[string]http.HandlerFunc{http.MethodGet: s.adminGetChaos, http.MethodPut: s.adminPutChaos}, writeAdminError)
-	route(mux, "/_sandbox/stats", map[string]http.HandlerFunc{http.MethodGet: s.adminGetStats}, writeAdminError)
-	route(mux, "/_sandbox/stats/reset", map[string]http.HandlerFunc{http.MethodPost: s.adminResetStats}, writeAdminError)
+	httpx.Route(mux, "/_sandbox/chaos", map[string]http.HandlerFunc{http.MethodGet: s.adminGetChaos, http.MethodPut: s.adminPutChaos}, writeAdminError)
+	httpx.Route(mux, "/_sandbox/stats", map[string]http.HandlerFunc{http.MethodGet: s.adminGetStats}, writeAdminError)
+	httpx.Route(mux, "/_sandbox/stats/reset", map[string]http.HandlerFunc{http.MethodPost: s.adminResetStats}, writeAdminError)
 	mux.HandleFunc("/_sandbox/", func(w http.ResponseWriter, r *http.Request) {
 		writeAdminError(w, http.StatusNotFound, "no sandbox admin endpoint at "+r.URL.Path)
 	})
 }
 
 func (s *Sandbox) adminHealth(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 type adminModifiedRequest struct {
@@ -60,9 +62,9 @@ type adminModifiedResponse struct {
 // last tag ({"isModified":true}) or going back to the tagged version (false).
 func (s *Sandbox) adminSetModified(w http.ResponseWriter, r *http.Request) {
 	var req adminModifiedRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, httpx.MaxBodyBytes))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil || req.IsModified == nil || jsonEnd(dec) != nil {
+	if err := dec.Decode(&req); err != nil || req.IsModified == nil || httpx.JSONEnd(dec) != nil {
 		writeAdminError(w, http.StatusBadRequest, `send a JSON body like {"isModified": true}`)
 		return
 	}
@@ -71,5 +73,5 @@ func (s *Sandbox) adminSetModified(w http.ResponseWriter, r *http.Request) {
 		s.writeStoreError(w, r, err, writeAdminError)
 		return
 	}
-	writeJSON(w, http.StatusOK, adminModifiedResponse{EnvironmentKey: envKey, ApplicationKey: appKey, IsModified: *req.IsModified})
+	httpx.WriteJSON(w, http.StatusOK, adminModifiedResponse{EnvironmentKey: envKey, ApplicationKey: appKey, IsModified: *req.IsModified})
 }

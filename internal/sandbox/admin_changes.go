@@ -2,10 +2,11 @@ package sandbox
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"net/http"
 	"time"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
 )
 
 // Out-of-band changes of the admin surface: what people do in OutSystems
@@ -14,16 +15,16 @@ import (
 // UnpublishAsset removes an asset's deployment from a stage, as resetting
 // the stage would: afterwards the asset is not published there (not in the
 // deployed assets, not a deployed producer), and the operations that had
-// published it there are gone. It reports errNotFound when the stage or the
+// published it there are gone. It reports httpx.ErrNotFound when the stage or the
 // asset does not exist or the asset is not published in the stage, and a
 // conflict while a publish of the asset to the stage is running (see
 // odc.Service.UnpublishAsset).
 func (s *Sandbox) UnpublishAsset(stageKey, assetKey string) error {
-	stage, err := parseKey("stageKey", stageKey)
+	stage, err := httpx.ParseKey("stageKey", stageKey)
 	if err != nil {
 		return err
 	}
-	asset, err := parseKey("assetKey", assetKey)
+	asset, err := httpx.ParseKey("assetKey", assetKey)
 	if err != nil {
 		return err
 	}
@@ -32,30 +33,13 @@ func (s *Sandbox) UnpublishAsset(stageKey, assetKey string) error {
 
 // DeleteCodeMigration removes a code migration record, as OutSystems
 // support purging it would; the ODC assets it produced stay. It reports
-// errNotFound when there is no such migration.
+// httpx.ErrNotFound when there is no such migration.
 func (s *Sandbox) DeleteCodeMigration(key string) error {
-	k, err := parseKey("migrationKey", key)
+	k, err := httpx.ParseKey("migrationKey", key)
 	if err != nil {
 		return err
 	}
-	return s.store.deleteCodeMigration(context.Background(), k)
-}
-
-func (st *store) deleteCodeMigration(ctx context.Context, key string) error {
-	return st.write(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM cm_migration_items WHERE migration_key = ?`, key); err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM cm_migrations WHERE key = ?`, key)
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		if err == nil && n == 0 {
-			err = notFoundf("Code migration with key '%s' was not found.", key)
-		}
-		return err
-	})
+	return s.codeMigration.Delete(context.Background(), k)
 }
 
 // --- admin handlers ---
@@ -74,7 +58,7 @@ func (s *Sandbox) adminDelete(w http.ResponseWriter, r *http.Request, err error)
 	switch {
 	case err == nil:
 		w.WriteHeader(http.StatusNoContent)
-	case errors.Is(err, errConflict):
+	case errors.Is(err, httpx.ErrConflict):
 		writeAdminError(w, http.StatusConflict, err.Error())
 	default:
 		s.writeStoreError(w, r, err, writeAdminError)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -21,6 +22,8 @@ import (
 	"github.com/seed-1be1de96/terraform-provider-outsystems/api/contracttest"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/migrationkit"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/assessment"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/sqldb"
 )
 
 // fakeClock drives assessment timing in tests.
@@ -45,9 +48,9 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// maEnv is a sandbox whose assessment API traffic is checked against the
+// assessEnv is a sandbox whose assessment API traffic is checked against the
 // contract, api/migration-kit/v1/openapi.yaml.
-type maEnv struct {
+type assessEnv struct {
 	t        *testing.T
 	sb       *Sandbox
 	url      string // the sandbox
@@ -55,9 +58,9 @@ type maEnv struct {
 	contract *contracttest.Contract
 }
 
-// newMAEnv starts a sandbox on a fresh database (unless opts names one);
+// newAssessEnv starts a sandbox on a fresh database (unless opts names one);
 // with a clock, assessments are timed by it.
-func newMAEnv(t *testing.T, opts Options, clock *fakeClock) *maEnv {
+func newAssessEnv(t *testing.T, opts Options, clock *fakeClock) *assessEnv {
 	t.Helper()
 	if opts.DBPath == "" {
 		opts.DBPath = filepath.Join(t.TempDir(), "sb.db")
@@ -78,7 +81,7 @@ func newMAEnv(t *testing.T, opts Options, clock *fakeClock) *maEnv {
 	if err != nil {
 		t.Fatalf("contract: %v", err)
 	}
-	return &maEnv{t: t, sb: s, url: url, api: url + assessment.Base, contract: c}
+	return &assessEnv{t: t, sb: s, url: url, api: url + assessment.Base, contract: c}
 }
 
 // exchange sends a request to the assessment API (path relative to its
@@ -86,7 +89,7 @@ func newMAEnv(t *testing.T, opts Options, clock *fakeClock) *maEnv {
 // request must conform to it when conforming, and must not otherwise. A
 // string body is sent as is, anything else as JSON; contentType "" means
 // application/json.
-func (e *maEnv) exchange(method, path, token string, body any, contentType string, conforming bool) response {
+func (e *assessEnv) exchange(method, path, token string, body any, contentType string, conforming bool) response {
 	e.t.Helper()
 	var data []byte
 	switch b := body.(type) {
@@ -133,7 +136,7 @@ func (e *maEnv) exchange(method, path, token string, body any, contentType strin
 	case !conforming && reqErr == nil:
 		e.t.Errorf("request %s %s conforms to the contract, but the test meant to send one that does not", method, path)
 	}
-	if respErr != nil && respErr != reqErr {
+	if respErr != nil && !errors.Is(respErr, reqErr) {
 		e.t.Errorf("answer %d to %s %s breaks the contract: %v", resp.StatusCode, method, path, respErr)
 	}
 	return response{status: resp.StatusCode, header: resp.Header, body: respBody}
@@ -147,23 +150,23 @@ func cmpOr(a, b string) string {
 }
 
 // call sends a conforming request as the Administrator service account.
-func (e *maEnv) call(method, path string, body any) response {
+func (e *assessEnv) call(method, path string, body any) response {
 	e.t.Helper()
 	return e.exchange(method, path, testAdminToken, body, "", true)
 }
 
 // callInvalid sends, as the Administrator, a request the contract rejects.
-func (e *maEnv) callInvalid(method, path string, body any) response {
+func (e *assessEnv) callInvalid(method, path string, body any) response {
 	e.t.Helper()
 	return e.exchange(method, path, testAdminToken, body, "", false)
 }
 
-func (e *maEnv) appKey(name string) string {
+func (e *assessEnv) appKey(name string) string {
 	e.t.Helper()
 	return fixtureApp(e.t, e.sb.Fixture(), name).Key
 }
 
-func (e *maEnv) appKeys(names ...string) []string {
+func (e *assessEnv) appKeys(names ...string) []string {
 	e.t.Helper()
 	keys := make([]string, len(names))
 	for i, n := range names {
@@ -172,33 +175,33 @@ func (e *maEnv) appKeys(names ...string) []string {
 	return keys
 }
 
-func (e *maEnv) create(name, assetType string, apps ...string) assessment.Mapping {
+func (e *assessEnv) create(name, assetType string, apps ...string) assessment.Mapping {
 	e.t.Helper()
 	return decode[assessment.Mapping](e.t, e.call(http.MethodPost, "/mappings",
 		map[string]any{"name": name, "assetType": assetType, "applicationKeys": e.appKeys(apps...)}).expect(e.t, http.StatusCreated))
 }
 
-func (e *maEnv) mapping(key string) assessment.Mapping {
+func (e *assessEnv) mapping(key string) assessment.Mapping {
 	e.t.Helper()
 	return decode[assessment.Mapping](e.t, e.call(http.MethodGet, "/mappings/"+key, nil).expect(e.t, http.StatusOK))
 }
 
-func (e *maEnv) assessment(key string) assessment.Assessment {
+func (e *assessEnv) assessment(key string) assessment.Assessment {
 	e.t.Helper()
 	return decode[assessment.Assessment](e.t, e.call(http.MethodGet, "/assessments/"+key, nil).expect(e.t, http.StatusOK))
 }
 
-func (e *maEnv) findings(mappingKey string) []assessment.Finding {
+func (e *assessEnv) findings(mappingKey string) []assessment.Finding {
 	e.t.Helper()
 	return decode[assessment.Page[assessment.Finding]](e.t, e.call(http.MethodGet, "/mappings/"+mappingKey+"/findings", nil).expect(e.t, http.StatusOK)).Results
 }
 
-func (e *maEnv) readiness(query string) []assessment.AssetReadiness {
+func (e *assessEnv) readiness(query string) []assessment.AssetReadiness {
 	e.t.Helper()
 	return decode[assessment.Page[assessment.AssetReadiness]](e.t, e.call(http.MethodGet, "/readiness"+query, nil).expect(e.t, http.StatusOK)).Results
 }
 
-func (e *maEnv) application(key string) assessment.O11Application {
+func (e *assessEnv) application(key string) assessment.O11Application {
 	e.t.Helper()
 	return decode[assessment.O11Application](e.t, e.call(http.MethodGet, "/applications/"+key, nil).expect(e.t, http.StatusOK))
 }
@@ -236,7 +239,7 @@ func mappingNames(ms []assessment.Mapping) []string {
 }
 
 func TestAssessmentApplications(t *testing.T) {
-	e := newMAEnv(t, Options{}, nil)
+	e := newAssessEnv(t, Options{}, nil)
 	f := e.sb.Fixture()
 	page := decode[assessment.Page[assessment.O11Application]](t, e.call(http.MethodGet, "/applications", nil).expect(t, http.StatusOK))
 	var want []string
@@ -323,7 +326,7 @@ func TestAssessmentApplications(t *testing.T) {
 
 func TestAssessmentMappingLifecycle(t *testing.T) {
 	clock := newFakeClock()
-	e := newMAEnv(t, Options{AssessmentDelay: time.Second}, clock)
+	e := newAssessEnv(t, Options{AssessmentDelay: time.Second}, clock)
 	portal, broker := e.appKey("Customer Portal"), e.appKey("Broker Portal")
 	start := clock.Now()
 
@@ -411,7 +414,7 @@ func TestAssessmentMappingLifecycle(t *testing.T) {
 }
 
 func TestAssessmentMappingRules(t *testing.T) {
-	e := newMAEnv(t, Options{}, nil)
+	e := newAssessEnv(t, Options{}, nil)
 	core := e.create("Core", "LowCodeLibrary", "Customer Core")
 	web := e.create("Web", "WebApplication", "Broker Portal")
 	unknown := uuid.NewString()
@@ -508,7 +511,7 @@ func TestAssessmentMappingRules(t *testing.T) {
 }
 
 func TestAssessmentRequestValidation(t *testing.T) {
-	e := newMAEnv(t, Options{}, nil)
+	e := newAssessEnv(t, Options{}, nil)
 	hr := e.appKey("HR Self Service")
 	m := e.create("HR", "WebApplication", "HR Self Service")
 	long := strings.Repeat("x", 101)
@@ -558,7 +561,7 @@ func TestAssessmentRequestValidation(t *testing.T) {
 func TestAssessmentTimingAndReadiness(t *testing.T) {
 	clock := newFakeClock()
 	const delay = time.Second
-	e := newMAEnv(t, Options{AssessmentDelay: delay}, clock)
+	e := newAssessEnv(t, Options{AssessmentDelay: delay}, clock)
 	queued := clock.Now()
 	field := e.create("Field Inspector", "MobileApplication", "Field Inspector")
 
@@ -594,9 +597,9 @@ func TestAssessmentTimingAndReadiness(t *testing.T) {
 	}
 	fd := findings[0]
 	module := e.application(fieldApp.Key).Modules[0]
-	if fd.Key != derivedKey("assessment-finding", fieldApp.Key, module.Key, fd.CodePattern) || fd.MappingKey != field.Key ||
+	if fd.Key != sqldb.DerivedKey("assessment-finding", fieldApp.Key, module.Key, fd.CodePattern) || fd.MappingKey != field.Key ||
 		fd.ApplicationKey != fieldApp.Key || fd.ApplicationName != "Field Inspector" || fd.ModuleKey != module.Key || fd.ModuleName != "FieldInspector" ||
-		fd.CodePattern != "Server action called from client in a loop" || fd.Category != "Performance" || fd.PatternClass != PatternFixInO11 ||
+		fd.CodePattern != "Server action called from client in a loop" || fd.Category != "Performance" || fd.PatternClass != fixture.PatternFixInO11 ||
 		fd.WhereToFix != "O11" || fd.Count != 2 || fd.Status != "Open" || fd.Message == "" {
 		t.Errorf("finding = %+v", fd)
 	}
@@ -609,7 +612,7 @@ func TestAssessmentTimingAndReadiness(t *testing.T) {
 	// Fixing everything queues a new assessment, which finds nothing open.
 	fixedAt := clock.Now()
 	r := do(t, http.MethodPost, e.url+"/_sandbox/assessment/mappings/"+field.Key+"/fix-all", "", nil).expect(t, http.StatusOK)
-	fix := decode[adminFixResponse](t, r)
+	fix := decode[assessment.AdminFixResponse](t, r)
 	if !slices.Equal(fix.FixedFindingKeys, []string{fd.Key}) || len(fix.QueuedAssessmentKeys) != 1 {
 		t.Fatalf("fix-all = %s", r.body)
 	}
@@ -634,7 +637,7 @@ func TestAssessmentTimingAndReadiness(t *testing.T) {
 		t.Errorf("readiness after fix-all = %+v", got)
 	}
 	// Nothing left to fix: nothing happens.
-	again := decode[adminFixResponse](t, do(t, http.MethodPost, e.url+"/_sandbox/assessment/mappings/"+field.Key+"/fix-all", "", nil).expect(t, http.StatusOK))
+	again := decode[assessment.AdminFixResponse](t, do(t, http.MethodPost, e.url+"/_sandbox/assessment/mappings/"+field.Key+"/fix-all", "", nil).expect(t, http.StatusOK))
 	if len(again.FixedFindingKeys) != 0 || len(again.QueuedAssessmentKeys) != 0 || e.mapping(field.Key).Status != migrationkit.StatusReadyForOdc {
 		t.Errorf("second fix-all = %+v", again)
 	}
@@ -651,11 +654,11 @@ func TestAssessmentTimingAndReadiness(t *testing.T) {
 		status string
 		open   []string
 	}{
-		claims.Key:   {migrationkit.StatusChangeInOdc, []string{PatternFixInOdc}},
-		portal.Key:   {migrationkit.StatusReadyForOdc, []string{PatternOptional}},
-		intranet.Key: {migrationkit.StatusNotReady, []string{PatternNotYetSupported, PatternNotYetSupported}},
-		policy.Key:   {migrationkit.StatusNotReady, []string{PatternNotYetSupported}},
-		agent.Key:    {migrationkit.StatusReadyForOdc, []string{PatternOptional}},
+		claims.Key:   {migrationkit.StatusChangeInOdc, []string{fixture.PatternFixInOdc}},
+		portal.Key:   {migrationkit.StatusReadyForOdc, []string{fixture.PatternOptional}},
+		intranet.Key: {migrationkit.StatusNotReady, []string{fixture.PatternNotYetSupported, fixture.PatternNotYetSupported}},
+		policy.Key:   {migrationkit.StatusNotReady, []string{fixture.PatternNotYetSupported}},
+		agent.Key:    {migrationkit.StatusReadyForOdc, []string{fixture.PatternOptional}},
 		plain.Key:    {migrationkit.StatusReadyForOdc, nil},
 		field.Key:    {migrationkit.StatusReadyForOdc, nil},
 	}
@@ -701,7 +704,7 @@ func TestAssessmentTimingAndReadiness(t *testing.T) {
 		t.Errorf("one blocking finding left: %s", s)
 	}
 	r = do(t, http.MethodPost, e.url+"/_sandbox/assessment/findings/"+intranetFindings[1].Key+"/fix", "", nil).expect(t, http.StatusOK)
-	if fix := decode[adminFixResponse](t, r); !slices.Equal(fix.FixedFindingKeys, []string{intranetFindings[1].Key}) || len(fix.QueuedAssessmentKeys) != 1 {
+	if fix := decode[assessment.AdminFixResponse](t, r); !slices.Equal(fix.FixedFindingKeys, []string{intranetFindings[1].Key}) || len(fix.QueuedAssessmentKeys) != 1 {
 		t.Errorf("fix = %s", r.body)
 	}
 	clock.Advance(delay)
@@ -732,7 +735,7 @@ func TestAssessmentTimingAndReadiness(t *testing.T) {
 
 func TestAssessmentWithRealClock(t *testing.T) {
 	const delay = 50 * time.Millisecond
-	e := newMAEnv(t, Options{AssessmentDelay: delay}, nil)
+	e := newAssessEnv(t, Options{AssessmentDelay: delay}, nil)
 	m := e.create("Field Inspector", "MobileApplication", "Field Inspector")
 	if m.Status != migrationkit.StatusAssessing {
 		t.Fatalf("status at creation = %s", m.Status)
@@ -764,7 +767,7 @@ func TestAssessmentWithRealClock(t *testing.T) {
 }
 
 func TestAssessmentProducersAndConsumers(t *testing.T) {
-	e := newMAEnv(t, Options{}, nil)
+	e := newAssessEnv(t, Options{}, nil)
 	customerCore := e.create("Customer Core", "LowCodeLibrary", "Customer Core")
 	policyCore := e.create("Policy Core", "LowCodeLibrary", "Policy Core")
 	claimsCore := e.create("Claims Core", "LowCodeLibrary", "Claims Core")
@@ -803,7 +806,7 @@ func TestAssessmentProducersAndConsumers(t *testing.T) {
 }
 
 func TestAssessmentAuthentication(t *testing.T) {
-	e := newMAEnv(t, Options{}, nil)
+	e := newAssessEnv(t, Options{}, nil)
 	m := e.create("HR", "WebApplication", "HR Self Service")
 
 	r := e.exchange(http.MethodGet, "/mappings", "", nil, "", false)
@@ -833,7 +836,7 @@ func TestAssessmentAuthentication(t *testing.T) {
 }
 
 func TestAssessmentOutsideTheContract(t *testing.T) {
-	e := newMAEnv(t, Options{}, nil)
+	e := newAssessEnv(t, Options{}, nil)
 	problemAt := func(method, url string, status int, code string) response {
 		t.Helper()
 		r := do(t, method, url, testAdminToken, nil)
@@ -858,7 +861,7 @@ func TestAssessmentOutsideTheContract(t *testing.T) {
 func TestAssessmentStateSurvivesRestart(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "sb.db")
 	clock := newFakeClock()
-	e := newMAEnv(t, Options{DBPath: dbPath, AssessmentDelay: time.Second}, clock)
+	e := newAssessEnv(t, Options{DBPath: dbPath, AssessmentDelay: time.Second}, clock)
 	policy := e.create("Policy Admin", "WebApplication", "Policy Admin")
 	field := e.create("Field", "MobileApplication", "Field Inspector")
 	clock.Advance(time.Second)
@@ -872,9 +875,9 @@ func TestAssessmentStateSurvivesRestart(t *testing.T) {
 	}
 
 	// Another fixture, with other findings: the database keeps its own.
-	other := DefaultFixture()
+	other := fixture.Default()
 	other.Assessment.Findings = other.Assessment.Findings[:1]
-	e2 := newMAEnv(t, Options{DBPath: dbPath, AssessmentDelay: time.Hour, Fixture: other}, clock)
+	e2 := newAssessEnv(t, Options{DBPath: dbPath, AssessmentDelay: time.Hour, Fixture: other}, clock)
 	after := decode[assessment.Page[assessment.Mapping]](t, e2.call(http.MethodGet, "/mappings", nil).expect(t, http.StatusOK))
 	if !reflect.DeepEqual(after, before) {
 		t.Errorf("mappings after restart = %+v, want %+v", after, before)
@@ -898,7 +901,7 @@ func TestAssessmentStateSurvivesRestart(t *testing.T) {
 }
 
 func TestAssessmentAdminErrors(t *testing.T) {
-	e := newMAEnv(t, Options{}, nil)
+	e := newAssessEnv(t, Options{}, nil)
 	for _, tc := range []struct {
 		method, path string
 		status       int
@@ -923,7 +926,7 @@ func TestAssessmentAdminErrors(t *testing.T) {
 	// Fixing a finding of an application that is not mapped queues nothing.
 	key := assessment.DeriveFindingKey(e.appKey("Policy Admin"), fixtureModuleKey(t, e.sb.Fixture(), "PolicyAdmin_Workflows"), "Business Process Technology (BPT) processes")
 	r := do(t, http.MethodPost, e.url+"/_sandbox/assessment/findings/"+key+"/fix", "", nil).expect(t, http.StatusOK)
-	if fix := decode[adminFixResponse](t, r); !slices.Equal(fix.FixedFindingKeys, []string{key}) || len(fix.QueuedAssessmentKeys) != 0 {
+	if fix := decode[assessment.AdminFixResponse](t, r); !slices.Equal(fix.FixedFindingKeys, []string{key}) || len(fix.QueuedAssessmentKeys) != 0 {
 		t.Errorf("fix of an unmapped application's finding = %s", r.body)
 	}
 	m := e.create("Policy Admin", "WebApplication", "Policy Admin")
@@ -939,7 +942,7 @@ func fmtErr(err error) string {
 	return err.Error()
 }
 
-func fixtureModuleKey(t *testing.T, f *Fixture, name string) string {
+func fixtureModuleKey(t *testing.T, f *fixture.Fixture, name string) string {
 	t.Helper()
 	for _, m := range f.LifeTime.Modules {
 		if m.Name == name {
@@ -965,13 +968,13 @@ func TestAssessmentOptions(t *testing.T) {
 }
 
 func TestAssessmentFixture(t *testing.T) {
-	f := DefaultFixture()
+	f := fixture.Default()
 	if n := len(f.Assessment.Findings); n != 7 {
 		t.Errorf("default fixture has %d findings, want 7", n)
 	}
 	withFindings := func(findings string) []byte {
 		var doc map[string]json.RawMessage
-		if err := json.Unmarshal(defaultFixtureJSON, &doc); err != nil {
+		if err := json.Unmarshal(fixture.DefaultJSON(), &doc); err != nil {
 			t.Fatal(err)
 		}
 		doc["assessment"] = json.RawMessage(`{"findings": [` + findings + `]}`)
@@ -982,7 +985,7 @@ func TestAssessmentFixture(t *testing.T) {
 		return out
 	}
 	ok := `{"application": "Policy Admin", "module": "PolicyAdmin", "codePattern": "P", "category": "C", "patternClass": "Optional", "whereToFix": "ODC", "count": 1, "message": "M"}`
-	if _, err := parseFixture(withFindings(ok)); err != nil {
+	if _, err := fixture.Parse(withFindings(ok)); err != nil {
 		t.Errorf("valid finding refused: %v", err)
 	}
 	for _, tc := range []struct{ finding, want string }{
@@ -999,7 +1002,7 @@ func TestAssessmentFixture(t *testing.T) {
 		{ok + "," + ok, `listed twice`},
 		{strings.Replace(ok, `"count": 1`, `"count": 1, "severity": "High"`, 1), `unknown field "severity"`},
 	} {
-		_, err := parseFixture(withFindings(tc.finding))
+		_, err := fixture.Parse(withFindings(tc.finding))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("finding %s: error %v, want %q", tc.finding, err, tc.want)
 		}
@@ -1024,14 +1027,14 @@ func TestAssessmentUpgradesAnOlderDatabase(t *testing.T) {
 	}
 	db.Close()
 
-	e := newMAEnv(t, Options{DBPath: dbPath}, nil)
+	e := newAssessEnv(t, Options{DBPath: dbPath}, nil)
 	m := e.create("Policy Admin", "WebApplication", "Policy Admin")
-	if got := e.findings(m.Key); len(got) != 1 || got[0].PatternClass != PatternNotYetSupported {
+	if got := e.findings(m.Key); len(got) != 1 || got[0].PatternClass != fixture.PatternNotYetSupported {
 		t.Errorf("findings after the upgrade = %+v", got)
 	}
 
 	// A fixture whose findings name what the database does not have is refused.
-	f := DefaultFixture()
+	f := fixture.Default()
 	f.Assessment.Findings[0].Module = "PolicyAdmin"
 	e.sb.Close()
 	db, err = sql.Open("sqlite", dbPath)

@@ -18,7 +18,11 @@ import (
 	"time"
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/assessment"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/chaos"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/codemigration"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/lifetime"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
 )
 
 // freshClient opens a connection per request, so the transport never
@@ -61,12 +65,12 @@ func chaosSend(ctx context.Context, method, url, token string, body any, form ur
 
 // chaosEnv is a started sandbox with the credentials to call every API.
 type chaosEnv struct {
-	t        *testing.T
-	sb       *Sandbox
-	base     string
-	odcToken string
-	tokenURL string
-	client   FixtureAPIClient
+	t           *testing.T
+	sb          *Sandbox
+	base        string
+	accessToken string
+	tokenURL    string
+	client      fixture.APIClient
 }
 
 func startChaos(t *testing.T, opts Options) *chaosEnv {
@@ -74,7 +78,7 @@ func startChaos(t *testing.T, opts Options) *chaosEnv {
 	sb, base := startSandbox(t, opts)
 	e := &chaosEnv{t: t, sb: sb, base: base}
 	for _, c := range sb.Fixture().ODC.APIClients {
-		if c.Name == odcClientMigration {
+		if c.Name == clientMigration {
 			e.client = c
 		}
 	}
@@ -83,7 +87,7 @@ func startChaos(t *testing.T, opts Options) *chaosEnv {
 	chaos := sb.ChaosSettings()
 	e.setChaos(ChaosOptions{})
 	r := e.must(http.MethodPost, e.tokenURL, "", nil, e.tokenForm()).expect(t, http.StatusOK)
-	e.odcToken = decode[odcTokenResponse](t, r).AccessToken
+	e.accessToken = decode[odc.TokenResponse](t, r).AccessToken
 	e.setChaos(chaos)
 	sb.ResetStats()
 	return e
@@ -116,15 +120,15 @@ func (e *chaosEnv) must(method, url, token string, body any, form url.Values) re
 // Requests of each API, all reads.
 func (e *chaosEnv) lifetimeURL() string   { return e.base + lifetime.Base + "/environments" }
 func (e *chaosEnv) assessmentURL() string { return e.base + assessment.Base + "/mappings" }
-func (e *chaosEnv) odcURL() string        { return e.base + portfolioBase + "/environments" }
-func (e *chaosEnv) cmURL() string         { return e.base + codeMigrationBase + "/code-migrations" }
+func (e *chaosEnv) portfolioURL() string  { return e.base + portfolioBase + "/environments" }
+func (e *chaosEnv) migrationURL() string  { return e.base + codemigration.Base + "/code-migrations" }
 
-// tagURL tags Customer Portal in Development (LifeTime's create version).
-func (e *chaosEnv) tag(version string) (response, error) {
+// tag tags Customer Portal in Development as 9.9.9 (LifeTime's create version).
+func (e *chaosEnv) tag() (response, error) {
 	dev := envKey(e.t, e.sb.Fixture(), "Development")
 	portal := fixtureApp(e.t, e.sb.Fixture(), "Customer Portal")
 	return e.send(http.MethodPost, e.base+lifetime.Base+"/environments/"+dev+"/applications/"+portal.Key+"/versions", testAdminToken,
-		lifetime.TagRequest{Version: version, ChangeLog: "chaos"}, nil)
+		lifetime.TagRequest{Version: "9.9.9", ChangeLog: "chaos"}, nil)
 }
 
 // versions lists Customer Portal's version numbers, with chaos off.
@@ -148,18 +152,18 @@ func (e *chaosEnv) publishOps() int {
 	saved := e.sb.ChaosSettings()
 	e.setChaos(ChaosOptions{})
 	defer e.setChaos(saved)
-	r := e.must(http.MethodGet, e.base+deploymentBase+"/publish-operations", e.odcToken, nil, nil).expect(e.t, http.StatusOK)
-	return len(decode[odcPagedList[odcPublishOperation]](e.t, r).Results)
+	r := e.must(http.MethodGet, e.base+deploymentBase+"/publish-operations", e.accessToken, nil, nil).expect(e.t, http.StatusOK)
+	return len(decode[pagedList[publishOperation]](e.t, r).Results)
 }
 
 func (e *chaosEnv) publish() (response, error) {
 	e.t.Helper()
-	if err := e.sb.SeedODCAsset(MigratedAsset{Key: odcKeyCore, Name: "Customer Core", AssetType: AssetTypeLibrary}); err != nil &&
+	if err := e.sb.SeedODCAsset(MigratedAsset{Key: keyCore, Name: "Customer Core", AssetType: AssetTypeLibrary}); err != nil &&
 		!strings.Contains(err.Error(), "already") {
 		e.t.Fatal(err)
 	}
-	return e.send(http.MethodPost, e.base+deploymentBase+"/publish-operations", e.odcToken,
-		map[string]any{"operation": "Publish", "assetKey": odcKeyCore, "revision": 1}, nil)
+	return e.send(http.MethodPost, e.base+deploymentBase+"/publish-operations", e.accessToken,
+		map[string]any{"operation": "Publish", "assetKey": keyCore, "revision": 1}, nil)
 }
 
 // checkErrorShape checks a chaos answer is in the error shape of its API.
@@ -185,7 +189,7 @@ func checkErrorShape(t *testing.T, api string, r response, status int) {
 			t.Errorf("%s: %s %s, want a ProblemDetails with errorCode %s", api, ct, r.body, code)
 		}
 	case "odc":
-		p := decode[odcProblem](t, r)
+		p := decode[odc.Problem](t, r)
 		if p.Status != status || p.Title != http.StatusText(status) || p.Type == "about:blank" || p.TraceID == "" || p.Detail == "" {
 			t.Errorf("%s: body %s, want a ProblemDetails", api, r.body)
 		}
@@ -213,8 +217,8 @@ func (e *chaosEnv) eachAPI(fn func(api string, r response, err error)) {
 		{"lifetime", http.MethodGet, e.lifetimeURL(), testAdminToken, nil},
 		{"assessment", http.MethodGet, e.assessmentURL(), testAdminToken, nil},
 		{"assessment", http.MethodGet, e.base + assessment.ConversionBase + "/mappings", testAdminToken, nil},
-		{"odc", http.MethodGet, e.odcURL(), e.odcToken, nil},
-		{"codeMigration", http.MethodGet, e.cmURL(), e.odcToken, nil},
+		{"odc", http.MethodGet, e.portfolioURL(), e.accessToken, nil},
+		{"codeMigration", http.MethodGet, e.migrationURL(), e.accessToken, nil},
 		{"token", http.MethodPost, e.tokenURL, "", e.tokenForm()},
 	} {
 		r, err := e.send(c.method, c.url, c.token, nil, c.form)
@@ -245,7 +249,7 @@ func TestChaosErrors(t *testing.T) {
 
 	// Not carried out.
 	before, ops := e.versions(), e.publishOps()
-	if r, err := e.tag("9.9.9"); err != nil || r.status < 500 {
+	if r, err := e.tag(); err != nil || r.status < 500 {
 		t.Fatalf("tag = %d %v, want a 5xx", r.status, err)
 	}
 	if r, err := e.publish(); err != nil || r.status < 500 {
@@ -260,7 +264,7 @@ func TestChaosErrors(t *testing.T) {
 	if got := e.sb.ChaosStats(); got.Errors != 32 || got.Requests != 32 || got.Throttled+got.Dropped+got.DroppedAfter != 0 {
 		t.Errorf("stats = %+v, want 32 errors of 32 requests", got)
 	}
-	if issued := e.sb.IssuedAccessTokens(); len(issued) != 1 || issued[0] != e.odcToken {
+	if issued := e.sb.IssuedAccessTokens(); len(issued) != 1 || issued[0] != e.accessToken {
 		t.Errorf("IssuedAccessTokens = %v, want only the token issued before chaos", issued)
 	}
 }
@@ -291,7 +295,7 @@ func TestChaosThrottle(t *testing.T) {
 		})
 	}
 	before, ops := e.versions(), e.publishOps()
-	if r, err := e.tag("9.9.9"); err != nil || r.status != http.StatusTooManyRequests {
+	if r, err := e.tag(); err != nil || r.status != http.StatusTooManyRequests {
 		t.Fatalf("tag = %d %v, want 429", r.status, err)
 	}
 	if r, err := e.publish(); err != nil || r.status != http.StatusTooManyRequests {
@@ -371,7 +375,7 @@ func TestChaosDrop(t *testing.T) {
 		}
 	})
 	before, ops := e.versions(), e.publishOps()
-	if _, err := e.tag("9.9.9"); err == nil {
+	if _, err := e.tag(); err == nil {
 		t.Fatal("tag answered, want a dropped connection")
 	}
 	if _, err := e.publish(); err == nil {
@@ -400,7 +404,7 @@ func TestChaosDropAfter(t *testing.T) {
 	var logged syncBuffer
 	e := startChaos(t, Options{Chaos: ChaosOptions{DropAfterRate: 1, Seed: 9}, PublishDuration: 50 * time.Millisecond, Logger: log.New(&logged, "", 0)})
 	before, ops := e.versions(), e.publishOps()
-	if _, err := e.tag("9.9.9"); err == nil {
+	if _, err := e.tag(); err == nil {
 		t.Fatal("tag answered, want a dropped connection")
 	}
 	if _, err := e.publish(); err == nil {
@@ -417,12 +421,12 @@ func TestChaosDropAfter(t *testing.T) {
 		t.Errorf("publish operations %d -> %d, want one more", ops, got)
 	}
 	issued := e.sb.IssuedAccessTokens()
-	if len(issued) != 2 || issued[1] == e.odcToken {
+	if len(issued) != 2 || issued[1] == e.accessToken {
 		t.Fatalf("IssuedAccessTokens = %v, want the lost token too", issued)
 	}
 	// The lost token works.
 	e.setChaos(ChaosOptions{})
-	e.must(http.MethodGet, e.odcURL(), issued[1], nil, nil).expect(t, http.StatusOK)
+	e.must(http.MethodGet, e.portfolioURL(), issued[1], nil, nil).expect(t, http.StatusOK)
 	if got := e.sb.ChaosStats(); got.DroppedAfter != 3 {
 		t.Errorf("stats = %+v, want 3 dropped after", got)
 	}
@@ -446,7 +450,7 @@ func TestChaosReproducible(t *testing.T) {
 		e.setChaos(o)
 		var seen []string
 		for range 40 {
-			seen = append(seen, outcome(e.send(http.MethodGet, e.odcURL(), e.odcToken, nil, nil)))
+			seen = append(seen, outcome(e.send(http.MethodGet, e.portfolioURL(), e.accessToken, nil, nil)))
 		}
 		return seen
 	}
@@ -466,13 +470,13 @@ func TestChaosReproducible(t *testing.T) {
 	}
 
 	// Decisions, delays included, repeat too.
-	decisions := func(seed int64) []chaosDecision {
+	decisions := func(seed int64) []chaos.Decision {
 		o := mixed
 		o.Seed, o.LatencyMin, o.LatencyMax = seed, time.Millisecond, time.Second
 		e.setChaos(o)
-		out := make([]chaosDecision, 200)
+		out := make([]chaos.Decision, 200)
 		for i := range out {
-			out[i] = e.sb.chaos.decide()
+			out[i] = e.sb.chaos.Decide()
 		}
 		return out
 	}
@@ -482,12 +486,12 @@ func TestChaosReproducible(t *testing.T) {
 	}
 	counts := map[int]int{}
 	for _, d := range a {
-		counts[d.action]++
-		if d.delay < time.Millisecond || d.delay > time.Second {
-			t.Errorf("delay %s outside 1ms-1s", d.delay)
+		counts[d.Action]++
+		if d.Delay < time.Millisecond || d.Delay > time.Second {
+			t.Errorf("delay %s outside 1ms-1s", d.Delay)
 		}
 	}
-	for action, rate := range map[int]float64{chaosPass: 0.3, chaosError: 0.2, chaosThrottle: 0.2, chaosDrop: 0.15, chaosDropAfter: 0.15} {
+	for action, rate := range map[int]float64{chaos.Pass: 0.3, chaos.Error: 0.2, chaos.Throttle: 0.2, chaos.Drop: 0.15, chaos.DropAfter: 0.15} {
 		if got := float64(counts[action]) / 200; got < rate-0.1 || got > rate+0.1 {
 			t.Errorf("action %d drawn %.2f of the time, want about %.2f", action, got, rate)
 		}
@@ -586,7 +590,7 @@ func TestChaosThroughHandler(t *testing.T) {
 	}
 	defer s.Close()
 	defer func() {
-		if p := recover(); p != http.ErrAbortHandler {
+		if p := recover(); !isAbortHandler(p) {
 			t.Errorf("recovered %v, want http.ErrAbortHandler", p)
 		}
 	}()
@@ -639,4 +643,10 @@ func ExampleSandbox_SetChaos() {
 	}
 	fmt.Println(s.ChaosSettings().Enabled())
 	// Output: true
+}
+
+// isAbortHandler reports whether a recovered value is http.ErrAbortHandler.
+func isAbortHandler(p any) bool {
+	err, ok := p.(error)
+	return ok && errors.Is(err, http.ErrAbortHandler)
 }

@@ -14,36 +14,41 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/assessment"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/codemigration"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/sqldb"
 )
 
-// cmEnv calls the code migration operations of a sandbox whose clock the
+// migrationEnv calls the code migration operations of a sandbox whose clock the
 // test drives; every exchange is checked against the contract.
-type cmEnv struct {
-	*maEnv
+type migrationEnv struct {
+	*assessEnv
 	clock  *fakeClock
 	tokens map[string]string
 }
 
-const cmTestDuration = 5 * time.Second
+const testMigrationDuration = 5 * time.Second
 
-func newCMEnv(t *testing.T, opts Options) *cmEnv {
+func newMigrationEnv(t *testing.T, opts Options) *migrationEnv {
 	t.Helper()
 	if opts.MigrationDuration == 0 {
-		opts.MigrationDuration = cmTestDuration
+		opts.MigrationDuration = testMigrationDuration
 	}
 	clock := newFakeClock()
-	return &cmEnv{maEnv: newMAEnv(t, opts, clock), clock: clock, tokens: map[string]string{}}
+	return &migrationEnv{assessEnv: newAssessEnv(t, opts, clock), clock: clock, tokens: map[string]string{}}
 }
 
 // token gets (once) an ODC access token for a fixture API client, through
 // discovery and the client credentials grant.
-func (e *cmEnv) token(client string) string {
+func (e *migrationEnv) token(client string) string {
 	e.t.Helper()
 	if tok, ok := e.tokens[client]; ok {
 		return tok
 	}
-	var c *FixtureAPIClient
+	var c *fixture.APIClient
 	for i, fc := range e.sb.Fixture().ODC.APIClients {
 		if fc.Name == client {
 			c = &e.sb.Fixture().ODC.APIClients[i]
@@ -58,7 +63,7 @@ func (e *cmEnv) token(client string) string {
 		e.t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var tok odcTokenResponse
+	var tok odc.TokenResponse
 	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
 		e.t.Fatalf("token for %s: %v %+v", client, err, tok)
 	}
@@ -67,40 +72,41 @@ func (e *cmEnv) token(client string) string {
 }
 
 // cm sends a conforming request to the code migration API as client.
-func (e *cmEnv) cm(method, path, client string, body any) response {
+func (e *migrationEnv) cm(method, path, client string, body any) response {
 	e.t.Helper()
-	return e.exchange(method, e.url+codeMigrationBase+path, e.token(client), body, "", true)
+	return e.exchange(method, e.url+codemigration.Base+path, e.token(client), body, "", true)
 }
 
-// cmInvalid sends, as the migration client, a request the contract rejects.
-func (e *cmEnv) cmInvalid(method, path string, body any) response {
+// callInvalidMigration sends, as the migration client, a request the contract rejects.
+func (e *migrationEnv) callInvalidMigration(method, path string, body any) response {
 	e.t.Helper()
-	return e.exchange(method, e.url+codeMigrationBase+path, e.token(odcClientMigration), body, "", false)
+	return e.exchange(method, e.url+codemigration.Base+path, e.token(clientMigration), body, "", false)
 }
 
-func (e *cmEnv) start(envName string, mappingKeys ...string) cmCodeMigration {
+// start starts a code migration of the mappings from Development.
+func (e *migrationEnv) start(mappingKeys ...string) codemigration.Migration {
 	e.t.Helper()
-	r := e.cm(http.MethodPost, "/code-migrations", odcClientMigration,
-		map[string]any{"sourceEnvironmentKey": envKey(e.t, e.sb.Fixture(), envName), "mappingKeys": mappingKeys}).expect(e.t, http.StatusCreated)
-	m := decode[cmCodeMigration](e.t, r)
-	if loc := r.header.Get("Location"); loc != codeMigrationBase+"/code-migrations/"+m.Key {
+	r := e.cm(http.MethodPost, "/code-migrations", clientMigration,
+		map[string]any{"sourceEnvironmentKey": envKey(e.t, e.sb.Fixture(), "Development"), "mappingKeys": mappingKeys}).expect(e.t, http.StatusCreated)
+	m := decode[codemigration.Migration](e.t, r)
+	if loc := r.header.Get("Location"); loc != codemigration.Base+"/code-migrations/"+m.Key {
 		e.t.Errorf("Location = %q", loc)
 	}
 	return m
 }
 
-func (e *cmEnv) get(key string) cmCodeMigration {
+func (e *migrationEnv) get(key string) codemigration.Migration {
 	e.t.Helper()
-	return decode[cmCodeMigration](e.t, e.cm(http.MethodGet, "/code-migrations/"+key, odcClientMigration, nil).expect(e.t, http.StatusOK))
+	return decode[codemigration.Migration](e.t, e.cm(http.MethodGet, "/code-migrations/"+key, clientMigration, nil).expect(e.t, http.StatusOK))
 }
 
-func (e *cmEnv) list(query string) assessment.Page[cmCodeMigration] {
+func (e *migrationEnv) list(query string) assessment.Page[codemigration.Migration] {
 	e.t.Helper()
-	return decode[assessment.Page[cmCodeMigration]](e.t, e.cm(http.MethodGet, "/code-migrations"+query, odcClientMigration, nil).expect(e.t, http.StatusOK))
+	return decode[assessment.Page[codemigration.Migration]](e.t, e.cm(http.MethodGet, "/code-migrations"+query, clientMigration, nil).expect(e.t, http.StatusOK))
 }
 
 // ready creates mappings and lets their assessments finish.
-func (e *cmEnv) ready(specs ...[3]string) map[string]string {
+func (e *migrationEnv) ready(specs ...[3]string) map[string]string {
 	e.t.Helper()
 	keys := map[string]string{}
 	for _, s := range specs {
@@ -129,12 +135,12 @@ type testODCAsset struct {
 
 func (a testODCAsset) latest() *testODCRevision { return a.Revisions[len(a.Revisions)-1] }
 
-// odcAsset reads an asset's revisions from the ODC tables.
-func (e *cmEnv) odcAsset(key string) testODCAsset {
+// cloudAsset reads an asset's revisions from the ODC tables.
+func (e *migrationEnv) cloudAsset(key string) testODCAsset {
 	e.t.Helper()
 	var a testODCAsset
 	err := e.sb.store.read(e.t.Context(), func(tx *sql.Tx) error {
-		return queryRows(e.t.Context(), tx, func(rows *sql.Rows) error {
+		return sqldb.QueryRows(e.t.Context(), tx, func(rows *sql.Rows) error {
 			r := &testODCRevision{}
 			var created int64
 			var producers sql.NullString
@@ -162,7 +168,7 @@ func (e *cmEnv) odcAsset(key string) testODCAsset {
 	return a
 }
 
-func assetNames(as []cmMigratedAsset) []string {
+func assetNames(as []codemigration.MigratedAsset) []string {
 	names := make([]string, len(as))
 	for i, a := range as {
 		names[i] = a.Name
@@ -170,8 +176,8 @@ func assetNames(as []cmMigratedAsset) []string {
 	return names
 }
 
-func hasMessage(ms []cmMessage, code string, contains ...string) bool {
-	return slices.ContainsFunc(ms, func(m cmMessage) bool {
+func hasMessage(ms []codemigration.Message, code string, contains ...string) bool {
+	return slices.ContainsFunc(ms, func(m codemigration.Message) bool {
 		if m.Code != code {
 			return false
 		}
@@ -185,7 +191,7 @@ func hasMessage(ms []cmMessage, code string, contains ...string) bool {
 }
 
 func TestCodeMigrationLifecycle(t *testing.T) {
-	e := newCMEnv(t, Options{})
+	e := newMigrationEnv(t, Options{})
 	f := e.sb.Fixture()
 	keys := e.ready(
 		[3]string{"Customer Portal", AssetTypeWebApp, "Customer Portal"},
@@ -195,22 +201,22 @@ func TestCodeMigrationLifecycle(t *testing.T) {
 	)
 	order := []string{keys["Customer Portal"], keys["Claims Core"], keys["Common Utils"], strings.ToUpper(keys["Policy Core"])}
 	start := e.clock.Now()
-	m := e.start("Development", order...)
-	if m.Status != migrationMigrating || m.FinishedAt != nil || len(m.Assets) != 0 || m.StartedBy != odcClientMigration ||
+	m := e.start(order...)
+	if m.Status != codemigration.StatusMigrating || m.FinishedAt != nil || len(m.Assets) != 0 || m.StartedBy != clientMigration ||
 		!m.StartedAt.Equal(start) || m.SourceEnvironmentKey != envKey(t, f, "Development") ||
 		!slices.Equal(m.MappingKeys, []string{keys["Customer Portal"], keys["Claims Core"], keys["Common Utils"], keys["Policy Core"]}) {
 		t.Fatalf("started = %+v", m)
 	}
-	if at, ok := e.sb.MigrationFinishedAt(m.Key); !ok || !at.Equal(start.Add(cmTestDuration)) {
-		t.Errorf("MigrationFinishedAt = %v, %v; want %v", at, ok, start.Add(cmTestDuration))
+	if at, ok := e.sb.MigrationFinishedAt(m.Key); !ok || !at.Equal(start.Add(testMigrationDuration)) {
+		t.Errorf("MigrationFinishedAt = %v, %v; want %v", at, ok, start.Add(testMigrationDuration))
 	}
 	if _, ok := e.sb.MigrationFinishedAt(uuid.NewString()); ok {
 		t.Error("MigrationFinishedAt of an unknown key reports one")
 	}
 
 	// Migrating until the duration has passed; the assets do not exist yet.
-	e.clock.Advance(cmTestDuration - time.Millisecond)
-	if got := e.get(strings.ToUpper(m.Key)); got.Status != migrationMigrating || len(got.Assets) != 0 || got.FinishedAt != nil {
+	e.clock.Advance(testMigrationDuration - time.Millisecond)
+	if got := e.get(strings.ToUpper(m.Key)); got.Status != codemigration.StatusMigrating || len(got.Assets) != 0 || got.FinishedAt != nil {
 		t.Fatalf("before the end = %+v", got)
 	}
 	if n := len(e.list("?status=Migrating").Results); n != 1 {
@@ -222,16 +228,16 @@ func TestCodeMigrationLifecycle(t *testing.T) {
 
 	e.clock.Advance(time.Millisecond)
 	done := e.get(m.Key)
-	if done.Status != migrationFinished || done.FinishedAt == nil || !done.FinishedAt.Equal(start.Add(cmTestDuration)) {
+	if done.Status != codemigration.StatusFinished || done.FinishedAt == nil || !done.FinishedAt.Equal(start.Add(testMigrationDuration)) {
 		t.Fatalf("finished = %+v", done)
 	}
 	if got, want := assetNames(done.Assets), []string{"Common Utils", "Policy Core", "Claims Core", "Customer Portal"}; !slices.Equal(got, want) {
 		t.Fatalf("assets = %v, want producers first %v", got, want)
 	}
-	byName := map[string]cmMigratedAsset{}
+	byName := map[string]codemigration.MigratedAsset{}
 	for i, a := range done.Assets {
 		byName[a.Name] = a
-		if a.PublishOrder != i+1 || a.Revision != 1 || a.Status != cmAssetUnpublished || len(a.Errors) != 0 || a.MappingKey != keys[a.Name] {
+		if a.PublishOrder != i+1 || a.Revision != 1 || a.Status != codemigration.AssetUnpublished || len(a.Errors) != 0 || a.MappingKey != keys[a.Name] {
 			t.Errorf("asset %d = %+v", i, a)
 		}
 	}
@@ -249,51 +255,53 @@ func TestCodeMigrationLifecycle(t *testing.T) {
 			t.Errorf("%s: producers %v, want the assets of %v", name, a.ProducerAssetKeys, producers[name])
 		}
 		// ODC holds revision 1, untagged, consuming the same assets.
-		oa := e.odcAsset(a.AssetKey)
+		oa := e.cloudAsset(a.AssetKey)
 		r := oa.latest()
-		if oa.AssetType != a.AssetType || r.Revision != 1 || r.Name != name || r.Tag != nil || r.CreatedBy != odcMigrationCreatedBy ||
+		if oa.AssetType != a.AssetType || r.Revision != 1 || r.Name != name || r.Tag != nil || r.CreatedBy != migrationCreatedBy ||
 			!slices.Equal(r.Producers, slices.Sorted(slices.Values(want))) || len(r.PublishErrors) != 0 || !r.CreatedAt.Equal(*done.FinishedAt) {
 			t.Errorf("%s in ODC = %+v %+v", name, oa, r)
 		}
 	}
 	portal := byName["Customer Portal"]
 	app := fixtureApp(t, f, "Customer Portal")
-	if want := []cmSourceVersion{{ApplicationKey: app.Key, VersionKey: versionKey(t, app, "1.2.0"), Version: "1.2.0"}}; !slices.Equal(portal.SourceApplicationVersions, want) {
+	if want := []codemigration.SourceVersion{{ApplicationKey: app.Key, VersionKey: versionKey(t, app, "1.2.0"), Version: "1.2.0"}}; !slices.Equal(portal.SourceApplicationVersions, want) {
 		t.Errorf("Customer Portal source versions = %+v, want %+v", portal.SourceApplicationVersions, want)
 	}
 	// Customer Portal was changed in Development after its tag.
-	if !hasMessage(portal.Messages, cmCodeUntaggedChanges, "'Customer Portal'", "'Development'", "1.2.0") || len(byName["Policy Core"].Messages) != 0 {
+	if !hasMessage(portal.Messages, codemigration.CodeUntaggedChanges, "'Customer Portal'", "'Development'", "1.2.0") || len(byName["Policy Core"].Messages) != 0 {
 		t.Errorf("messages = %+v / %+v", portal.Messages, byName["Policy Core"].Messages)
 	}
-	if again := e.get(m.Key); !slices.EqualFunc(again.Assets, done.Assets, func(a, b cmMigratedAsset) bool { return a.AssetKey == b.AssetKey && a.Revision == b.Revision }) {
+	if again := e.get(m.Key); !slices.EqualFunc(again.Assets, done.Assets, func(a, b codemigration.MigratedAsset) bool {
+		return a.AssetKey == b.AssetKey && a.Revision == b.Revision
+	}) {
 		t.Errorf("a second read differs: %+v", again.Assets)
 	}
 
 	// Published is read from ODC: once revision 1 of Common Utils is
 	// published to a stage, it shows.
 	utils := byName["Common Utils"]
-	if _, err := e.sb.odc.PublishNow(context.Background(), utils.AssetKey, 1, odcClientMigration); err != nil {
+	if _, err := e.sb.odc.PublishNow(context.Background(), utils.AssetKey, 1, clientMigration); err != nil {
 		t.Fatal(err)
 	}
 	for _, a := range e.get(m.Key).Assets {
-		if want := map[bool]string{true: cmAssetPublished, false: cmAssetUnpublished}[a.Name == "Common Utils"]; a.Status != want {
+		if want := map[bool]string{true: codemigration.AssetPublished, false: codemigration.AssetUnpublished}[a.Name == "Common Utils"]; a.Status != want {
 			t.Errorf("%s: status %s, want %s", a.Name, a.Status, want)
 		}
 	}
 
 	// Migrating the same mappings again makes revision 2 of the same assets.
 	e.clock.Advance(time.Minute)
-	second := e.start("Development", keys["Policy Core"], keys["Common Utils"])
-	e.clock.Advance(cmTestDuration)
+	second := e.start(keys["Policy Core"], keys["Common Utils"])
+	e.clock.Advance(testMigrationDuration)
 	again := e.get(second.Key)
-	if again.Status != migrationFinished || !slices.Equal(assetNames(again.Assets), []string{"Common Utils", "Policy Core"}) {
+	if again.Status != codemigration.StatusFinished || !slices.Equal(assetNames(again.Assets), []string{"Common Utils", "Policy Core"}) {
 		t.Fatalf("second migration = %+v", again)
 	}
 	for _, a := range again.Assets {
-		if a.AssetKey != byName[a.Name].AssetKey || a.Revision != 2 || a.Status != cmAssetUnpublished {
+		if a.AssetKey != byName[a.Name].AssetKey || a.Revision != 2 || a.Status != codemigration.AssetUnpublished {
 			t.Errorf("second migration: %s = %+v, want revision 2 of %s", a.Name, a, byName[a.Name].AssetKey)
 		}
-		if r := e.odcAsset(a.AssetKey).latest(); r.Revision != 2 || len(e.odcAsset(a.AssetKey).Revisions) != 2 {
+		if r := e.cloudAsset(a.AssetKey).latest(); r.Revision != 2 || len(e.cloudAsset(a.AssetKey).Revisions) != 2 {
 			t.Errorf("%s in ODC: latest revision %d", a.Name, r.Revision)
 		}
 	}
@@ -301,19 +309,19 @@ func TestCodeMigrationLifecycle(t *testing.T) {
 		t.Errorf("Policy Core in the second migration = %+v", pc)
 	}
 	// The first migration's revision 1 of Common Utils is still the published one.
-	if first := e.get(m.Key); first.Assets[0].Status != cmAssetPublished || first.Assets[0].Revision != 1 {
+	if first := e.get(m.Key); first.Assets[0].Status != codemigration.AssetPublished || first.Assets[0].Revision != 1 {
 		t.Errorf("first migration's Common Utils = %+v", first.Assets[0])
 	}
 
 	// Claims Core alone: its producer Policy Core is not in the migration,
 	// so wave 1 with no producerAssetKeys, but ODC links the latest asset.
-	third := e.start("Development", keys["Claims Core"])
-	e.clock.Advance(cmTestDuration)
+	third := e.start(keys["Claims Core"])
+	e.clock.Advance(testMigrationDuration)
 	cc := e.get(third.Key).Assets[0]
 	if cc.PublishWave != 1 || cc.PublishOrder != 1 || len(cc.ProducerAssetKeys) != 0 || cc.Revision != 2 {
 		t.Errorf("Claims Core alone = %+v", cc)
 	}
-	if r := e.odcAsset(cc.AssetKey).latest(); !slices.Equal(r.Producers, []string{byName["Policy Core"].AssetKey}) {
+	if r := e.cloudAsset(cc.AssetKey).latest(); !slices.Equal(r.Producers, []string{byName["Policy Core"].AssetKey}) {
 		t.Errorf("Claims Core revision 2 consumes %v, want Policy Core's asset", r.Producers)
 	}
 
@@ -332,7 +340,7 @@ func TestCodeMigrationLifecycle(t *testing.T) {
 }
 
 func TestCodeMigrationFinishedWithErrors(t *testing.T) {
-	e := newCMEnv(t, Options{})
+	e := newMigrationEnv(t, Options{})
 	keys := e.ready(
 		[3]string{"Playground", AssetTypeWebApp, "Sandbox Playground"},
 		[3]string{"Field Inspector", AssetTypeMobileApp, "Field Inspector"},
@@ -343,17 +351,17 @@ func TestCodeMigrationFinishedWithErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.clock.Advance(DefaultAssessmentDelay)
-	m := e.start("Development", keys["Playground"], keys["Field Inspector"], keys["Claims Core"])
-	e.clock.Advance(cmTestDuration)
+	m := e.start(keys["Playground"], keys["Field Inspector"], keys["Claims Core"])
+	e.clock.Advance(testMigrationDuration)
 	done := e.get(m.Key)
-	if done.Status != migrationFinishedWithErrors || !slices.Equal(assetNames(done.Assets), []string{"Claims Core", "Playground", "Field Inspector"}) {
+	if done.Status != codemigration.StatusFinishedWithErrors || !slices.Equal(assetNames(done.Assets), []string{"Claims Core", "Playground", "Field Inspector"}) {
 		t.Fatalf("migration = %+v", done)
 	}
 	claims, playground, inspector := done.Assets[0], done.Assets[1], done.Assets[2]
-	if !hasMessage(playground.Errors, cmCodeConversionFailed, "Rich Text Editor") || len(playground.Errors) != 1 || playground.Revision != 1 || playground.PublishWave != 1 {
+	if !hasMessage(playground.Errors, codemigration.CodeConversionFailed, "Rich Text Editor") || len(playground.Errors) != 1 || playground.Revision != 1 || playground.PublishWave != 1 {
 		t.Errorf("Playground = %+v", playground)
 	}
-	if len(inspector.Errors) != 0 || !hasMessage(inspector.Messages, cmCodeTrueChangeError, "'Field Inspector'", "LocalInspection") ||
+	if len(inspector.Errors) != 0 || !hasMessage(inspector.Messages, codemigration.CodeTrueChangeError, "'Field Inspector'", "LocalInspection") ||
 		inspector.PublishWave != 2 || !slices.Equal(inspector.ProducerAssetKeys, []string{claims.AssetKey}) || inspector.AssetType != AssetTypeMobileApp {
 		t.Errorf("Field Inspector = %+v", inspector)
 	}
@@ -362,20 +370,20 @@ func TestCodeMigrationFinishedWithErrors(t *testing.T) {
 	}
 	// The failed asset's revision exists but cannot be published; the
 	// TrueChange errors make Field Inspector's publishes fail too.
-	if r := e.odcAsset(playground.AssetKey).latest(); len(r.PublishErrors) != 1 || !strings.Contains(r.PublishErrors[0], "CONVERSION_FAILED") {
+	if r := e.cloudAsset(playground.AssetKey).latest(); len(r.PublishErrors) != 1 || !strings.Contains(r.PublishErrors[0], "CONVERSION_FAILED") {
 		t.Errorf("Playground revision publish errors = %v", r.PublishErrors)
 	}
-	for _, a := range []cmMigratedAsset{playground, inspector} {
-		op, err := e.sb.odc.PublishNow(context.Background(), a.AssetKey, 1, odcClientMigration)
-		if err != nil || op.Outcome != odcStatusFinishedWithError {
+	for _, a := range []codemigration.MigratedAsset{playground, inspector} {
+		op, err := e.sb.odc.PublishNow(context.Background(), a.AssetKey, 1, clientMigration)
+		if err != nil || op.Outcome != odc.StatusFinishedWithError {
 			t.Errorf("publishing %s = %+v, %v; want a failure", a.Name, op, err)
 		}
 	}
-	if r := e.odcAsset(inspector.AssetKey).latest(); !slices.Equal(r.PublishErrors, e.sb.Fixture().CodeMigration.PublishErrors[0].Messages) {
+	if r := e.cloudAsset(inspector.AssetKey).latest(); !slices.Equal(r.PublishErrors, e.sb.Fixture().CodeMigration.PublishErrors[0].Messages) {
 		t.Errorf("Field Inspector revision publish errors = %v", r.PublishErrors)
 	}
 	for _, a := range e.get(m.Key).Assets {
-		if a.Status != cmAssetUnpublished {
+		if a.Status != codemigration.AssetUnpublished {
 			t.Errorf("%s is %s after a failed publish", a.Name, a.Status)
 		}
 	}
@@ -385,7 +393,7 @@ func TestCodeMigrationFinishedWithErrors(t *testing.T) {
 }
 
 func TestCodeMigrationRefusals(t *testing.T) {
-	e := newCMEnv(t, Options{})
+	e := newMigrationEnv(t, Options{})
 	f := e.sb.Fixture()
 	dev := envKey(t, f, "Development")
 	keys := e.ready(
@@ -402,19 +410,19 @@ func TestCodeMigrationRefusals(t *testing.T) {
 	}
 
 	// 401 and 403: the ODC token decides, in the contract's shape.
-	e.exchange(http.MethodPost, e.url+codeMigrationBase+"/code-migrations", "", body(dev, keys["Common Utils"]), "", false).
+	e.exchange(http.MethodPost, e.url+codemigration.Base+"/code-migrations", "", body(dev, keys["Common Utils"]), "", false).
 		expectProblem(t, http.StatusUnauthorized, assessment.CodeUnauthorized, "Authorization: Bearer")
-	noToken := e.exchange(http.MethodGet, e.url+codeMigrationBase+"/code-migrations", "", nil, "", false)
+	noToken := e.exchange(http.MethodGet, e.url+codemigration.Base+"/code-migrations", "", nil, "", false)
 	noToken.expectProblem(t, http.StatusUnauthorized, assessment.CodeUnauthorized)
 	if !strings.HasPrefix(noToken.header.Get("WWW-Authenticate"), "Bearer") {
 		t.Errorf("WWW-Authenticate = %q", noToken.header.Get("WWW-Authenticate"))
 	}
-	e.exchange(http.MethodGet, e.url+codeMigrationBase+"/code-migrations", testAdminToken, nil, "", true).
+	e.exchange(http.MethodGet, e.url+codemigration.Base+"/code-migrations", testAdminToken, nil, "", true).
 		expectProblem(t, http.StatusUnauthorized, assessment.CodeUnauthorized, "Invalid access token")
-	post(odcClientNoMigrate, body(dev, keys["Common Utils"])).expectProblem(t, http.StatusForbidden, assessment.CodeForbidden,
+	post(clientNoMigrate, body(dev, keys["Common Utils"])).expectProblem(t, http.StatusForbidden, assessment.CodeForbidden,
 		"'publisher-no-migrate'", "O11 Migrations > Migrate O11 code", "Organization management > Convert O11 code")
 	// Any API client may read.
-	e.cm(http.MethodGet, "/code-migrations", odcClientNoMigrate, nil).expect(t, http.StatusOK)
+	e.cm(http.MethodGet, "/code-migrations", clientNoMigrate, nil).expect(t, http.StatusOK)
 
 	// 400 and 415.
 	for _, b := range []any{
@@ -428,60 +436,60 @@ func TestCodeMigrationRefusals(t *testing.T) {
 		map[string]any{"sourceEnvironmentKey": dev, "mappingKeys": keys["Common Utils"]},
 		"[]",
 	} {
-		e.cmInvalid(http.MethodPost, "/code-migrations", b).expectProblem(t, http.StatusBadRequest, assessment.CodeValidation)
+		e.callInvalidMigration(http.MethodPost, "/code-migrations", b).expectProblem(t, http.StatusBadRequest, assessment.CodeValidation)
 	}
 	// One key in two letter cases conforms to the schema but is a duplicate.
-	post(odcClientMigration, body(dev, keys["Common Utils"], strings.ToUpper(keys["Common Utils"]))).
+	post(clientMigration, body(dev, keys["Common Utils"], strings.ToUpper(keys["Common Utils"]))).
 		expectProblem(t, http.StatusBadRequest, assessment.CodeValidation, "more than once")
-	e.exchange(http.MethodPost, e.url+codeMigrationBase+"/code-migrations", e.token(odcClientMigration), "{}", "text/plain", false).
+	e.exchange(http.MethodPost, e.url+codemigration.Base+"/code-migrations", e.token(clientMigration), "{}", "text/plain", false).
 		expectProblem(t, http.StatusUnsupportedMediaType, assessment.CodeUnsupportedMediaType)
 
 	// 404s name the keys.
 	unknownEnv, unknown1, unknown2 := uuid.NewString(), uuid.NewString(), uuid.NewString()
-	post(odcClientMigration, body(unknownEnv, keys["Common Utils"])).expectProblem(t, http.StatusNotFound, maCodeEnvironmentNotFound, unknownEnv)
-	post(odcClientMigration, body(dev, unknown1, keys["Common Utils"], unknown2)).expectProblem(t, http.StatusNotFound, assessment.CodeMappingNotFound, unknown1, unknown2)
+	post(clientMigration, body(unknownEnv, keys["Common Utils"])).expectProblem(t, http.StatusNotFound, codemigration.CodeEnvironmentNotFound, unknownEnv)
+	post(clientMigration, body(dev, unknown1, keys["Common Utils"], unknown2)).expectProblem(t, http.StatusNotFound, assessment.CodeMappingNotFound, unknown1, unknown2)
 
 	// 409 not ready: Policy Admin is NotReady, a new mapping is Assessing.
 	assessing := e.create("Notifications", AssetTypeLibrary, "Notifications").Key
-	notReady := post(odcClientMigration, body(dev, keys["Common Utils"], keys["Policy Admin"], assessing))
-	notReady.expectProblem(t, http.StatusConflict, maCodeAssetsNotReady,
+	notReady := post(clientMigration, body(dev, keys["Common Utils"], keys["Policy Admin"], assessing))
+	notReady.expectProblem(t, http.StatusConflict, codemigration.CodeAssetsNotReady,
 		"'Policy Admin' (key "+keys["Policy Admin"]+") is NotReady", "'Notifications' (key "+assessing+") is Assessing")
-	if ext := decode[cmProblemDetails](t, notReady); !slices.Equal(ext.NotReadyMappingKeys, []string{keys["Policy Admin"], assessing}) || ext.MigrationKey != "" {
+	if ext := decode[codemigration.ProblemDetails](t, notReady); !slices.Equal(ext.NotReadyMappingKeys, []string{keys["Policy Admin"], assessing}) || ext.MigrationKey != "" {
 		t.Errorf("notReadyMappingKeys = %v", ext.NotReadyMappingKeys)
 	}
 
 	// 409 not in the environment: Sandbox Playground runs in Development only.
-	post(odcClientMigration, body(envKey(t, f, "Production"), keys["Playground"])).
-		expectProblem(t, http.StatusConflict, maCodeApplicationNotInEnvironment, "'Sandbox Playground'", "'Production'", "mapping 'Playground'")
+	post(clientMigration, body(envKey(t, f, "Production"), keys["Playground"])).
+		expectProblem(t, http.StatusConflict, codemigration.CodeApplicationNotInEnvironment, "'Sandbox Playground'", "'Production'", "mapping 'Playground'")
 
 	// 409 in progress, with the migration to adopt; over once it ends.
-	m := e.start("Development", keys["Common Utils"])
+	m := e.start(keys["Common Utils"])
 	e.clock.Advance(time.Second)
-	busy := post(odcClientMigration, body(dev, keys["Playground"], keys["Common Utils"]))
-	busy.expectProblem(t, http.StatusConflict, maCodeMigrationInProgress, m.Key, "'Common Utils'")
-	if ext := decode[cmProblemDetails](t, busy); ext.MigrationKey != m.Key || ext.NotReadyMappingKeys != nil {
+	busy := post(clientMigration, body(dev, keys["Playground"], keys["Common Utils"]))
+	busy.expectProblem(t, http.StatusConflict, codemigration.CodeMigrationInProgress, m.Key, "'Common Utils'")
+	if ext := decode[codemigration.ProblemDetails](t, busy); ext.MigrationKey != m.Key || ext.NotReadyMappingKeys != nil {
 		t.Errorf("migrationKey = %q, want %q", ext.MigrationKey, m.Key)
 	}
 	// The mapping cannot be deleted meanwhile.
-	e.call(http.MethodDelete, "/mappings/"+keys["Common Utils"], nil).expectProblem(t, http.StatusConflict, maCodeMappingInUse, m.Key)
-	e.clock.Advance(cmTestDuration)
-	next := e.start("Development", keys["Playground"], keys["Common Utils"])
-	if next.Status != migrationMigrating {
+	e.call(http.MethodDelete, "/mappings/"+keys["Common Utils"], nil).expectProblem(t, http.StatusConflict, codemigration.CodeMappingInUse, m.Key)
+	e.clock.Advance(testMigrationDuration)
+	next := e.start(keys["Playground"], keys["Common Utils"])
+	if next.Status != codemigration.StatusMigrating {
 		t.Errorf("after the first ended: %+v", next)
 	}
-	e.clock.Advance(cmTestDuration)
+	e.clock.Advance(testMigrationDuration)
 	// A finished migration outlives its mappings.
 	e.call(http.MethodDelete, "/mappings/"+keys["Common Utils"], nil).expect(t, http.StatusNoContent)
-	if got := e.get(m.Key); got.Status != migrationFinished || got.MappingKeys[0] != keys["Common Utils"] || got.Assets[0].Name != "Common Utils" {
+	if got := e.get(m.Key); got.Status != codemigration.StatusFinished || got.MappingKeys[0] != keys["Common Utils"] || got.Assets[0].Name != "Common Utils" {
 		t.Errorf("after deleting its mapping = %+v", got)
 	}
 
 	// Reads.
 	missing := uuid.NewString()
-	e.cm(http.MethodGet, "/code-migrations/"+missing, odcClientMigration, nil).expectProblem(t, http.StatusNotFound, maCodeCodeMigrationNotFound, missing)
-	e.cmInvalid(http.MethodGet, "/code-migrations/latest", nil).expectProblem(t, http.StatusBadRequest, assessment.CodeValidation, "'latest'")
+	e.cm(http.MethodGet, "/code-migrations/"+missing, clientMigration, nil).expectProblem(t, http.StatusNotFound, codemigration.CodeMigrationNotFound, missing)
+	e.callInvalidMigration(http.MethodGet, "/code-migrations/latest", nil).expectProblem(t, http.StatusBadRequest, assessment.CodeValidation, "'latest'")
 	for _, q := range []string{"?status=Converting", "?limit=0", "?offset=-1"} {
-		e.cmInvalid(http.MethodGet, "/code-migrations"+q, nil).expectProblem(t, http.StatusBadRequest, assessment.CodeValidation)
+		e.callInvalidMigration(http.MethodGet, "/code-migrations"+q, nil).expectProblem(t, http.StatusBadRequest, assessment.CodeValidation)
 	}
 
 	// Outside the contract: other methods and paths, in its error shape.
@@ -495,46 +503,46 @@ func TestCodeMigrationRefusals(t *testing.T) {
 		{http.MethodGet, "/code-migrations/" + m.Key + "/logs", http.StatusNotFound, assessment.CodeEndpointNotFound},
 		{http.MethodGet, "/mappings", http.StatusNotFound, assessment.CodeEndpointNotFound},
 	} {
-		r := do(t, tt.method, e.url+codeMigrationBase+tt.path, e.token(odcClientMigration), nil)
+		r := do(t, tt.method, e.url+codemigration.Base+tt.path, e.token(clientMigration), nil)
 		r.expectProblem(t, tt.status, tt.code)
 		if err := e.contract.CheckSchema("ProblemDetails", r.body); err != nil {
 			t.Errorf("%s %s: %v", tt.method, tt.path, err)
 		}
 	}
-	if r := do(t, http.MethodDelete, e.url+codeMigrationBase+"/code-migrations/"+m.Key, e.token(odcClientMigration), nil); r.header.Get("Allow") != "GET" {
+	if r := do(t, http.MethodDelete, e.url+codemigration.Base+"/code-migrations/"+m.Key, e.token(clientMigration), nil); r.header.Get("Allow") != "GET" {
 		t.Errorf("Allow = %q", r.header.Get("Allow"))
 	}
 }
 
 func TestCodeMigrationSurvivesRestart(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "sb.db")
-	e := newCMEnv(t, Options{DBPath: db})
+	e := newMigrationEnv(t, Options{DBPath: db})
 	keys := e.ready(
 		[3]string{"Common Utils", AssetTypeLibrary, "Common Utils"},
 		[3]string{"Policy Core", AssetTypeLibrary, "Policy Core"},
 	)
-	m := e.start("Development", keys["Policy Core"], keys["Common Utils"])
+	m := e.start(keys["Policy Core"], keys["Common Utils"])
 	e.clock.Advance(time.Second)
 	if err := e.sb.Close(); err != nil {
 		t.Fatal(err)
 	}
 
 	// Reopened on the same database, with the clock going on.
-	e2 := &cmEnv{maEnv: newMAEnv(t, Options{DBPath: db, MigrationDuration: time.Hour}, e.clock), clock: e.clock, tokens: map[string]string{}}
-	if got := e2.get(m.Key); got.Status != migrationMigrating || len(got.Assets) != 0 {
+	e2 := &migrationEnv{assessEnv: newAssessEnv(t, Options{DBPath: db, MigrationDuration: time.Hour}, e.clock), clock: e.clock, tokens: map[string]string{}}
+	if got := e2.get(m.Key); got.Status != codemigration.StatusMigrating || len(got.Assets) != 0 {
 		t.Fatalf("after restart = %+v", got)
 	}
-	if at, ok := e2.sb.MigrationFinishedAt(m.Key); !ok || !at.Equal(m.StartedAt.Add(cmTestDuration)) {
+	if at, ok := e2.sb.MigrationFinishedAt(m.Key); !ok || !at.Equal(m.StartedAt.Add(testMigrationDuration)) {
 		t.Errorf("MigrationFinishedAt = %v, %v: a restart with another duration must not change it", at, ok)
 	}
-	e2.clock.Advance(cmTestDuration)
+	e2.clock.Advance(testMigrationDuration)
 
 	// Many readers at once: the migration is finalised exactly once.
 	var wg sync.WaitGroup
 	statuses := make([]int, 8)
 	for i := range statuses {
 		wg.Go(func() {
-			r, err := send(http.MethodGet, e2.url+codeMigrationBase+"/code-migrations/"+m.Key, e2.token(odcClientMigration), nil)
+			r, err := send(http.MethodGet, e2.url+codemigration.Base+"/code-migrations/"+m.Key, e2.token(clientMigration), nil)
 			if err == nil {
 				statuses[i] = r.status
 			}
@@ -547,7 +555,7 @@ func TestCodeMigrationSurvivesRestart(t *testing.T) {
 		}
 	}
 	done := e2.get(m.Key)
-	if done.Status != migrationFinished || !slices.Equal(assetNames(done.Assets), []string{"Common Utils", "Policy Core"}) {
+	if done.Status != codemigration.StatusFinished || !slices.Equal(assetNames(done.Assets), []string{"Common Utils", "Policy Core"}) {
 		t.Fatalf("finished = %+v", done)
 	}
 	var revisions int
@@ -558,52 +566,26 @@ func TestCodeMigrationSurvivesRestart(t *testing.T) {
 		t.Errorf("ODC holds %d revisions (%v), want 2: one per asset", revisions, err)
 	}
 	for _, a := range done.Assets {
-		if n := len(e2.odcAsset(a.AssetKey).Revisions); n != 1 || a.Revision != 1 {
+		if n := len(e2.cloudAsset(a.AssetKey).Revisions); n != 1 || a.Revision != 1 {
 			t.Errorf("%s: %d revisions in ODC, revision %d", a.Name, n, a.Revision)
 		}
 	}
 }
 
-func TestCodeMigrationPublishPlan(t *testing.T) {
-	item := func(name string, producers ...string) *cmItemRow {
-		return &cmItemRow{mappingKey: "k-" + name, name: name, producerMappingKeys: producers}
-	}
-	// d consumes b and c, b consumes a; c and e are free; b and f consume
-	// each other (a cycle), x is outside the migration.
-	a, b, c, d := item("a"), item("B", "k-a", "k-f"), item("c", "k-x"), item("d", "k-B", "k-c")
-	e, f := item("e"), item("f", "k-B")
-	items := []*cmItemRow{d, f, e, c, b, a}
-	planPublishOrder(items)
-	want := map[*cmItemRow][2]int{a: {1, 1}, c: {1, 2}, e: {1, 3}, b: {2, 4}, d: {3, 5}, f: {3, 6}}
-	for it, w := range want {
-		if it.wave != w[0] || it.order != w[1] {
-			t.Errorf("%s: wave %d order %d, want %v", it.name, it.wave, it.order, w)
-		}
-	}
-	if len(b.errors) != 1 || b.errors[0].Code != cmCodeDependencyNotConverted || !strings.Contains(b.errors[0].Message, "'f'") {
-		t.Errorf("the cycle is not broken at B: %+v", b.errors)
-	}
-	for _, it := range []*cmItemRow{a, c, d, e, f} {
-		if len(it.errors) != 0 {
-			t.Errorf("%s: errors %+v", it.name, it.errors)
-		}
-	}
-}
-
 func TestCodeMigrationFixture(t *testing.T) {
-	f := DefaultFixture()
+	f := fixture.Default()
 	if len(f.CodeMigration.Failures) != 1 || f.CodeMigration.Failures[0].Application != "Sandbox Playground" ||
 		len(f.CodeMigration.PublishErrors) != 1 || f.CodeMigration.PublishErrors[0].Application != "Field Inspector" {
 		t.Errorf("default code migration fixture = %+v", f.CodeMigration)
 	}
-	f.CodeMigration = CodeMigrationFixture{
-		Failures: []FixtureMigrationFailure{
-			{Application: "Nowhere", Errors: []FixtureMigrationError{{Code: "CONVERSION_FAILED", Message: "x"}}},
+	f.CodeMigration = fixture.CodeMigration{
+		Failures: []fixture.MigrationFailure{
+			{Application: "Nowhere", Errors: []fixture.MigrationError{{Code: "CONVERSION_FAILED", Message: "x"}}},
 			{Application: "Common Utils"},
-			{Application: "Policy Core", Errors: []FixtureMigrationError{{Code: "conversion failed", Message: ""}}},
-			{Application: "Policy Core", Errors: []FixtureMigrationError{{Code: "X", Message: "y"}}},
+			{Application: "Policy Core", Errors: []fixture.MigrationError{{Code: "conversion failed", Message: ""}}},
+			{Application: "Policy Core", Errors: []fixture.MigrationError{{Code: "X", Message: "y"}}},
 		},
-		PublishErrors: []FixturePublishErrors{{Application: "Claims Core"}, {Application: "Claims Core", Messages: []string{""}}},
+		PublishErrors: []fixture.PublishErrors{{Application: "Claims Core"}, {Application: "Claims Core", Messages: []string{""}}},
 	}
 	err := f.Validate()
 	for _, want := range []string{
@@ -635,18 +617,18 @@ func TestCodeMigrationFixture(t *testing.T) {
 	// Without the section every application converts cleanly; the fixture
 	// is loaded once, so a restart with another fixture changes nothing.
 	db := filepath.Join(t.TempDir(), "sb.db")
-	e := newCMEnv(t, Options{DBPath: db, Fixture: g})
+	e := newMigrationEnv(t, Options{DBPath: db, Fixture: g})
 	keys := e.ready([3]string{"Playground", AssetTypeWebApp, "Sandbox Playground"})
-	m := e.start("Development", keys["Playground"])
-	e.clock.Advance(cmTestDuration)
-	if got := e.get(m.Key); got.Status != migrationFinished || len(got.Assets[0].Errors) != 0 {
+	m := e.start(keys["Playground"])
+	e.clock.Advance(testMigrationDuration)
+	if got := e.get(m.Key); got.Status != codemigration.StatusFinished || len(got.Assets[0].Errors) != 0 {
 		t.Errorf("without failures = %+v", got)
 	}
 	e.sb.Close()
-	e2 := &cmEnv{maEnv: newMAEnv(t, Options{DBPath: db}, e.clock), clock: e.clock, tokens: map[string]string{}}
-	m2 := e2.start("Development", keys["Playground"])
-	e2.clock.Advance(cmTestDuration)
-	if got := e2.get(m2.Key); got.Status != migrationFinished || got.Assets[0].Revision != 2 {
+	e2 := &migrationEnv{assessEnv: newAssessEnv(t, Options{DBPath: db}, e.clock), clock: e.clock, tokens: map[string]string{}}
+	m2 := e2.start(keys["Playground"])
+	e2.clock.Advance(testMigrationDuration)
+	if got := e2.get(m2.Key); got.Status != codemigration.StatusFinished || got.Assets[0].Revision != 2 {
 		t.Errorf("after a restart with the default fixture = %+v", got)
 	}
 }
@@ -668,38 +650,38 @@ func TestCodeMigrationOptions(t *testing.T) {
 func TestCodeMigrationDependencies(t *testing.T) {
 	// A library module referencing a screen module: the assessment tool
 	// sees Common Utils consume Customer Portal, which ODC refuses.
-	f := DefaultFixture()
+	f := fixture.Default()
 	for i, m := range f.LifeTime.Modules {
 		if m.Name == "CommonUtils_Lib" {
 			f.LifeTime.Modules[i].References = append(f.LifeTime.Modules[i].References, "CustomerPortal_Theme")
 		}
 	}
-	e := newCMEnv(t, Options{Fixture: f})
+	e := newMigrationEnv(t, Options{Fixture: f})
 	keys := e.ready(
 		[3]string{"Common Utils", AssetTypeLibrary, "Common Utils"},
 		[3]string{"Customer Portal", AssetTypeWebApp, "Customer Portal"},
 		[3]string{"Claims Core", AssetTypeLibrary, "Claims Core"},
 		[3]string{"Policy Core", AssetTypeLibrary, "Policy Core"},
 	)
-	m := e.start("Development", keys["Common Utils"], keys["Customer Portal"])
-	e.clock.Advance(cmTestDuration)
+	m := e.start(keys["Common Utils"], keys["Customer Portal"])
+	e.clock.Advance(testMigrationDuration)
 	done := e.get(m.Key)
-	if done.Status != migrationFinishedWithErrors || !slices.Equal(assetNames(done.Assets), []string{"Customer Portal", "Common Utils"}) {
+	if done.Status != codemigration.StatusFinishedWithErrors || !slices.Equal(assetNames(done.Assets), []string{"Customer Portal", "Common Utils"}) {
 		t.Fatalf("migration = %+v", done)
 	}
 	utils := done.Assets[1]
-	if utils.PublishWave != 2 || len(utils.ProducerAssetKeys) != 0 || !hasMessage(utils.Errors, cmCodeDependencyNotConverted, "libraries may only consume libraries") {
+	if utils.PublishWave != 2 || len(utils.ProducerAssetKeys) != 0 || !hasMessage(utils.Errors, codemigration.CodeDependencyNotConverted, "libraries may only consume libraries") {
 		t.Errorf("Common Utils = %+v", utils)
 	}
-	if r := e.odcAsset(utils.AssetKey).latest(); len(r.Producers) != 0 || len(r.PublishErrors) != 1 {
+	if r := e.cloudAsset(utils.AssetKey).latest(); len(r.Producers) != 0 || len(r.PublishErrors) != 1 {
 		t.Errorf("Common Utils in ODC = %+v", r)
 	}
 
 	// Claims Core without its producer Policy Core ever migrated.
-	cc := e.start("Development", keys["Claims Core"])
-	e.clock.Advance(cmTestDuration)
+	cc := e.start(keys["Claims Core"])
+	e.clock.Advance(testMigrationDuration)
 	claims := e.get(cc.Key)
-	if a := claims.Assets[0]; claims.Status != migrationFinished || !hasMessage(a.Messages, cmCodeProducerNotMigrated, "'Policy Core' (key "+keys["Policy Core"]+")") {
+	if a := claims.Assets[0]; claims.Status != codemigration.StatusFinished || !hasMessage(a.Messages, codemigration.CodeProducerNotMigrated, "'Policy Core' (key "+keys["Policy Core"]+")") {
 		t.Errorf("Claims Core alone = %+v", claims)
 	}
 }

@@ -14,7 +14,11 @@ import (
 	"time"
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/assessment"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/codemigration"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/lifetime"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
 )
 
 // Fuzz tests of the sandbox's request decoding, driven through the real
@@ -26,9 +30,9 @@ import (
 
 // fuzzSandbox is an in-memory sandbox served through Handler().
 type fuzzSandbox struct {
-	sb       *Sandbox
-	odcToken string
-	clock    *fakeClock
+	sb          *Sandbox
+	accessToken string
+	clock       *fakeClock
 }
 
 func newFuzzSandbox(f *testing.F) *fuzzSandbox {
@@ -43,7 +47,7 @@ func newFuzzSandbox(f *testing.F) *fuzzSandbox {
 	fs := &fuzzSandbox{sb: s, clock: clock}
 	c := s.Fixture().ODC.APIClients[0]
 	for _, fc := range s.Fixture().ODC.APIClients {
-		if fc.Name == odcClientMigration {
+		if fc.Name == clientMigration {
 			c = fc
 		}
 	}
@@ -52,11 +56,11 @@ func newFuzzSandbox(f *testing.F) *fuzzSandbox {
 	if rec.Code != http.StatusOK {
 		f.Fatalf("token: %d %s", rec.Code, rec.Body)
 	}
-	var tok odcTokenResponse
+	var tok odc.TokenResponse
 	if err := json.Unmarshal(rec.Body.Bytes(), &tok); err != nil {
 		f.Fatal(err)
 	}
-	fs.odcToken = tok.AccessToken
+	fs.accessToken = tok.AccessToken
 	return fs
 }
 
@@ -125,7 +129,7 @@ func checkODCAnswer(t *testing.T, rec *httptest.ResponseRecorder, what string) {
 	if rec.Code < 400 {
 		return
 	}
-	var p odcProblem
+	var p odc.Problem
 	if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil || p.Status != rec.Code || p.Title == "" || p.Detail == "" {
 		t.Fatalf("%s: %d %s, want an ODC ProblemDetails", what, rec.Code, rec.Body)
 	}
@@ -166,18 +170,18 @@ func FuzzLifeTimeTagBody(f *testing.F) {
 		req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
 		decoded, err := lifetime.DecodeTagRequest(httptest.NewRecorder(), req)
 		if err != nil {
-			if !errors.Is(err, errInvalid) {
+			if !errors.Is(err, httpx.ErrInvalid) {
 				t.Fatalf("lifetime.DecodeTagRequest(%q) = %v, want an invalid-request error", body, err)
 			}
 		} else {
 			if !json.Valid([]byte(body)) {
 				t.Fatalf("lifetime.DecodeTagRequest accepted %q, which is not one JSON value", body)
 			}
-			if !versionPattern.MatchString(decoded.Version) {
+			if !fixture.VersionPattern.MatchString(decoded.Version) {
 				t.Fatalf("accepted version %q", decoded.Version)
 			}
 			for _, k := range decoded.ModuleVersionKeys {
-				if canon, err := parseKey("k", k); err != nil || canon != k {
+				if canon, err := httpx.ParseKey("k", k); err != nil || canon != k {
 					t.Fatalf("module version key %q not canonical", k)
 				}
 			}
@@ -319,7 +323,7 @@ func FuzzCodeMigrationBody(f *testing.F) {
 		f.Fatal(err)
 	}
 	fs.clock.Advance(DefaultAssessmentDelay) // assessed: ready
-	path := codeMigrationBase + "/code-migrations"
+	path := codemigration.Base + "/code-migrations"
 	for _, seed := range []struct{ contentType, body string }{
 		{"application/json", `{"sourceEnvironmentKey":"` + dev + `","mappingKeys":["` + m.Key + `"]}`},
 		{"application/json", `{"sourceEnvironmentKey":"` + strings.ToUpper(dev) + `","mappingKeys":["` + m.Key + `","` + strings.ToUpper(m.Key) + `"]}`},
@@ -336,38 +340,38 @@ func FuzzCodeMigrationBody(f *testing.F) {
 	f.Fuzz(func(t *testing.T, contentType, body string) {
 		req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
 		req.Header.Set("Content-Type", contentType)
-		parsed, err := cmParseStart(httptest.NewRecorder(), req)
+		parsed, err := codemigration.ParseStart(httptest.NewRecorder(), req)
 		if err != nil {
 			var p *assessment.Problem
 			if !errors.As(err, &p) || p.Status < 400 || p.Status >= 500 {
-				t.Fatalf("cmParseStart(%q) = %v, want a 4xx problem", body, err)
+				t.Fatalf("codemigration.ParseStart(%q) = %v, want a 4xx problem", body, err)
 			}
 		} else {
-			if k, err := assessment.ParseGUID("k", parsed.sourceEnvKey); err != nil || k != parsed.sourceEnvKey || len(parsed.mappingKeys) == 0 {
+			if k, err := assessment.ParseGUID("k", parsed.SourceEnvironmentKey); err != nil || k != parsed.SourceEnvironmentKey || len(parsed.MappingKeys) == 0 {
 				t.Fatalf("parsed %+v", parsed)
 			}
 			seen := map[string]bool{}
-			for _, k := range parsed.mappingKeys {
+			for _, k := range parsed.MappingKeys {
 				if c, err := assessment.ParseGUID("k", k); err != nil || c != k || seen[k] {
-					t.Fatalf("mapping keys %v not canonical and distinct", parsed.mappingKeys)
+					t.Fatalf("mapping keys %v not canonical and distinct", parsed.MappingKeys)
 				}
 				seen[k] = true
 			}
-			data, _ := json.Marshal(map[string]any{"sourceEnvironmentKey": parsed.sourceEnvKey, "mappingKeys": parsed.mappingKeys})
+			data, _ := json.Marshal(map[string]any{"sourceEnvironmentKey": parsed.SourceEnvironmentKey, "mappingKeys": parsed.MappingKeys})
 			again := httptest.NewRequest(http.MethodPost, path, strings.NewReader(string(data)))
 			again.Header.Set("Content-Type", "application/json")
-			if back, err := cmParseStart(httptest.NewRecorder(), again); err != nil || !reflect.DeepEqual(back, parsed) {
+			if back, err := codemigration.ParseStart(httptest.NewRecorder(), again); err != nil || !reflect.DeepEqual(back, parsed) {
 				t.Fatalf("round trip of %q: %+v %v, want %+v", body, back, err, parsed)
 			}
 		}
-		rec := fs.serve(http.MethodPost, path, fs.odcToken, contentType, body)
+		rec := fs.serve(http.MethodPost, path, fs.accessToken, contentType, body)
 		checkMAAnswer(t, rec, "POST code-migrations "+strconv.Quote(body))
 		if rec.Code == http.StatusCreated {
 			if err != nil {
 				t.Fatalf("the handler accepted %q, which the parser refuses: %v", body, err)
 			}
-			var got cmCodeMigration
-			if json.Unmarshal(rec.Body.Bytes(), &got) != nil || !reflect.DeepEqual(got.MappingKeys, parsed.mappingKeys) || got.SourceEnvironmentKey != parsed.sourceEnvKey {
+			var got codemigration.Migration
+			if json.Unmarshal(rec.Body.Bytes(), &got) != nil || !reflect.DeepEqual(got.MappingKeys, parsed.MappingKeys) || got.SourceEnvironmentKey != parsed.SourceEnvironmentKey {
 				t.Fatalf("started %s for %+v", rec.Body, parsed)
 			}
 			fs.clock.Advance(time.Hour) // finished: the mapping is free again
@@ -379,45 +383,45 @@ func FuzzCodeMigrationBody(f *testing.F) {
 
 func FuzzODCPublishBody(f *testing.F) {
 	fs := newFuzzSandbox(f)
-	if err := fs.sb.SeedODCAsset(MigratedAsset{Key: odcKeyCore, Name: "Customer Core", AssetType: AssetTypeLibrary}); err != nil {
+	if err := fs.sb.SeedODCAsset(MigratedAsset{Key: keyCore, Name: "Customer Core", AssetType: AssetTypeLibrary}); err != nil {
 		f.Fatal(err)
 	}
 	var dev string
 	for _, s := range fs.sb.Fixture().ODC.Stages {
-		if s.Purpose == PurposeDevelopment {
+		if s.Purpose == fixture.PurposeDevelopment {
 			dev = s.Key
 		}
 	}
 	path := deploymentBase + "/publish-operations"
 	for _, seed := range []string{
-		`{"operation":"Publish","assetKey":"` + odcKeyCore + `","revision":1}`,
-		`{"assetKey":"` + strings.ToUpper(odcKeyCore) + `","revision":1,"environmentKey":"` + dev + `"}`,
+		`{"operation":"Publish","assetKey":"` + keyCore + `","revision":1}`,
+		`{"assetKey":"` + strings.ToUpper(keyCore) + `","revision":1,"environmentKey":"` + dev + `"}`,
 		`{"operation":"Unpublish","assetKey":"x","revision":1}`,
-		`{"assetKey":"` + odcKeyCore + `","revision":0}`,
-		`{"assetKey":"` + odcKeyCore + `","revision":2}`,
-		`{"assetKey":"` + odcKeyCore + `","revision":1,"environmentKey":"nope"}`,
-		`{"assetKey":"` + odcKeyCore + `","revision":1.5}`,
-		`{"assetKey":"` + odcKeyCore + `","revision":99999999999999999999}`,
+		`{"assetKey":"` + keyCore + `","revision":0}`,
+		`{"assetKey":"` + keyCore + `","revision":2}`,
+		`{"assetKey":"` + keyCore + `","revision":1,"environmentKey":"nope"}`,
+		`{"assetKey":"` + keyCore + `","revision":1.5}`,
+		`{"assetKey":"` + keyCore + `","revision":99999999999999999999}`,
 		`{"assetKey":"","revision":1,"extra":null}`,
-		`{}`, `null`, `[]`, ``, `{"assetKey":"` + odcKeyCore + `","revision":1}x`, `{"assetKey":"` + odcKeyCore + `","revision":1}}`,
+		`{}`, `null`, `[]`, ``, `{"assetKey":"` + keyCore + `","revision":1}x`, `{"assetKey":"` + keyCore + `","revision":1}}`,
 	} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, body string) {
-		rec := fs.serve(http.MethodPost, path, fs.odcToken, "application/json", body)
+		rec := fs.serve(http.MethodPost, path, fs.accessToken, "application/json", body)
 		checkODCAnswer(t, rec, "POST publish-operations "+strconv.Quote(body))
 		if rec.Code != http.StatusCreated {
 			return
 		}
-		var sent odcPublishRequestBody
+		var sent publishRequestBody
 		if err := json.Unmarshal([]byte(body), &sent); err != nil || sent.AssetKey == nil || sent.Revision == nil { // Unmarshal: one JSON value only
 			t.Fatalf("accepted %q", body)
 		}
-		var op odcPublishOperation
+		var op publishOperation
 		if err := json.Unmarshal(rec.Body.Bytes(), &op); err != nil {
 			t.Fatal(err)
 		}
-		if key, err := parseKey("assetKey", *sent.AssetKey); err != nil || op.AssetKey != key || op.Revision != *sent.Revision || op.Status != odcStatusRunning {
+		if key, err := httpx.ParseKey("assetKey", *sent.AssetKey); err != nil || op.AssetKey != key || op.Revision != *sent.Revision || op.Status != odc.StatusRunning {
 			t.Fatalf("sent %q, started %+v", body, op)
 		}
 		if loc := rec.Header().Get("Location"); loc != path+"/"+op.Key {
@@ -428,7 +432,7 @@ func FuzzODCPublishBody(f *testing.F) {
 
 func FuzzODCRevisionPatch(f *testing.F) {
 	fs := newFuzzSandbox(f)
-	if err := fs.sb.SeedODCAsset(MigratedAsset{Key: odcKeyCore, Name: "Customer Core", AssetType: AssetTypeLibrary}); err != nil {
+	if err := fs.sb.SeedODCAsset(MigratedAsset{Key: keyCore, Name: "Customer Core", AssetType: AssetTypeLibrary}); err != nil {
 		f.Fatal(err)
 	}
 	for _, seed := range []struct{ revision, body string }{
@@ -447,10 +451,10 @@ func FuzzODCRevisionPatch(f *testing.F) {
 	} {
 		f.Add(seed.revision, seed.body)
 	}
-	asset := assetRepoBase + "/assets/" + odcKeyCore + "/revisions/"
+	asset := assetRepoBase + "/assets/" + keyCore + "/revisions/"
 	f.Fuzz(func(t *testing.T, revision, body string) {
 		path := asset + url.PathEscape(revision)
-		rec := fs.serve(http.MethodPatch, path, fs.odcToken, "application/json", body)
+		rec := fs.serve(http.MethodPatch, path, fs.accessToken, "application/json", body)
 		checkODCAnswer(t, rec, "PATCH "+strconv.Quote(path)+" "+strconv.Quote(body))
 		if rec.Code != http.StatusNoContent {
 			return
@@ -459,8 +463,8 @@ func FuzzODCRevisionPatch(f *testing.F) {
 		if err := json.Unmarshal([]byte(body), &sent); err != nil || sent == nil { // Unmarshal: one JSON value only
 			t.Fatalf("accepted %q", body)
 		}
-		get := fs.serve(http.MethodGet, path, fs.odcToken, "", "")
-		var rev odcAssetRevision
+		get := fs.serve(http.MethodGet, path, fs.accessToken, "", "")
+		var rev assetRevision
 		if get.Code != http.StatusOK || json.Unmarshal(get.Body.Bytes(), &rev) != nil {
 			t.Fatalf("GET %s after PATCH: %d %s", path, get.Code, get.Body)
 		}
@@ -471,8 +475,8 @@ func FuzzODCRevisionPatch(f *testing.F) {
 			t.Fatalf("sent commitMessage %v, stored %v", msg, rev.CommitMessage)
 		}
 		if notes, ok := sent["releaseNotes"]; ok {
-			n := fs.serve(http.MethodGet, path+"/release-notes", fs.odcToken, "", "")
-			var rn odcReleaseNoteContent
+			n := fs.serve(http.MethodGet, path+"/release-notes", fs.accessToken, "", "")
+			var rn releaseNoteContent
 			if n.Code != http.StatusOK || json.Unmarshal(n.Body.Bytes(), &rn) != nil || !reflect.DeepEqual(rn.Content, notes) {
 				t.Fatalf("sent releaseNotes %v, stored %d %s", notes, n.Code, n.Body)
 			}
@@ -556,7 +560,7 @@ func FuzzQueryParams(f *testing.F) {
 			portal = a.Key
 		}
 	}
-	if err := fs.sb.SeedODCAsset(MigratedAsset{Key: odcKeyCore, Name: "Customer Core", AssetType: AssetTypeLibrary}); err != nil {
+	if err := fs.sb.SeedODCAsset(MigratedAsset{Key: keyCore, Name: "Customer Core", AssetType: AssetTypeLibrary}); err != nil {
 		f.Fatal(err)
 	}
 	seeds := []string{
@@ -574,20 +578,20 @@ func FuzzQueryParams(f *testing.F) {
 		path, token string
 		check       func(*testing.T, *httptest.ResponseRecorder, string)
 		paging      int // max limit of its paging (0: none): checks the page echoes limit and offset
-		odcPage     bool
+		cloudPage   bool
 	}
 	targets := []target{
-		{assetRepoBase + "/assets", fs.odcToken, checkODCAnswer, odcMaxAssetRepoLimit, true},
-		{assetRepoBase + "/assets/" + odcKeyCore + "/revisions", fs.odcToken, checkODCAnswer, odcMaxAssetRepoLimit, true},
-		{portfolioBase + "/deployed-assets", fs.odcToken, checkODCAnswer, odcMaxLimit, true},
-		{portfolioBase + "/libraries", fs.odcToken, checkODCAnswer, odcMaxLimit, true},
-		{deploymentBase + "/publish-operations", fs.odcToken, checkODCAnswer, odcMaxLimit, true},
-		{dependencyBase + "/assets/" + odcKeyCore + "/revisions/1/producers", fs.odcToken, checkODCAnswer, 0, false},
+		{assetRepoBase + "/assets", fs.accessToken, checkODCAnswer, odc.MaxAssetRepoLimit, true},
+		{assetRepoBase + "/assets/" + keyCore + "/revisions", fs.accessToken, checkODCAnswer, odc.MaxAssetRepoLimit, true},
+		{portfolioBase + "/deployed-assets", fs.accessToken, checkODCAnswer, odc.MaxLimit, true},
+		{portfolioBase + "/libraries", fs.accessToken, checkODCAnswer, odc.MaxLimit, true},
+		{deploymentBase + "/publish-operations", fs.accessToken, checkODCAnswer, odc.MaxLimit, true},
+		{dependencyBase + "/assets/" + keyCore + "/revisions/1/producers", fs.accessToken, checkODCAnswer, 0, false},
 		{lifetime.Base + "/applications", testAdminToken, checkLTAnswer, 0, false},
 		{lifetime.Base + "/applications/" + portal + "/versions", testAdminToken, checkLTAnswer, 0, false},
 		{assessment.Base + "/mappings", testAdminToken, checkMAAnswer, assessment.MaxPageLimit, false},
 		{assessment.Base + "/readiness", testAdminToken, checkMAAnswer, assessment.MaxPageLimit, false},
-		{codeMigrationBase + "/code-migrations", fs.odcToken, checkMAAnswer, assessment.MaxPageLimit, false},
+		{codemigration.Base + "/code-migrations", fs.accessToken, checkMAAnswer, assessment.MaxPageLimit, false},
 	}
 	for i, seed := range seeds {
 		for tg := range targets {
@@ -605,26 +609,26 @@ func FuzzQueryParams(f *testing.F) {
 		req.URL.RawQuery = rawQuery
 
 		// The parsers alone: what they accept is what the text says.
-		if p, err := odcParsePaging(q, odcMaxLimit); err == nil {
-			checkIntParam(t, q, "limit", p.limit, odcDefaultLimit, 1, odcMaxLimit)
+		if p, err := parseTestPaging(q, odc.MaxLimit); err == nil {
+			checkIntParam(t, q, "limit", p.limit, odc.DefaultLimit, 1, odc.MaxLimit)
 			checkIntParam(t, q, "offset", p.offset, 0, 0, 1<<31-1)
-		} else if !errors.Is(err, errInvalid) {
-			t.Fatalf("odcParsePaging: %v", err)
+		} else if !errors.Is(err, httpx.ErrInvalid) {
+			t.Fatalf("parseTestPaging: %v", err)
 		}
-		if p, err := maParsePaging(req); err == nil {
-			checkIntParam(t, q, "limit", p.limit, assessment.MaxPageLimit, 1, assessment.MaxPageLimit)
-			checkIntParam(t, q, "offset", p.offset, 0, 0, int(^uint(0)>>1))
+		if p, err := assessment.ParsePaging(req); err == nil {
+			checkIntParam(t, q, "limit", p.Limit, assessment.MaxPageLimit, 1, assessment.MaxPageLimit)
+			checkIntParam(t, q, "offset", p.Offset, 0, 0, int(^uint(0)>>1))
 		}
 		for _, name := range []string{"isTagged", "isExternal"} {
-			b, err := odcQueryBool(q, name)
+			b, err := odc.QueryBool(q, name)
 			want, perr := strconv.ParseBool(q.Get(name))
 			switch {
 			case q.Get(name) == "" && (b != nil || err != nil):
-				t.Fatalf("odcQueryBool(%s) of nothing = %v, %v", name, b, err)
+				t.Fatalf("odc.QueryBool(%s) of nothing = %v, %v", name, b, err)
 			case q.Get(name) != "" && (err == nil) != (perr == nil):
-				t.Fatalf("odcQueryBool(%s=%q) = %v, %v", name, q.Get(name), b, err)
+				t.Fatalf("odc.QueryBool(%s=%q) = %v, %v", name, q.Get(name), b, err)
 			case err == nil && b != nil && *b != want:
-				t.Fatalf("odcQueryBool(%s=%q) = %v", name, q.Get(name), *b)
+				t.Fatalf("odc.QueryBool(%s=%q) = %v", name, q.Get(name), *b)
 			}
 		}
 		if b, err := lifetime.BoolParam(req, "IncludeEnvStatus"); err == nil {
@@ -659,8 +663,8 @@ func FuzzQueryParams(f *testing.F) {
 				t.Fatalf("%s: %v", what, err)
 			}
 			def, maxOffset := assessment.MaxPageLimit, int(^uint(0)>>1)
-			if tg.odcPage {
-				def, maxOffset = odcDefaultLimit, 1<<31-1
+			if tg.cloudPage {
+				def, maxOffset = odc.DefaultLimit, 1<<31-1
 			}
 			checkIntParam(t, q, "limit", page.Page.Limit, def, 1, tg.paging)
 			checkIntParam(t, q, "offset", page.Page.Offset, 0, 0, maxOffset)

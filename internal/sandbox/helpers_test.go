@@ -139,7 +139,7 @@ func (r response) expectLTError(t *testing.T, status int, contains ...string) {
 
 // Lookups in the default fixture, by name.
 
-func envKey(t *testing.T, f *Fixture, name string) string {
+func envKey(t *testing.T, f *fixture.Fixture, name string) string {
 	t.Helper()
 	for _, e := range f.LifeTime.Environments {
 		if e.Name == name {
@@ -150,7 +150,7 @@ func envKey(t *testing.T, f *Fixture, name string) string {
 	return ""
 }
 
-func fixtureApp(t *testing.T, f *Fixture, name string) FixtureApplication {
+func fixtureApp(t *testing.T, f *fixture.Fixture, name string) fixture.Application {
 	t.Helper()
 	for _, a := range f.LifeTime.Applications {
 		if a.Name == name {
@@ -158,10 +158,10 @@ func fixtureApp(t *testing.T, f *Fixture, name string) FixtureApplication {
 		}
 	}
 	t.Fatalf("no application %q in the fixture", name)
-	return FixtureApplication{}
+	return fixture.Application{}
 }
 
-func versionKey(t *testing.T, a FixtureApplication, version string) string {
+func versionKey(t *testing.T, a fixture.Application, version string) string {
 	t.Helper()
 	for _, v := range a.Versions {
 		if v.Version == version {

@@ -11,7 +11,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/lifetime"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/sandboxtest"
 )
 
 func TestAuthentication(t *testing.T) {
@@ -97,14 +100,14 @@ func TestWireFieldNames(t *testing.T) {
 			t.Errorf("application has no %s field: %s", k, raw.body)
 		}
 	}
-	status := app["AppStatusInEnvs"].([]any)[0].(map[string]any)
+	status := sandboxtest.Object(sandboxtest.Array(app["AppStatusInEnvs"])[0])
 	for _, k := range []string{"EnvironmentKey", "BaseApplicationVersionKey", "IsModified", "IsModifiedReason", "IsModifiedMessage",
 		"ConsistencyStatus", "ConsistencyStatusMessages", "MobileAppsStatus", "ModuleStatusInEnvs", "DeploymentZoneKey"} {
 		if _, ok := status[k]; !ok {
 			t.Errorf("AppStatusInEnv has no %s field", k)
 		}
 	}
-	module := status["ModuleStatusInEnvs"].([]any)[0].(map[string]any)
+	module := sandboxtest.Object(sandboxtest.Array(status["ModuleStatusInEnvs"])[0])
 	for _, k := range []string{"ApplicationKey", "EnvironmentKey", "ModuleVersionKey", "ConsistencyStatus", "ConsistencyStatusMessages"} {
 		if _, ok := module[k]; !ok {
 			t.Errorf("ModuleStatusInEnv has no %s field", k)
@@ -125,7 +128,7 @@ func TestWireFieldNames(t *testing.T) {
 			t.Errorf("ApplicationVersion has no %s field", k)
 		}
 	}
-	mv := version["ModuleVersions"].([]any)[0].(map[string]any)
+	mv := sandboxtest.Object(sandboxtest.Array(version["ModuleVersions"])[0])
 	for _, k := range []string{"Key", "ModuleKey", "CreatedOn", "CreatedBy", "CreatedByUsername", "GeneralHash", "DirectUpgradeFromHash"} {
 		if _, ok := mv[k]; !ok {
 			t.Errorf("ModuleVersion has no %s field", k)
@@ -224,7 +227,7 @@ func TestDefaultPortfolio(t *testing.T) {
 func TestModules(t *testing.T) {
 	s, base := startSandbox(t, Options{})
 	f := s.Fixture()
-	var theme FixtureModule
+	var theme fixture.Module
 	for _, m := range f.LifeTime.Modules {
 		if m.Name == "AcmeTheme" {
 			theme = m
@@ -252,8 +255,8 @@ func TestModules(t *testing.T) {
 }
 
 func TestEmptyListsAnswer204(t *testing.T) {
-	empty := &Fixture{Name: "empty", LifeTime: LifeTimeFixture{
-		ServiceAccounts: []FixtureServiceAccount{{Name: "ci", Token: "tok", Role: RoleAdministrator}},
+	empty := &fixture.Fixture{Name: "empty", LifeTime: fixture.LifeTime{
+		ServiceAccounts: []fixture.ServiceAccount{{Name: "ci", Token: "tok", Role: fixture.RoleAdministrator}},
 	}}
 	_, base := startSandbox(t, Options{Fixture: empty})
 	for _, path := range []string{"/environments", "/applications", "/applications?IncludeEnvStatus=true", "/modules"} {
@@ -264,11 +267,11 @@ func TestEmptyListsAnswer204(t *testing.T) {
 	}
 
 	envKey, appKey := uuid.NewString(), uuid.NewString()
-	idle := &Fixture{Name: "idle", LifeTime: LifeTimeFixture{
-		ServiceAccounts: []FixtureServiceAccount{{Name: "ci", Token: "tok", Role: RoleAdministrator}},
-		Environments:    []FixtureEnvironment{{Key: envKey, Name: "Development", Order: 1, HostName: "dev.example", EnvironmentType: "Development"}},
-		Modules:         []FixtureModule{{Key: uuid.NewString(), Name: "Draft", Kind: "eSpace", Type: "Reactive"}},
-		Applications:    []FixtureApplication{{Key: appKey, Name: "Draft", Kind: "WebResponsive", Modules: []string{"Draft"}}},
+	idle := &fixture.Fixture{Name: "idle", LifeTime: fixture.LifeTime{
+		ServiceAccounts: []fixture.ServiceAccount{{Name: "ci", Token: "tok", Role: fixture.RoleAdministrator}},
+		Environments:    []fixture.Environment{{Key: envKey, Name: "Development", Order: 1, HostName: "dev.example", EnvironmentType: "Development"}},
+		Modules:         []fixture.Module{{Key: uuid.NewString(), Name: "Draft", Kind: "eSpace", Type: "Reactive"}},
+		Applications:    []fixture.Application{{Key: appKey, Name: "Draft", Kind: "WebResponsive", Modules: []string{"Draft"}}},
 	}}
 	_, base = startSandbox(t, Options{Fixture: idle})
 	do(t, http.MethodGet, base+lifetime.Base+"/environments/"+envKey+"/applications", "tok", nil).expect(t, http.StatusNoContent)

@@ -17,7 +17,7 @@ func (s *Sandbox) apiMiddleware(next http.Handler) http.Handler {
 			return
 		}
 		s.requests.count(call)
-		s.chaos.serve(w, r, call, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.chaos.Serve(w, r, call.writeError, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if ok := s.limits.admit(w, r, call, s.requests); !ok {
 				return
 			}

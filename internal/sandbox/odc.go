@@ -31,10 +31,6 @@ func (s *Sandbox) ReleasedAt(assetKey string) (time.Time, bool) {
 	return s.odc.ReleasedAt(assetKey)
 }
 
-// odcExports returns the export lines for ODC: the portal URL once started,
-// and the credentials of the export client.
-func (s *Sandbox) odcExports() []string { return s.odc.Exports(s.URL(), exportLine) }
-
 // adminCreateODCAsset: POST /_sandbox/odc/assets (odc.Service.AdminCreateAsset).
 func (s *Sandbox) adminCreateODCAsset(w http.ResponseWriter, r *http.Request) {
 	s.odc.AdminCreateAsset(writeAdminError)(w, r)

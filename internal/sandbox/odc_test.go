@@ -14,31 +14,33 @@ import (
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc/odctest"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/sandboxtest"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/sqldb"
 )
 
 const (
-	odcClientMigration = "migration-pipeline"
-	odcClientNoMigrate = "publisher-no-migrate"
-	odcClientNoRelease = "publisher-no-release"
+	clientMigration = "migration-pipeline"
+	clientNoMigrate = "publisher-no-migrate"
+	clientNoRelease = "publisher-no-release"
 )
 
-// odcEnv is a started sandbox with helpers to call its ODC APIs (package
+// cloudEnv is a started sandbox with helpers to call its ODC APIs (package
 // odc serves them; its own tests are there); every API call is checked
 // against the OpenAPI documents.
-type odcEnv struct {
+type cloudEnv struct {
 	t    *testing.T
 	sb   *Sandbox
 	base string
 	v    *odctest.Validator
 }
 
-func startODC(t *testing.T, opts Options) *odcEnv {
+func startODC(t *testing.T, opts Options) *cloudEnv {
 	t.Helper()
 	sb, base := startSandbox(t, opts)
-	return &odcEnv{t: t, sb: sb, base: base, v: odctest.NewValidator(t, base)}
+	return &cloudEnv{t: t, sb: sb, base: base, v: odctest.NewValidator(t, base)}
 }
 
-func (e *odcEnv) apiClient(name string) fixture.APIClient {
+func (e *cloudEnv) apiClient(name string) fixture.APIClient {
 	e.t.Helper()
 	for _, c := range e.sb.Fixture().ODC.APIClients {
 		if c.Name == name {
@@ -49,7 +51,7 @@ func (e *odcEnv) apiClient(name string) fixture.APIClient {
 	return fixture.APIClient{}
 }
 
-func (e *odcEnv) stage(name string) string {
+func (e *cloudEnv) stage(name string) string {
 	e.t.Helper()
 	for _, s := range e.sb.Fixture().ODC.Stages {
 		if s.Name == name {
@@ -61,13 +63,13 @@ func (e *odcEnv) stage(name string) string {
 }
 
 // tokenEndpoint discovers the token endpoint, as clients must.
-func (e *odcEnv) tokenEndpoint() string {
+func (e *cloudEnv) tokenEndpoint() string {
 	e.t.Helper()
 	r := do(e.t, http.MethodGet, e.base+"/identity/.well-known/openid-configuration", "", nil).expect(e.t, http.StatusOK)
 	return decode[oidcConfiguration](e.t, r).TokenEndpoint
 }
 
-func (e *odcEnv) postForm(endpoint string, form url.Values) response {
+func (e *cloudEnv) postForm(endpoint string, form url.Values) response {
 	e.t.Helper()
 	resp, err := http.PostForm(endpoint, form)
 	if err != nil {
@@ -82,20 +84,20 @@ func (e *odcEnv) postForm(endpoint string, form url.Values) response {
 }
 
 // token gets an access token for a fixture API client.
-func (e *odcEnv) token(name string) string {
+func (e *cloudEnv) token(name string) string {
 	e.t.Helper()
 	c := e.apiClient(name)
 	r := e.postForm(e.tokenEndpoint(), url.Values{"grant_type": {"client_credentials"}, "client_id": {c.ClientID}, "client_secret": {c.ClientSecret}})
-	return decode[odcTokenResponse](e.t, r.expect(e.t, http.StatusOK)).AccessToken
+	return decode[odc.TokenResponse](e.t, r.expect(e.t, http.StatusOK)).AccessToken
 }
 
 // api calls an ODC API, checking request and response.
-func (e *odcEnv) api(method, path, token string, body any) response {
+func (e *cloudEnv) api(method, path, token string, body any) response {
 	e.t.Helper()
 	return e.send(method, path, token, body, true)
 }
 
-func (e *odcEnv) send(method, path, token string, body any, checkRequest bool) response {
+func (e *cloudEnv) send(method, path, token string, body any, checkRequest bool) response {
 	e.t.Helper()
 	var data []byte
 	switch b := body.(type) {
@@ -154,7 +156,7 @@ func (r response) expectODCProblem(t *testing.T, status int, contains ...string)
 	return p
 }
 
-func (e *odcEnv) seed(a odc.MigratedAsset) {
+func (e *cloudEnv) seed(a odc.MigratedAsset) {
 	e.t.Helper()
 	if err := e.sb.SeedODCAsset(a); err != nil {
 		e.t.Fatalf("SeedODCAsset(%s): %v", a.Name, err)
@@ -162,12 +164,12 @@ func (e *odcEnv) seed(a odc.MigratedAsset) {
 }
 
 // waitPublish polls a publish operation until it finishes.
-func (e *odcEnv) waitPublish(token, key string) odcPublishOperation {
+func (e *cloudEnv) waitPublish(token, key string) publishOperation {
 	e.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		op := decode[odcPublishOperation](e.t, e.api(http.MethodGet, deploymentBase+"/publish-operations/"+key, token, nil).expect(e.t, http.StatusOK))
-		if op.Status != odcStatusRunning {
+		op := decode[publishOperation](e.t, e.api(http.MethodGet, deploymentBase+"/publish-operations/"+key, token, nil).expect(e.t, http.StatusOK))
+		if op.Status != odc.StatusRunning {
 			return op
 		}
 		if time.Now().After(deadline) {
@@ -177,28 +179,29 @@ func (e *odcEnv) waitPublish(token, key string) odcPublishOperation {
 	}
 }
 
-func (e *odcEnv) publish(token, assetKey string, revision int, stageKey string) odcPublishOperation {
+// publish publishes revision 1 of the asset.
+func (e *cloudEnv) publish(token, assetKey string, stageKey string) publishOperation {
 	e.t.Helper()
-	body := map[string]any{"operation": "Publish", "assetKey": assetKey, "revision": revision}
+	body := map[string]any{"operation": "Publish", "assetKey": assetKey, "revision": 1}
 	if stageKey != "" {
 		body["environmentKey"] = stageKey
 	}
-	started := decode[odcPublishOperation](e.t, e.api(http.MethodPost, deploymentBase+"/publish-operations", token, body).expect(e.t, http.StatusCreated))
+	started := decode[publishOperation](e.t, e.api(http.MethodPost, deploymentBase+"/publish-operations", token, body).expect(e.t, http.StatusCreated))
 	return e.waitPublish(token, started.Key)
 }
 
 // Assets of the tests: a library, a library consuming it, an app consuming
 // the second library, and an app with TrueChange errors.
 var (
-	odcKeyCore    = derivedKey("odc-test", "customer-core")
-	odcKeyPolicy  = derivedKey("odc-test", "policy-rules")
-	odcKeyPortal  = derivedKey("odc-test", "customer-portal")
-	odcKeyBroken  = derivedKey("odc-test", "broken-app")
-	odcTestAssets = []odc.MigratedAsset{
-		{Key: odcKeyCore, Name: "Customer Core", AssetType: odc.AssetTypeLibrary},
-		{Key: odcKeyPolicy, Name: "Policy Rules", AssetType: odc.AssetTypeLibrary, Producers: []string{odcKeyCore}},
-		{Key: odcKeyPortal, Name: "Customer Portal", AssetType: odc.AssetTypeWebApp, Producers: []string{odcKeyPolicy}},
-		{Key: odcKeyBroken, Name: "Broken App", AssetType: odc.AssetTypeMobileApp, Producers: []string{odcKeyCore},
+	keyCore    = sqldb.DerivedKey("odc-test", "customer-core")
+	keyPolicy  = sqldb.DerivedKey("odc-test", "policy-rules")
+	keyPortal  = sqldb.DerivedKey("odc-test", "customer-portal")
+	keyBroken  = sqldb.DerivedKey("odc-test", "broken-app")
+	testAssets = []odc.MigratedAsset{
+		{Key: keyCore, Name: "Customer Core", AssetType: odc.AssetTypeLibrary},
+		{Key: keyPolicy, Name: "Policy Rules", AssetType: odc.AssetTypeLibrary, Producers: []string{keyCore}},
+		{Key: keyPortal, Name: "Customer Portal", AssetType: odc.AssetTypeWebApp, Producers: []string{keyPolicy}},
+		{Key: keyBroken, Name: "Broken App", AssetType: odc.AssetTypeMobileApp, Producers: []string{keyCore},
 			PublishErrors: []string{"Invalid Data Type: 'Site.Tenant' is not defined.", "Required Property: 'Login' screen has no role."}},
 	}
 )
@@ -211,12 +214,8 @@ const (
 	dependencyBase = "/api/dependency-management/v1"
 	deploymentBase = "/api/deployments/v1"
 
-	odcStatusRunning           = odc.StatusRunning
-	odcStatusFinished          = odc.StatusFinished
-	odcStatusFinishedWithError = odc.StatusFinishedWithError
-
-	// odcMigrationCreatedBy is who ODC says created migrated revisions.
-	odcMigrationCreatedBy = "O11 code migration"
+	// migrationCreatedBy is who ODC says created migrated revisions.
+	migrationCreatedBy = "O11 code migration"
 
 	AssetTypeWebApp    = odc.AssetTypeWebApp
 	AssetTypeMobileApp = odc.AssetTypeMobileApp
@@ -224,26 +223,24 @@ const (
 )
 
 type (
-	MigratedAsset    = odc.MigratedAsset
-	odcProblem       = odc.Problem
-	odcTokenResponse = odc.TokenResponse
+	MigratedAsset = odc.MigratedAsset
 )
 
 type oidcConfiguration struct {
 	TokenEndpoint string `json:"token_endpoint"`
 }
 
-type odcPagedList[T any] struct {
+type pagedList[T any] struct {
 	Results []T `json:"results"`
 	Page    any `json:"page"`
 }
 
-type odcDeployedAsset struct {
+type deployedAsset struct {
 	Type string `json:"type"`
 	Key  string `json:"key"`
 }
 
-type odcPublishOperation struct {
+type publishOperation struct {
 	Key              string  `json:"key"`
 	Status           string  `json:"status"`
 	StartedDateTime  string  `json:"startedDateTime"`
@@ -256,14 +253,14 @@ type odcPublishOperation struct {
 	Operation        string  `json:"operation"`
 }
 
-type odcPublishRequestBody struct {
+type publishRequestBody struct {
 	Operation      *string `json:"operation"`
 	AssetKey       *string `json:"assetKey"`
 	Revision       *int    `json:"revision"`
 	EnvironmentKey *string `json:"environmentKey"`
 }
 
-type odcAssetRevision struct {
+type assetRevision struct {
 	AssetKey      string  `json:"assetKey"`
 	PortfolioKey  string  `json:"portfolioKey"`
 	Revision      int     `json:"revision"`
@@ -278,7 +275,7 @@ type odcAssetRevision struct {
 	TaggedAt      *string `json:"taggedAt"`
 }
 
-type odcReleaseNoteContent struct {
+type releaseNoteContent struct {
 	Tag     *string `json:"tag"`
 	Content *string `json:"content"`
 }
@@ -295,7 +292,7 @@ func TestODCExports(t *testing.T) {
 			t.Errorf("Exports = %v, want %q", s.Exports(), want)
 		}
 	}
-	if c.Name != odcClientMigration || !c.HasAllPermissions() {
+	if c.Name != clientMigration || !c.HasAllPermissions() {
 		t.Errorf("first API client = %+v, want migration-pipeline with every permission", c)
 	}
 }
@@ -308,24 +305,24 @@ func TestODCFixtureValidation(t *testing.T) {
 	}{
 		{"no organization", func(o map[string]any) { delete(o, "organization") }, "odc: organization is required"},
 		{"unknown permission", func(o map[string]any) {
-			o["apiClients"].([]any)[0].(map[string]any)["permissions"] = []any{"Deploy everything"}
+			sandboxtest.Object(sandboxtest.Array(o["apiClients"])[0])["permissions"] = []any{"Deploy everything"}
 		}, `permission "Deploy everything" must be one of`},
 		{"duplicate client id", func(o map[string]any) {
-			clients := o["apiClients"].([]any)
-			clients[1].(map[string]any)["clientId"] = clients[0].(map[string]any)["clientId"]
+			clients := sandboxtest.Array(o["apiClients"])
+			sandboxtest.Object(clients[1])["clientId"] = sandboxtest.Object(clients[0])["clientId"]
 		}, "is used more than once"},
-		{"no secret", func(o map[string]any) { o["apiClients"].([]any)[0].(map[string]any)["clientSecret"] = "" }, "clientSecret is required"},
+		{"no secret", func(o map[string]any) { sandboxtest.Object(sandboxtest.Array(o["apiClients"])[0])["clientSecret"] = "" }, "clientSecret is required"},
 		{"two development stages", func(o map[string]any) {
-			o["stages"].([]any)[1].(map[string]any)["purpose"] = "Development"
+			sandboxtest.Object(sandboxtest.Array(o["stages"])[1])["purpose"] = "Development"
 		}, "exactly one stage"},
-		{"bad purpose", func(o map[string]any) { o["stages"].([]any)[2].(map[string]any)["purpose"] = "Live" }, `purpose "Live"`},
-		{"bad stage key", func(o map[string]any) { o["stages"].([]any)[0].(map[string]any)["key"] = "dev" }, `key "dev" is not a GUID`},
+		{"bad purpose", func(o map[string]any) { sandboxtest.Object(sandboxtest.Array(o["stages"])[2])["purpose"] = "Live" }, `purpose "Live"`},
+		{"bad stage key", func(o map[string]any) { sandboxtest.Object(sandboxtest.Array(o["stages"])[0])["key"] = "dev" }, `key "dev" is not a GUID`},
 		{"unknown field", func(o map[string]any) { o["region"] = "eu" }, `unknown field "region"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			doc := fixtureJSON(t)
-			tt.mutate(doc["odc"].(map[string]any))
+			tt.mutate(sandboxtest.Object(doc["odc"]))
 			if _, err := LoadFixture(writeFixture(t, doc)); err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("LoadFixture = %v, want an error containing %q", err, tt.want)
 			}
@@ -339,18 +336,9 @@ func TestODCFixtureValidation(t *testing.T) {
 	}
 }
 
-// The ODC request parsers the fuzz tests check.
-const (
-	odcDefaultLimit      = odc.DefaultLimit
-	odcMaxLimit          = odc.MaxLimit
-	odcMaxAssetRepoLimit = odc.MaxAssetRepoLimit
-)
+type testPaging struct{ limit, offset int }
 
-type odcTestPaging struct{ limit, offset int }
-
-func odcParsePaging(q url.Values, maxLimit int) (odcTestPaging, error) {
+func parseTestPaging(q url.Values, maxLimit int) (testPaging, error) {
 	limit, offset, err := odc.ParsePaging(q, maxLimit)
-	return odcTestPaging{limit, offset}, err
+	return testPaging{limit, offset}, err
 }
-
-var odcQueryBool = odc.QueryBool

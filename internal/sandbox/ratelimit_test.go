@@ -1,13 +1,15 @@
 package sandbox
 
 import (
-	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/assessment"
 	"net/http"
 	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/assessment"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
 )
 
 // startLimited starts a sandbox whose rate limiter runs on clock.
@@ -26,12 +28,12 @@ func startLimited(t *testing.T, opts Options, clock *fakeClock) *chaosEnv {
 	}
 	e := &chaosEnv{t: t, sb: s, base: base}
 	for _, c := range s.Fixture().ODC.APIClients {
-		if c.Name == odcClientMigration {
+		if c.Name == clientMigration {
 			e.client = c
 		}
 	}
 	e.tokenURL = base + "/identity/realms/" + s.odc.Organization() + "/protocol/openid-connect/token"
-	e.odcToken = decode[odcTokenResponse](t, e.must(http.MethodPost, e.tokenURL, "", nil, e.tokenForm()).expect(t, http.StatusOK)).AccessToken
+	e.accessToken = decode[odc.TokenResponse](t, e.must(http.MethodPost, e.tokenURL, "", nil, e.tokenForm()).expect(t, http.StatusOK)).AccessToken
 	return e
 }
 
@@ -48,17 +50,17 @@ func expectThrottled(t *testing.T, api string, r response, retryAfter int) {
 func TestRateLimitODCWindow(t *testing.T) {
 	clock := newFakeClock()
 	e := startLimited(t, Options{RateLimit: 3}, clock)
-	odc := func() response { return e.must(http.MethodGet, e.odcURL(), e.odcToken, nil, nil) }
+	odc := func() response { return e.must(http.MethodGet, e.portfolioURL(), e.accessToken, nil, nil) }
 
 	// t=0: two calls; t=30s: one more fills the window.
 	odc().expect(t, http.StatusOK)
-	e.must(http.MethodGet, e.cmURL(), e.odcToken, nil, nil).expect(t, http.StatusOK) // code migrations share the ODC window
+	e.must(http.MethodGet, e.migrationURL(), e.accessToken, nil, nil).expect(t, http.StatusOK) // code migrations share the ODC window
 	clock.Advance(30 * time.Second)
 	odc().expect(t, http.StatusOK)
 	expectThrottled(t, "odc", odc(), 30)
-	expectThrottled(t, "codeMigration", e.must(http.MethodGet, e.cmURL(), e.odcToken, nil, nil), 30)
+	expectThrottled(t, "codeMigration", e.must(http.MethodGet, e.migrationURL(), e.accessToken, nil, nil), 30)
 	// Unauthenticated calls count too: the limit comes first.
-	expectThrottled(t, "odc", e.must(http.MethodGet, e.odcURL(), "", nil, nil), 30)
+	expectThrottled(t, "odc", e.must(http.MethodGet, e.portfolioURL(), "", nil, nil), 30)
 
 	// Other families have windows of their own; the token endpoint has none.
 	e.must(http.MethodGet, e.lifetimeURL(), testAdminToken, nil, nil).expect(t, http.StatusOK)
@@ -102,7 +104,7 @@ func TestRateLimitLifeTimeAndAssessment(t *testing.T) {
 	expectThrottled(t, "lifetime", e.must(http.MethodGet, e.lifetimeURL(), testAdminToken, nil, nil), 50)
 	// Both names of the assessment tool are one tool.
 	expectThrottled(t, "assessment", e.must(http.MethodGet, e.base+assessment.ConversionBase+"/mappings", testAdminToken, nil, nil), 50)
-	e.must(http.MethodGet, e.odcURL(), e.odcToken, nil, nil).expect(t, http.StatusOK)
+	e.must(http.MethodGet, e.portfolioURL(), e.accessToken, nil, nil).expect(t, http.StatusOK)
 	// The admin surface is never limited nor counted.
 	for range 5 {
 		e.must(http.MethodGet, e.base+"/_sandbox/health", "", nil, nil).expect(t, http.StatusOK)
@@ -142,27 +144,27 @@ func TestRateLimitRetryAfterRoundsUp(t *testing.T) {
 func TestRateLimitDeployments(t *testing.T) {
 	clock := newFakeClock()
 	e := startLimited(t, Options{RateLimit: 100, DeploymentRateLimit: 2}, clock)
-	if err := e.sb.SeedODCAsset(MigratedAsset{Key: odcKeyCore, Name: "Customer Core", AssetType: AssetTypeLibrary}); err != nil {
+	if err := e.sb.SeedODCAsset(MigratedAsset{Key: keyCore, Name: "Customer Core", AssetType: AssetTypeLibrary}); err != nil {
 		t.Fatal(err)
 	}
 	ops := e.base + deploymentBase + "/publish-operations"
-	body := map[string]any{"operation": "Publish", "assetKey": odcKeyCore, "revision": 1}
-	e.must(http.MethodPost, ops, e.odcToken, body, nil).expect(t, http.StatusCreated)
-	e.must(http.MethodPost, ops+"/", e.odcToken, map[string]any{"revision": 1}, nil).expect(t, http.StatusBadRequest) // counts all the same
+	body := map[string]any{"operation": "Publish", "assetKey": keyCore, "revision": 1}
+	e.must(http.MethodPost, ops, e.accessToken, body, nil).expect(t, http.StatusCreated)
+	e.must(http.MethodPost, ops+"/", e.accessToken, map[string]any{"revision": 1}, nil).expect(t, http.StatusBadRequest) // counts all the same
 	clock.Advance(15 * time.Second)
-	expectThrottled(t, "odc", e.must(http.MethodPost, ops, e.odcToken, body, nil), 45)
+	expectThrottled(t, "odc", e.must(http.MethodPost, ops, e.accessToken, body, nil), 45)
 	// Reads of the same endpoint and other endpoints are not affected.
-	e.must(http.MethodGet, ops, e.odcToken, nil, nil).expect(t, http.StatusOK)
+	e.must(http.MethodGet, ops, e.accessToken, nil, nil).expect(t, http.StatusOK)
 	// Asset uploads have a window of their own (the sandbox has no upload:
 	// 405, after the limiter).
 	assets := e.base + assetRepoBase + "/assets"
-	e.must(http.MethodPost, assets, e.odcToken, map[string]any{}, nil).expect(t, http.StatusMethodNotAllowed)
-	e.must(http.MethodPost, assets+"/", e.odcToken, map[string]any{}, nil).expect(t, http.StatusMethodNotAllowed)
-	expectThrottled(t, "odc", e.must(http.MethodPost, assets, e.odcToken, map[string]any{}, nil), 60)
+	e.must(http.MethodPost, assets, e.accessToken, map[string]any{}, nil).expect(t, http.StatusMethodNotAllowed)
+	e.must(http.MethodPost, assets+"/", e.accessToken, map[string]any{}, nil).expect(t, http.StatusMethodNotAllowed)
+	expectThrottled(t, "odc", e.must(http.MethodPost, assets, e.accessToken, map[string]any{}, nil), 60)
 	// Builds too, per endpoint.
-	e.must(http.MethodPost, e.base+"/api/builds/v1/builds", e.odcToken, map[string]any{}, nil).expect(t, http.StatusNotFound)
+	e.must(http.MethodPost, e.base+"/api/builds/v1/builds", e.accessToken, map[string]any{}, nil).expect(t, http.StatusNotFound)
 	clock.Advance(45 * time.Second)
-	e.must(http.MethodPost, ops, e.odcToken, body, nil).expect(t, http.StatusCreated)
+	e.must(http.MethodPost, ops, e.accessToken, body, nil).expect(t, http.StatusCreated)
 	if got := e.sb.RequestStats().ByFamily[FamilyODC]; got != (FamilyStats{Requests: 9, Throttled: 2}) {
 		t.Errorf("odc stats = %+v", got)
 	}
@@ -191,10 +193,10 @@ func TestRateLimitDeploymentsOnly(t *testing.T) {
 	clock := newFakeClock()
 	e := startLimited(t, Options{DeploymentRateLimit: 1}, clock)
 	ops := e.base + deploymentBase + "/publish-operations"
-	e.must(http.MethodPost, ops, e.odcToken, map[string]any{}, nil).expect(t, http.StatusBadRequest)
-	expectThrottled(t, "odc", e.must(http.MethodPost, ops, e.odcToken, map[string]any{}, nil), 60)
+	e.must(http.MethodPost, ops, e.accessToken, map[string]any{}, nil).expect(t, http.StatusBadRequest)
+	expectThrottled(t, "odc", e.must(http.MethodPost, ops, e.accessToken, map[string]any{}, nil), 60)
 	for range 20 {
-		e.must(http.MethodGet, ops, e.odcToken, nil, nil).expect(t, http.StatusOK)
+		e.must(http.MethodGet, ops, e.accessToken, nil, nil).expect(t, http.StatusOK)
 	}
 }
 
@@ -207,7 +209,7 @@ func TestRateLimitConcurrent(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 40 {
 		wg.Go(func() {
-			r, err := e.send(http.MethodGet, e.odcURL(), e.odcToken, nil, nil)
+			r, err := e.send(http.MethodGet, e.portfolioURL(), e.accessToken, nil, nil)
 			if err != nil {
 				t.Error(err)
 				return

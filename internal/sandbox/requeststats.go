@@ -3,6 +3,8 @@ package sandbox
 import (
 	"net/http"
 	"sync/atomic"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
 )
 
 // Request counters per API family, and the admin endpoints that read and
@@ -64,7 +66,7 @@ func (s *Sandbox) RequestStats() RequestStats { return s.requests.snapshot() }
 // windows are left as they are.
 func (s *Sandbox) ResetStats() {
 	s.requests.reset()
-	s.chaos.resetStats()
+	s.chaos.ResetStats()
 }
 
 // statsDocument is GET /_sandbox/stats: the request counters, and the
@@ -76,10 +78,10 @@ type statsDocument struct {
 }
 
 func (s *Sandbox) adminGetStats(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, statsDocument{RequestStats: s.RequestStats(), RateLimit: s.limits.perMinute, DeploymentRateLimit: s.limits.deployPerMinute})
+	httpx.WriteJSON(w, http.StatusOK, statsDocument{RequestStats: s.RequestStats(), RateLimit: s.limits.perMinute, DeploymentRateLimit: s.limits.deployPerMinute})
 }
 
 func (s *Sandbox) adminResetStats(w http.ResponseWriter, _ *http.Request) {
 	s.ResetStats()
-	writeJSON(w, http.StatusOK, statsDocument{RequestStats: s.RequestStats(), RateLimit: s.limits.perMinute, DeploymentRateLimit: s.limits.deployPerMinute})
+	httpx.WriteJSON(w, http.StatusOK, statsDocument{RequestStats: s.RequestStats(), RateLimit: s.limits.perMinute, DeploymentRateLimit: s.limits.deployPerMinute})
 }

@@ -22,6 +22,10 @@ import (
 	"time"
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/assessment"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/chaos"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/codemigration"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/lifetime"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
 )
@@ -41,8 +45,8 @@ const shutdownTimeout = 10 * time.Second
 type Options struct {
 	// DBPath is the SQLite database file; "" keeps the state in memory.
 	DBPath string
-	// Fixture seeds an empty database; nil means DefaultFixture().
-	Fixture *Fixture
+	// Fixture seeds an empty database; nil means fixture.Default().
+	Fixture *fixture.Fixture
 	// Logger receives one line per request; nil discards them. Headers,
 	// tokens and bodies are never logged.
 	Logger *log.Logger
@@ -83,16 +87,26 @@ type Options struct {
 	TLS bool
 }
 
+// DefaultMigrationDuration is how long a code migration runs when
+// Options.MigrationDuration is zero.
+const DefaultMigrationDuration = codemigration.DefaultDuration
+
+// DefaultAssessmentDelay is how long an assessment takes when
+// Options.AssessmentDelay is zero.
+const DefaultAssessmentDelay = assessment.DefaultDelay
+
 // Sandbox serves the fake OutSystems APIs.
 type Sandbox struct {
-	fixture    *Fixture
+	fixture    *fixture.Fixture
 	logger     *log.Logger
 	store      *store
 	lifetime   *lifetime.Service
 	assessment *assessment.Service
-	handler    http.Handler
-	adminToken string
-	odc        *odc.Service
+	// codeMigration is the Migration Kit's code migration.
+	codeMigration *codemigration.Service
+	handler       http.Handler
+	adminToken    string
+	odc           *odc.Service
 	// assessmentDelay is Options.AssessmentDelay or its default; now is the
 	// clock assessments are timed with (tests may set it before serving).
 	assessmentDelay time.Duration
@@ -101,14 +115,14 @@ type Sandbox struct {
 	// migrations are timed with now too.
 	migrationDuration time.Duration
 	// chaos, limits, requests and tokens serve chaos.go, ratelimit.go, requeststats.go and tokens.go.
-	chaos    *chaosEngine
+	chaos    *chaos.Engine
 	limits   *rateLimiter
 	requests *requestCounters
 	tokens   *issuedTokens
 	// apis sorts request paths into the API families the services declare.
 	apis apiTable
 	// tls is the generated CA and server certificate (Options.TLS), nil for plain HTTP.
-	tls *sandboxTLS
+	tls *httpx.LoopbackTLS
 
 	mu     sync.Mutex
 	server *http.Server
@@ -123,10 +137,10 @@ type Sandbox struct {
 // when it is empty; a database seeded before keeps its state. A fixture
 // passed in Options is validated, which normalises its keys.
 func New(opts Options) (*Sandbox, error) {
-	fixture := opts.Fixture
-	if fixture == nil {
-		fixture = DefaultFixture()
-	} else if err := fixture.Validate(); err != nil {
+	fx := opts.Fixture
+	if fx == nil {
+		fx = fixture.Default()
+	} else if err := fx.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid fixture: %w", err)
 	}
 	logger := opts.Logger
@@ -150,7 +164,7 @@ func New(opts Options) (*Sandbox, error) {
 	case migrationDuration == 0:
 		migrationDuration = DefaultMigrationDuration
 	}
-	chaos, err := newChaosEngine(opts.Chaos)
+	chaosEngine, err := chaos.New(opts.Chaos)
 	if err != nil {
 		return nil, err
 	}
@@ -158,9 +172,9 @@ func New(opts Options) (*Sandbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	var serverTLS *sandboxTLS
+	var serverTLS *httpx.LoopbackTLS
 	if opts.TLS {
-		if serverTLS, err = newSandboxTLS(time.Now()); err != nil {
+		if serverTLS, err = httpx.NewLoopbackTLS(time.Now()); err != nil {
 			return nil, err
 		}
 	}
@@ -169,19 +183,15 @@ func New(opts Options) (*Sandbox, error) {
 		return nil, err
 	}
 	ctx := context.Background()
-	seeded, err := st.seed(ctx, fixture)
+	seeded, err := st.seed(ctx, fx)
 	if err != nil {
 		st.close()
 		return nil, err
 	}
 	if seeded {
-		logger.Printf("seeded the database from fixture %q", fixture.Name)
+		logger.Printf("seeded the database from fixture %q", fx.Name)
 	} else {
 		logger.Printf("the database was seeded before: keeping its state")
-	}
-	if err := st.prepareCodeMigration(ctx, fixture); err != nil {
-		st.close()
-		return nil, err
 	}
 	st.lt.SetOptions(lifetime.Options{TagDelay: opts.LifeTimeTagDelay})
 	token, err := st.lt.AdminToken(ctx)
@@ -189,23 +199,29 @@ func New(opts Options) (*Sandbox, error) {
 		st.close()
 		return nil, err
 	}
-	odcService, err := odc.New(ctx, st.db, logger, &fixture.ODC, odc.Options{TokenTTL: opts.TokenTTL, PublishDuration: opts.PublishDuration})
+	cloud, err := odc.New(ctx, st.db, logger, &fx.ODC, odc.Options{TokenTTL: opts.TokenTTL, PublishDuration: opts.PublishDuration})
 	if err != nil {
 		st.close()
 		return nil, err
 	}
-	s := &Sandbox{fixture: fixture, logger: logger, store: st, lifetime: st.lt, adminToken: token, odc: odcService, assessmentDelay: delay, now: time.Now,
-		migrationDuration: migrationDuration, chaos: chaos, limits: limits, requests: &requestCounters{}, tokens: &issuedTokens{}, tls: serverTLS}
+	s := &Sandbox{fixture: fx, logger: logger, store: st, lifetime: st.lt, adminToken: token, odc: cloud, assessmentDelay: delay, now: time.Now,
+		migrationDuration: migrationDuration, chaos: chaosEngine, limits: limits, requests: &requestCounters{}, tokens: &issuedTokens{}, tls: serverTLS}
 	// The assessment tool reads the clock and delay at each request: tests
 	// may change them before serving.
-	st.ma, err = assessment.New(ctx, st.db, st.lt, fixture, assessment.Options{
+	st.ma, err = assessment.New(ctx, st.db, st.lt, fx, assessment.Options{
 		Now: func() time.Time { return s.now() }, Delay: func() time.Duration { return s.assessmentDelay },
-		InUse: checkMappingNotMigrating, Logger: logger})
+		InUse: codemigration.CheckMappingNotMigrating, Logger: logger})
 	if err != nil {
 		st.close()
 		return nil, err
 	}
 	s.assessment = st.ma
+	s.codeMigration, err = codemigration.New(ctx, st.db, fx, cloud, st.ma, st.lt, codemigration.Options{
+		Now: func() time.Time { return s.now() }, Duration: migrationDuration, Logger: logger})
+	if err != nil {
+		st.close()
+		return nil, err
+	}
 	s.handler = s.routes()
 	return s, nil
 }
@@ -214,7 +230,7 @@ func New(opts Options) (*Sandbox, error) {
 func (s *Sandbox) Handler() http.Handler { return s.handler }
 
 // Fixture returns the fixture the sandbox was created with.
-func (s *Sandbox) Fixture() *Fixture { return s.fixture }
+func (s *Sandbox) Fixture() *fixture.Fixture { return s.fixture }
 
 // Start listens on addr (for example "127.0.0.1:0") and serves in the
 // background. It returns the base URL, like http://127.0.0.1:8085, or
@@ -235,7 +251,7 @@ func (s *Sandbox) Start(addr string) (string, error) {
 	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: s.logger}
 	scheme := "http"
 	if s.tls != nil {
-		srv.TLSConfig = s.tls.config.Clone()
+		srv.TLSConfig = s.tls.Config.Clone()
 		ln = tls.NewListener(ln, srv.TLSConfig)
 		scheme = "https"
 	}
@@ -309,7 +325,8 @@ func (s *Sandbox) Exports() []string {
 	if s.adminToken != "" {
 		lines = append(lines, exportLine(envLifeTimeToken, s.adminToken))
 	}
-	lines = append(lines, s.odcExports()...)
+	// ODC: the portal URL once started, and the export client.
+	lines = append(lines, s.odc.Exports(s.URL(), exportLine)...)
 	return lines
 }
 
@@ -326,11 +343,11 @@ func exportLine(name, value string) string {
 // environment after its last tag (modified), or bringing it back to the
 // tagged version (not modified). It drives IsModified in LifeTime.
 func (s *Sandbox) MarkModified(envKey, appKey string, modified bool) error {
-	env, err := parseKey("EnvironmentKey", envKey)
+	env, err := httpx.ParseKey("EnvironmentKey", envKey)
 	if err != nil {
 		return err
 	}
-	app, err := parseKey("ApplicationKey", appKey)
+	app, err := httpx.ParseKey("ApplicationKey", appKey)
 	if err != nil {
 		return err
 	}
@@ -341,3 +358,19 @@ func (s *Sandbox) MarkModified(envKey, appKey string, modified bool) error {
 // it opened its database; tests use it to check a request reads only what
 // it needs.
 func (s *Sandbox) DatabaseStatements() int64 { return s.store.db.Statements() }
+
+// MigrationFinishedAt returns when the sandbox marks a code migration
+// finished (its start plus the migration duration), whether or not that
+// moment has passed, and false when there is no such migration.
+func (s *Sandbox) MigrationFinishedAt(key string) (time.Time, bool) {
+	k, err := httpx.ParseKey("migrationKey", key)
+	if err != nil {
+		return time.Time{}, false
+	}
+	at, ok, err := s.codeMigration.FinishesAt(context.Background(), k)
+	if err != nil {
+		s.logger.Printf("MigrationFinishedAt: %v", err)
+		return time.Time{}, false
+	}
+	return at, ok
+}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/lifetime"
 )
 
@@ -35,8 +36,8 @@ func TestStateSurvivesRestart(t *testing.T) {
 	}
 
 	// Restart on the same database, even with another fixture: the state is kept.
-	other := &Fixture{Name: "other", LifeTime: LifeTimeFixture{
-		ServiceAccounts: []FixtureServiceAccount{{Name: "someone", Token: "other-token", Role: RoleAdministrator}},
+	other := &fixture.Fixture{Name: "other", LifeTime: fixture.LifeTime{
+		ServiceAccounts: []fixture.ServiceAccount{{Name: "someone", Token: "other-token", Role: fixture.RoleAdministrator}},
 	}}
 	s2, base2 := startSandbox(t, Options{DBPath: dbPath, Fixture: other})
 	do(t, http.MethodGet, base2+lifetime.Base+"/environments", "other-token", nil).expect(t, http.StatusUnauthorized)
@@ -203,7 +204,7 @@ func TestCloseWithoutStart(t *testing.T) {
 }
 
 func TestNewRejectsInvalidFixture(t *testing.T) {
-	f := DefaultFixture()
+	f := fixture.Default()
 	f.LifeTime.Applications[0].Modules = append(f.LifeTime.Applications[0].Modules, "Ghost")
 	if _, err := New(Options{DBPath: filepath.Join(t.TempDir(), "sb.db"), Fixture: f}); err == nil ||
 		!strings.Contains(err.Error(), "Ghost") {

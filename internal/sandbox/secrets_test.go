@@ -6,6 +6,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/codemigration"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
 )
 
 // TestRequestLogHasNoODCSecrets extends TestRequestLogHasNoSecrets to the
@@ -17,7 +20,7 @@ func TestRequestLogHasNoODCSecrets(t *testing.T) {
 	e := &chaosEnv{t: t, sb: s, base: base}
 	var others []string
 	for _, c := range s.Fixture().ODC.APIClients {
-		if c.Name == odcClientMigration {
+		if c.Name == clientMigration {
 			e.client = c
 		}
 		others = append(others, c.ClientSecret)
@@ -25,7 +28,7 @@ func TestRequestLogHasNoODCSecrets(t *testing.T) {
 	e.tokenURL = base + "/identity/realms/" + url.PathEscape(s.odc.Organization()) + "/protocol/openid-connect/token"
 
 	// client_secret_post, client_secret_basic, a wrong secret, a query.
-	tok := decode[odcTokenResponse](t, e.must(http.MethodPost, e.tokenURL, "", nil, e.tokenForm()).expect(t, http.StatusOK)).AccessToken
+	tok := decode[odc.TokenResponse](t, e.must(http.MethodPost, e.tokenURL, "", nil, e.tokenForm()).expect(t, http.StatusOK)).AccessToken
 	req, err := http.NewRequest(http.MethodPost, e.tokenURL+"?client_secret=query-secret-77", strings.NewReader("grant_type=client_credentials"))
 	if err != nil {
 		t.Fatal(err)
@@ -48,10 +51,10 @@ func TestRequestLogHasNoODCSecrets(t *testing.T) {
 	e.must(http.MethodGet, base+portfolioBase+"/environments?nameContains=query-marker-31", tok, nil, nil).expect(t, http.StatusOK)
 	e.must(http.MethodPost, base+deploymentBase+"/publish-operations", tok, map[string]any{"assetKey": "body-marker-publish", "revision": 1}, nil).
 		expect(t, http.StatusNotFound)
-	e.must(http.MethodPatch, base+assetRepoBase+"/assets/"+odcKeyCore+"/revisions/1", tok, map[string]any{"tag": "body-marker-tag"}, nil).
+	e.must(http.MethodPatch, base+assetRepoBase+"/assets/"+keyCore+"/revisions/1", tok, map[string]any{"tag": "body-marker-tag"}, nil).
 		expect(t, http.StatusNotFound)
-	e.must(http.MethodGet, base+codeMigrationBase+"/code-migrations", tok, nil, nil).expect(t, http.StatusOK)
-	e.must(http.MethodGet, base+codeMigrationBase+"/code-migrations", "not-a-token-4242", nil, nil).expect(t, http.StatusUnauthorized)
+	e.must(http.MethodGet, base+codemigration.Base+"/code-migrations", tok, nil, nil).expect(t, http.StatusOK)
+	e.must(http.MethodGet, base+codemigration.Base+"/code-migrations", "not-a-token-4242", nil, nil).expect(t, http.StatusUnauthorized)
 
 	issued := s.IssuedAccessTokens()
 	if len(issued) != 2 || issued[0] != tok {
@@ -59,7 +62,7 @@ func TestRequestLogHasNoODCSecrets(t *testing.T) {
 	}
 	logged := out.String()
 	for _, want := range []string{"POST /identity/realms/", "/protocol/openid-connect/token 200", "/protocol/openid-connect/token 401",
-		"GET " + portfolioBase + "/environments 200", "POST " + deploymentBase + "/publish-operations 404", "GET " + codeMigrationBase + "/code-migrations 401"} {
+		"GET " + portfolioBase + "/environments 200", "POST " + deploymentBase + "/publish-operations 404", "GET " + codemigration.Base + "/code-migrations 401"} {
 		if !strings.Contains(logged, want) {
 			t.Errorf("log lacks %q:\n%s", want, logged)
 		}

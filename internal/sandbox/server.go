@@ -17,7 +17,7 @@ func (s *Sandbox) routes() http.Handler {
 	s.apis = newAPITable(services)
 	s.registerAdmin(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such API: " + r.URL.Path})
+		httpx.WriteJSON(w, http.StatusNotFound, map[string]string{"error": "no such API: " + r.URL.Path})
 	})
 	return s.logRequests(s.apiMiddleware(mux))
 }
@@ -31,7 +31,7 @@ type statusRecorder struct {
 	dropped bool
 }
 
-func (r *statusRecorder) noteDropped(status int) { r.dropped, r.status = true, status }
+func (r *statusRecorder) NoteDropped(status int) { r.dropped, r.status = true, status }
 
 // Unwrap lets http.ResponseController reach the connection (chaos hijacks it).
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
@@ -73,6 +73,6 @@ func (s *Sandbox) logRequests(next http.Handler) http.Handler {
 }
 
 // writeStoreError answers a store error (see httpx.WriteStoreError).
-func (s *Sandbox) writeStoreError(w http.ResponseWriter, r *http.Request, err error, onError errorWriter) {
+func (s *Sandbox) writeStoreError(w http.ResponseWriter, r *http.Request, err error, onError httpx.ErrorWriter) {
 	httpx.WriteStoreError(s.logger, w, r, err, onError)
 }

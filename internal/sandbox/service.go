@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/assessment"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/codemigration"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/lifetime"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
@@ -31,7 +32,7 @@ const (
 	FamilyLifeTime      = lifetime.Family
 	FamilyAssessment    = assessment.Family
 	FamilyODC           = odc.Family
-	FamilyCodeMigration = "codeMigration"
+	FamilyCodeMigration = codemigration.Family
 	FamilyIdentity      = odc.IdentityFamily
 )
 
@@ -110,24 +111,12 @@ func (t apiTable) classify(path string) apiCall {
 	return apiCall{family: famNone}
 }
 
-// packageService adapts a service still inside package sandbox (its
-// handlers are Sandbox methods) to Service. It goes once every service has
-// moved into a package of its own.
-type packageService struct {
-	register func(mux *http.ServeMux)
-	apis     []API
-}
-
-func (p packageService) Register(mux *http.ServeMux) { p.register(mux) }
-func (p packageService) APIs() []API                 { return p.apis }
-
 // services lists the services the sandbox serves, in registration order.
 func (s *Sandbox) services() []Service {
 	return []Service{
 		s.lifetime,
 		s.assessment,
 		s.odc,
-		packageService{s.registerCodeMigration, []API{{Family: FamilyCodeMigration, Prefixes: []string{codeMigrationBase + "/"},
-			WriteError: assessment.KernelError}}},
+		s.codeMigration,
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/assessment"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/lifetime"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/sqldb"
 )
@@ -58,7 +59,7 @@ func (st *store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 
 // seed loads the fixture into an empty database. It reports false, leaving
 // the database alone, when it was seeded before.
-func (st *store) seed(ctx context.Context, f *Fixture) (bool, error) {
+func (st *store) seed(ctx context.Context, f *fixture.Fixture) (bool, error) {
 	seeded := false
 	err := st.write(ctx, func(tx *sql.Tx) error {
 		var n int
@@ -69,7 +70,7 @@ func (st *store) seed(ctx context.Context, f *Fixture) (bool, error) {
 			return nil
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO sandbox_meta (key, value) VALUES ('fixture', ?), ('seeded_on', ?)`,
-			f.Name, formatTime(time.Now())); err != nil {
+			f.Name, sqldb.FormatTime(time.Now())); err != nil {
 			return err
 		}
 		if err := st.lt.Seed(ctx, tx, &f.LifeTime); err != nil {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
 )
 
@@ -60,7 +61,7 @@ func (c *tokenCapture) Write(b []byte) (int, error) {
 	if c.status == 0 {
 		c.status = http.StatusOK
 	}
-	if c.status == http.StatusOK && c.body.Len() < maxBodyBytes {
+	if c.status == http.StatusOK && c.body.Len() < httpx.MaxBodyBytes {
 		c.body.Write(b)
 		var resp odc.TokenResponse
 		if json.Unmarshal(c.body.Bytes(), &resp) == nil && resp.AccessToken != "" {

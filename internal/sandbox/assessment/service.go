@@ -6,7 +6,7 @@
 // findings, answers in the contract's ProblemDetails shape and reads the O11
 // portfolio only through lifetime.Service.
 //
-// Code migrations (package sandbox for now) use the narrow set of methods
+// Code migrations (package codemigration) use the narrow set of methods
 // in migration.go, and share the contract's error shape and request
 // parsing (Problem, WriteProblem, ReadObject, FieldParser, WritePage).
 package assessment

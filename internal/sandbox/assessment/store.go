@@ -335,8 +335,8 @@ type assessmentState struct {
 
 // loadMappings reads the mappings with the given keys (all for nil; unknown
 // keys are left out) and what their views need, in a fixed number of
-// statements. The applications of the extra assessments are loaded too.
-func (svc *Service) loadMappings(ctx context.Context, tx *sql.Tx, keys []string, extra ...*assessmentRow) (*assessmentState, error) {
+// statements.
+func (svc *Service) loadMappings(ctx context.Context, tx *sql.Tx, keys []string) (*assessmentState, error) {
 	s := &assessmentState{
 		mappings: map[string]*mappingRow{}, appMapping: map[string]string{},
 		latest: map[string]*assessmentRow{}, producers: map[string][]string{}, consumers: map[string][]string{},
@@ -396,15 +396,7 @@ func (svc *Service) loadMappings(ctx context.Context, tx *sql.Tx, keys []string,
 		}
 	}
 	// The applications of the latest assessments are the mappings' (a
-	// new set of applications queues an assessment); extra assessments may
-	// have assessed others.
-	for _, a := range extra {
-		for _, k := range a.appKeys {
-			if !slices.Contains(appKeys, k) {
-				appKeys = append(appKeys, k)
-			}
-		}
-	}
+	// new set of applications queues an assessment).
 	if keys != nil && len(appKeys) == 0 {
 		s.apps = map[string]*appRow{}
 		return s, nil

@@ -22,7 +22,7 @@ func startODCSandbox(t *testing.T, opts testOptions) (*testSandbox, *odctest.Val
 	return sb, odctest.NewValidator(t, base), base
 }
 
-func odcClient(t *testing.T, sb *testSandbox, v *odctest.Validator, base, name string) *client.ODC {
+func newTestClient(t *testing.T, sb *testSandbox, v *odctest.Validator, base, name string) *client.ODC {
 	t.Helper()
 	for _, ac := range sb.Fixture().ODC.APIClients {
 		if ac.Name == name {
@@ -55,7 +55,7 @@ func waitDone(t *testing.T, c *client.ODC, op *client.PublishOperation) *client.
 
 func TestODCClientAgainstSandbox(t *testing.T) {
 	sb, v, base := startODCSandbox(t, testOptions{PublishDuration: 100 * time.Millisecond})
-	c := odcClient(t, sb, v, base, "migration-pipeline")
+	c := newTestClient(t, sb, v, base, "migration-pipeline")
 	ctx := context.Background()
 
 	stages, err := c.ListStages(ctx)
@@ -198,7 +198,7 @@ func TestODCClientAgainstSandbox(t *testing.T) {
 	}
 
 	// A client without the release permission gets a 403 naming it.
-	noRelease := odcClient(t, sb, v, base, "publisher-no-release")
+	noRelease := newTestClient(t, sb, v, base, "publisher-no-release")
 	err = noRelease.TagRevision(ctx, core, 2, &tag, "", "")
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusForbidden || !strings.Contains(apiErr.Detail, "'Release libraries'") ||
 		!strings.Contains(err.Error(), "publisher-no-release") {
@@ -223,7 +223,7 @@ func TestODCClientAgainstSandbox(t *testing.T) {
 
 func TestODCClientRefreshesSandboxTokens(t *testing.T) {
 	sb, v, base := startODCSandbox(t, testOptions{TokenTTL: 2 * time.Second})
-	c := odcClient(t, sb, v, base, "publisher-no-migrate")
+	c := newTestClient(t, sb, v, base, "publisher-no-migrate")
 	ctx := context.Background()
 	for range 2 {
 		if _, err := c.ListStages(ctx); err != nil {

@@ -14,7 +14,7 @@ import (
 )
 
 // What the code migration needs of ODC. The code migration API (package
-// sandbox) reaches ODC only through these methods of Service:
+// codemigration) reaches ODC only through these methods of Service:
 //
 //   - RecordMigratedAsset, in the migration's write transaction, turns
 //     each converted application into an asset revision;

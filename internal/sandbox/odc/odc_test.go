@@ -20,27 +20,27 @@ import (
 )
 
 const (
-	odcClientMigration = "migration-pipeline"
-	odcClientNoMigrate = "publisher-no-migrate"
-	odcClientNoRelease = "publisher-no-release"
+	clientMigration = "migration-pipeline"
+	clientNoMigrate = "publisher-no-migrate"
+	clientNoRelease = "publisher-no-release"
 )
 
-// odcEnv is a started sandbox with helpers to call its ODC APIs; every API
+// testEnv is a started sandbox with helpers to call its ODC APIs; every API
 // call is checked against the OpenAPI documents.
-type odcEnv struct {
+type testEnv struct {
 	t    *testing.T
 	sb   *testSandbox
 	base string
 	v    *odctest.Validator
 }
 
-func startODC(t *testing.T, opts testOptions) *odcEnv {
+func startODC(t *testing.T, opts testOptions) *testEnv {
 	t.Helper()
 	sb, base := startSandbox(t, opts)
-	return &odcEnv{t: t, sb: sb, base: base, v: odctest.NewValidator(t, base)}
+	return &testEnv{t: t, sb: sb, base: base, v: odctest.NewValidator(t, base)}
 }
 
-func (e *odcEnv) apiClient(name string) fixture.APIClient {
+func (e *testEnv) apiClient(name string) fixture.APIClient {
 	e.t.Helper()
 	for _, c := range e.sb.Fixture().ODC.APIClients {
 		if c.Name == name {
@@ -51,7 +51,7 @@ func (e *odcEnv) apiClient(name string) fixture.APIClient {
 	return fixture.APIClient{}
 }
 
-func (e *odcEnv) stage(name string) string {
+func (e *testEnv) stage(name string) string {
 	e.t.Helper()
 	for _, s := range e.sb.Fixture().ODC.Stages {
 		if s.Name == name {
@@ -63,13 +63,13 @@ func (e *odcEnv) stage(name string) string {
 }
 
 // tokenEndpoint discovers the token endpoint, as clients must.
-func (e *odcEnv) tokenEndpoint() string {
+func (e *testEnv) tokenEndpoint() string {
 	e.t.Helper()
 	r := do(e.t, http.MethodGet, e.base+"/identity/.well-known/openid-configuration", "", nil).expect(e.t, http.StatusOK)
 	return decode[oidcConfiguration](e.t, r).TokenEndpoint
 }
 
-func (e *odcEnv) postForm(endpoint string, form url.Values) response {
+func (e *testEnv) postForm(endpoint string, form url.Values) response {
 	e.t.Helper()
 	resp, err := http.PostForm(endpoint, form)
 	if err != nil {
@@ -84,7 +84,7 @@ func (e *odcEnv) postForm(endpoint string, form url.Values) response {
 }
 
 // token gets an access token for a fixture API client.
-func (e *odcEnv) token(name string) string {
+func (e *testEnv) token(name string) string {
 	e.t.Helper()
 	c := e.apiClient(name)
 	r := e.postForm(e.tokenEndpoint(), url.Values{"grant_type": {"client_credentials"}, "client_id": {c.ClientID}, "client_secret": {c.ClientSecret}})
@@ -92,19 +92,19 @@ func (e *odcEnv) token(name string) string {
 }
 
 // api calls an ODC API, checking request and response.
-func (e *odcEnv) api(method, path, token string, body any) response {
+func (e *testEnv) api(method, path, token string, body any) response {
 	e.t.Helper()
 	return e.send(method, path, token, body, true)
 }
 
 // apiOutsideContract calls with a request the documents do not allow,
 // checking only the response.
-func (e *odcEnv) apiOutsideContract(method, path, token string, body any) response {
+func (e *testEnv) apiOutsideContract(method, path, token string, body any) response {
 	e.t.Helper()
 	return e.send(method, path, token, body, false)
 }
 
-func (e *odcEnv) send(method, path, token string, body any, checkRequest bool) response {
+func (e *testEnv) send(method, path, token string, body any, checkRequest bool) response {
 	e.t.Helper()
 	var data []byte
 	switch b := body.(type) {
@@ -148,7 +148,7 @@ func (e *odcEnv) send(method, path, token string, body any, checkRequest bool) r
 
 // expectODCProblem checks a ProblemDetails answer and that its detail contains
 // each of contains.
-func (r response) expectODCProblem(t *testing.T, status int, contains ...string) Problem {
+func (r response) expectODCProblem(t *testing.T, status int, contains ...string) {
 	t.Helper()
 	r.expect(t, status)
 	p := decode[Problem](t, r)
@@ -160,10 +160,9 @@ func (r response) expectODCProblem(t *testing.T, status int, contains ...string)
 			t.Errorf("detail %q does not contain %q", p.Detail, c)
 		}
 	}
-	return p
 }
 
-type odcTestPage[T any] struct {
+type testPage[T any] struct {
 	Results []T `json:"results"`
 	Page    struct {
 		Count          int  `json:"count"`
@@ -174,7 +173,7 @@ type odcTestPage[T any] struct {
 	} `json:"page"`
 }
 
-func (e *odcEnv) seed(a MigratedAsset) {
+func (e *testEnv) seed(a MigratedAsset) {
 	e.t.Helper()
 	if err := e.sb.SeedODCAsset(a); err != nil {
 		e.t.Fatalf("SeedODCAsset(%s): %v", a.Name, err)
@@ -182,7 +181,7 @@ func (e *odcEnv) seed(a MigratedAsset) {
 }
 
 // waitPublish polls a publish operation until it finishes.
-func (e *odcEnv) waitPublish(token, key string) publishOperationJSON {
+func (e *testEnv) waitPublish(token, key string) publishOperationJSON {
 	e.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -197,9 +196,10 @@ func (e *odcEnv) waitPublish(token, key string) publishOperationJSON {
 	}
 }
 
-func (e *odcEnv) publish(token, assetKey string, revision int, stageKey string) publishOperationJSON {
+// publish publishes revision 1 of the asset.
+func (e *testEnv) publish(token, assetKey string, stageKey string) publishOperationJSON {
 	e.t.Helper()
-	body := map[string]any{"operation": "Publish", "assetKey": assetKey, "revision": revision}
+	body := map[string]any{"operation": "Publish", "assetKey": assetKey, "revision": 1}
 	if stageKey != "" {
 		body["environmentKey"] = stageKey
 	}
@@ -207,7 +207,7 @@ func (e *odcEnv) publish(token, assetKey string, revision int, stageKey string) 
 	return e.waitPublish(token, started.Key)
 }
 
-func (e *odcEnv) messages(token, opKey string) []taskMessage {
+func (e *testEnv) messages(token, opKey string) []taskMessage {
 	e.t.Helper()
 	return decode[resultList[taskMessage]](e.t, e.api(http.MethodGet, deploymentBase+"/publish-operations/"+opKey+"/messages", token, nil).expect(e.t, http.StatusOK)).Results
 }
@@ -215,15 +215,15 @@ func (e *odcEnv) messages(token, opKey string) []taskMessage {
 // Assets of the tests: a library, a library consuming it, an app consuming
 // the second library, and an app with TrueChange errors.
 var (
-	odcKeyCore    = sqldb.DerivedKey("odc-test", "customer-core")
-	odcKeyPolicy  = sqldb.DerivedKey("odc-test", "policy-rules")
-	odcKeyPortal  = sqldb.DerivedKey("odc-test", "customer-portal")
-	odcKeyBroken  = sqldb.DerivedKey("odc-test", "broken-app")
-	odcTestAssets = []MigratedAsset{
-		{Key: odcKeyCore, Name: "Customer Core", AssetType: AssetTypeLibrary},
-		{Key: odcKeyPolicy, Name: "Policy Rules", AssetType: AssetTypeLibrary, Producers: []string{odcKeyCore}},
-		{Key: odcKeyPortal, Name: "Customer Portal", AssetType: AssetTypeWebApp, Producers: []string{odcKeyPolicy}},
-		{Key: odcKeyBroken, Name: "Broken App", AssetType: AssetTypeMobileApp, Producers: []string{odcKeyCore},
+	keyCore    = sqldb.DerivedKey("odc-test", "customer-core")
+	keyPolicy  = sqldb.DerivedKey("odc-test", "policy-rules")
+	keyPortal  = sqldb.DerivedKey("odc-test", "customer-portal")
+	keyBroken  = sqldb.DerivedKey("odc-test", "broken-app")
+	testAssets = []MigratedAsset{
+		{Key: keyCore, Name: "Customer Core", AssetType: AssetTypeLibrary},
+		{Key: keyPolicy, Name: "Policy Rules", AssetType: AssetTypeLibrary, Producers: []string{keyCore}},
+		{Key: keyPortal, Name: "Customer Portal", AssetType: AssetTypeWebApp, Producers: []string{keyPolicy}},
+		{Key: keyBroken, Name: "Broken App", AssetType: AssetTypeMobileApp, Producers: []string{keyCore},
 			PublishErrors: []string{"Invalid Data Type: 'Site.Tenant' is not defined.", "Required Property: 'Login' screen has no role."}},
 	}
 )
@@ -238,7 +238,7 @@ func TestODCDiscoveryAndToken(t *testing.T) {
 	}
 	do(t, http.MethodGet, conf.JWKSURI, "", nil).expect(t, http.StatusOK)
 
-	c := e.apiClient(odcClientMigration)
+	c := e.apiClient(clientMigration)
 	ok := e.postForm(conf.TokenEndpoint, url.Values{"grant_type": {"client_credentials"}, "client_id": {c.ClientID}, "client_secret": {c.ClientSecret}}).expect(t, http.StatusOK)
 	tok := decode[TokenResponse](t, ok)
 	if tok.AccessToken == "" || tok.ExpiresIn != 43200 || tok.TokenType != "Bearer" || ok.header.Get("Cache-Control") != "no-store" {
@@ -295,7 +295,7 @@ func TestODCAuthentication(t *testing.T) {
 	e.api(http.MethodGet, envs, "not-a-token", nil).expectODCProblem(t, http.StatusUnauthorized, "Invalid access token")
 	e.api(http.MethodGet, envs, testAdminToken, nil).expectODCProblem(t, http.StatusUnauthorized, "Invalid access token")
 
-	tok := e.token(odcClientMigration)
+	tok := e.token(clientMigration)
 	e.api(http.MethodGet, envs, tok, nil).expect(t, http.StatusOK)
 	time.Sleep(1100 * time.Millisecond)
 	r = e.api(http.MethodGet, envs, tok, nil)
@@ -303,7 +303,7 @@ func TestODCAuthentication(t *testing.T) {
 	if !strings.Contains(r.header.Get("WWW-Authenticate"), `error="invalid_token"`) {
 		t.Errorf("WWW-Authenticate = %q", r.header.Get("WWW-Authenticate"))
 	}
-	e.api(http.MethodGet, envs, e.token(odcClientMigration), nil).expect(t, http.StatusOK)
+	e.api(http.MethodGet, envs, e.token(clientMigration), nil).expect(t, http.StatusOK)
 }
 
 // TestODCAuthorize checks the 403 answers naming the API client and the
@@ -318,10 +318,10 @@ func TestODCAuthorize(t *testing.T) {
 		want               int
 		contains           []string
 	}{
-		{odcClientMigration, fixture.PermissionMigrate, http.StatusOK, nil},
-		{odcClientNoRelease, fixture.PermissionMigrate, http.StatusOK, nil},
-		{odcClientNoMigrate, fixture.PermissionMigrate, http.StatusForbidden, []string{"'publisher-no-migrate'", "'Migrate O11 code'", "'Convert O11 code'"}},
-		{odcClientNoRelease, fixture.PermissionRelease, http.StatusForbidden, []string{"'publisher-no-release'", "'Release libraries'", "Release management > Release"}},
+		{clientMigration, fixture.PermissionMigrate, http.StatusOK, nil},
+		{clientNoRelease, fixture.PermissionMigrate, http.StatusOK, nil},
+		{clientNoMigrate, fixture.PermissionMigrate, http.StatusForbidden, []string{"'publisher-no-migrate'", "'Migrate O11 code'", "'Convert O11 code'"}},
+		{clientNoRelease, fixture.PermissionRelease, http.StatusForbidden, []string{"'publisher-no-release'", "'Release libraries'", "Release management > Release"}},
 		{"viewer", fixture.PermissionPublish, http.StatusForbidden, []string{"'viewer'", "'Publish apps and libraries'"}},
 		{"viewer", "", http.StatusOK, nil},
 	}
@@ -349,22 +349,22 @@ func TestODCAuthorize(t *testing.T) {
 		t.Errorf("Authorize without a token = %v, %d; want 401", ok, rec.Code)
 	}
 
-	e.seed(odcTestAssets[0])
-	e.api(http.MethodPatch, assetRepoBase+"/assets/"+odcKeyCore+"/revisions/1", e.token(odcClientNoRelease), map[string]any{"tag": "1.0.0"}).
+	e.seed(testAssets[0])
+	e.api(http.MethodPatch, assetRepoBase+"/assets/"+keyCore+"/revisions/1", e.token(clientNoRelease), map[string]any{"tag": "1.0.0"}).
 		expectODCProblem(t, http.StatusForbidden, "'publisher-no-release'", "'Release libraries'")
-	e.api(http.MethodPost, deploymentBase+"/publish-operations", e.token("viewer"), map[string]any{"operation": "Publish", "assetKey": odcKeyCore, "revision": 1}).
+	e.api(http.MethodPost, deploymentBase+"/publish-operations", e.token("viewer"), map[string]any{"operation": "Publish", "assetKey": keyCore, "revision": 1}).
 		expectODCProblem(t, http.StatusForbidden, "'viewer'", "'Publish apps and libraries'")
-	e.api(http.MethodGet, assetRepoBase+"/assets/"+odcKeyCore, e.token(odcClientNoRelease), nil).expect(t, http.StatusOK)
+	e.api(http.MethodGet, assetRepoBase+"/assets/"+keyCore, e.token(clientNoRelease), nil).expect(t, http.StatusOK)
 }
 
 func TestODCStages(t *testing.T) {
 	e := startODC(t, testOptions{})
-	tok := e.token(odcClientMigration)
+	tok := e.token(clientMigration)
 	type env struct {
 		Key, Name, Purpose, DefaultDomain, PortfolioKey string
 		Order                                           int
 	}
-	envs := decode[odcTestPage[env]](t, e.api(http.MethodGet, portfolioBase+"/environments", tok, nil).expect(t, http.StatusOK)).Results
+	envs := decode[testPage[env]](t, e.api(http.MethodGet, portfolioBase+"/environments", tok, nil).expect(t, http.StatusOK)).Results
 	want := []env{
 		{Key: e.stage("Development"), Name: "Development", Purpose: fixture.PurposeDevelopment, Order: 1, DefaultDomain: "acme-development.outsystems.app"},
 		{Key: e.stage("QA"), Name: "QA", Purpose: fixture.PurposeNonProduction, Order: 2, DefaultDomain: "acme-qa.outsystems.app"},
@@ -377,7 +377,7 @@ func TestODCStages(t *testing.T) {
 		t.Errorf("environments = %+v\nwant %+v", envs, want)
 	}
 	other := sqldb.DerivedKey("other-portfolio")
-	if got := decode[odcTestPage[env]](t, e.api(http.MethodGet, portfolioBase+"/environments?portfolioKey="+other, tok, nil).expect(t, http.StatusOK)).Results; len(got) != 0 {
+	if got := decode[testPage[env]](t, e.api(http.MethodGet, portfolioBase+"/environments?portfolioKey="+other, tok, nil).expect(t, http.StatusOK)).Results; len(got) != 0 {
 		t.Errorf("environments of another portfolio = %+v, want none", got)
 	}
 	// No operation to check it against: the answer is still a ProblemDetails.
@@ -390,74 +390,74 @@ func TestODCStages(t *testing.T) {
 
 func TestODCAssetRepository(t *testing.T) {
 	e := startODC(t, testOptions{})
-	tok := e.token(odcClientMigration)
-	for _, a := range odcTestAssets {
+	tok := e.token(clientMigration)
+	for _, a := range testAssets {
 		e.seed(a)
 	}
 	assets := assetRepoBase + "/assets"
 
-	core := decode[assetRevision](t, e.api(http.MethodGet, assets+"/"+odcKeyCore, tok, nil).expect(t, http.StatusOK))
-	if core.AssetKey != odcKeyCore || core.Name != "Customer Core" || core.AssetType != AssetTypeLibrary || core.Revision != 1 ||
+	core := decode[assetRevision](t, e.api(http.MethodGet, assets+"/"+keyCore, tok, nil).expect(t, http.StatusOK))
+	if core.AssetKey != keyCore || core.Name != "Customer Core" || core.AssetType != AssetTypeLibrary || core.Revision != 1 ||
 		core.Tag != nil || core.CreatedBy != migrationCreatedBy || core.Embedded != nil {
 		t.Errorf("asset = %+v", core)
 	}
-	latest := decode[assetRevision](t, e.api(http.MethodGet, assets+"/"+odcKeyCore+"/latest-revision", tok, nil).expect(t, http.StatusOK))
+	latest := decode[assetRevision](t, e.api(http.MethodGet, assets+"/"+keyCore+"/latest-revision", tok, nil).expect(t, http.StatusOK))
 	if latest.Revision != 1 || latest.ModelDigest != core.ModelDigest {
 		t.Errorf("latest revision = %+v", latest)
 	}
 	e.api(http.MethodGet, assets+"/"+sqldb.DerivedKey("missing"), tok, nil).expectODCProblem(t, http.StatusNotFound, "was not found")
-	e.api(http.MethodGet, assets+"/"+odcKeyCore+"/revisions/7", tok, nil).expectODCProblem(t, http.StatusNotFound, "Revision 7")
-	e.apiOutsideContract(http.MethodGet, assets+"/"+odcKeyCore+"/revisions/zero", tok, nil).expectODCProblem(t, http.StatusBadRequest, "'zero'")
-	e.api(http.MethodGet, assets+"/"+odcKeyCore+"?embed=thumbnail", tok, nil).expectODCProblem(t, http.StatusBadRequest, "thumbnail")
-	e.api(http.MethodGet, assets+"/"+odcKeyCore+"/highest-tag-revision", tok, nil).expectODCProblem(t, http.StatusNotFound, "has no tagged revision")
+	e.api(http.MethodGet, assets+"/"+keyCore+"/revisions/7", tok, nil).expectODCProblem(t, http.StatusNotFound, "Revision 7")
+	e.apiOutsideContract(http.MethodGet, assets+"/"+keyCore+"/revisions/zero", tok, nil).expectODCProblem(t, http.StatusBadRequest, "'zero'")
+	e.api(http.MethodGet, assets+"/"+keyCore+"?embed=thumbnail", tok, nil).expectODCProblem(t, http.StatusBadRequest, "thumbnail")
+	e.api(http.MethodGet, assets+"/"+keyCore+"/highest-tag-revision", tok, nil).expectODCProblem(t, http.StatusNotFound, "has no tagged revision")
 
 	// The list: paging, filters, sorting.
-	page := decode[odcTestPage[assetRevision]](t, e.api(http.MethodGet, assets+"?limit=3", tok, nil).expect(t, http.StatusOK))
-	if names := odcRevisionNames(page.Results); !slices.Equal(names, []string{"Broken App", "Customer Core", "Customer Portal"}) ||
+	page := decode[testPage[assetRevision]](t, e.api(http.MethodGet, assets+"?limit=3", tok, nil).expect(t, http.StatusOK))
+	if names := revisionNames(page.Results); !slices.Equal(names, []string{"Broken App", "Customer Core", "Customer Portal"}) ||
 		page.Page.TotalResults != 4 || page.Page.NextPageOffset == nil || *page.Page.NextPageOffset != 3 {
 		t.Errorf("first page = %v %+v", names, page.Page)
 	}
-	page = decode[odcTestPage[assetRevision]](t, e.api(http.MethodGet, assets+"?limit=3&offset=3", tok, nil).expect(t, http.StatusOK))
-	if names := odcRevisionNames(page.Results); !slices.Equal(names, []string{"Policy Rules"}) || page.Page.NextPageOffset != nil {
+	page = decode[testPage[assetRevision]](t, e.api(http.MethodGet, assets+"?limit=3&offset=3", tok, nil).expect(t, http.StatusOK))
+	if names := revisionNames(page.Results); !slices.Equal(names, []string{"Policy Rules"}) || page.Page.NextPageOffset != nil {
 		t.Errorf("second page = %v %+v", names, page.Page)
 	}
-	page = decode[odcTestPage[assetRevision]](t, e.api(http.MethodGet, assets+"?assetTypes=LowCodeLibrary&sort=-name", tok, nil).expect(t, http.StatusOK))
-	if names := odcRevisionNames(page.Results); !slices.Equal(names, []string{"Policy Rules", "Customer Core"}) {
+	page = decode[testPage[assetRevision]](t, e.api(http.MethodGet, assets+"?assetTypes=LowCodeLibrary&sort=-name", tok, nil).expect(t, http.StatusOK))
+	if names := revisionNames(page.Results); !slices.Equal(names, []string{"Policy Rules", "Customer Core"}) {
 		t.Errorf("libraries = %v", names)
 	}
-	page = decode[odcTestPage[assetRevision]](t, e.api(http.MethodGet, assets+"?nameContains=portal&assetKeys="+odcKeyPortal+"&metadata.isDeployable=true", tok, nil).expect(t, http.StatusOK))
-	if names := odcRevisionNames(page.Results); !slices.Equal(names, []string{"Customer Portal"}) {
+	page = decode[testPage[assetRevision]](t, e.api(http.MethodGet, assets+"?nameContains=portal&assetKeys="+keyPortal+"&metadata.isDeployable=true", tok, nil).expect(t, http.StatusOK))
+	if names := revisionNames(page.Results); !slices.Equal(names, []string{"Customer Portal"}) {
 		t.Errorf("filtered = %v", names)
 	}
 	e.apiOutsideContract(http.MethodGet, assets+"?limit=0", tok, nil).expectODCProblem(t, http.StatusBadRequest, "limit")
 	e.api(http.MethodGet, assets+"?sort=size", tok, nil).expectODCProblem(t, http.StatusBadRequest, "size")
 
-	withEmbeds := decode[assetRevision](t, e.api(http.MethodGet, assets+"/"+odcKeyPortal+"?embed=releaseNote&embed=metadata", tok, nil).expect(t, http.StatusOK))
+	withEmbeds := decode[assetRevision](t, e.api(http.MethodGet, assets+"/"+keyPortal+"?embed=releaseNote&embed=metadata", tok, nil).expect(t, http.StatusOK))
 	if em := withEmbeds.Embedded; em == nil || em.ReleaseNote == nil || em.ReleaseNote.ReleaseNoteURL != nil || em.Metadata == nil ||
 		!em.Metadata.IsDeployable || em.Metadata.URLPath == nil || *em.Metadata.URLPath != "CustomerPortal" {
 		t.Errorf("embedded = %+v", withEmbeds.Embedded)
 	}
 
 	// A second migration adds revision 2.
-	e.seed(MigratedAsset{Key: odcKeyCore, Name: "Customer Core", AssetType: AssetTypeLibrary})
-	revs := decode[odcTestPage[assetRevision]](t, e.api(http.MethodGet, assets+"/"+odcKeyCore+"/revisions?sort=-revision", tok, nil).expect(t, http.StatusOK)).Results
+	e.seed(MigratedAsset{Key: keyCore, Name: "Customer Core", AssetType: AssetTypeLibrary})
+	revs := decode[testPage[assetRevision]](t, e.api(http.MethodGet, assets+"/"+keyCore+"/revisions?sort=-revision", tok, nil).expect(t, http.StatusOK)).Results
 	if len(revs) != 2 || revs[0].Revision != 2 || revs[1].Revision != 1 || revs[0].ModelDigest == revs[1].ModelDigest {
 		t.Errorf("revisions = %+v", revs)
 	}
-	rev := decode[assetRevision](t, e.api(http.MethodGet, assets+"/"+odcKeyCore+"/revisions/1", tok, nil).expect(t, http.StatusOK))
+	rev := decode[assetRevision](t, e.api(http.MethodGet, assets+"/"+keyCore+"/revisions/1", tok, nil).expect(t, http.StatusOK))
 	if rev.Revision != 1 {
 		t.Errorf("revision 1 = %+v", rev)
 	}
-	if got := decode[assetRevision](t, e.api(http.MethodGet, assets+"/"+odcKeyCore, tok, nil).expect(t, http.StatusOK)); got.Revision != 2 {
+	if got := decode[assetRevision](t, e.api(http.MethodGet, assets+"/"+keyCore, tok, nil).expect(t, http.StatusOK)); got.Revision != 2 {
 		t.Errorf("asset after a second migration is at revision %d, want 2", got.Revision)
 	}
-	notes := decode[releaseNoteContent](t, e.api(http.MethodGet, assets+"/"+odcKeyCore+"/revisions/1/release-notes", tok, nil).expect(t, http.StatusOK))
+	notes := decode[releaseNoteContent](t, e.api(http.MethodGet, assets+"/"+keyCore+"/revisions/1/release-notes", tok, nil).expect(t, http.StatusOK))
 	if notes.Tag != nil || notes.Content != nil {
 		t.Errorf("release notes of an untagged revision = %+v", notes)
 	}
 }
 
-func odcRevisionNames(revs []assetRevision) []string {
+func revisionNames(revs []assetRevision) []string {
 	names := make([]string, len(revs))
 	for i, r := range revs {
 		names[i] = r.Name
@@ -467,25 +467,25 @@ func odcRevisionNames(revs []assetRevision) []string {
 
 func TestODCTagging(t *testing.T) {
 	e := startODC(t, testOptions{})
-	tok := e.token(odcClientMigration)
-	e.seed(odcTestAssets[0])
-	e.seed(MigratedAsset{Key: odcKeyCore, Name: "Customer Core", AssetType: AssetTypeLibrary})
-	rev := func(n int) string { return fmt.Sprintf("%s/assets/%s/revisions/%d", assetRepoBase, odcKeyCore, n) }
+	tok := e.token(clientMigration)
+	e.seed(testAssets[0])
+	e.seed(MigratedAsset{Key: keyCore, Name: "Customer Core", AssetType: AssetTypeLibrary})
+	rev := func(n int) string { return fmt.Sprintf("%s/assets/%s/revisions/%d", assetRepoBase, keyCore, n) }
 	get := func(n int) assetRevision {
 		return decode[assetRevision](t, e.api(http.MethodGet, rev(n), tok, nil).expect(t, http.StatusOK))
 	}
-	if _, ok := e.sb.ReleasedAt(odcKeyCore); ok {
+	if _, ok := e.sb.ReleasedAt(keyCore); ok {
 		t.Error("ReleasedAt before any tag reports a time")
 	}
 
 	before := time.Now()
 	e.api(http.MethodPatch, rev(1), tok, map[string]any{"tag": "1.0.0", "releaseNotes": "First release in ODC.", "commitMessage": "Migrated from O11"}).expect(t, http.StatusNoContent)
 	r1 := get(1)
-	if r1.Tag == nil || *r1.Tag != "1.0.0" || r1.TaggedBy == nil || *r1.TaggedBy != odcClientMigration || r1.TaggedAt == nil ||
+	if r1.Tag == nil || *r1.Tag != "1.0.0" || r1.TaggedBy == nil || *r1.TaggedBy != clientMigration || r1.TaggedAt == nil ||
 		r1.CommitMessage == nil || *r1.CommitMessage != "Migrated from O11" {
 		t.Errorf("revision 1 after tagging = %+v", r1)
 	}
-	released, ok := e.sb.ReleasedAt(odcKeyCore)
+	released, ok := e.sb.ReleasedAt(keyCore)
 	if !ok || released.Before(before) || released.After(time.Now()) {
 		t.Errorf("ReleasedAt = %v, %v", released, ok)
 	}
@@ -497,7 +497,7 @@ func TestODCTagging(t *testing.T) {
 	if l := embedded.Embedded.ReleaseNote; l.ReleaseNoteURL == nil || *l.ReleaseNoteURL != e.base+rev(1)+"/release-notes" {
 		t.Errorf("release note link = %+v", l)
 	}
-	highest := decode[assetRevision](t, e.api(http.MethodGet, assetRepoBase+"/assets/"+odcKeyCore+"/highest-tag-revision", tok, nil).expect(t, http.StatusOK))
+	highest := decode[assetRevision](t, e.api(http.MethodGet, assetRepoBase+"/assets/"+keyCore+"/highest-tag-revision", tok, nil).expect(t, http.StatusOK))
 	if highest.Revision != 1 {
 		t.Errorf("highest tag revision = %d, want 1", highest.Revision)
 	}
@@ -511,7 +511,7 @@ func TestODCTagging(t *testing.T) {
 	e.api(http.MethodPatch, rev(2), tok, map[string]any{"tag": nil, "releaseNotes": "Cleared"}).expectODCProblem(t, http.StatusBadRequest, "Release notes")
 	e.apiOutsideContract(http.MethodPatch, rev(2), tok, map[string]any{"version": "2.0.0"}).expectODCProblem(t, http.StatusBadRequest, "Unknown field 'version'")
 	e.apiOutsideContract(http.MethodPatch, rev(2), tok, map[string]any{"tag": 2}).expectODCProblem(t, http.StatusBadRequest, "string or null")
-	e.api(http.MethodPatch, assetRepoBase+"/assets/"+odcKeyCore+"/revisions/9", tok, map[string]any{"tag": "9.0.0"}).expectODCProblem(t, http.StatusNotFound, "Revision 9")
+	e.api(http.MethodPatch, assetRepoBase+"/assets/"+keyCore+"/revisions/9", tok, map[string]any{"tag": "9.0.0"}).expectODCProblem(t, http.StatusNotFound, "Revision 9")
 
 	time.Sleep(5 * time.Millisecond)
 	e.api(http.MethodPatch, rev(2), tok, map[string]any{"tag": "1.1.0"}).expect(t, http.StatusNoContent)
@@ -520,15 +520,15 @@ func TestODCTagging(t *testing.T) {
 	if r2 := get(2); r2.Tag == nil || *r2.Tag != "1.1.0" {
 		t.Errorf("revision 2 = %+v", r2)
 	}
-	releasedAgain, _ := e.sb.ReleasedAt(odcKeyCore)
+	releasedAgain, _ := e.sb.ReleasedAt(keyCore)
 	if !releasedAgain.After(released) {
 		t.Errorf("ReleasedAt after tagging 1.1.0 = %v, want after %v", releasedAgain, released)
 	}
-	highest = decode[assetRevision](t, e.api(http.MethodGet, assetRepoBase+"/assets/"+odcKeyCore+"/highest-tag-revision", tok, nil).expect(t, http.StatusOK))
+	highest = decode[assetRevision](t, e.api(http.MethodGet, assetRepoBase+"/assets/"+keyCore+"/highest-tag-revision", tok, nil).expect(t, http.StatusOK))
 	if highest.Revision != 2 {
 		t.Errorf("highest tag revision = %d, want 2", highest.Revision)
 	}
-	tagged := decode[odcTestPage[assetRevision]](t, e.api(http.MethodGet, assetRepoBase+"/assets/"+odcKeyCore+"/revisions?isTagged=true&sort=-tag", tok, nil).expect(t, http.StatusOK)).Results
+	tagged := decode[testPage[assetRevision]](t, e.api(http.MethodGet, assetRepoBase+"/assets/"+keyCore+"/revisions?isTagged=true&sort=-tag", tok, nil).expect(t, http.StatusOK)).Results
 	if len(tagged) != 2 || *tagged[0].Tag != "1.1.0" {
 		t.Errorf("tagged revisions = %+v", tagged)
 	}
@@ -541,7 +541,7 @@ func TestODCTagging(t *testing.T) {
 	if n := decode[releaseNoteContent](t, e.api(http.MethodGet, rev(2)+"/release-notes", tok, nil).expect(t, http.StatusOK)); n.Content != nil {
 		t.Errorf("release notes after clearing = %+v", n)
 	}
-	if at, _ := e.sb.ReleasedAt(odcKeyCore); !at.Equal(released) {
+	if at, _ := e.sb.ReleasedAt(keyCore); !at.Equal(released) {
 		t.Errorf("ReleasedAt after clearing 1.1.0 = %v, want the 1.0.0 time %v", at, released)
 	}
 	// Once cleared, 1.0.1 is higher than every remaining tag.
@@ -550,16 +550,16 @@ func TestODCTagging(t *testing.T) {
 
 func TestODCPublish(t *testing.T) {
 	e := startODC(t, testOptions{PublishDuration: 150 * time.Millisecond})
-	tok := e.token(odcClientMigration)
-	for _, a := range odcTestAssets {
+	tok := e.token(clientMigration)
+	for _, a := range testAssets {
 		e.seed(a)
 	}
 	dev, qa := e.stage("Development"), e.stage("QA")
 	ops := deploymentBase + "/publish-operations"
 
 	// A consumer before its producer fails, naming the producer.
-	started := decode[publishOperationJSON](t, e.api(http.MethodPost, ops, tok, map[string]any{"assetKey": odcKeyPolicy, "revision": 1}).expect(t, http.StatusCreated))
-	if started.Status != StatusRunning || started.FinishedDateTime != "" || started.BuildKey != nil || started.Operation != "Publish" || started.DeployedBy != odcClientMigration {
+	started := decode[publishOperationJSON](t, e.api(http.MethodPost, ops, tok, map[string]any{"assetKey": keyPolicy, "revision": 1}).expect(t, http.StatusCreated))
+	if started.Status != StatusRunning || started.FinishedDateTime != "" || started.BuildKey != nil || started.Operation != "Publish" || started.DeployedBy != clientMigration {
 		t.Errorf("started = %+v", started)
 	}
 	if msgs := e.messages(tok, started.Key); len(msgs) != 1 || msgs[0].Severity != "Info" {
@@ -571,27 +571,27 @@ func TestODCPublish(t *testing.T) {
 	}
 	msgs := e.messages(tok, failed.Key)
 	if !slices.ContainsFunc(msgs, func(m taskMessage) bool {
-		return m.Severity == "Error" && m.Type == "ProducerNotPublished" && m.AdditionalInfo.AssetKey != nil && *m.AdditionalInfo.AssetKey == odcKeyCore &&
-			m.Message == "Producer 'Customer Core' (key "+odcKeyCore+") is not published in stage 'Development'. Publish it first."
+		return m.Severity == "Error" && m.Type == "ProducerNotPublished" && m.AdditionalInfo.AssetKey != nil && *m.AdditionalInfo.AssetKey == keyCore &&
+			m.Message == "Producer 'Customer Core' (key "+keyCore+") is not published in stage 'Development'. Publish it first."
 	}) {
 		t.Errorf("messages = %+v, want one naming Customer Core", msgs)
 	}
-	if _, ok := e.sb.PublishedAt(odcKeyPolicy, dev); ok {
+	if _, ok := e.sb.PublishedAt(keyPolicy, dev); ok {
 		t.Error("PublishedAt reports a failed publish")
 	}
 
 	// Producers first, then consumers.
-	core := e.publish(tok, odcKeyCore, 1, dev)
-	policy := e.publish(tok, odcKeyPolicy, 1, "")
-	portal := e.publish(tok, odcKeyPortal, 1, dev)
+	core := e.publish(tok, keyCore, dev)
+	policy := e.publish(tok, keyPolicy, "")
+	portal := e.publish(tok, keyPortal, dev)
 	for _, op := range []publishOperationJSON{core, policy, portal} {
 		if op.Status != StatusFinished || op.BuildKey == nil {
 			t.Errorf("publish = %+v, want Finished with a build", op)
 		}
 	}
-	coreAt, ok1 := e.sb.PublishedAt(odcKeyCore, dev)
-	policyAt, ok2 := e.sb.PublishedAt(odcKeyPolicy, strings.ToUpper(dev))
-	portalAt, ok3 := e.sb.PublishedAt(odcKeyPortal, dev)
+	coreAt, ok1 := e.sb.PublishedAt(keyCore, dev)
+	policyAt, ok2 := e.sb.PublishedAt(keyPolicy, strings.ToUpper(dev))
+	portalAt, ok3 := e.sb.PublishedAt(keyPortal, dev)
 	if !ok1 || !ok2 || !ok3 || !coreAt.Before(policyAt) || !policyAt.Before(portalAt) {
 		t.Errorf("PublishedAt = %v %v %v (%v %v %v), want increasing", coreAt, policyAt, portalAt, ok1, ok2, ok3)
 	}
@@ -600,7 +600,7 @@ func TestODCPublish(t *testing.T) {
 	}
 
 	// TrueChange errors make publishing fail with their messages.
-	broken := e.publish(tok, odcKeyBroken, 1, dev)
+	broken := e.publish(tok, keyBroken, dev)
 	if broken.Status != StatusFinishedWithError {
 		t.Errorf("broken app publish = %+v", broken)
 	}
@@ -615,7 +615,7 @@ func TestODCPublish(t *testing.T) {
 	}
 
 	// In QA nothing is published: the portal's producer is missing there.
-	qaOp := e.publish(tok, odcKeyPortal, 1, qa)
+	qaOp := e.publish(tok, keyPortal, qa)
 	if qaOp.Status != StatusFinishedWithError || !slices.ContainsFunc(e.messages(tok, qaOp.Key), func(m taskMessage) bool {
 		return strings.Contains(m.Message, "Producer 'Policy Rules'") && strings.Contains(m.Message, "stage 'QA'")
 	}) {
@@ -628,8 +628,8 @@ func TestODCPublish(t *testing.T) {
 		Key         string       `json:"key"`
 		Deployments []deployment `json:"deployments"`
 	}
-	da := decode[odcTestPage[deployed]](t, e.api(http.MethodGet, portfolioBase+"/deployed-assets?environmentKey="+dev, tok, nil).expect(t, http.StatusOK)).Results
-	if len(da) != 1 || da[0].Key != odcKeyPortal || da[0].Type != AssetTypeWebApp || len(da[0].Deployments) != 1 {
+	da := decode[testPage[deployed]](t, e.api(http.MethodGet, portfolioBase+"/deployed-assets?environmentKey="+dev, tok, nil).expect(t, http.StatusOK)).Results
+	if len(da) != 1 || da[0].Key != keyPortal || da[0].Type != AssetTypeWebApp || len(da[0].Deployments) != 1 {
 		t.Fatalf("deployed assets in Development = %+v", da)
 	}
 	d := da[0].Deployments[0]
@@ -637,31 +637,31 @@ func TestODCPublish(t *testing.T) {
 		d.DeploymentDateTime != portal.FinishedDateTime || d.URL != "https://acme-development.outsystems.app/CustomerPortal" {
 		t.Errorf("deployment = %+v", d)
 	}
-	if got := decode[odcTestPage[deployed]](t, e.api(http.MethodGet, portfolioBase+"/deployed-assets?environmentKey="+qa, tok, nil).expect(t, http.StatusOK)).Results; len(got) != 0 {
+	if got := decode[testPage[deployed]](t, e.api(http.MethodGet, portfolioBase+"/deployed-assets?environmentKey="+qa, tok, nil).expect(t, http.StatusOK)).Results; len(got) != 0 {
 		t.Errorf("deployed assets in QA = %+v", got)
 	}
 
 	// Libraries show when their revisions were published.
-	libs := decode[odcTestPage[library]](t, e.api(http.MethodGet, portfolioBase+"/libraries?revisions=All", tok, nil).expect(t, http.StatusOK)).Results
-	if len(libs) != 2 || libs[0].Key != odcKeyCore || len(libs[0].Revisions) != 1 || libs[0].Revisions[0].PublishDateTime != core.FinishedDateTime ||
+	libs := decode[testPage[library]](t, e.api(http.MethodGet, portfolioBase+"/libraries?revisions=All", tok, nil).expect(t, http.StatusOK)).Results
+	if len(libs) != 2 || libs[0].Key != keyCore || len(libs[0].Revisions) != 1 || libs[0].Revisions[0].PublishDateTime != core.FinishedDateTime ||
 		!libs[0].Revisions[0].IsLatest {
 		t.Errorf("libraries = %+v", libs)
 	}
-	if got := decode[odcTestPage[library]](t, e.api(http.MethodGet, portfolioBase+"/libraries?revisions=HighestTag&key="+odcKeyCore, tok, nil).expect(t, http.StatusOK)).Results; len(got) != 1 || len(got[0].Revisions) != 0 {
+	if got := decode[testPage[library]](t, e.api(http.MethodGet, portfolioBase+"/libraries?revisions=HighestTag&key="+keyCore, tok, nil).expect(t, http.StatusOK)).Results; len(got) != 1 || len(got[0].Revisions) != 0 {
 		t.Errorf("highest tagged revisions of an untagged library = %+v", got)
 	}
 	e.apiOutsideContract(http.MethodGet, portfolioBase+"/libraries?revisions=Some", tok, nil).expectODCProblem(t, http.StatusBadRequest, "Some")
 
 	// Listing operations: newest first, filters, paging.
-	list := decode[odcTestPage[publishOperationJSON]](t, e.api(http.MethodGet, ops+"?assetKey="+odcKeyPortal, tok, nil).expect(t, http.StatusOK)).Results
+	list := decode[testPage[publishOperationJSON]](t, e.api(http.MethodGet, ops+"?assetKey="+keyPortal, tok, nil).expect(t, http.StatusOK)).Results
 	if len(list) != 2 || list[0].Key != qaOp.Key || list[1].Key != portal.Key {
 		t.Errorf("operations of the portal = %+v", list)
 	}
-	list = decode[odcTestPage[publishOperationJSON]](t, e.api(http.MethodGet, ops+"?assetKey="+odcKeyPortal+"&environmentKey="+dev+"&status=Finished", tok, nil).expect(t, http.StatusOK)).Results
+	list = decode[testPage[publishOperationJSON]](t, e.api(http.MethodGet, ops+"?assetKey="+keyPortal+"&environmentKey="+dev+"&status=Finished", tok, nil).expect(t, http.StatusOK)).Results
 	if len(list) != 1 || list[0].Key != portal.Key {
 		t.Errorf("finished operations of the portal in Development = %+v", list)
 	}
-	page := decode[odcTestPage[publishOperationJSON]](t, e.api(http.MethodGet, ops+"?limit=2&offset=1&sort=CreatedAt", tok, nil).expect(t, http.StatusOK))
+	page := decode[testPage[publishOperationJSON]](t, e.api(http.MethodGet, ops+"?limit=2&offset=1&sort=CreatedAt", tok, nil).expect(t, http.StatusOK))
 	if len(page.Results) != 2 || page.Results[0].Key != core.Key || page.Page.NextPageOffset == nil || *page.Page.NextPageOffset != 3 {
 		t.Errorf("page = %+v", page)
 	}
@@ -671,10 +671,10 @@ func TestODCPublish(t *testing.T) {
 	e.api(http.MethodGet, ops+"/"+sqldb.DerivedKey("missing-op"), tok, nil).expectODCProblem(t, http.StatusNotFound, "was not found")
 	e.api(http.MethodGet, ops+"/"+sqldb.DerivedKey("missing-op")+"/messages", tok, nil).expectODCProblem(t, http.StatusNotFound, "was not found")
 	e.api(http.MethodPost, ops, tok, map[string]any{"assetKey": sqldb.DerivedKey("missing"), "revision": 1}).expectODCProblem(t, http.StatusNotFound, "Asset")
-	e.api(http.MethodPost, ops, tok, map[string]any{"assetKey": odcKeyCore, "revision": 1, "environmentKey": sqldb.DerivedKey("missing-stage")}).expectODCProblem(t, http.StatusNotFound, "Stage")
-	e.api(http.MethodPost, ops, tok, map[string]any{"assetKey": odcKeyCore}).expectODCProblem(t, http.StatusBadRequest, "revision is required")
-	e.apiOutsideContract(http.MethodPost, ops, tok, map[string]any{"operation": "Deploy", "assetKey": odcKeyCore, "revision": 1}).expectODCProblem(t, http.StatusBadRequest, "'Deploy'")
-	e.apiOutsideContract(http.MethodPost, ops, tok, map[string]any{"assetKey": odcKeyCore, "revision": 1, "buildType": "Release"}).expectODCProblem(t, http.StatusBadRequest, "buildType")
+	e.api(http.MethodPost, ops, tok, map[string]any{"assetKey": keyCore, "revision": 1, "environmentKey": sqldb.DerivedKey("missing-stage")}).expectODCProblem(t, http.StatusNotFound, "Stage")
+	e.api(http.MethodPost, ops, tok, map[string]any{"assetKey": keyCore}).expectODCProblem(t, http.StatusBadRequest, "revision is required")
+	e.apiOutsideContract(http.MethodPost, ops, tok, map[string]any{"operation": "Deploy", "assetKey": keyCore, "revision": 1}).expectODCProblem(t, http.StatusBadRequest, "'Deploy'")
+	e.apiOutsideContract(http.MethodPost, ops, tok, map[string]any{"assetKey": keyCore, "revision": 1, "buildType": "Release"}).expectODCProblem(t, http.StatusBadRequest, "buildType")
 
 	// Dependencies, as deployed in a stage.
 	type producer struct {
@@ -685,37 +685,37 @@ func TestODCPublish(t *testing.T) {
 		IsDirectProducer bool     `json:"isDirectProducer"`
 		Producers        []string `json:"producers"`
 	}
-	producers := e.api(http.MethodGet, dependencyBase+"/assets/"+odcKeyPortal+"/revisions/1/producers?environmentKey="+dev, tok, nil)
-	got := decode[odcTestPage[producer]](t, producers.expect(t, http.StatusOK)).Results
+	producers := e.api(http.MethodGet, dependencyBase+"/assets/"+keyPortal+"/revisions/1/producers?environmentKey="+dev, tok, nil)
+	got := decode[testPage[producer]](t, producers.expect(t, http.StatusOK)).Results
 	want := []producer{
-		{Key: odcKeyCore, Name: "Customer Core", Revision: 1, Type: AssetTypeLibrary, Producers: []string{}},
-		{Key: odcKeyPolicy, Name: "Policy Rules", Revision: 1, Type: AssetTypeLibrary, IsDirectProducer: true, Producers: []string{odcKeyCore}},
+		{Key: keyCore, Name: "Customer Core", Revision: 1, Type: AssetTypeLibrary, Producers: []string{}},
+		{Key: keyPolicy, Name: "Policy Rules", Revision: 1, Type: AssetTypeLibrary, IsDirectProducer: true, Producers: []string{keyCore}},
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("producers = %+v\nwant %+v", got, want)
 	}
-	direct := decode[odcTestPage[producer]](t, e.api(http.MethodGet, dependencyBase+"/assets/"+odcKeyPortal+"/revisions/1/producers?maxDepth=1&sort=-name", tok, nil).expect(t, http.StatusOK)).Results
-	if len(direct) != 1 || direct[0].Key != odcKeyPolicy {
+	direct := decode[testPage[producer]](t, e.api(http.MethodGet, dependencyBase+"/assets/"+keyPortal+"/revisions/1/producers?maxDepth=1&sort=-name", tok, nil).expect(t, http.StatusOK)).Results
+	if len(direct) != 1 || direct[0].Key != keyPolicy {
 		t.Errorf("direct producers = %+v", direct)
 	}
-	if got := decode[odcTestPage[producer]](t, e.api(http.MethodGet, dependencyBase+"/assets/"+odcKeyPortal+"/revisions/1/producers?producerTypeFilter=Deployable", tok, nil).expect(t, http.StatusOK)).Results; len(got) != 0 {
+	if got := decode[testPage[producer]](t, e.api(http.MethodGet, dependencyBase+"/assets/"+keyPortal+"/revisions/1/producers?producerTypeFilter=Deployable", tok, nil).expect(t, http.StatusOK)).Results; len(got) != 0 {
 		t.Errorf("deployable producers = %+v", got)
 	}
-	if got := decode[odcTestPage[producer]](t, e.api(http.MethodGet, dependencyBase+"/assets/"+odcKeyPortal+"/revisions/1/producers?environmentKey="+qa, tok, nil).expect(t, http.StatusOK)).Results; len(got) != 0 {
+	if got := decode[testPage[producer]](t, e.api(http.MethodGet, dependencyBase+"/assets/"+keyPortal+"/revisions/1/producers?environmentKey="+qa, tok, nil).expect(t, http.StatusOK)).Results; len(got) != 0 {
 		t.Errorf("producers deployed in QA = %+v", got)
 	}
-	e.api(http.MethodGet, dependencyBase+"/assets/"+odcKeyPortal+"/revisions/1/producers?producerTypeFilter=Apps", tok, nil).expectODCProblem(t, http.StatusBadRequest, "Apps")
-	e.api(http.MethodGet, dependencyBase+"/assets/"+odcKeyPortal+"/revisions/3/producers", tok, nil).expectODCProblem(t, http.StatusNotFound, "Revision 3")
+	e.api(http.MethodGet, dependencyBase+"/assets/"+keyPortal+"/revisions/1/producers?producerTypeFilter=Apps", tok, nil).expectODCProblem(t, http.StatusBadRequest, "Apps")
+	e.api(http.MethodGet, dependencyBase+"/assets/"+keyPortal+"/revisions/3/producers", tok, nil).expectODCProblem(t, http.StatusNotFound, "Revision 3")
 
-	graph := decode[odcTestPage[producerNode]](t, e.api(http.MethodGet, dependencyBase+"/assets/"+odcKeyPortal+"/revisions/1/producer-graph", tok, nil).expect(t, http.StatusOK)).Results
-	if len(graph) != 1 || graph[0].Key != odcKeyPolicy || len(graph[0].Producers) != 1 || graph[0].Producers[0].Key != odcKeyCore {
+	graph := decode[testPage[producerNode]](t, e.api(http.MethodGet, dependencyBase+"/assets/"+keyPortal+"/revisions/1/producer-graph", tok, nil).expect(t, http.StatusOK)).Results
+	if len(graph) != 1 || graph[0].Key != keyPolicy || len(graph[0].Producers) != 1 || graph[0].Producers[0].Key != keyCore {
 		t.Errorf("producer graph = %+v", graph)
 	}
-	consumers := decode[odcTestPage[dependency]](t, e.api(http.MethodGet, dependencyBase+"/assets/"+odcKeyCore+"/consumers", tok, nil).expect(t, http.StatusOK)).Results
-	if len(consumers) != 1 || consumers[0].Key != odcKeyPolicy {
+	consumers := decode[testPage[dependency]](t, e.api(http.MethodGet, dependencyBase+"/assets/"+keyCore+"/consumers", tok, nil).expect(t, http.StatusOK)).Results
+	if len(consumers) != 1 || consumers[0].Key != keyPolicy {
 		t.Errorf("consumers of Customer Core = %+v", consumers)
 	}
-	if got := decode[odcTestPage[dependency]](t, e.api(http.MethodGet, dependencyBase+"/assets/"+odcKeyPolicy+"/consumers?environmentKey="+qa, tok, nil).expect(t, http.StatusOK)).Results; len(got) != 0 {
+	if got := decode[testPage[dependency]](t, e.api(http.MethodGet, dependencyBase+"/assets/"+keyPolicy+"/consumers?environmentKey="+qa, tok, nil).expect(t, http.StatusOK)).Results; len(got) != 0 {
 		t.Errorf("consumers in QA = %+v", got)
 	}
 	e.api(http.MethodGet, dependencyBase+"/assets/"+sqldb.DerivedKey("missing")+"/consumers", tok, nil).expectODCProblem(t, http.StatusNotFound, "Asset")
@@ -736,9 +736,9 @@ func TestODCPublish(t *testing.T) {
 // the sandbox serves, so a new endpoint cannot go unchecked.
 func TestODCOperationsCovered(t *testing.T) {
 	e := startODC(t, testOptions{})
-	tok := e.token(odcClientMigration)
-	e.seed(odcTestAssets[0])
-	a := assetRepoBase + "/assets/" + odcKeyCore
+	tok := e.token(clientMigration)
+	e.seed(testAssets[0])
+	a := assetRepoBase + "/assets/" + keyCore
 	e.api(http.MethodGet, assetRepoBase+"/assets", tok, nil).expect(t, http.StatusOK)
 	e.api(http.MethodGet, a, tok, nil).expect(t, http.StatusOK)
 	e.api(http.MethodGet, a+"/latest-revision", tok, nil).expect(t, http.StatusOK)
@@ -760,8 +760,8 @@ func TestODCOperationsCovered(t *testing.T) {
 
 func TestODCMigratedAssetRules(t *testing.T) {
 	e := startODC(t, testOptions{})
-	e.seed(odcTestAssets[0])
-	e.seed(odcTestAssets[1])
+	e.seed(testAssets[0])
+	e.seed(testAssets[1])
 	tests := []struct {
 		name string
 		a    MigratedAsset
@@ -771,9 +771,9 @@ func TestODCMigratedAssetRules(t *testing.T) {
 		{"no name", MigratedAsset{Key: sqldb.DerivedKey("x"), AssetType: AssetTypeWebApp}, "name"},
 		{"bad type", MigratedAsset{Key: sqldb.DerivedKey("x"), Name: "X", AssetType: "Workflow"}, "Workflow"},
 		{"unknown producer", MigratedAsset{Key: sqldb.DerivedKey("x"), Name: "X", AssetType: AssetTypeWebApp, Producers: []string{sqldb.DerivedKey("nope")}}, "migrate producers before"},
-		{"self", MigratedAsset{Key: odcKeyCore, Name: "Customer Core", AssetType: AssetTypeLibrary, Producers: []string{odcKeyCore}}, "itself"},
-		{"cycle", MigratedAsset{Key: odcKeyCore, Name: "Customer Core", AssetType: AssetTypeLibrary, Producers: []string{odcKeyPolicy}}, "cycle"},
-		{"type change", MigratedAsset{Key: odcKeyCore, Name: "Customer Core", AssetType: AssetTypeWebApp}, "cannot turn it into"},
+		{"self", MigratedAsset{Key: keyCore, Name: "Customer Core", AssetType: AssetTypeLibrary, Producers: []string{keyCore}}, "itself"},
+		{"cycle", MigratedAsset{Key: keyCore, Name: "Customer Core", AssetType: AssetTypeLibrary, Producers: []string{keyPolicy}}, "cycle"},
+		{"type change", MigratedAsset{Key: keyCore, Name: "Customer Core", AssetType: AssetTypeWebApp}, "cannot turn it into"},
 	}
 	for _, tt := range tests {
 		if err := e.sb.SeedODCAsset(tt.a); err == nil || !strings.Contains(err.Error(), tt.want) {
@@ -787,7 +787,7 @@ func TestODCMigratedAssetRules(t *testing.T) {
 	}
 
 	// The admin route takes the same JSON.
-	body := `{"key": "` + sqldb.DerivedKey("admin-app") + `", "name": "Admin App", "assetType": "WebApplication", "producers": ["` + odcKeyCore + `"], "publishErrors": []}`
+	body := `{"key": "` + sqldb.DerivedKey("admin-app") + `", "name": "Admin App", "assetType": "WebApplication", "producers": ["` + keyCore + `"], "publishErrors": []}`
 	r := do(t, http.MethodPost, e.base+"/_sandbox/odc/assets", "", body).expect(t, http.StatusCreated)
 	if got := decode[adminODCAssetResponse](t, r); got.AssetKey != sqldb.DerivedKey("admin-app") || got.Revision != 1 {
 		t.Errorf("admin answer = %+v", got)
@@ -800,11 +800,11 @@ func TestODCMigratedAssetRules(t *testing.T) {
 func TestODCStateSurvivesRestart(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "sb.db")
 	e := startODC(t, testOptions{DBPath: dbPath, PublishDuration: time.Millisecond})
-	tok := e.token(odcClientMigration)
-	e.seed(odcTestAssets[0])
-	e.api(http.MethodPatch, assetRepoBase+"/assets/"+odcKeyCore+"/revisions/1", tok, map[string]any{"tag": "2.0.0"}).expect(t, http.StatusNoContent)
-	op := e.publish(tok, odcKeyCore, 1, "")
-	published, _ := e.sb.PublishedAt(odcKeyCore, e.stage("Development"))
+	tok := e.token(clientMigration)
+	e.seed(testAssets[0])
+	e.api(http.MethodPatch, assetRepoBase+"/assets/"+keyCore+"/revisions/1", tok, map[string]any{"tag": "2.0.0"}).expect(t, http.StatusNoContent)
+	op := e.publish(tok, keyCore, "")
+	published, _ := e.sb.PublishedAt(keyCore, e.stage("Development"))
 	if err := e.sb.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -813,17 +813,17 @@ func TestODCStateSurvivesRestart(t *testing.T) {
 	f := fixture.Default()
 	f.ODC = fixture.ODC{}
 	e2 := startODC(t, testOptions{DBPath: dbPath, Fixture: f})
-	got := decode[assetRevision](t, e2.api(http.MethodGet, assetRepoBase+"/assets/"+odcKeyCore, tok, nil).expect(t, http.StatusOK))
+	got := decode[assetRevision](t, e2.api(http.MethodGet, assetRepoBase+"/assets/"+keyCore, tok, nil).expect(t, http.StatusOK))
 	if got.Tag == nil || *got.Tag != "2.0.0" {
 		t.Errorf("asset after restart = %+v (the token issued before the restart is still valid)", got)
 	}
 	if again := e2.waitPublish(tok, op.Key); again.Status != StatusFinished {
 		t.Errorf("publish operation after restart = %+v", again)
 	}
-	if at, ok := e2.sb.PublishedAt(odcKeyCore, e.stage("Development")); !ok || !at.Equal(published) {
+	if at, ok := e2.sb.PublishedAt(keyCore, e.stage("Development")); !ok || !at.Equal(published) {
 		t.Errorf("PublishedAt after restart = %v, %v; want %v", at, ok, published)
 	}
-	if !slices.Contains(e2.sb.Exports(), "export OUTSYSTEMS_ODC_CLIENT_ID="+e.apiClient(odcClientMigration).ClientID) {
+	if !slices.Contains(e2.sb.Exports(), "export OUTSYSTEMS_ODC_CLIENT_ID="+e.apiClient(clientMigration).ClientID) {
 		t.Errorf("Exports after restart = %v, want the API client stored in the database", e2.sb.Exports())
 	}
 }

@@ -4,6 +4,7 @@ package sandboxtest
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -33,4 +34,24 @@ func WriteJSONFile(t testing.TB, doc any) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// Object is v as a decoded JSON object. It panics, failing the test that
+// called it, when v is something else: a test that walks a document it
+// built itself expects its shape.
+func Object(v any) map[string]any {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		panic(fmt.Sprintf("sandboxtest: want a JSON object, got %T", v))
+	}
+	return obj
+}
+
+// Array is v as a decoded JSON array; see Object.
+func Array(v any) []any {
+	arr, ok := v.([]any)
+	if !ok {
+		panic(fmt.Sprintf("sandboxtest: want a JSON array, got %T", v))
+	}
+	return arr
 }

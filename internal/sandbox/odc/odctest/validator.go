@@ -24,7 +24,7 @@ import (
 
 // OutSystems' OpenAPI documents for the ODC APIs the sandbox serves, by API
 // root. They are copies, unmodified, of the reference documents.
-var odcSpecFiles = map[string]string{
+var specFiles = map[string]string{
 	"/api/portfolios/v2":            "portfolio-api-v2.json",
 	"/api/asset-repository/v1":      "asset-repository-api-v1.json",
 	"/api/dependency-management/v1": "dependency-management-api-v1.json",
@@ -34,7 +34,7 @@ var odcSpecFiles = map[string]string{
 //go:embed openapi/*.json
 var specs embed.FS
 
-type odcSpec struct {
+type apiSpec struct {
 	root    string
 	router  routers.Router
 	problem *openapi3.SchemaRef
@@ -49,14 +49,14 @@ type odcSpec struct {
 // (OpenID Connect) pass unchecked.
 type Validator struct {
 	t     testing.TB
-	specs []odcSpec
+	specs []apiSpec
 	next  http.RoundTripper
 
 	mu    sync.Mutex
 	calls map[string]int // operationId -> checked calls
 }
 
-var odcSchemaOptions = []openapi3.SchemaValidationOption{
+var schemaOptions = []openapi3.SchemaValidationOption{
 	openapi3.EnableFormatValidation(),
 	openapi3.WithStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562)),
 }
@@ -66,7 +66,7 @@ var odcSchemaOptions = []openapi3.SchemaValidationOption{
 func NewValidator(t testing.TB, baseURL string) *Validator {
 	t.Helper()
 	v := &Validator{t: t, next: http.DefaultTransport, calls: map[string]int{}}
-	for root, file := range odcSpecFiles {
+	for root, file := range specFiles {
 		data, err := specs.ReadFile("openapi/" + file)
 		if err != nil {
 			t.Fatalf("read %s: %v", file, err)
@@ -87,7 +87,7 @@ func NewValidator(t testing.TB, baseURL string) *Validator {
 		if problem == nil {
 			t.Fatalf("%s has no ProblemDetails schema", file)
 		}
-		v.specs = append(v.specs, odcSpec{root: root, router: router, problem: problem})
+		v.specs = append(v.specs, apiSpec{root: root, router: router, problem: problem})
 	}
 	return v
 }
@@ -102,7 +102,7 @@ func (v *Validator) options() *openapi3filter.Options {
 		},
 		IncludeResponseStatus:   true,
 		MultiError:              true,
-		SchemaValidationOptions: odcSchemaOptions,
+		SchemaValidationOptions: schemaOptions,
 	}
 }
 
@@ -116,7 +116,7 @@ func (v *Validator) Calls(operationID string) int {
 // Check validates one call. With checkRequest false only the response is
 // checked, for requests deliberately outside the contract.
 func (v *Validator) Check(req *http.Request, reqBody []byte, status int, header http.Header, respBody []byte, checkRequest bool) error {
-	var spec *odcSpec
+	var spec *apiSpec
 	for i := range v.specs {
 		if strings.HasPrefix(req.URL.Path, v.specs[i].root+"/") {
 			spec = &v.specs[i]
@@ -129,7 +129,7 @@ func (v *Validator) Check(req *http.Request, reqBody []byte, status int, header 
 	clone.Body = io.NopCloser(bytes.NewReader(reqBody))
 	route, params, err := spec.router.FindRoute(clone)
 	if err != nil {
-		return fmt.Errorf("the OpenAPI document has no operation for %s %s: %v", req.Method, req.URL.Path, err)
+		return fmt.Errorf("the OpenAPI document has no operation for %s %s: %w", req.Method, req.URL.Path, err)
 	}
 	v.mu.Lock()
 	v.calls[route.Operation.OperationID]++
@@ -138,7 +138,7 @@ func (v *Validator) Check(req *http.Request, reqBody []byte, status int, header 
 	in := &openapi3filter.RequestValidationInput{Request: clone, PathParams: params, Route: route, Options: opts}
 	if checkRequest {
 		if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
-			return fmt.Errorf("request does not match %s: %v", route.Operation.OperationID, err)
+			return fmt.Errorf("request does not match %s: %w", route.Operation.OperationID, err)
 		}
 	}
 	if ct := header.Get("Content-Type"); len(respBody) > 0 && !strings.HasPrefix(ct, "application/json") {
@@ -160,15 +160,15 @@ func (v *Validator) Check(req *http.Request, reqBody []byte, status int, header 
 		if err := json.Unmarshal(respBody, &body); err != nil {
 			return fmt.Errorf("undocumented status %d of %s with a body that is not JSON: %s", status, route.Operation.OperationID, respBody)
 		}
-		if err := spec.problem.Value.VisitJSON(body, append(odcSchemaOptions, openapi3.VisitAsResponse())...); err != nil {
-			return fmt.Errorf("undocumented status %d of %s with a body that is not a ProblemDetails: %v", status, route.Operation.OperationID, err)
+		if err := spec.problem.Value.VisitJSON(body, append(schemaOptions, openapi3.VisitAsResponse())...); err != nil {
+			return fmt.Errorf("undocumented status %d of %s with a body that is not a ProblemDetails: %w", status, route.Operation.OperationID, err)
 		}
 		return nil
 	}
 	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: status, Header: header, Options: opts}
 	out.SetBodyBytes(respBody)
 	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
-		return fmt.Errorf("response %d does not match %s: %v; body: %s", status, route.Operation.OperationID, err, respBody)
+		return fmt.Errorf("response %d does not match %s: %w; body: %s", status, route.Operation.OperationID, err, respBody)
 	}
 	return nil
 }

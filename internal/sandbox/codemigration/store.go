@@ -1,4 +1,4 @@
-package sandbox
+package codemigration
 
 import (
 	"cmp"
@@ -16,7 +16,10 @@ import (
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/migrationkit"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/assessment"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/sqldb"
 )
 
 // Times are stored as Unix nanoseconds, as ODC does, so SQL compares them.
@@ -34,14 +37,14 @@ func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
 // changes nothing.
 const codeMigrationSchema = `
 CREATE TABLE IF NOT EXISTS cm_fixture_outcomes (
-	application_key TEXT PRIMARY KEY REFERENCES lt_applications (key),
+	application_key TEXT PRIMARY KEY,
 	errors          TEXT NOT NULL, -- JSON array of {code, message}: the conversion fails with them
 	publish_errors  TEXT NOT NULL  -- JSON array of TrueChange errors of the converted code
 );
 CREATE TABLE IF NOT EXISTS cm_migrations (
 	seq                    INTEGER PRIMARY KEY,
 	key                    TEXT NOT NULL UNIQUE,
-	source_environment_key TEXT NOT NULL REFERENCES lt_environments (key),
+	source_environment_key TEXT NOT NULL,
 	started_at             INTEGER NOT NULL, -- Unix nanoseconds
 	finishes_at            INTEGER NOT NULL,
 	started_by             TEXT NOT NULL,
@@ -72,30 +75,30 @@ CREATE INDEX IF NOT EXISTS cm_migration_items_mapping ON cm_migration_items (map
 
 // Code migration statuses of the contract.
 const (
-	migrationMigrating          = "Migrating"
-	migrationFinished           = "Finished"
-	migrationFinishedWithErrors = "FinishedWithErrors"
+	StatusMigrating          = "Migrating"
+	StatusFinished           = "Finished"
+	StatusFinishedWithErrors = "FinishedWithErrors"
 )
 
-var migrationStatuses = []string{migrationMigrating, migrationFinished, migrationFinishedWithErrors}
+var statuses = []string{StatusMigrating, StatusFinished, StatusFinishedWithErrors}
 
 // Codes of migrated assets' errors and messages.
 const (
-	cmCodeConversionFailed       = "CONVERSION_FAILED"
-	cmCodeDependencyNotConverted = "DEPENDENCY_NOT_CONVERTED"
-	cmCodeTrueChangeError        = "TRUECHANGE_ERROR"
-	cmCodeUntaggedChanges        = "UNTAGGED_CHANGES_NOT_MIGRATED"
-	cmCodeProducerNotMigrated    = "PRODUCER_NOT_MIGRATED"
+	CodeConversionFailed       = "CONVERSION_FAILED"
+	CodeDependencyNotConverted = "DEPENDENCY_NOT_CONVERTED"
+	CodeTrueChangeError        = "TRUECHANGE_ERROR"
+	CodeUntaggedChanges        = "UNTAGGED_CHANGES_NOT_MIGRATED"
+	CodeProducerNotMigrated    = "PRODUCER_NOT_MIGRATED"
 )
 
-// prepareCodeMigration creates the code migration tables and, once per
+// prepare creates the code migration tables and, once per
 // database, loads the fixture's outcomes, resolving application names
 // against the database.
-func (st *store) prepareCodeMigration(ctx context.Context, f *Fixture) error {
-	if _, err := st.db.ExecContext(ctx, codeMigrationSchema); err != nil {
+func (s *Service) prepare(ctx context.Context, f *fixture.Fixture) error {
+	if _, err := s.db.ExecContext(ctx, codeMigrationSchema); err != nil {
 		return fmt.Errorf("create the code migration schema: %w", err)
 	}
-	return st.write(ctx, func(tx *sql.Tx) error {
+	return s.db.Write(ctx, func(tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sandbox_meta WHERE key = 'code_migration_fixture'`).Scan(&n); err != nil {
 			return err
@@ -107,22 +110,21 @@ func (st *store) prepareCodeMigration(ctx context.Context, f *Fixture) error {
 			return err
 		}
 		type outcome struct {
-			errors        []cmMessage
+			errors        []Message
 			publishErrors []string
 		}
 		outcomes := map[string]*outcome{}
 		var order []string
 		get := func(app string) (*outcome, error) {
-			var key string
-			err := tx.QueryRowContext(ctx, `SELECT key FROM lt_applications WHERE name = ?`, app).Scan(&key)
-			if errors.Is(err, sql.ErrNoRows) {
-				return nil, fmt.Errorf("code migration fixture: the database has no application %q", app)
-			}
+			key, found, err := s.lifetime.ApplicationKeyByName(ctx, tx, app)
 			if err != nil {
 				return nil, err
 			}
+			if !found {
+				return nil, fmt.Errorf("code migration fixture: the database has no application %q", app)
+			}
 			if outcomes[key] == nil {
-				outcomes[key] = &outcome{errors: []cmMessage{}, publishErrors: []string{}}
+				outcomes[key] = &outcome{errors: []Message{}, publishErrors: []string{}}
 				order = append(order, key)
 			}
 			return outcomes[key], nil
@@ -133,7 +135,7 @@ func (st *store) prepareCodeMigration(ctx context.Context, f *Fixture) error {
 				return err
 			}
 			for _, e := range fl.Errors {
-				o.errors = append(o.errors, cmMessage(e))
+				o.errors = append(o.errors, Message(e))
 			}
 		}
 		for _, pe := range f.CodeMigration.PublishErrors {
@@ -144,11 +146,11 @@ func (st *store) prepareCodeMigration(ctx context.Context, f *Fixture) error {
 			o.publishErrors = append(o.publishErrors, pe.Messages...)
 		}
 		for _, key := range order {
-			errs, err := marshalJSON(outcomes[key].errors)
+			errs, err := sqldb.MarshalJSON(outcomes[key].errors)
 			if err != nil {
 				return err
 			}
-			pubs, err := marshalJSON(outcomes[key].publishErrors)
+			pubs, err := sqldb.MarshalJSON(outcomes[key].publishErrors)
 			if err != nil {
 				return err
 			}
@@ -163,63 +165,68 @@ func (st *store) prepareCodeMigration(ctx context.Context, f *Fixture) error {
 
 // --- wire types (camelCase, as in the contract) ---
 
-type cmMessage struct {
+// Message is an error or message of a migrated asset.
+type Message struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 }
 
-type cmSourceVersion struct {
+// SourceVersion is an O11 application version a migration converted.
+type SourceVersion struct {
 	ApplicationKey string `json:"applicationKey"`
 	VersionKey     string `json:"versionKey"`
 	Version        string `json:"version"`
 }
 
-type cmMigratedAsset struct {
-	MappingKey                string            `json:"mappingKey"`
-	AssetKey                  string            `json:"assetKey"`
-	Name                      string            `json:"name"`
-	AssetType                 string            `json:"assetType"`
-	Revision                  int               `json:"revision"`
-	Status                    string            `json:"status"`
-	ProducerAssetKeys         []string          `json:"producerAssetKeys"`
-	PublishOrder              int               `json:"publishOrder"`
-	PublishWave               int               `json:"publishWave"`
-	SourceApplicationVersions []cmSourceVersion `json:"sourceApplicationVersions"`
-	Errors                    []cmMessage       `json:"errors"`
-	Messages                  []cmMessage       `json:"messages"`
+// MigratedAsset is an ODC asset a migration produced, as the contract
+// shows it.
+type MigratedAsset struct {
+	MappingKey                string          `json:"mappingKey"`
+	AssetKey                  string          `json:"assetKey"`
+	Name                      string          `json:"name"`
+	AssetType                 string          `json:"assetType"`
+	Revision                  int             `json:"revision"`
+	Status                    string          `json:"status"`
+	ProducerAssetKeys         []string        `json:"producerAssetKeys"`
+	PublishOrder              int             `json:"publishOrder"`
+	PublishWave               int             `json:"publishWave"`
+	SourceApplicationVersions []SourceVersion `json:"sourceApplicationVersions"`
+	Errors                    []Message       `json:"errors"`
+	Messages                  []Message       `json:"messages"`
 }
 
-type cmCodeMigration struct {
-	Key                  string            `json:"key"`
-	SourceEnvironmentKey string            `json:"sourceEnvironmentKey"`
-	MappingKeys          []string          `json:"mappingKeys"`
-	Status               string            `json:"status"`
-	StartedAt            time.Time         `json:"startedAt"`
-	FinishedAt           *time.Time        `json:"finishedAt"`
-	StartedBy            string            `json:"startedBy"`
-	Assets               []cmMigratedAsset `json:"assets"`
+// Migration is a code migration as the contract shows it.
+type Migration struct {
+	Key                  string          `json:"key"`
+	SourceEnvironmentKey string          `json:"sourceEnvironmentKey"`
+	MappingKeys          []string        `json:"mappingKeys"`
+	Status               string          `json:"status"`
+	StartedAt            time.Time       `json:"startedAt"`
+	FinishedAt           *time.Time      `json:"finishedAt"`
+	StartedBy            string          `json:"startedBy"`
+	Assets               []MigratedAsset `json:"assets"`
 }
 
 // Migrated asset statuses.
 const (
-	cmAssetUnpublished = "Unpublished"
-	cmAssetPublished   = "Published"
+	AssetUnpublished = "Unpublished"
+	AssetPublished   = "Published"
 )
 
 // --- rows ---
 
-type cmMigrationRow struct {
+type migrationRow struct {
 	key, sourceEnvKey, startedBy, status string
 	startedAt, finishesAt                time.Time
-	items                                []*cmItemRow // by position
+	items                                []*itemRow // by position
 }
 
-type cmItemRow struct {
+type itemRow struct {
 	migrationKey, mappingKey, name, assetType string
 	position                                  int
 	producerMappingKeys                       []string
-	sourceVersions                            []cmSourceVersion
-	errors, messages                          []cmMessage
+	sourceVersions                            []SourceVersion
+	errors, messages                          []Message
 	publishErrors                             []string
 	// set once finalised
 	assetKey              string
@@ -228,10 +235,10 @@ type cmItemRow struct {
 	finalised             bool
 }
 
-const cmMigrationColumns = `key, source_environment_key, started_at, finishes_at, started_by, status`
+const migrationColumns = `key, source_environment_key, started_at, finishes_at, started_by, status`
 
-func scanCMMigration(row interface{ Scan(...any) error }) (*cmMigrationRow, error) {
-	m := &cmMigrationRow{}
+func scanMigration(row interface{ Scan(...any) error }) (*migrationRow, error) {
+	m := &migrationRow{}
 	var started, finishes int64
 	if err := row.Scan(&m.key, &m.sourceEnvKey, &started, &finishes, &m.startedBy, &m.status); err != nil {
 		return nil, err
@@ -240,11 +247,11 @@ func scanCMMigration(row interface{ Scan(...any) error }) (*cmMigrationRow, erro
 	return m, nil
 }
 
-const cmItemColumns = `migration_key, position, mapping_key, name, asset_type, producer_mapping_keys, source_versions, errors, messages,
+const itemColumns = `migration_key, position, mapping_key, name, asset_type, producer_mapping_keys, source_versions, errors, messages,
 	publish_errors, asset_key, revision, publish_order, publish_wave, producer_asset_keys`
 
-func scanCMItem(rows *sql.Rows) (*cmItemRow, error) {
-	it := &cmItemRow{}
+func scanItem(rows *sql.Rows) (*itemRow, error) {
+	it := &itemRow{}
 	var producers, versions, errs, msgs, pubs string
 	var assetKey, producerAssets sql.NullString
 	var revision, order, wave sql.NullInt64
@@ -270,28 +277,28 @@ func scanCMItem(rows *sql.Rows) (*cmItemRow, error) {
 	return it, nil
 }
 
-// loadCMMigrations loads migrations with their items, newest first: the one
+// loadMigrations loads migrations with their items, newest first: the one
 // with key, or all (status filters them when not "").
-func loadCMMigrations(ctx context.Context, tx *sql.Tx, key, status string) ([]*cmMigrationRow, error) {
-	var out []*cmMigrationRow
-	byKey := map[string]*cmMigrationRow{}
-	if err := queryRows(ctx, tx, func(rows *sql.Rows) error {
-		m, err := scanCMMigration(rows)
+func loadMigrations(ctx context.Context, tx *sql.Tx, key, status string) ([]*migrationRow, error) {
+	var out []*migrationRow
+	byKey := map[string]*migrationRow{}
+	if err := sqldb.QueryRows(ctx, tx, func(rows *sql.Rows) error {
+		m, err := scanMigration(rows)
 		if err != nil {
 			return err
 		}
 		out = append(out, m)
 		byKey[m.key] = m
 		return nil
-	}, `SELECT `+cmMigrationColumns+` FROM cm_migrations WHERE (?1 = '' OR key = ?1) AND (?2 = '' OR status = ?2) ORDER BY seq DESC`,
+	}, `SELECT `+migrationColumns+` FROM cm_migrations WHERE (?1 = '' OR key = ?1) AND (?2 = '' OR status = ?2) ORDER BY seq DESC`,
 		key, status); err != nil {
 		return nil, err
 	}
 	if len(out) == 0 {
 		return out, nil
 	}
-	err := queryRows(ctx, tx, func(rows *sql.Rows) error {
-		it, err := scanCMItem(rows)
+	err := sqldb.QueryRows(ctx, tx, func(rows *sql.Rows) error {
+		it, err := scanItem(rows)
 		if err != nil {
 			return err
 		}
@@ -299,7 +306,7 @@ func loadCMMigrations(ctx context.Context, tx *sql.Tx, key, status string) ([]*c
 			m.items = append(m.items, it)
 		}
 		return nil
-	}, `SELECT `+cmItemColumns+` FROM cm_migration_items WHERE (?1 = '' OR migration_key = ?1) ORDER BY migration_key, position`, key)
+	}, `SELECT `+itemColumns+` FROM cm_migration_items WHERE (?1 = '' OR migration_key = ?1) ORDER BY migration_key, position`, key)
 	return out, err
 }
 
@@ -307,48 +314,49 @@ func loadCMMigrations(ctx context.Context, tx *sql.Tx, key, status string) ([]*c
 
 // view is the migration as the contract shows it. published holds the asset
 // revisions published to some stage; nil means none.
-func (m *cmMigrationRow) view(published map[odc.RevisionRef]bool) cmCodeMigration {
-	v := cmCodeMigration{
+func (m *migrationRow) view(published map[odc.RevisionRef]bool) Migration {
+	v := Migration{
 		Key: m.key, SourceEnvironmentKey: m.sourceEnvKey, MappingKeys: make([]string, len(m.items)), Status: m.status,
-		StartedAt: m.startedAt, StartedBy: m.startedBy, Assets: []cmMigratedAsset{},
+		StartedAt: m.startedAt, StartedBy: m.startedBy, Assets: []MigratedAsset{},
 	}
 	for i, it := range m.items {
 		v.MappingKeys[i] = it.mappingKey
 	}
-	if m.status == migrationMigrating {
+	if m.status == StatusMigrating {
 		return v
 	}
-	v.FinishedAt = maPtr(m.finishesAt)
+	finished := m.finishesAt
+	v.FinishedAt = &finished
 	for _, it := range m.items {
-		status := cmAssetUnpublished
+		status := AssetUnpublished
 		if _, ok := published[odc.RevisionRef{AssetKey: it.assetKey, Revision: it.revision}]; ok {
-			status = cmAssetPublished
+			status = AssetPublished
 		}
-		v.Assets = append(v.Assets, cmMigratedAsset{
+		v.Assets = append(v.Assets, MigratedAsset{
 			MappingKey: it.mappingKey, AssetKey: it.assetKey, Name: it.name, AssetType: it.assetType, Revision: it.revision,
 			Status: status, ProducerAssetKeys: assessment.NonNil(it.producerAssetKeys), PublishOrder: it.order, PublishWave: it.wave,
 			SourceApplicationVersions: assessment.NonNil(it.sourceVersions), Errors: assessment.NonNil(it.errors), Messages: assessment.NonNil(it.messages),
 		})
 	}
-	slices.SortFunc(v.Assets, func(a, b cmMigratedAsset) int { return a.PublishOrder - b.PublishOrder })
+	slices.SortFunc(v.Assets, func(a, b MigratedAsset) int { return a.PublishOrder - b.PublishOrder })
 	return v
 }
 
 // codeMigrations reads migrations (the one with key, or all, filtered by
-// status), finalising first those due by now. odcNow is the ODC clock,
+// status), finalising first those due by now. cloudNow is the ODC clock,
 // which decides what is published.
-func (st *store) codeMigrations(ctx context.Context, o *odc.Service, now, odcNow time.Time, key, status string) ([]cmCodeMigration, error) {
-	if err := st.finalizeDueMigrations(ctx, o, now); err != nil {
+func (s *Service) codeMigrations(ctx context.Context, now, cloudNow time.Time, key, status string) ([]Migration, error) {
+	if err := s.finalizeDueMigrations(ctx, now); err != nil {
 		return nil, err
 	}
-	var out []cmCodeMigration
-	err := st.read(ctx, func(tx *sql.Tx) error {
-		rows, err := loadCMMigrations(ctx, tx, key, status)
+	var out []Migration
+	err := s.db.Read(ctx, func(tx *sql.Tx) error {
+		rows, err := loadMigrations(ctx, tx, key, status)
 		if err != nil {
 			return err
 		}
 		if key != "" && len(rows) == 0 {
-			return &assessment.Problem{Status: http.StatusNotFound, Code: maCodeCodeMigrationNotFound,
+			return &assessment.Problem{Status: http.StatusNotFound, Code: CodeMigrationNotFound,
 				Detail: fmt.Sprintf("Code migration with key '%s' was not found.", key)}
 		}
 		var refs []odc.RevisionRef
@@ -357,7 +365,7 @@ func (st *store) codeMigrations(ctx context.Context, o *odc.Service, now, odcNow
 				refs = append(refs, odc.RevisionRef{AssetKey: it.assetKey, Revision: it.revision})
 			}
 		}
-		published, err := o.PublishedRevisions(ctx, tx, refs, odcNow)
+		published, err := s.odc.PublishedRevisions(ctx, tx, refs, cloudNow)
 		if err != nil {
 			return err
 		}
@@ -369,11 +377,11 @@ func (st *store) codeMigrations(ctx context.Context, o *odc.Service, now, odcNow
 	return out, err
 }
 
-// migrationFinishesAt returns when a migration is marked finished, and
+// finishesAt returns when a migration is marked finished, and
 // false when there is no such migration.
-func (st *store) migrationFinishesAt(ctx context.Context, key string) (time.Time, bool, error) {
+func (s *Service) finishesAt(ctx context.Context, key string) (time.Time, bool, error) {
 	var finishes int64
-	err := st.db.QueryRowContext(ctx, `SELECT finishes_at FROM cm_migrations WHERE key = ?`, key).Scan(&finishes)
+	err := s.db.QueryRowContext(ctx, `SELECT finishes_at FROM cm_migrations WHERE key = ?`, key).Scan(&finishes)
 	if errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, false, nil
 	}
@@ -385,40 +393,39 @@ func (st *store) migrationFinishesAt(ctx context.Context, key string) (time.Time
 
 // --- starting ---
 
-// cmStartRequest is a checked POST /code-migrations body.
-type cmStartRequest struct {
-	sourceEnvKey string
-	mappingKeys  []string // lower case, no duplicates
+// StartRequest is a checked POST /code-migrations body.
+type StartRequest struct {
+	SourceEnvironmentKey string
+	MappingKeys          []string // lower case, no duplicates
 }
 
 // startCodeMigration runs the contract's checks in order and records a
 // migration that finishes after duration.
-func (st *store) startCodeMigration(ctx context.Context, o *odc.Service, now time.Time, duration time.Duration, req cmStartRequest, startedBy string) (cmCodeMigration, error) {
-	var out cmCodeMigration
-	err := st.write(ctx, func(tx *sql.Tx) error {
+func (s *Service) startCodeMigration(ctx context.Context, now time.Time, duration time.Duration, req StartRequest, startedBy string) (Migration, error) {
+	var out Migration
+	err := s.db.Write(ctx, func(tx *sql.Tx) error {
 		// Migrations due by now are over: finalise them before checking
 		// for migrations in progress.
-		if err := st.finalizeDueMigrationsIn(ctx, o, tx, now); err != nil {
+		if err := s.finalizeDueMigrationsIn(ctx, tx, now); err != nil {
 			return err
 		}
-		var envName string
-		err := tx.QueryRowContext(ctx, `SELECT name FROM lt_environments WHERE key = ?`, req.sourceEnvKey).Scan(&envName)
-		if errors.Is(err, sql.ErrNoRows) {
-			return &assessment.Problem{Status: http.StatusNotFound, Code: maCodeEnvironmentNotFound, Detail: fmt.Sprintf(
-				"LifeTime environment with key '%s' was not found: sourceEnvironmentKey must be the key of an environment of the O11 infrastructure.", req.sourceEnvKey)}
+		env, err := s.lifetime.EnvironmentByKey(ctx, tx, req.SourceEnvironmentKey)
+		if errors.Is(err, httpx.ErrNotFound) {
+			return &assessment.Problem{Status: http.StatusNotFound, Code: CodeEnvironmentNotFound, Detail: fmt.Sprintf(
+				"LifeTime environment with key '%s' was not found: sourceEnvironmentKey must be the key of an environment of the O11 infrastructure.", req.SourceEnvironmentKey)}
 		}
 		if err != nil {
 			return err
 		}
 		// Only the requested mappings: their applications, readiness
 		// and producers.
-		found, err := st.ma.MigrationMappings(ctx, tx, req.mappingKeys, now)
+		found, err := s.mappings.MigrationMappings(ctx, tx, req.MappingKeys, now)
 		if err != nil {
 			return err
 		}
-		mappings := make([]assessment.MigrationMapping, 0, len(req.mappingKeys))
+		mappings := make([]assessment.MigrationMapping, 0, len(req.MappingKeys))
 		var unknown []string
-		for _, k := range req.mappingKeys {
+		for _, k := range req.MappingKeys {
 			if m, ok := found[k]; ok {
 				mappings = append(mappings, m)
 			} else {
@@ -429,28 +436,28 @@ func (st *store) startCodeMigration(ctx context.Context, o *odc.Service, now tim
 			return &assessment.Problem{Status: http.StatusNotFound, Code: assessment.CodeMappingNotFound, Detail: fmt.Sprintf(
 				"No mapping has the key(s) %s.", assessment.QuoteAll(unknown))}
 		}
-		if err := checkNoMigrationInProgress(ctx, tx, found, req.mappingKeys); err != nil {
+		if err := checkNoMigrationInProgress(ctx, tx, found, req.MappingKeys); err != nil {
 			return err
 		}
 		if err := checkMappingsReady(mappings); err != nil {
 			return err
 		}
-		items, err := migrationItems(ctx, tx, mappings, req.sourceEnvKey, envName)
+		items, err := s.migrationItems(ctx, tx, mappings, req.SourceEnvironmentKey, env.Name)
 		if err != nil {
 			return err
 		}
 		key := uuid.NewString()
-		if _, err := tx.ExecContext(ctx, `INSERT INTO cm_migrations (`+cmMigrationColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
-			key, req.sourceEnvKey, nanos(now), nanos(now.Add(duration)), startedBy, migrationMigrating); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO cm_migrations (`+migrationColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
+			key, req.SourceEnvironmentKey, nanos(now), nanos(now.Add(duration)), startedBy, StatusMigrating); err != nil {
 			return err
 		}
 		for _, it := range items {
 			it.migrationKey = key
-			if err := insertCMItem(ctx, tx, it); err != nil {
+			if err := insertItem(ctx, tx, it); err != nil {
 				return err
 			}
 		}
-		rows, err := loadCMMigrations(ctx, tx, key, "")
+		rows, err := loadMigrations(ctx, tx, key, "")
 		if err != nil {
 			return err
 		}
@@ -463,13 +470,13 @@ func (st *store) startCodeMigration(ctx context.Context, o *odc.Service, now tim
 // checkNoMigrationInProgress answers MIGRATION_IN_PROGRESS when a mapping
 // is in a migration still Migrating (finalizeDueMigrations ran first).
 func checkNoMigrationInProgress(ctx context.Context, tx *sql.Tx, mappings map[string]assessment.MigrationMapping, mappingKeys []string) error {
-	keys, err := marshalJSON(mappingKeys)
+	keys, err := sqldb.MarshalJSON(mappingKeys)
 	if err != nil {
 		return err
 	}
 	var busy []string
 	first := ""
-	err = queryRows(ctx, tx, func(rows *sql.Rows) error {
+	err = sqldb.QueryRows(ctx, tx, func(rows *sql.Rows) error {
 		var mappingKey, migrationKey string
 		var started int64
 		if err := rows.Scan(&mappingKey, &migrationKey, &started); err != nil {
@@ -479,7 +486,7 @@ func checkNoMigrationInProgress(ctx context.Context, tx *sql.Tx, mappings map[st
 			first = migrationKey
 		}
 		busy = append(busy, fmt.Sprintf("mapping '%s' (key %s) is being migrated by code migration %s, started at %s",
-			mappings[mappingKey].Name, mappingKey, migrationKey, formatTime(fromNanos(started))))
+			mappings[mappingKey].Name, mappingKey, migrationKey, sqldb.FormatTime(fromNanos(started))))
 		return nil
 	}, `SELECT i.mapping_key, m.key, m.started_at FROM cm_migration_items i JOIN cm_migrations m ON m.key = i.migration_key
 		WHERE m.status = 'Migrating' AND i.mapping_key IN (SELECT value FROM json_each(?))
@@ -487,7 +494,7 @@ func checkNoMigrationInProgress(ctx context.Context, tx *sql.Tx, mappings map[st
 	if err != nil || len(busy) == 0 {
 		return err
 	}
-	return &cmProblem{Problem: assessment.Problem{Status: http.StatusConflict, Code: maCodeMigrationInProgress, Detail: "A code migration is in progress: " +
+	return &problem{Problem: assessment.Problem{Status: http.StatusConflict, Code: CodeMigrationInProgress, Detail: "A code migration is in progress: " +
 		strings.Join(busy, "; ") + ". Wait until it ends, or follow it (migrationKey) instead of starting another."}, migrationKey: first}
 }
 
@@ -505,7 +512,7 @@ func checkMappingsReady(mappings []assessment.MigrationMapping) error {
 	if len(notReady) == 0 {
 		return nil
 	}
-	return &cmProblem{Problem: assessment.Problem{Status: http.StatusConflict, Code: maCodeAssetsNotReady, Detail: fmt.Sprintf(
+	return &problem{Problem: assessment.Problem{Status: http.StatusConflict, Code: CodeAssetsNotReady, Detail: fmt.Sprintf(
 		"Code migration needs every asset Ready for ODC (ReadyForOdc) or Change in ODC (ChangeInOdc), and %s. Fix the open findings in O11 and wait for the assessment (GET /readiness), then migrate again.",
 		strings.Join(notReady, ", "))}, notReadyMappingKeys: keys}
 }
@@ -514,27 +521,36 @@ func checkMappingsReady(mappings []assessment.MigrationMapping) error {
 // type and producers, and per application the version tagged in the source
 // environment and what the fixture says about it. It answers
 // APPLICATION_NOT_IN_ENVIRONMENT when an application has no version there.
-func migrationItems(ctx context.Context, tx *sql.Tx, mappings []assessment.MigrationMapping, envKey, envName string) ([]*cmItemRow, error) {
+func (s *Service) migrationItems(ctx context.Context, tx *sql.Tx, mappings []assessment.MigrationMapping, envKey, envName string) ([]*itemRow, error) {
 	type appInEnv struct {
-		version  cmSourceVersion
+		version  SourceVersion
 		modified bool
+		found    bool
 	}
 	inEnv := map[string]appInEnv{}
-	if err := queryRows(ctx, tx, func(rows *sql.Rows) error {
-		var a appInEnv
-		err := rows.Scan(&a.version.ApplicationKey, &a.version.VersionKey, &a.version.Version, &a.modified)
-		inEnv[a.version.ApplicationKey] = a
-		return err
-	}, `SELECT s.application_key, s.base_version_key, v.version, s.is_modified FROM lt_app_env_status s
-		JOIN lt_application_versions v ON v.key = s.base_version_key WHERE s.environment_key = ?`, envKey); err != nil {
-		return nil, err
+	for _, m := range mappings {
+		for _, app := range m.Apps {
+			if _, done := inEnv[app.Key]; done {
+				continue
+			}
+			v, err := s.lifetime.RunningVersionOf(ctx, tx, app.Key, envKey)
+			switch {
+			case errors.Is(err, httpx.ErrNotFound):
+				inEnv[app.Key] = appInEnv{}
+			case err != nil:
+				return nil, err
+			default:
+				inEnv[app.Key] = appInEnv{version: SourceVersion{ApplicationKey: app.Key, VersionKey: v.VersionKey, Version: v.Version},
+					modified: v.IsModified, found: true}
+			}
+		}
 	}
 	type outcome struct {
-		errors        []cmMessage
+		errors        []Message
 		publishErrors []string
 	}
 	outcomes := map[string]outcome{}
-	if err := queryRows(ctx, tx, func(rows *sql.Rows) error {
+	if err := sqldb.QueryRows(ctx, tx, func(rows *sql.Rows) error {
 		var key, errs, pubs string
 		if err := rows.Scan(&key, &errs, &pubs); err != nil {
 			return err
@@ -552,23 +568,23 @@ func migrationItems(ctx context.Context, tx *sql.Tx, mappings []assessment.Migra
 		return nil, err
 	}
 	var missing []string
-	items := make([]*cmItemRow, 0, len(mappings))
+	items := make([]*itemRow, 0, len(mappings))
 	for i, m := range mappings {
-		it := &cmItemRow{
+		it := &itemRow{
 			mappingKey: m.Key, position: i, name: m.Name, assetType: m.AssetType,
-			producerMappingKeys: assessment.NonNil(m.Producers), sourceVersions: []cmSourceVersion{},
-			errors: []cmMessage{}, messages: []cmMessage{}, publishErrors: []string{},
+			producerMappingKeys: assessment.NonNil(m.Producers), sourceVersions: []SourceVersion{},
+			errors: []Message{}, messages: []Message{}, publishErrors: []string{},
 		}
 		for _, app := range m.Apps {
 			appKey := app.Key
-			a, ok := inEnv[appKey]
-			if !ok {
+			a := inEnv[appKey]
+			if !a.found {
 				missing = append(missing, fmt.Sprintf("%s of mapping '%s'", app.Label(), m.Name))
 				continue
 			}
 			it.sourceVersions = append(it.sourceVersions, a.version)
 			if a.modified {
-				it.messages = append(it.messages, cmMessage{Code: cmCodeUntaggedChanges, Message: fmt.Sprintf(
+				it.messages = append(it.messages, Message{Code: CodeUntaggedChanges, Message: fmt.Sprintf(
 					"O11 application '%s' changed in environment '%s' after its last tag: the migration converted the tagged version %s, not the changes since. Tag the application and migrate again to bring them.",
 					app.Name, envName, a.version.Version)})
 			}
@@ -576,24 +592,24 @@ func migrationItems(ctx context.Context, tx *sql.Tx, mappings []assessment.Migra
 			it.errors = append(it.errors, o.errors...)
 			for _, pe := range o.publishErrors {
 				it.publishErrors = append(it.publishErrors, pe)
-				it.messages = append(it.messages, cmMessage{Code: cmCodeTrueChangeError, Message: fmt.Sprintf(
+				it.messages = append(it.messages, Message{Code: CodeTrueChangeError, Message: fmt.Sprintf(
 					"TrueChange error from O11 application '%s' to fix in ODC Studio before publishing: %s", app.Name, pe)})
 			}
 		}
 		items = append(items, it)
 	}
 	if len(missing) > 0 {
-		return nil, &assessment.Problem{Status: http.StatusConflict, Code: maCodeApplicationNotInEnvironment, Detail: fmt.Sprintf(
+		return nil, &assessment.Problem{Status: http.StatusConflict, Code: CodeApplicationNotInEnvironment, Detail: fmt.Sprintf(
 			"Code migration converts the latest tagged version of each application in the source environment '%s', and O11 application %s %s no version there. Deploy and tag %s there, or migrate from another environment.",
 			envName, strings.Join(missing, ", O11 application "), assessment.Plural(len(missing), "has", "have"), assessment.Plural(len(missing), "it", "them"))}
 	}
 	return items, nil
 }
 
-func insertCMItem(ctx context.Context, tx *sql.Tx, it *cmItemRow) error {
+func insertItem(ctx context.Context, tx *sql.Tx, it *itemRow) error {
 	var values []any
 	for _, v := range []any{it.producerMappingKeys, it.sourceVersions, it.errors, it.messages, it.publishErrors} {
-		s, err := marshalJSON(v)
+		s, err := sqldb.MarshalJSON(v)
 		if err != nil {
 			return err
 		}
@@ -610,25 +626,25 @@ func insertCMItem(ctx context.Context, tx *sql.Tx, it *cmItemRow) error {
 // finalizeDueMigrations finalises the migrations due by now. It looks
 // first in a read transaction, so reads take the write lock only when there
 // is something to finalise.
-func (st *store) finalizeDueMigrations(ctx context.Context, o *odc.Service, now time.Time) error {
+func (s *Service) finalizeDueMigrations(ctx context.Context, now time.Time) error {
 	var due int
-	if err := st.db.QueryRowContext(ctx, `SELECT count(*) FROM cm_migrations WHERE status = 'Migrating' AND finishes_at <= ?`,
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM cm_migrations WHERE status = 'Migrating' AND finishes_at <= ?`,
 		nanos(now)).Scan(&due); err != nil {
 		return err
 	}
 	if due == 0 {
 		return nil
 	}
-	return st.write(ctx, func(tx *sql.Tx) error { return st.finalizeDueMigrationsIn(ctx, o, tx, now) })
+	return s.db.Write(ctx, func(tx *sql.Tx) error { return s.finalizeDueMigrationsIn(ctx, tx, now) })
 }
 
 // finalizeDueMigrationsIn finalises, in the caller's write transaction and
 // oldest first, every migration still Migrating whose time is up. Writes
 // are serialised and the status is read inside the transaction, so two
 // readers never finalise a migration twice.
-func (st *store) finalizeDueMigrationsIn(ctx context.Context, o *odc.Service, tx *sql.Tx, now time.Time) error {
+func (s *Service) finalizeDueMigrationsIn(ctx context.Context, tx *sql.Tx, now time.Time) error {
 	var keys []string
-	if err := queryRows(ctx, tx, func(rows *sql.Rows) error {
+	if err := sqldb.QueryRows(ctx, tx, func(rows *sql.Rows) error {
 		var k string
 		err := rows.Scan(&k)
 		keys = append(keys, k)
@@ -637,11 +653,11 @@ func (st *store) finalizeDueMigrationsIn(ctx context.Context, o *odc.Service, tx
 		return err
 	}
 	for _, k := range keys {
-		rows, err := loadCMMigrations(ctx, tx, k, "")
+		rows, err := loadMigrations(ctx, tx, k, "")
 		if err != nil {
 			return err
 		}
-		if err := st.finalizeMigration(ctx, o, tx, rows[0]); err != nil {
+		if err := s.finalizeMigration(ctx, tx, rows[0]); err != nil {
 			return fmt.Errorf("finalise code migration %s: %w", k, err)
 		}
 	}
@@ -650,12 +666,12 @@ func (st *store) finalizeDueMigrationsIn(ctx context.Context, o *odc.Service, tx
 
 // finalizeMigration creates the ODC asset revisions of a migration in
 // publish order and records its outcome.
-func (st *store) finalizeMigration(ctx context.Context, o *odc.Service, tx *sql.Tx, m *cmMigrationRow) error {
+func (s *Service) finalizeMigration(ctx context.Context, tx *sql.Tx, m *migrationRow) error {
 	planPublishOrder(m.items)
 	ordered := slices.Clone(m.items)
-	slices.SortFunc(ordered, func(a, b *cmItemRow) int { return a.order - b.order })
+	slices.SortFunc(ordered, func(a, b *itemRow) int { return a.order - b.order })
 	assetOf := map[string]string{} // mapping key -> asset key, in this migration
-	status := migrationFinished
+	status := StatusFinished
 	for _, it := range ordered {
 		assetKey, err := earlierAssetOf(ctx, tx, it.mappingKey)
 		if err != nil {
@@ -672,7 +688,7 @@ func (st *store) finalizeMigration(ctx context.Context, o *odc.Service, tx *sql.
 				it.producerAssetKeys = append(it.producerAssetKeys, a)
 				continue
 			}
-			if slices.ContainsFunc(m.items, func(o *cmItemRow) bool { return o.mappingKey == p }) {
+			if slices.ContainsFunc(m.items, func(o *itemRow) bool { return o.mappingKey == p }) {
 				continue // a producer in this migration whose edge planPublishOrder broke
 			}
 			earlier, err := earlierAssetOf(ctx, tx, p)
@@ -683,21 +699,21 @@ func (st *store) finalizeMigration(ctx context.Context, o *odc.Service, tx *sql.
 				producers = append(producers, earlier)
 				continue
 			}
-			it.messages = append(it.messages, cmMessage{Code: cmCodeProducerNotMigrated, Message: fmt.Sprintf(
+			it.messages = append(it.messages, Message{Code: CodeProducerNotMigrated, Message: fmt.Sprintf(
 				"'%s' consumes %s, which no code migration has produced an asset for yet: migrate it, then use Check for dependency updates in ODC Studio.",
-				it.name, st.mappingLabel(ctx, tx, p))})
+				it.name, s.mappingLabel(ctx, tx, p))})
 		}
 		slices.Sort(it.producerAssetKeys)
 		asset := odc.MigratedAsset{Key: assetKey, Name: it.name, AssetType: it.assetType, Producers: producers, PublishErrors: it.revisionPublishErrors()}
-		revision, err := o.RecordMigratedAsset(ctx, tx, asset, m.finishesAt)
-		if errors.Is(err, errInvalid) {
+		revision, err := s.odc.RecordMigratedAsset(ctx, tx, asset, m.finishesAt)
+		if errors.Is(err, httpx.ErrInvalid) {
 			// ODC refuses the dependencies (a library consuming an app, a
 			// cycle through earlier revisions): the conversion of this
 			// asset fails, and its revision consumes nothing.
-			it.errors = append(it.errors, cmMessage{Code: cmCodeDependencyNotConverted, Message: err.Error()})
+			it.errors = append(it.errors, Message{Code: CodeDependencyNotConverted, Message: err.Error()})
 			it.producerAssetKeys = []string{}
 			asset.Producers, asset.PublishErrors = nil, it.revisionPublishErrors()
-			revision, err = o.RecordMigratedAsset(ctx, tx, asset, m.finishesAt)
+			revision, err = s.odc.RecordMigratedAsset(ctx, tx, asset, m.finishesAt)
 		}
 		if err != nil {
 			return err
@@ -705,9 +721,9 @@ func (st *store) finalizeMigration(ctx context.Context, o *odc.Service, tx *sql.
 		it.assetKey, it.revision = assetKey, revision
 		assetOf[it.mappingKey] = assetKey
 		if len(it.errors) > 0 {
-			status = migrationFinishedWithErrors
+			status = StatusFinishedWithErrors
 		}
-		if err := updateCMItem(ctx, tx, it); err != nil {
+		if err := updateItem(ctx, tx, it); err != nil {
 			return err
 		}
 	}
@@ -724,7 +740,7 @@ func (st *store) finalizeMigration(ctx context.Context, o *odc.Service, tx *sql.
 // revisionPublishErrors are the errors every publish of the produced
 // revision fails with: the TrueChange errors, and for a failed conversion
 // its errors, as such a revision cannot be opened nor published.
-func (it *cmItemRow) revisionPublishErrors() []string {
+func (it *itemRow) revisionPublishErrors() []string {
 	out := slices.Clone(it.publishErrors)
 	for _, e := range it.errors {
 		out = append(out, fmt.Sprintf("The code migration of this asset failed (%s): %s", e.Code, e.Message))
@@ -745,18 +761,18 @@ func earlierAssetOf(ctx context.Context, tx *sql.Tx, mappingKey string) (string,
 }
 
 // mappingLabel names a mapping by name and key, or by key once deleted.
-func (st *store) mappingLabel(ctx context.Context, tx *sql.Tx, key string) string {
-	name, ok, err := st.ma.MappingName(ctx, tx, key)
+func (s *Service) mappingLabel(ctx context.Context, tx *sql.Tx, key string) string {
+	name, ok, err := s.mappings.MappingName(ctx, tx, key)
 	if err != nil || !ok {
 		return "mapping " + key
 	}
 	return fmt.Sprintf("mapping '%s' (key %s)", name, key)
 }
 
-func updateCMItem(ctx context.Context, tx *sql.Tx, it *cmItemRow) error {
+func updateItem(ctx context.Context, tx *sql.Tx, it *itemRow) error {
 	var values []any
 	for _, v := range []any{it.errors, it.messages, it.producerAssetKeys} {
-		s, err := marshalJSON(v)
+		s, err := sqldb.MarshalJSON(v)
 		if err != nil {
 			return err
 		}
@@ -772,7 +788,7 @@ func updateCMItem(ctx context.Context, tx *sql.Tx, it *cmItemRow) error {
 // (migrationkit.PlanPublishOrder). A cycle between mappings, which ODC
 // cannot have, is broken at the item first by name: it loses its producers
 // left in the cycle, with an error.
-func planPublishOrder(items []*cmItemRow) {
+func planPublishOrder(items []*itemRow) {
 	assets := make([]migrationkit.Asset, len(items))
 	names := make(map[string]string, len(items))
 	for i, it := range items {
@@ -789,7 +805,7 @@ func planPublishOrder(items []*cmItemRow) {
 		for j, k := range p.Dropped {
 			dropped[j] = fmt.Sprintf("'%s'", names[k])
 		}
-		it.errors = append(it.errors, cmMessage{Code: cmCodeDependencyNotConverted, Message: fmt.Sprintf(
+		it.errors = append(it.errors, Message{Code: CodeDependencyNotConverted, Message: fmt.Sprintf(
 			"'%s' and %s depend on each other, and ODC assets cannot: the references of '%s' to %s were not converted. Break the cycle in O11 and migrate again.",
 			it.name, strings.Join(dropped, ", "), it.name, strings.Join(dropped, ", "))})
 	}
@@ -797,9 +813,9 @@ func planPublishOrder(items []*cmItemRow) {
 
 // --- mappings in use ---
 
-// checkMappingNotMigrating answers MAPPING_IN_USE when a code migration
+// CheckMappingNotMigrating answers MAPPING_IN_USE when a code migration
 // still Migrating at now holds the mapping, for DELETE /mappings/{key}.
-func checkMappingNotMigrating(ctx context.Context, tx *sql.Tx, mappingKey string, now time.Time) error {
+func CheckMappingNotMigrating(ctx context.Context, tx *sql.Tx, mappingKey string, now time.Time) error {
 	var migrationKey string
 	err := tx.QueryRowContext(ctx, `SELECT m.key FROM cm_migration_items i JOIN cm_migrations m ON m.key = i.migration_key
 		WHERE i.mapping_key = ? AND m.status = 'Migrating' AND m.finishes_at > ? ORDER BY m.seq LIMIT 1`, mappingKey, nanos(now)).Scan(&migrationKey)
@@ -809,6 +825,6 @@ func checkMappingNotMigrating(ctx context.Context, tx *sql.Tx, mappingKey string
 	if err != nil {
 		return err
 	}
-	return &assessment.Problem{Status: http.StatusConflict, Code: maCodeMappingInUse, Detail: fmt.Sprintf(
+	return &assessment.Problem{Status: http.StatusConflict, Code: CodeMappingInUse, Detail: fmt.Sprintf(
 		"Mapping '%s' is being migrated by code migration %s: delete it once the migration has ended.", mappingKey, migrationKey)}
 }
