@@ -4,7 +4,7 @@
 // rules, internal/migrationkit), their assessments and findings, and the
 // readiness of each asset. It owns its tables (ma_*), seeds the fixture's
 // findings, answers in the contract's ProblemDetails shape and reads the O11
-// portfolio only through lifetime.Service.
+// portfolio only through the LifeTime interface (lifetime.Service).
 //
 // Code migrations (package codemigration) use the narrow set of methods
 // in migration.go, and share the contract's error shape and request
@@ -52,10 +52,19 @@ type Options struct {
 	Logger *log.Logger
 }
 
+// LifeTime is what the assessment tool reads of the O11 portfolio
+// (lifetime.Service): the applications with their modules, the references
+// between modules, and the service accounts its console admits.
+type LifeTime interface {
+	PortfolioApps(ctx context.Context, tx *sql.Tx, keys ...string) ([]lifetime.PortfolioApp, error)
+	ModuleReferences(ctx context.Context, tx *sql.Tx) ([]lifetime.ModuleReference, error)
+	AccountByToken(ctx context.Context, token string) (lifetime.ServiceAccount, error)
+}
+
 // Service serves the assessment tool's API from the database.
 type Service struct {
 	db     *sqldb.DB
-	lt     *lifetime.Service
+	lt     LifeTime
 	now    func() time.Time
 	delay  func() time.Duration
 	inUse  InUseFunc
@@ -65,7 +74,7 @@ type Service struct {
 // New creates the assessment tables when they are missing and, once per
 // database, loads the fixture's findings (its applications and modules
 // must be in LifeTime's tables already).
-func New(ctx context.Context, db *sqldb.DB, lt *lifetime.Service, f *fixture.Fixture, opts Options) (*Service, error) {
+func New(ctx context.Context, db *sqldb.DB, lt LifeTime, f *fixture.Fixture, opts Options) (*Service, error) {
 	s := &Service{db: db, lt: lt, now: opts.Now, delay: opts.Delay, inUse: opts.InUse, logger: opts.Logger}
 	if s.now == nil {
 		s.now = time.Now
