@@ -16,8 +16,8 @@ import (
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/lifetime/ltcontract"
 )
 
-// ltServer serves a seeded LifeTime with the given tag delay.
-type ltServer struct {
+// testServer serves a seeded LifeTime with the given tag delay.
+type testServer struct {
 	t      *testing.T
 	s      *Service
 	f      *fixture.Fixture
@@ -27,7 +27,7 @@ type ltServer struct {
 	c      *ltcontract.Contract
 }
 
-func newLTServer(t *testing.T, tagDelay time.Duration) *ltServer {
+func newTestServer(t *testing.T, tagDelay time.Duration) *testServer {
 	t.Helper()
 	s, _, f := newSeeded(t)
 	s.SetOptions(Options{TagDelay: tagDelay})
@@ -39,7 +39,7 @@ func newLTServer(t *testing.T, tagDelay time.Duration) *ltServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ls := &ltServer{t: t, s: s, f: f, url: srv.URL, c: c, client: &http.Client{Transport: c.Transport(t, nil)}}
+	ls := &testServer{t: t, s: s, f: f, url: srv.URL, c: c, client: &http.Client{Transport: c.Transport(t, nil)}}
 	for _, a := range f.LifeTime.ServiceAccounts {
 		if a.Role == fixture.RoleAdministrator {
 			ls.token = a.Token
@@ -50,7 +50,7 @@ func newLTServer(t *testing.T, tagDelay time.Duration) *ltServer {
 
 // call sends a request to LifeTime (path below Base) and returns the status
 // and body; the contract transport checks both.
-func (ls *ltServer) call(method, path string, body any) (int, []byte) {
+func (ls *testServer) call(method, path string, body any) (int, []byte) {
 	ls.t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -80,7 +80,7 @@ func (ls *ltServer) call(method, path string, body any) (int, []byte) {
 	return resp.StatusCode, b
 }
 
-func (ls *ltServer) expect(method, path string, body any, want int) []byte {
+func (ls *testServer) expect(method, path string, body any, want int) []byte {
 	ls.t.Helper()
 	got, b := ls.call(method, path, body)
 	if got != want {
@@ -89,7 +89,7 @@ func (ls *ltServer) expect(method, path string, body any, want int) []byte {
 	return b
 }
 
-func (ls *ltServer) env(name string) string {
+func (ls *testServer) env(name string) string {
 	for _, e := range ls.f.LifeTime.Environments {
 		if e.Name == name {
 			return e.Key
@@ -99,7 +99,7 @@ func (ls *ltServer) env(name string) string {
 	return ""
 }
 
-func (ls *ltServer) app(name string) fixture.Application {
+func (ls *testServer) app(name string) fixture.Application {
 	for _, a := range ls.f.LifeTime.Applications {
 		if a.Name == name {
 			return a
@@ -109,7 +109,7 @@ func (ls *ltServer) app(name string) fixture.Application {
 	return fixture.Application{}
 }
 
-func (ls *ltServer) versionKey(app, version string) string {
+func (ls *testServer) versionKey(app, version string) string {
 	for _, v := range ls.app(app).Versions {
 		if v.Version == version {
 			return v.Key
@@ -123,7 +123,7 @@ func (ls *ltServer) versionKey(app, version string) string {
 // answers that succeed and that fail, and holds requests and answers to
 // OutSystems' Swagger (strict: no field the Swagger lacks).
 func TestContractEveryEndpoint(t *testing.T) {
-	ls := newLTServer(t, -1)
+	ls := newTestServer(t, -1)
 	dev := ls.env("Development")
 	portal := ls.app("Customer Portal")
 	agent := ls.app("Agent Mobile")
@@ -182,7 +182,7 @@ func TestContractEveryEndpoint(t *testing.T) {
 // TestVersionGetRequiresIncludeModules: the Swagger makes IncludeModules
 // required on the version GET; LifeTime answers 400 without it.
 func TestVersionGetRequiresIncludeModules(t *testing.T) {
-	ls := newLTServer(t, -1)
+	ls := newTestServer(t, -1)
 	portal := ls.app("Customer Portal")
 	path := "/applications/" + portal.Key + "/versions/" + ls.versionKey("Customer Portal", "1.2.0")
 	// Without the parameter the request breaks the contract: send it past
@@ -219,7 +219,7 @@ func TestVersionGetRequiresIncludeModules(t *testing.T) {
 // TestDeleteRunningVersionAnswers500: LifeTime refuses to delete a running
 // version with a 500 and its error body, and keeps the version.
 func TestDeleteRunningVersionAnswers500(t *testing.T) {
-	ls := newLTServer(t, -1)
+	ls := newTestServer(t, -1)
 	portal := ls.app("Customer Portal")
 	running := ls.versionKey("Customer Portal", "1.2.0")
 	b := ls.expect(http.MethodDelete, "/applications/"+portal.Key+"/versions/"+running, nil, http.StatusInternalServerError)
@@ -235,7 +235,7 @@ func TestDeleteRunningVersionAnswers500(t *testing.T) {
 // environment still runs the old one, until the tag delay has passed.
 func TestTagIsAsynchronous(t *testing.T) {
 	const delay = 300 * time.Millisecond
-	ls := newLTServer(t, delay)
+	ls := newTestServer(t, delay)
 	dev := ls.env("Development")
 	portal := ls.app("Customer Portal")
 	start := time.Now()

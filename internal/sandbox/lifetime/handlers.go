@@ -197,7 +197,7 @@ func (s *Service) serveGetApplication(w http.ResponseWriter, r *http.Request) {
 	httpx.WriteJSON(w, http.StatusOK, withApplicationDetails(r, apps)[0])
 }
 
-// ltListEnvironmentApplications lists the applications running in an
+// serveListEnvironmentApplications lists the applications running in an
 // environment, each with its status there. IncludeModules adds module status.
 func (s *Service) serveListEnvironmentApplications(w http.ResponseWriter, r *http.Request) {
 	keys, err := pathKeys(r, "EnvironmentKey")
@@ -314,7 +314,7 @@ func (s *Service) serveDeleteApplicationVersion(w http.ResponseWriter, r *http.R
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// ltCreateApplicationVersion tags the application as it runs in the
+// serveCreateApplicationVersion tags the application as it runs in the
 // environment now.
 func (s *Service) serveCreateApplicationVersion(w http.ResponseWriter, r *http.Request) {
 	keys, err := pathKeys(r, "EnvironmentKey", "ApplicationKey")
