@@ -116,7 +116,7 @@ func TestAccChaos_completeExample(t *testing.T) {
 	seed := chaosSeed(t)
 	sb := newExampleSandboxWith(t, sandbox.Options{Chaos: sandbox.ChaosOptions{
 		ErrorRate: 0.2, ThrottleRate: 0.1, LatencyMin: 0, LatencyMax: 300 * time.Millisecond, Seed: seed,
-	}})
+	}, RetryAfter: true}) // tests retries under chaos, not the wait without Retry-After
 	c := newCLIRun(t, "complete", sb)
 	c.env = append(c.env, "OUTSYSTEMS_MAX_RETRIES=12", "OUTSYSTEMS_ODC_REQUESTS_PER_MINUTE=0")
 	c.run(0, "apply", "-auto-approve", "-input=false", "-no-color", "-target=outsystems_lifetime_tag.app")

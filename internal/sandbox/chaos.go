@@ -37,10 +37,10 @@ type ChaosOptions struct {
 	// ErrorRate is the fraction of requests answered 500, 502 or 503 (the
 	// status drawn too), in the API's error shape, without being carried out.
 	ErrorRate float64
-	// ThrottleRate is the fraction of requests answered 429 with a
-	// Retry-After header, without being carried out. Successive throttled
-	// answers alternate between Retry-After in delta-seconds (0 or 1) and
-	// as an HTTP date one second ahead.
+	// ThrottleRate is the fraction of requests answered 429, without being
+	// carried out. With Options.RetryAfter, the answers carry Retry-After:
+	// successive throttled answers alternate between Retry-After in
+	// delta-seconds (0 or 1) and as an HTTP date one second ahead.
 	ThrottleRate float64
 	// LatencyMin and LatencyMax bound a uniformly random delay added before
 	// every request (LatencyMax 0 means LatencyMin exactly). The delay ends
@@ -166,6 +166,8 @@ type chaosDecision struct {
 // chaosEngine holds the chaos settings, the random source and the counters.
 type chaosEngine struct {
 	enabled atomic.Bool // fast path: nothing to do
+	// retryAfter sends Retry-After on throttled answers (Options.RetryAfter).
+	retryAfter bool
 
 	mu        sync.Mutex
 	opts      ChaosOptions
@@ -286,6 +288,10 @@ func (c *chaosEngine) serve(w http.ResponseWriter, r *http.Request, call apiCall
 			d.status, http.StatusText(d.status)))
 	case chaosThrottle:
 		c.throttled.Add(1)
+		if !c.retryAfter {
+			call.writeError(w, r, http.StatusTooManyRequests, "Too many requests (sandbox chaos): try again later; the request was not carried out.")
+			break
+		}
 		retryAfter := d.delta
 		if retryAfter == "" {
 			retryAfter = time.Now().Add(time.Second).UTC().Format(http.TimeFormat)
