@@ -168,7 +168,7 @@ func (r *assetPublicationResource) Create(ctx context.Context, req resource.Crea
 	plan.FinishedAt = types.StringValue(op.FinishedAt)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 
-	err = waitFor(ctx, fmt.Sprintf("publish operation %s of asset %s revision %d", op.Key, assetKey, revision), func(ctx context.Context) (pollState, error) {
+	err = waitForODC(ctx, fmt.Sprintf("publish operation %s of asset %s revision %d", op.Key, assetKey, revision), func(ctx context.Context) (pollState, error) {
 		got, err := odc.GetPublishOperation(ctx, op.Key)
 		if err != nil {
 			return pollState{}, err
