@@ -65,16 +65,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	migrationDuration := fs.Duration("migration-duration", sandbox.DefaultMigrationDuration, "how long a Migration Kit code migration runs before it finishes")
 	var chaos sandbox.ChaosOptions
 	fs.Float64Var(&chaos.ErrorRate, "chaos-error-rate", 0, "fraction of API requests answered 500, 502 or 503 without being carried out")
-	fs.Float64Var(&chaos.ThrottleRate, "chaos-throttle-rate", 0, "fraction of API requests answered 429 with Retry-After without being carried out")
+	fs.Float64Var(&chaos.ThrottleRate, "chaos-throttle-rate", 0, "fraction of API requests answered 429 without being carried out (with Retry-After when --retry-after is set)")
 	chaosLatency := fs.String("chaos-latency", "", "random `delay` added to each API request: a range like 0-300ms, or a fixed 100ms")
 	fs.Float64Var(&chaos.DropRate, "chaos-drop-rate", 0, "fraction of API requests whose connection is closed without an answer, before they are carried out")
 	fs.Float64Var(&chaos.DropAfterRate, "chaos-drop-after-rate", 0, "fraction of API requests carried out whose connection is then closed without the answer")
 	fs.Int64Var(&chaos.Seed, "chaos-seed", 0, "seed of the chaos decisions, to repeat a run (0: random; GET /_sandbox/chaos shows it)")
-	rateLimit := fs.Int("rate-limit", 0, "requests per minute each API family takes (ODC per organization, LifeTime, assessment tool), over a sliding window; 0: no limit")
+	rateLimit := fs.Int("rate-limit", 0, fmt.Sprintf("requests per minute each API pool takes (each ODC API domain per organization, environment configurations at most %d; LifeTime; assessment tool), over a sliding window; ODC's figure is 100; 0: no limit", sandbox.DefaultEnvironmentConfigRateLimit))
 	serveTLS := fs.Bool("tls", false, "serve HTTPS with a certificate for 127.0.0.1 and localhost signed by a CA generated at start (like an O11 infrastructure behind an internal CA); "+
 		"the CA certificate is written to --tls-ca-out and export lines for OUTSYSTEMS_*_CA_CERTIFICATE are printed")
 	caOut := fs.String("tls-ca-out", "", "`file` the --tls CA certificate (PEM) is written to (default: sandbox-ca.pem next to --db, else in a new temporary directory)")
-	deploymentRateLimit := fs.Int("deployment-rate-limit", 0, fmt.Sprintf("POSTs per minute each ODC deployment or build endpoint takes (0: %d when --rate-limit is set, else no limit)", sandbox.DefaultDeploymentRateLimit))
+	deploymentRateLimit := fs.Int("deployment-rate-limit", 0, fmt.Sprintf("POSTs per minute each ODC endpoint with a limit of its own takes (builds and deployments POSTs, POST /assets, POST /code-analyses), counting toward the domain's pool too (0: %d when --rate-limit is set, else no limit)", sandbox.DefaultDeploymentRateLimit))
+	retryAfter := fs.Bool("retry-after", false, "send Retry-After on 429 answers (rate limits and chaos throttling); ODC documents none, so by default there is none")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: outsystems-sandbox [flags]\n\nServes fake OutSystems APIs and prints the export lines that point the provider at them.\n\nFlags:")
 		fs.PrintDefaults()
@@ -120,7 +121,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return errors.New("--tls-ca-out needs --tls")
 	}
 	opts := sandbox.Options{TLS: *serveTLS, DBPath: *dbPath, Fixture: seed, PublishDuration: *publishDuration, TokenTTL: *tokenTTL, AssessmentDelay: *assessmentDelay,
-		MigrationDuration: *migrationDuration, LifeTimeTagDelay: *tagDelay, Chaos: chaos, RateLimit: *rateLimit, DeploymentRateLimit: *deploymentRateLimit}
+		MigrationDuration: *migrationDuration, LifeTimeTagDelay: *tagDelay, Chaos: chaos, RateLimit: *rateLimit, DeploymentRateLimit: *deploymentRateLimit, RetryAfter: *retryAfter}
 	if !*quiet {
 		opts.Logger = logger
 	}

@@ -13,32 +13,39 @@ import (
 	"time"
 )
 
-func TestLimiterKeepsEveryWindowUnderTheLimit(t *testing.T) {
+func TestLimiterKeepsEveryWindowUnderTheLimitWithoutBurst(t *testing.T) {
 	const n, window = 5, time.Minute
-	l := newLimiter(n, window)
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l := newLimiterAt(n, window, start)
 	// 3n requests asked for at once, then a late one.
 	var slots []time.Time
 	for i := 0; i < 3*n; i++ {
 		slots = append(slots, l.reserve(start.Add(time.Duration(i)*time.Millisecond)))
 	}
-	for i := 0; i < n; i++ {
-		if !slots[i].Equal(start.Add(time.Duration(i) * time.Millisecond)) {
-			t.Fatalf("request %d of the first burst was held until %v", i, slots[i])
+	// No burst: even the first request of a fresh limiter waits its share
+	// of the window, and every next one as much again.
+	if !slots[0].After(start) {
+		t.Fatalf("the first request of a fresh limiter went out at once (%v)", slots[0])
+	}
+	for i := 1; i < len(slots); i++ {
+		if gap := slots[i].Sub(slots[i-1]); gap < window/n {
+			t.Fatalf("requests %d and %d go out %v apart; want at least %v", i-1, i, gap, window/n)
 		}
 	}
 	for i := 0; i+n < len(slots); i++ {
 		if span := slots[i+n].Sub(slots[i]); span < window {
 			t.Fatalf("requests %d..%d go out within %v; the limit is %d per %v", i, i+n, span, n, window)
 		}
-		if slots[i+n].Sub(slots[i]) != window {
-			t.Fatalf("request %d waits longer than needed: %v after request %d", i+n, slots[i+n].Sub(slots[i]), i)
-		}
 	}
 	// Once the window has passed, a request goes out at once.
 	late := slots[len(slots)-1].Add(2 * window)
 	if got := l.reserve(late); !got.Equal(late) {
 		t.Fatalf("a request after a quiet window was held until %v", got)
+	}
+	// After a 429 the pool holds back.
+	l.Hold(time.Hour)
+	if got := l.reserve(time.Now()); time.Until(got) < 59*time.Minute {
+		t.Fatalf("a request after Hold(1h) goes out at %v", got)
 	}
 }
 
@@ -57,7 +64,7 @@ func TestLimiterWaitSleepsUntilItsSlot(t *testing.T) {
 }
 
 func TestLimiterHonoursContext(t *testing.T) {
-	l := newLimiter(1, time.Hour)
+	l := newLimiterAt(1, time.Hour, time.Now().Add(-2*time.Hour)) // its first slot is free
 	if err := l.Wait(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +97,8 @@ func TestServiceIsPacedAndDeploymentPostsMore(t *testing.T) {
 	}
 	// Replace the pacing with short windows to observe it.
 	hc := *s.http.HTTPClient
-	hc.Transport = &pacedTransport{next: http.DefaultTransport, limiter: newLimiter(100, time.Minute), deployments: newLimiter(2, 150*time.Millisecond)}
+	hc.Transport = &pacedTransport{next: http.DefaultTransport, maxRetryAfter: time.Second,
+		pacer: &pacer{perMinute: 100, endpointPerMinute: 2, window: 150 * time.Millisecond, odc: true, pools: map[string]*Limiter{}}}
 	s.http.HTTPClient = &hc
 	for i := 0; i < 4; i++ {
 		if _, err := s.do(context.Background(), request{method: http.MethodPost, path: "/api/deployments/v1/publish-operations", body: map[string]int{"i": i}}); err != nil {

@@ -54,12 +54,12 @@ func NewODC(cfg Config, clientID, clientSecret string) (*ODC, error) {
 	if clientSecret == "" {
 		return nil, fmt.Errorf("the ODC API client secret is empty")
 	}
-	idp, err := newService("ODC", cfg, "", nil, oauthErrorParser(clientSecret))
+	idp, err := newService(odcServiceName, cfg, "", nil, oauthErrorParser(clientSecret))
 	if err != nil {
 		return nil, err
 	}
 	auth := &odcAuth{idp: idp, clientID: clientID, clientSecret: clientSecret, now: time.Now}
-	s, err := newService("ODC", cfg, "", auth, parseProblemDetails)
+	s, err := newService(odcServiceName, cfg, "", auth, parseProblemDetails)
 	if err != nil {
 		return nil, err
 	}

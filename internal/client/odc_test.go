@@ -360,7 +360,7 @@ func TestODCProblemDetails(t *testing.T) {
 		switch r.URL.Path {
 		case "/api/asset-repository/v1/assets/a1":
 			writeTestJSON(w, http.StatusForbidden, map[string]any{"type": "https://tools.ietf.org/html/rfc9110#section-15.5.4", "title": "Forbidden",
-				"status": 403, "detail": "API client 'x' lacks 'View portfolio'.", "instance": "/api/asset-repository/v1/assets/a1", "traceId": "t-1", "errorCode": "OS-1"})
+				"status": 403, "detail": "API client 'x' lacks 'Stage > View stage'.", "instance": "/api/asset-repository/v1/assets/a1", "traceId": "t-1", "errorCode": "OS-1"})
 		case "/api/asset-repository/v1/assets/a2":
 			writeTestJSON(w, http.StatusBadRequest, map[string]any{"title": "One or more validation errors occurred.", "status": 400,
 				"errors": map[string][]string{"tag": {"The tag is invalid."}, "assetKey": {"Required."}}})
@@ -373,11 +373,11 @@ func TestODCProblemDetails(t *testing.T) {
 	c := f.client(t)
 	_, err := c.GetAsset(context.Background(), "a1")
 	var e *APIError
-	if !errors.As(err, &e) || e.StatusCode != 403 || e.Title != "Forbidden" || e.Detail != "API client 'x' lacks 'View portfolio'." ||
+	if !errors.As(err, &e) || e.StatusCode != 403 || e.Title != "Forbidden" || e.Detail != "API client 'x' lacks 'Stage > View stage'." ||
 		e.Instance != "/api/asset-repository/v1/assets/a1" || e.TraceID != "t-1" || e.ErrorCode != "OS-1" || e.Type == "" {
 		t.Fatalf("err = %#v", err)
 	}
-	if msg := err.Error(); !strings.Contains(msg, "ODC answered 403 Forbidden to GET /api/asset-repository/v1/assets/a1: Forbidden; API client 'x' lacks 'View portfolio'.") ||
+	if msg := err.Error(); !strings.Contains(msg, "ODC answered 403 Forbidden to GET /api/asset-repository/v1/assets/a1: Forbidden; API client 'x' lacks 'Stage > View stage'.") ||
 		!strings.Contains(msg, "traceId t-1") {
 		t.Errorf("message = %q", msg)
 	}

@@ -8,8 +8,6 @@ package client
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -51,10 +49,15 @@ type Config struct {
 	// HTTPClient is the underlying client (its Transport is used); nil = a pooled default.
 	HTTPClient *http.Client
 	// RequestsPerMinute paces the service's requests, retries included, to
-	// at most this many in any minute (0 = no limit).
+	// at most this many in any minute, evenly spaced (0 = no limit). On ODC
+	// each API domain (portfolios, asset-repository, deployments, ...) has
+	// a pool of its own of this size (environment configurations at most 10).
 	RequestsPerMinute int
-	// DeploymentRequestsPerMinute additionally paces ODC's build, deployment
-	// and asset-upload POSTs (ODC documents 10 per minute; 0 = no limit).
+	// DeploymentRequestsPerMinute additionally paces each ODC POST endpoint
+	// with a limit of its own: every POST of builds and deployments, POST
+	// /assets and POST /code-analyses (ODC documents 10 per minute; POST
+	// /users/bulk at most 5); they count toward their domain's pool too
+	// (0 = no limit of their own).
 	DeploymentRequestsPerMinute int
 	// CACertificate is PEM text of CA certificates this service's server
 	// certificate may chain to, trusted besides the system roots, for this
@@ -63,7 +66,17 @@ type Config struct {
 	// CACertificateHint completes the error of a server certificate signed
 	// by an unknown authority: how the user sets CACertificate.
 	CACertificateHint string
+
+	// rateWindow is the window the limits are counted in and the share of
+	// it a 429 without Retry-After waits; 0 means DefaultRateWindow. Tests
+	// shorten it.
+	rateWindow time.Duration
 }
+
+// maxThrottledRetries bounds the retries of one call after 429 answers
+// (each waits a share of the rate window), so that a server that never
+// lets a call through cannot hang a run that has no deadline.
+const maxThrottledRetries = 40
 
 // ParseBaseURL checks a service URL a user configured: absolute, http or
 // https, no query or fragment, and https unless the host is a loopback
@@ -155,7 +168,10 @@ const (
 
 // lastRetryable records why the last attempt of a call was retried, so a
 // final error can say it.
-type lastRetryable struct{ reason string }
+type lastRetryable struct {
+	reason            string
+	throttled, others int // retries so far after a 429, after other failures
+}
 
 func newService(name string, cfg Config, apiPrefix string, auth authorizer, parse errorParser) (*service, error) {
 	base, err := ParseBaseURL(cfg.BaseURL)
@@ -175,24 +191,28 @@ func newService(name string, cfg Config, apiPrefix string, auth authorizer, pars
 			return nil, err
 		}
 	}
-	limiter, deployments := NewLimiter(cfg.RequestsPerMinute), NewLimiter(cfg.DeploymentRequestsPerMinute)
-	if limiter != nil || deployments != nil {
+	window := orDefault(cfg.rateWindow, DefaultRateWindow)
+	maxAfter := orDefault(cfg.MaxRetryAfter, DefaultMaxRetryAfter)
+	if cfg.RequestsPerMinute > 0 || cfg.DeploymentRequestsPerMinute > 0 {
 		next := rc.HTTPClient.Transport
 		if next == nil {
 			next = http.DefaultTransport
 		}
 		hc := *rc.HTTPClient
-		hc.Transport = &pacedTransport{next: next, limiter: limiter, deployments: deployments}
+		pace := &pacer{perMinute: cfg.RequestsPerMinute, endpointPerMinute: cfg.DeploymentRequestsPerMinute, window: window,
+			odc: name == odcServiceName, pools: map[string]*Limiter{}}
+		hc.Transport = &pacedTransport{next: next, pacer: pace, maxRetryAfter: maxAfter}
 		rc.HTTPClient = &hc
 	}
-	rc.RetryMax = cfg.MaxRetries
-	if cfg.MaxRetries < 0 {
-		rc.RetryMax = DefaultMaxRetries
+	maxRetries := cfg.MaxRetries
+	if maxRetries < 0 {
+		maxRetries = DefaultMaxRetries
 	}
+	rc.RetryMax = maxRetries + maxThrottledRetries
 	rc.RetryWaitMin = orDefault(cfg.RetryWaitMin, DefaultRetryWaitMin)
 	rc.RetryWaitMax = orDefault(cfg.RetryWaitMax, DefaultRetryWaitMax)
-	rc.CheckRetry = checkRetry
-	rc.Backoff = backoff(orDefault(cfg.MaxRetryAfter, DefaultMaxRetryAfter))
+	rc.CheckRetry = checkRetry(maxRetries)
+	rc.Backoff = backoff(maxAfter, window)
 	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
 	rc.RequestLogHook = logRequest
 	rc.ResponseLogHook = logResponse
@@ -212,39 +232,56 @@ func orDefault(d, def time.Duration) time.Duration {
 
 // checkRetry retries connection errors, 429 and 5xx except 501. A request
 // that is not idempotent is retried only when the server cannot have acted
-// on it: the connection was never made, or the answer was 429.
-func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	if ctx.Err() != nil {
-		return false, ctx.Err()
+// on it: the connection was never made, or the answer was 429. A 429 is
+// retried while the caller's context allows (up to maxThrottledRetries);
+// other failures up to maxRetries times.
+func checkRetry(maxRetries int) retryablehttp.CheckRetry {
+	return func(ctx context.Context, resp *http.Response, err error) (bool, error) {
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
+		nonIdempotent, _ := ctx.Value(ctxNonIdempotent).(bool)
+		last, _ := ctx.Value(ctxLastRetryable).(*lastRetryable)
+		if last == nil {
+			last = &lastRetryable{}
+		}
+		retry := false
+		reason := ""
+		throttled := false
+		switch {
+		case err != nil && isCertificateError(err):
+			// Retrying cannot make a certificate trusted.
+		case err != nil:
+			var opErr *net.OpError
+			neverSent := errors.As(err, &opErr) && opErr.Op == "dial"
+			retry = !nonIdempotent || neverSent
+			reason = "connection error: " + err.Error()
+		case resp.StatusCode == http.StatusTooManyRequests:
+			retry, throttled = true, true
+			reason = "429 Too Many Requests"
+		case resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented:
+			retry = !nonIdempotent
+			reason = resp.Status
+		}
+		if retry && throttled {
+			last.throttled++
+			retry = last.throttled <= maxThrottledRetries
+		} else if retry {
+			last.others++
+			retry = last.others <= maxRetries
+		}
+		if retry {
+			last.reason = reason
+		}
+		return retry, nil
 	}
-	nonIdempotent, _ := ctx.Value(ctxNonIdempotent).(bool)
-	last, _ := ctx.Value(ctxLastRetryable).(*lastRetryable)
-	retry := false
-	reason := ""
-	switch {
-	case err != nil && isCertificateError(err):
-		// Retrying cannot make a certificate trusted.
-	case err != nil:
-		var opErr *net.OpError
-		neverSent := errors.As(err, &opErr) && opErr.Op == "dial"
-		retry = !nonIdempotent || neverSent
-		reason = "connection error: " + err.Error()
-	case resp.StatusCode == http.StatusTooManyRequests:
-		retry = true
-		reason = "429 Too Many Requests"
-	case resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented:
-		retry = !nonIdempotent
-		reason = resp.Status
-	}
-	if retry && last != nil {
-		last.reason = reason
-	}
-	return retry, nil
 }
 
-// backoff honours Retry-After (delta-seconds or HTTP-date) up to maxAfter,
-// otherwise waits exponentially with jitter between min and max.
-func backoff(maxAfter time.Duration) retryablehttp.Backoff {
+// backoff honours Retry-After (delta-seconds or HTTP-date) up to maxAfter.
+// A 429 without one (ODC documents none) waits a real share of the rate
+// window with jitter; other failures wait exponentially with jitter
+// between min and max.
+func backoff(maxAfter, window time.Duration) retryablehttp.Backoff {
 	return func(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
 		if resp != nil {
 			if d, ok := ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
@@ -253,19 +290,16 @@ func backoff(maxAfter time.Duration) retryablehttp.Backoff {
 				}
 				return d
 			}
+			if resp.StatusCode == http.StatusTooManyRequests {
+				return throttleHold(window)
+			}
 		}
 		wait := lo << min(attempt, 20)
 		if wait <= 0 || wait > hi {
 			wait = hi
 		}
 		// Full jitter on the upper half so concurrent resources spread out.
-		half := int64(wait / 2)
-		if half > 0 {
-			var b [8]byte
-			_, _ = rand.Read(b[:])
-			wait = time.Duration(half + int64(binary.LittleEndian.Uint64(b[:])%uint64(half)))
-		}
-		return wait
+		return jitter(wait/2, wait)
 	}
 }
 

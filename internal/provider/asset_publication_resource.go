@@ -61,6 +61,10 @@ func (r *assetPublicationResource) Schema(ctx context.Context, _ resource.Schema
 			"**Producers first.** Before publishing, every producer of that revision must already be published in the stage; " +
 			"otherwise the apply fails naming each missing producer and the publication to reference. Reference the producers' " +
 			"publications (or, for libraries, their `outsystems_library_release`) so Terraform's graph publishes in order.\n\n" +
+			"**Stages.** Publishing builds the revision and deploys it to the **Development** stage (the stage whose purpose is " +
+			"Development), which is where `stage_key` defaults to, as ODC's 1-Click Publish does. Later stages (QA, Production, " +
+			"custom stages) are reached by deploying a Release build of the revision, not by publishing; publishing straight to " +
+			"another stage is what ODC keeps for hotfixes.\n\n" +
 			"A publication that fails (e.g. TrueChange errors) fails the apply with the operation's messages: fix them in ODC " +
 			"Studio and apply again. ODC has no API to unpublish, so destroying the resource only forgets it.",
 		Attributes: map[string]schema.Attribute{
@@ -76,9 +80,12 @@ func (r *assetPublicationResource) Schema(ctx context.Context, _ resource.Schema
 				PlanModifiers: []planmodifier.Int64{int64planmodifier.RequiresReplace()},
 			},
 			"stage_key": schema.StringAttribute{
-				Required: true, MarkdownDescription: "Key of the ODC stage to publish to; look it up with `data.outsystems_odc_stage`.",
+				Optional: true, Computed: true,
+				MarkdownDescription: "Key of the ODC stage to publish to; defaults to the Development stage (the stage with purpose " +
+					"Development), and the publish request then names no stage, as ODC expects. Set it only for a hotfix published " +
+					"straight to another stage; look keys up with `data.outsystems_odc_stage`.",
 				Validators:    []validator.String{guidValidator("ODC stage key")},
-				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown(), stringplanmodifier.RequiresReplace()},
 			},
 			"asset_name":  schema.StringAttribute{Computed: true, MarkdownDescription: "Name of the asset.", PlanModifiers: keep},
 			"asset_type":  schema.StringAttribute{Computed: true, MarkdownDescription: "`web_app`, `mobile_app` or `library`.", PlanModifiers: keep},
@@ -91,11 +98,51 @@ func (r *assetPublicationResource) Schema(ctx context.Context, _ resource.Schema
 	}
 }
 
-// ModifyPlan fails the plan when ODC is not configured.
-func (r *assetPublicationResource) ModifyPlan(_ context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if !req.Plan.Raw.IsNull() {
-		r.data.configuredForPlan(&resp.Diagnostics, false, false, true)
+// ModifyPlan fails the plan when ODC is not configured, and puts the
+// Development stage's key in the plan when stage_key is not set (a
+// publication in another stage is then replaced).
+func (r *assetPublicationResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || !r.data.configuredForPlan(&resp.Diagnostics, false, false, true) {
+		return
 	}
+	var configured types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("stage_key"), &configured)...)
+	if !configured.IsNull() || resp.Diagnostics.HasError() {
+		return
+	}
+	dev, err := r.developmentStage(ctx)
+	if err != nil {
+		addAPIError(&resp.Diagnostics, "Failed To List ODC Stages", "find the Development stage, where stage_key defaults to", err)
+		return
+	}
+	if dev == "" {
+		resp.Diagnostics.AddAttributeError(path.Root("stage_key"), "No Development Stage",
+			"The ODC organization has no stage with purpose Development, where publications go by default. Set stage_key.")
+		return
+	}
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("stage_key"), dev)...)
+	if !req.State.Raw.IsNull() {
+		var current types.String
+		resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("stage_key"), &current)...)
+		if !current.IsNull() && !strings.EqualFold(current.ValueString(), dev) {
+			resp.RequiresReplace = append(resp.RequiresReplace, path.Root("stage_key"))
+		}
+	}
+}
+
+// developmentStage returns the key of the stage with purpose Development
+// ("" when there is none).
+func (r *assetPublicationResource) developmentStage(ctx context.Context) (string, error) {
+	stages, err := r.data.listStages(ctx, r.data.odc)
+	if err != nil {
+		return "", err
+	}
+	for _, st := range stages {
+		if st.Purpose == "Development" {
+			return st.Key, nil
+		}
+	}
+	return "", nil
 }
 
 func (r *assetPublicationResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
@@ -117,6 +164,11 @@ func (r *assetPublicationResource) Create(ctx context.Context, req resource.Crea
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	assetKey, revision, stageKey := plan.AssetKey.ValueString(), int(plan.Revision.ValueInt64()), plan.StageKey.ValueString()
+	// Without stage_key the request names no stage: ODC publishes to
+	// Development (stageKey is that stage's key, from the plan).
+	var configuredStage types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("stage_key"), &configuredStage)...)
+	requestStage := configuredStage.ValueString()
 
 	rev, err := odc.GetRevision(ctx, assetKey, revision)
 	if err != nil {
@@ -144,7 +196,7 @@ func (r *assetPublicationResource) Create(ctx context.Context, req resource.Crea
 	attempted := time.Now()
 	op, err := createOnce(ctx, fmt.Sprintf("publish of %q revision %d", rev.Name, revision), r.data.attempts,
 		func(ctx context.Context) (*client.PublishOperation, error) {
-			return odc.StartPublish(ctx, assetKey, revision, stageKey)
+			return odc.StartPublish(ctx, assetKey, revision, requestStage)
 		},
 		func(ctx context.Context) (*client.PublishOperation, bool, error) {
 			ops, err := odc.ListPublishOperations(ctx, assetKey, stageKey)
@@ -168,7 +220,7 @@ func (r *assetPublicationResource) Create(ctx context.Context, req resource.Crea
 	plan.FinishedAt = types.StringValue(op.FinishedAt)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 
-	err = waitFor(ctx, fmt.Sprintf("publish operation %s of asset %s revision %d", op.Key, assetKey, revision), func(ctx context.Context) (pollState, error) {
+	err = waitForODC(ctx, fmt.Sprintf("publish operation %s of asset %s revision %d", op.Key, assetKey, revision), func(ctx context.Context) (pollState, error) {
 		got, err := odc.GetPublishOperation(ctx, op.Key)
 		if err != nil {
 			return pollState{}, err

@@ -288,7 +288,7 @@ func (r *codeMigrationResource) Create(ctx context.Context, req resource.CreateR
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("started_at"), m.StartedAt)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("timeouts"), plan.Timeouts)...)
 
-	err = waitFor(ctx, fmt.Sprintf("code migration %s (started %s) to finish", m.Key, m.StartedAt), func(ctx context.Context) (pollState, error) {
+	err = waitForODC(ctx, fmt.Sprintf("code migration %s (started %s) to finish", m.Key, m.StartedAt), func(ctx context.Context) (pollState, error) {
 		got, err := odc.GetCodeMigration(ctx, m.Key)
 		if err != nil {
 			return pollState{}, err

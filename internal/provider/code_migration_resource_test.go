@@ -214,7 +214,7 @@ func TestAccCodeMigration_permissions(t *testing.T) {
 			},
 			{ // the right client migrates and publishes; one that may not release cannot release
 				Config:      e.providerConfigWith(e.token("Administrator"), "publisher-no-release") + e.mappingsAndTags(plan) + e.migrationConfig(plan, true),
-				ExpectError: regexpS(`Failed To Release The Library.*403.*publisher-no-release.*Release libraries`),
+				ExpectError: regexpS(`Failed To Release The Library.*403.*publisher-no-release.*Release management > Release`),
 			},
 			{Config: e.providerConfig() + e.mappingsAndTags(plan) + e.migrationConfig(plan, true)},
 		},

@@ -34,13 +34,15 @@ const (
 	EnvLifeTimeRequestsPerMinute   = "OUTSYSTEMS_LIFETIME_REQUESTS_PER_MINUTE"
 	EnvAssessmentRequestsPerMinute = "OUTSYSTEMS_ASSESSMENT_REQUESTS_PER_MINUTE"
 	EnvODCRequestsPerMinute        = "OUTSYSTEMS_ODC_REQUESTS_PER_MINUTE"
+	EnvODCPostRequestsPerMinute    = "OUTSYSTEMS_ODC_POST_REQUESTS_PER_MINUTE"
 )
 
 // maxRetriesLimit is the highest max_retries the provider accepts.
 const maxRetriesLimit = 20
 
 // Default client-side pacing: ODC documents 100 requests per minute per
-// organization, and 10 per minute for deployment POSTs. LifeTime and the
+// organization for each API domain, and 10 per minute for each POST
+// endpoint of builds and deployments (and POST /assets). LifeTime and the
 // assessment tool document no limit.
 const (
 	defaultODCRequestsPerMinute        = 100
@@ -100,10 +102,14 @@ func serviceSetting(ctx context.Context, req provider.ConfigureRequest, p path.P
 
 func attrLabel(p path.Path) string { return "`" + strings.ReplaceAll(p.String(), "\"", "") + "`" }
 
-// rateSetting reads a service's requests_per_minute, falling back to its
-// environment variable, then to def.
-func rateSetting(ctx context.Context, req provider.ConfigureRequest, block, env string, def int, diags *diag.Diagnostics) int {
-	p := path.Root(block).AtName("requests_per_minute")
+// rateSetting reads a service's requests_per_minute (or the attribute
+// named), falling back to its environment variable, then to def.
+func rateSetting(ctx context.Context, req provider.ConfigureRequest, block, env string, def int, diags *diag.Diagnostics, attr ...string) int {
+	name := "requests_per_minute"
+	if len(attr) > 0 {
+		name = attr[0]
+	}
+	p := path.Root(block).AtName(name)
 	var v types.Int64
 	diags.Append(req.Config.GetAttribute(ctx, p, &v)...)
 	switch {

@@ -57,7 +57,17 @@ func (b *builtBinary) remove() {
 	}
 }
 
+// testODCPollInterval is how often the tests poll ODC operations.
+const testODCPollInterval = "250ms"
+
 func TestMain(m *testing.M) {
+	// ODC operations are polled every 5 s, then 30 s, as ODC advises; the
+	// sandbox's take seconds, so the tests poll them faster (the documented
+	// override for rehearsals). Terraform processes the tests start get it
+	// from their env (see newCLIRun).
+	if os.Getenv(EnvODCPollInterval) == "" {
+		_ = os.Setenv(EnvODCPollInterval, testODCPollInterval)
+	}
 	code := m.Run()
 	providerBinary.remove()
 	sandboxBinary.remove()
@@ -115,7 +125,8 @@ func newCLIDir(t *testing.T, exports []string) *cliRun {
 		t.Fatal(err)
 	}
 	work := filepath.Join(dir, "work")
-	env := []string{"TF_CLI_CONFIG_FILE=" + rc, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1", "HOME=" + dir, "PATH=" + os.Getenv("PATH")}
+	env := []string{"TF_CLI_CONFIG_FILE=" + rc, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1", "HOME=" + dir, "PATH=" + os.Getenv("PATH"),
+		EnvODCPollInterval + "=" + os.Getenv(EnvODCPollInterval)}
 	for _, line := range exports {
 		k, v, _ := strings.Cut(strings.TrimPrefix(line, "export "), "=")
 		env = append(env, k+"="+strings.Trim(v, "'"))

@@ -82,3 +82,25 @@ func TestCreateOnceAdoptsWhatALostAttemptMade(t *testing.T) {
 		t.Fatalf("err = %v after %d creates", err, creates)
 	}
 }
+
+// TestODCPollPolicy: ODC operations are polled every 5 s for the first
+// 30 s, then every 30 s, unless OUTSYSTEMS_ODC_POLL_INTERVAL sets one
+// interval (the tests' own setting is put aside here).
+func TestODCPollPolicy(t *testing.T) {
+	t.Setenv(EnvODCPollInterval, "")
+	for _, tc := range []struct{ elapsed, want time.Duration }{
+		{0, 5 * time.Second}, {29 * time.Second, 5 * time.Second}, {30 * time.Second, 30 * time.Second}, {10 * time.Minute, 30 * time.Second},
+	} {
+		if got := odcPoll(tc.elapsed); got != tc.want {
+			t.Errorf("odcPoll(%v) = %v, want %v", tc.elapsed, got, tc.want)
+		}
+	}
+	t.Setenv(EnvODCPollInterval, "200ms")
+	if got := odcPoll(time.Hour); got != 200*time.Millisecond {
+		t.Errorf("odcPoll with %s=200ms = %v", EnvODCPollInterval, got)
+	}
+	t.Setenv(EnvODCPollInterval, "soon")
+	if got := odcPoll(0); got != 5*time.Second {
+		t.Errorf("odcPoll with an invalid override = %v, want the guidance", got)
+	}
+}

@@ -43,6 +43,7 @@ type libraryReleaseModel struct {
 	Revision      types.Int64  `tfsdk:"revision"`
 	Version       types.String `tfsdk:"version"`
 	ReleaseNotes  types.String `tfsdk:"release_notes"`
+	CommitMessage types.String `tfsdk:"commit_message"`
 	KeepOnDestroy types.Bool   `tfsdk:"keep_on_destroy"`
 	Name          types.String `tfsdk:"name"`
 	TaggedAt      types.String `tfsdk:"tagged_at"`
@@ -83,6 +84,14 @@ func (r *libraryReleaseResource) Schema(_ context.Context, _ resource.SchemaRequ
 			"release_notes": schema.StringAttribute{
 				Optional: true, MarkdownDescription: "Release notes shown to consumers.",
 				Validators:    []validator.String{stringvalidator.LengthAtMost(4000)},
+				PlanModifiers: replace,
+			},
+			"commit_message": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "Commit message to give the revision with the release. ODC **overwrites** the revision's own commit " +
+					"message with it, so leave it unset (the default) to keep the message the revision was made with; releasing and " +
+					"removing a release then send none.",
+				Validators:    []validator.String{stringvalidator.LengthBetween(1, 4000)},
 				PlanModifiers: replace,
 			},
 			"keep_on_destroy": schema.BoolAttribute{
@@ -216,7 +225,7 @@ func (r *libraryReleaseResource) Create(ctx context.Context, req resource.Create
 	tag := version
 	err = actOnce(ctx, fmt.Sprintf("release %s of %q", version, rev.Name), r.data.attempts,
 		func(ctx context.Context) error {
-			return odc.TagRevision(ctx, assetKey, revision, &tag, plan.ReleaseNotes.ValueString(), "Released by Terraform")
+			return odc.TagRevision(ctx, assetKey, revision, &tag, plan.ReleaseNotes.ValueString(), plan.CommitMessage.ValueString())
 		},
 		func(ctx context.Context) (bool, error) {
 			got, err := odc.GetRevision(ctx, assetKey, revision)
@@ -326,7 +335,7 @@ func (r *libraryReleaseResource) Delete(ctx context.Context, req resource.Delete
 				state.Version.ValueString(), state.Name.ValueString(), strings.Join(names, ", ")))
 		return
 	}
-	err = odc.TagRevision(ctx, assetKey, int(state.Revision.ValueInt64()), nil, "", "Release removed by Terraform")
+	err = odc.TagRevision(ctx, assetKey, int(state.Revision.ValueInt64()), nil, "", "")
 	if err != nil && !client.IsNotFound(err) {
 		addAPIError(&resp.Diagnostics, "Failed To Remove The Release", fmt.Sprintf("clear tag %s of library %q", state.Version.ValueString(), state.Name.ValueString()), err)
 	}

@@ -18,13 +18,13 @@ import (
 func TestAccLibraryRelease_lifecycle(t *testing.T) {
 	e := newTestEnv(t)
 	plan := migrationPlan{"Common Utils": {"library", []string{"Common Utils"}, 1}}
-	base := e.providerConfig() + e.mappingsAndTags(plan) + e.migrationConfig(plan, false) + fmt.Sprintf(`
+	// No stage_key: the publication goes to the Development stage.
+	base := e.providerConfig() + e.mappingsAndTags(plan) + e.migrationConfig(plan, false) + `
 resource "outsystems_asset_publication" "utils" {
   asset_key = local.assets["Common Utils"].asset_key
   revision  = local.assets["Common Utils"].revision
-  stage_key = %q
 }
-`, e.stageKey("Development"))
+`
 	release := func(version string) string {
 		return base + fmt.Sprintf(`
 resource "outsystems_library_release" "utils" {
@@ -60,6 +60,7 @@ resource "outsystems_library_release" "utils" {
 					statecheck.ExpectKnownValue(rel, tfjsonpath.New("version"), knownvalue.StringExact("1.0.0")),
 					statecheck.ExpectKnownValue(rel, tfjsonpath.New("release_notes"), knownvalue.StringExact("Release 1.0.0")),
 					statecheck.ExpectKnownValue(rel, tfjsonpath.New("tagged_at"), nonEmptyString()),
+					statecheck.ExpectKnownValue("outsystems_asset_publication.utils", tfjsonpath.New("stage_key"), knownvalue.StringExact(e.stageKey("Development"))),
 				},
 				Check: resource.TestCheckResourceAttrWith(rel, "asset_key", func(v string) error { assetKey = v; return nil }),
 			},
@@ -82,6 +83,18 @@ resource "outsystems_library_release" "utils" {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(rel, plancheck.ResourceActionCreate),
 				}},
+				// No commit_message: the release sends none, so ODC keeps the
+				// revision's commit message (the one set out of band).
+				Check: func(*terraform.State) error {
+					rev, err := e.odcClient().GetRevision(context.Background(), assetKey, 1)
+					if err != nil {
+						return fmt.Errorf("reading the revision after a release without commit_message: %w", err)
+					}
+					if rev.Tag != "1.1.0" || rev.CommitMessage != "removed out of band" {
+						return fmt.Errorf("revision after a release without commit_message = %+v; want tag 1.1.0 and the commit message kept", rev)
+					}
+					return nil
+				},
 			},
 			{Config: release("1.1.0")},
 		},
@@ -91,13 +104,13 @@ resource "outsystems_library_release" "utils" {
 func TestAccLibraryRelease_versionMustBeHigher(t *testing.T) {
 	e := newTestEnv(t)
 	plan := migrationPlan{"Common Utils": {"library", []string{"Common Utils"}, 1}}
-	base := e.providerConfig() + e.mappingsAndTags(plan) + e.migrationConfig(plan, false) + fmt.Sprintf(`
+	// No stage_key: the publication goes to the Development stage.
+	base := e.providerConfig() + e.mappingsAndTags(plan) + e.migrationConfig(plan, false) + `
 resource "outsystems_asset_publication" "utils" {
   asset_key = local.assets["Common Utils"].asset_key
   revision  = local.assets["Common Utils"].revision
-  stage_key = %q
 }
-`, e.stageKey("Development"))
+`
 	release := func(version string) string {
 		return base + fmt.Sprintf(`
 resource "outsystems_library_release" "utils" {

@@ -98,15 +98,20 @@ func (p *outsystemsProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 						Sensitive:           true,
 						MarkdownDescription: "Secret of the ODC API client. Defaults to `" + EnvODCClientSecret + "`.",
 					},
-					"requests_per_minute": rateSchema("the ODC APIs (deployment POSTs are also held to 10 per minute, as ODC documents)",
-						EnvODCRequestsPerMinute, defaultODCRequestsPerMinute),
+					"requests_per_minute": rateSchema("each ODC API domain (portfolios, asset repository, deployments, ...; "+
+						"environment configurations at most 10, as ODC documents)", EnvODCRequestsPerMinute, defaultODCRequestsPerMinute),
+					"post_requests_per_minute": rateSchema("each ODC POST endpoint with a limit of its own (each POST of builds and deployments, "+
+						"`POST /assets`, `POST /code-analyses`; they count toward their domain's `requests_per_minute` too); "+
+						"when `requests_per_minute` is `0` this defaults to `0` as well", EnvODCPostRequestsPerMinute, defaultODCDeploymentPostsPerMinute),
 					"ca_certificate": caCertificateSchema("odc", "the ODC portal", EnvODCCACertificate),
 				},
 			},
 			"max_retries": schema.Int64Attribute{
 				Optional: true,
-				MarkdownDescription: fmt.Sprintf("How many times one API call is retried on connection errors, `429` and `5xx` "+
-					"answers (never on `501`). Defaults to `%s`, else %d.", EnvMaxRetries, client.DefaultMaxRetries),
+				MarkdownDescription: fmt.Sprintf("How many times one API call is retried on connection errors and `5xx` "+
+					"answers (never on `501`). Defaults to `%s`, else %d. A `429` answer is retried apart from this count, "+
+					"after the server's `Retry-After` or, without one (ODC documents none), a good share of a minute, "+
+					"for as long as the operation's timeout allows.", EnvMaxRetries, client.DefaultMaxRetries),
 				Validators: []validator.Int64{int64validator.Between(0, maxRetriesLimit)},
 			},
 		},
@@ -141,7 +146,7 @@ func rateSchema(service, env string, def int) schema.Int64Attribute {
 	return schema.Int64Attribute{
 		Optional: true,
 		MarkdownDescription: fmt.Sprintf("Most requests the provider sends to %s in any minute, retries included, shared by all "+
-			"resources of a run, so a large apply paces itself instead of collecting `429`s. `0` means no limit. Defaults to `%s`, else %s.",
+			"resources of a run and spread evenly (no burst, so a run that follows another stays under the limit too), so a large apply paces itself instead of collecting `429`s. `0` means no limit. Defaults to `%s`, else %s.",
 			service, env, d),
 		Validators: []validator.Int64{int64validator.Between(0, 100000)},
 	}

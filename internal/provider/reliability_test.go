@@ -116,7 +116,7 @@ func TestAccChaos_completeExample(t *testing.T) {
 	seed := chaosSeed(t)
 	sb := newExampleSandboxWith(t, sandbox.Options{Chaos: sandbox.ChaosOptions{
 		ErrorRate: 0.2, ThrottleRate: 0.1, LatencyMin: 0, LatencyMax: 300 * time.Millisecond, Seed: seed,
-	}})
+	}, RetryAfter: true}) // tests retries under chaos, not the wait without Retry-After
 	// Every app changed since its last tag, so each gets exactly one new tag.
 	markModifiedInDevelopment(t, sb, completeExampleApps...)
 	c := newCLIRun(t, "complete", sb)

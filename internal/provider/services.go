@@ -74,10 +74,11 @@ func (p *outsystemsProvider) Configure(ctx context.Context, req provider.Configu
 		cfg.RequestsPerMinute = rateSetting(ctx, req, "odc", EnvODCRequestsPerMinute, defaultODCRequestsPerMinute, &resp.Diagnostics)
 		cfg.CACertificate = caCertificateSetting(ctx, req, "odc", EnvODCCACertificate, &resp.Diagnostics)
 		cfg.CACertificateHint = caCertificateHint("odc", EnvODCCACertificate)
-		cfg.DeploymentRequestsPerMinute = defaultODCDeploymentPostsPerMinute
+		postDefault := defaultODCDeploymentPostsPerMinute
 		if cfg.RequestsPerMinute == 0 {
-			cfg.DeploymentRequestsPerMinute = 0 // pacing turned off altogether
+			postDefault = 0 // pacing turned off altogether unless asked for
 		}
+		cfg.DeploymentRequestsPerMinute = rateSetting(ctx, req, "odc", EnvODCPostRequestsPerMinute, postDefault, &resp.Diagnostics, "post_requests_per_minute")
 		c, err := client.NewODC(cfg, odc[1], odc[2])
 		invalidURL(&resp.Diagnostics, "odc", "portal_url", EnvODCPortalURL, "ODC", err)
 		data.odc = c

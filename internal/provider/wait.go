@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -22,6 +23,41 @@ const (
 	pollMaxHint = 5 * time.Minute
 )
 
+// ODC's polling guidance for its operations (publish, deploy, apply
+// configurations): about every 5 s for the first 30 s, then about every
+// 30 s. EnvODCPollInterval replaces both with one fixed interval, for
+// rehearsals against the sandbox (whose operations take seconds) and the
+// acceptance tests.
+const (
+	odcPollEarly       = 5 * time.Second
+	odcPollEarlyPeriod = 30 * time.Second
+	odcPollLate        = 30 * time.Second
+	EnvODCPollInterval = "OUTSYSTEMS_ODC_POLL_INTERVAL"
+)
+
+// pollPolicy is the wait before the next poll after elapsed of waiting.
+type pollPolicy func(elapsed time.Duration) time.Duration
+
+// growingPoll waits a tenth of the time waited so far, kept between
+// pollMin and pollMax (the Migration Kit's assessments).
+func growingPoll(elapsed time.Duration) time.Duration {
+	return min(max(elapsed/10, pollMin), pollMax)
+}
+
+// odcPoll is ODC's guidance, or the interval EnvODCPollInterval sets (a Go
+// duration such as 200ms; ignored when not a positive duration).
+func odcPoll(elapsed time.Duration) time.Duration {
+	if v := os.Getenv(EnvODCPollInterval); v != "" {
+		if d, err := time.ParseDuration(v); err == nil && d > 0 {
+			return d
+		}
+	}
+	if elapsed < odcPollEarlyPeriod {
+		return odcPollEarly
+	}
+	return odcPollLate
+}
+
 // pollState is what one poll saw.
 type pollState struct {
 	done       bool
@@ -33,6 +69,16 @@ type pollState struct {
 // resource's timeout or an interrupt). A timeout error says what was waited
 // for, for how long, and the last status seen.
 func waitFor(ctx context.Context, what string, check func(context.Context) (pollState, error)) error {
+	return waitWith(ctx, what, growingPoll, check)
+}
+
+// waitForODC is waitFor with ODC's polling guidance (odcPoll); a server
+// hint (the code migration contract's Retry-After) still wins.
+func waitForODC(ctx context.Context, what string, check func(context.Context) (pollState, error)) error {
+	return waitWith(ctx, what, odcPoll, check)
+}
+
+func waitWith(ctx context.Context, what string, policy pollPolicy, check func(context.Context) (pollState, error)) error {
 	start := time.Now()
 	last := pollState{status: "not read yet"}
 	for polls := 1; ; polls++ {
@@ -48,7 +94,7 @@ func waitFor(ctx context.Context, what string, check func(context.Context) (poll
 			tflog.Debug(ctx, "Finished waiting", map[string]any{"for": what, "status": st.status, "polls": polls, "elapsed": time.Since(start).String()})
 			return nil
 		}
-		wait := min(max(time.Since(start)/10, pollMin), pollMax)
+		wait := policy(time.Since(start))
 		if st.retryAfter > 0 {
 			wait = min(max(st.retryAfter, pollMin), pollMaxHint)
 		}

@@ -270,7 +270,7 @@ func TestChaosErrors(t *testing.T) {
 }
 
 func TestChaosThrottle(t *testing.T) {
-	e := startChaos(t, Options{Chaos: ChaosOptions{ThrottleRate: 1, Seed: 3}})
+	e := startChaos(t, Options{Chaos: ChaosOptions{ThrottleRate: 1, Seed: 3}, RetryAfter: true}) // tests the Retry-After forms
 	n := 0
 	for range 2 {
 		e.eachAPI(func(api string, r response, err error) {

@@ -49,16 +49,19 @@ func expectThrottled(t *testing.T, api string, r response, retryAfter int) {
 
 func TestRateLimitODCWindow(t *testing.T) {
 	clock := newFakeClock()
-	e := startLimited(t, Options{RateLimit: 3}, clock)
+	e := startLimited(t, Options{RateLimit: 3, RetryAfter: true}, clock)
 	odc := func() response { return e.must(http.MethodGet, e.portfolioURL(), e.accessToken, nil, nil) }
 
-	// t=0: two calls; t=30s: one more fills the window.
+	// t=0: two calls; t=30s: one more fills the window of the portfolio
+	// domain. Other ODC domains and the code migrations have pools of their own.
 	odc().expect(t, http.StatusOK)
-	e.must(http.MethodGet, e.migrationURL(), e.accessToken, nil, nil).expect(t, http.StatusOK) // code migrations share the ODC window
+	odc().expect(t, http.StatusOK)
+	e.must(http.MethodGet, e.migrationURL(), e.accessToken, nil, nil).expect(t, http.StatusOK)
+	e.must(http.MethodGet, e.base+assetRepoBase+"/assets", e.accessToken, nil, nil).expect(t, http.StatusOK)
 	clock.Advance(30 * time.Second)
 	odc().expect(t, http.StatusOK)
 	expectThrottled(t, "odc", odc(), 30)
-	expectThrottled(t, "codeMigration", e.must(http.MethodGet, e.migrationURL(), e.accessToken, nil, nil), 30)
+	e.must(http.MethodGet, e.migrationURL(), e.accessToken, nil, nil).expect(t, http.StatusOK)
 	// Unauthenticated calls count too: the limit comes first.
 	expectThrottled(t, "odc", e.must(http.MethodGet, e.portfolioURL(), "", nil, nil), 30)
 
@@ -79,10 +82,10 @@ func TestRateLimitODCWindow(t *testing.T) {
 	expectThrottled(t, "odc", odc(), 30) // the call at 30s is the oldest now
 
 	st := e.sb.RequestStats()
-	if got := st.ByFamily[FamilyODC]; got != (FamilyStats{Requests: 8, Throttled: 4}) {
-		t.Errorf("odc stats = %+v, want 8 requests, 4 throttled", got)
+	if got := st.ByFamily[FamilyODC]; got != (FamilyStats{Requests: 10, Throttled: 4}) {
+		t.Errorf("odc stats = %+v, want 10 requests, 4 throttled", got)
 	}
-	if got := st.ByFamily[FamilyCodeMigration]; got != (FamilyStats{Requests: 2, Throttled: 1}) {
+	if got := st.ByFamily[FamilyCodeMigration]; got != (FamilyStats{Requests: 2}) {
 		t.Errorf("code migration stats = %+v", got)
 	}
 	if got := st.ByFamily[FamilyIdentity]; got != (FamilyStats{Requests: 6}) || st.Tokens != 6 {
@@ -95,7 +98,7 @@ func TestRateLimitODCWindow(t *testing.T) {
 
 func TestRateLimitLifeTimeAndAssessment(t *testing.T) {
 	clock := newFakeClock()
-	e := startLimited(t, Options{RateLimit: 2}, clock)
+	e := startLimited(t, Options{RateLimit: 2, RetryAfter: true}, clock)
 	for range 2 {
 		e.must(http.MethodGet, e.lifetimeURL(), testAdminToken, nil, nil).expect(t, http.StatusOK)
 		e.must(http.MethodGet, e.assessmentURL(), testAdminToken, nil, nil).expect(t, http.StatusOK)
@@ -128,7 +131,7 @@ func TestRateLimitLifeTimeAndAssessment(t *testing.T) {
 // oldest call leaves the window, in whole seconds rounded up.
 func TestRateLimitRetryAfterRoundsUp(t *testing.T) {
 	clock := newFakeClock()
-	e := startLimited(t, Options{RateLimit: 1}, clock)
+	e := startLimited(t, Options{RateLimit: 1, RetryAfter: true}, clock)
 	e.must(http.MethodGet, e.lifetimeURL(), testAdminToken, nil, nil).expect(t, http.StatusOK)
 	for _, tt := range []struct {
 		advance time.Duration
@@ -143,7 +146,7 @@ func TestRateLimitRetryAfterRoundsUp(t *testing.T) {
 
 func TestRateLimitDeployments(t *testing.T) {
 	clock := newFakeClock()
-	e := startLimited(t, Options{RateLimit: 100, DeploymentRateLimit: 2}, clock)
+	e := startLimited(t, Options{RateLimit: 100, DeploymentRateLimit: 2, RetryAfter: true}, clock)
 	if err := e.sb.SeedODCAsset(MigratedAsset{Key: keyCore, Name: "Customer Core", AssetType: AssetTypeLibrary}); err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +194,7 @@ func TestRateLimitDeployments(t *testing.T) {
 // limits deployment POSTs only.
 func TestRateLimitDeploymentsOnly(t *testing.T) {
 	clock := newFakeClock()
-	e := startLimited(t, Options{DeploymentRateLimit: 1}, clock)
+	e := startLimited(t, Options{DeploymentRateLimit: 1, RetryAfter: true}, clock)
 	ops := e.base + deploymentBase + "/publish-operations"
 	e.must(http.MethodPost, ops, e.accessToken, map[string]any{}, nil).expect(t, http.StatusBadRequest)
 	expectThrottled(t, "odc", e.must(http.MethodPost, ops, e.accessToken, map[string]any{}, nil), 60)
@@ -231,7 +234,7 @@ func TestRateLimitConcurrent(t *testing.T) {
 
 func TestStatsAdmin(t *testing.T) {
 	clock := newFakeClock()
-	e := startLimited(t, Options{RateLimit: 1}, clock)
+	e := startLimited(t, Options{RateLimit: 1, RetryAfter: true}, clock)
 	e.must(http.MethodGet, e.lifetimeURL(), testAdminToken, nil, nil).expect(t, http.StatusOK)
 	e.must(http.MethodGet, e.lifetimeURL(), testAdminToken, nil, nil).expect(t, http.StatusTooManyRequests)
 	doc := decode[statsDocument](t, e.must(http.MethodGet, e.base+"/_sandbox/stats", "", nil, nil).expect(t, http.StatusOK))
@@ -252,4 +255,54 @@ func TestStatsAdmin(t *testing.T) {
 	e.must(http.MethodGet, e.lifetimeURL(), testAdminToken, nil, nil).expect(t, http.StatusTooManyRequests)
 	e.must(http.MethodGet, e.base+"/_sandbox/stats/reset", "", nil, nil).expect(t, http.StatusMethodNotAllowed)
 	e.must(http.MethodPost, e.base+"/_sandbox/stats", "", nil, nil).expect(t, http.StatusMethodNotAllowed)
+}
+
+// TestRateLimitNoRetryAfterByDefault: ODC documents no Retry-After, so a
+// 429 of the rate limits carries none unless Options.RetryAfter asks.
+func TestRateLimitNoRetryAfterByDefault(t *testing.T) {
+	clock := newFakeClock()
+	e := startLimited(t, Options{RateLimit: 1}, clock)
+	e.must(http.MethodGet, e.portfolioURL(), e.accessToken, nil, nil).expect(t, http.StatusOK)
+	r := e.must(http.MethodGet, e.portfolioURL(), e.accessToken, nil, nil)
+	checkErrorShape(t, "odc", r, http.StatusTooManyRequests)
+	if got := r.header.Get("Retry-After"); got != "" {
+		t.Errorf("Retry-After %q, want none", got)
+	}
+	e.must(http.MethodGet, e.lifetimeURL(), testAdminToken, nil, nil).expect(t, http.StatusOK)
+	if got := e.must(http.MethodGet, e.lifetimeURL(), testAdminToken, nil, nil).expect(t, http.StatusTooManyRequests).header.Get("Retry-After"); got != "" {
+		t.Errorf("LifeTime Retry-After %q, want none", got)
+	}
+}
+
+// TestRateLimitDomainPools: each ODC API domain has a pool of its own;
+// environment configurations take at most 10; a POST endpoint's own limit
+// counts toward its domain's pool.
+func TestRateLimitDomainPools(t *testing.T) {
+	clock := newFakeClock()
+	e := startLimited(t, Options{RateLimit: 12, DeploymentRateLimit: 3, RetryAfter: true}, clock)
+	envConfig := e.base + "/api/environment-configurations/v1/environments/x/domains"
+	for range 10 {
+		if r := e.must(http.MethodGet, envConfig, e.accessToken, nil, nil); r.status == http.StatusTooManyRequests {
+			t.Fatalf("environment configurations throttled before 10 calls")
+		}
+	}
+	expectThrottled(t, "environment configurations", e.must(http.MethodGet, envConfig, e.accessToken, nil, nil), 60)
+	// The portfolio pool is untouched: 12 calls.
+	for range 12 {
+		e.must(http.MethodGet, e.portfolioURL(), e.accessToken, nil, nil).expect(t, http.StatusOK)
+	}
+	expectThrottled(t, "portfolio", e.must(http.MethodGet, e.portfolioURL(), e.accessToken, nil, nil), 60)
+	// Deployments: 3 POSTs of publish-operations fill that endpoint; they
+	// count toward the deployments pool, which takes 9 more reads, then no more.
+	ops := e.base + deploymentBase + "/publish-operations"
+	for range 3 {
+		e.must(http.MethodPost, ops, e.accessToken, map[string]any{}, nil).expect(t, http.StatusBadRequest)
+	}
+	expectThrottled(t, "publish POST", e.must(http.MethodPost, ops, e.accessToken, map[string]any{}, nil), 60)
+	for range 9 {
+		e.must(http.MethodGet, ops, e.accessToken, nil, nil).expect(t, http.StatusOK)
+	}
+	expectThrottled(t, "deployments pool", e.must(http.MethodGet, ops, e.accessToken, nil, nil), 60)
+	// The asset repository is a pool of its own still.
+	e.must(http.MethodGet, e.base+assetRepoBase+"/assets", e.accessToken, nil, nil).expect(t, http.StatusOK)
 }

@@ -70,21 +70,28 @@ type Options struct {
 	// connections (see ChaosOptions); the zero value turns it off. SetChaos
 	// changes it at run time.
 	Chaos ChaosOptions
-	// RateLimit is how many requests per minute each API family takes
-	// (ODC per organization, LifeTime, the assessment tool), in a sliding
-	// window; over it, requests are answered 429 with Retry-After. 0 means
-	// no limit.
+	// RateLimit is how many requests per minute each API pool takes (each
+	// ODC API domain per organization, environment configurations at most
+	// DefaultEnvironmentConfigRateLimit; LifeTime; the assessment tool), in
+	// a sliding window; over it, requests are answered 429. 0 means no
+	// limit. ODC's figure is 100.
 	RateLimit int
 	// DeploymentRateLimit is how many POSTs per minute each ODC endpoint
-	// that builds or deploys takes (deployments, builds, asset uploads), on
-	// top of RateLimit; 0 means DefaultDeploymentRateLimit when RateLimit is
-	// set, no limit otherwise.
+	// with a limit of its own takes (each POST of builds and deployments,
+	// POST /assets, POST /code-analyses; POST /users/bulk at most
+	// DefaultUsersBulkRateLimit), counting toward its domain's pool too; 0
+	// means DefaultDeploymentRateLimit when RateLimit is set, no limit
+	// otherwise.
 	DeploymentRateLimit int
 	// TLS serves HTTPS with a certificate for 127.0.0.1, ::1 and localhost
 	// signed by a certificate authority generated at New, like an O11
 	// infrastructure behind an internal CA; CACertificatePEM returns the
 	// CA. Start then returns an https:// URL.
 	TLS bool
+	// RetryAfter adds a Retry-After header to the 429 answers of the rate
+	// limits and of chaos throttling. ODC documents none, so by default
+	// they carry none and a client must cope without one.
+	RetryAfter bool
 }
 
 // DefaultMigrationDuration is how long a code migration runs when
@@ -168,7 +175,8 @@ func New(opts Options) (*Sandbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	limits, err := newRateLimiter(opts.RateLimit, opts.DeploymentRateLimit)
+	chaosEngine.RetryAfter = opts.RetryAfter
+	limits, err := newRateLimiter(opts.RateLimit, opts.DeploymentRateLimit, opts.RetryAfter)
 	if err != nil {
 		return nil, err
 	}

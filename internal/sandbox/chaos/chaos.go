@@ -44,10 +44,10 @@ type Options struct {
 	// ErrorRate is the fraction of requests answered 500, 502 or 503 (the
 	// status drawn too), in the API's error shape, without being carried out.
 	ErrorRate float64
-	// ThrottleRate is the fraction of requests answered 429 with a
-	// Retry-After header, without being carried out. Successive throttled
-	// answers alternate between Retry-After in delta-seconds (0 or 1) and
-	// as an HTTP date one second ahead.
+	// ThrottleRate is the fraction of requests answered 429, without being
+	// carried out. With Engine.RetryAfter the answers carry Retry-After:
+	// successive throttled answers alternate between Retry-After in
+	// delta-seconds (0 or 1) and as an HTTP date one second ahead.
 	ThrottleRate float64
 	// LatencyMin and LatencyMax bound a uniformly random delay added before
 	// every request (LatencyMax 0 means LatencyMin exactly). The delay ends
@@ -174,6 +174,10 @@ type Decision struct {
 // Engine holds the chaos settings, the random source and the counters.
 type Engine struct {
 	enabled atomic.Bool // fast path: nothing to do
+	// RetryAfter sends Retry-After on throttled answers (the sandbox's
+	// Options.RetryAfter); ODC documents none, so by default there is none.
+	// Set it before serving.
+	RetryAfter bool
 
 	mu        sync.Mutex
 	opts      Options
@@ -298,6 +302,10 @@ func (c *Engine) Serve(w http.ResponseWriter, r *http.Request, writeError WriteE
 			d.Status, http.StatusText(d.Status)))
 	case Throttle:
 		c.throttled.Add(1)
+		if !c.RetryAfter {
+			writeError(w, r, http.StatusTooManyRequests, "Too many requests (sandbox chaos): try again later; the request was not carried out.")
+			break
+		}
 		retryAfter := d.Delta
 		if retryAfter == "" {
 			retryAfter = time.Now().Add(time.Second).UTC().Format(http.TimeFormat)

@@ -200,7 +200,7 @@ func TestODCClientAgainstSandbox(t *testing.T) {
 	// A client without the release permission gets a 403 naming it.
 	noRelease := newTestClient(t, sb, v, base, "publisher-no-release")
 	err = noRelease.TagRevision(ctx, core, 2, &tag, "", "")
-	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusForbidden || !strings.Contains(apiErr.Detail, "'Release libraries'") ||
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusForbidden || !strings.Contains(apiErr.Detail, "'Release management > Release'") ||
 		!strings.Contains(err.Error(), "publisher-no-release") {
 		t.Errorf("TagRevision without permission = %v", err)
 	}

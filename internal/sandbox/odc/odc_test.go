@@ -321,8 +321,8 @@ func TestODCAuthorize(t *testing.T) {
 		{clientMigration, fixture.PermissionMigrate, http.StatusOK, nil},
 		{clientNoRelease, fixture.PermissionMigrate, http.StatusOK, nil},
 		{clientNoMigrate, fixture.PermissionMigrate, http.StatusForbidden, []string{"'publisher-no-migrate'", "'Migrate O11 code'", "'Convert O11 code'"}},
-		{clientNoRelease, fixture.PermissionRelease, http.StatusForbidden, []string{"'publisher-no-release'", "'Release libraries'", "Release management > Release"}},
-		{"viewer", fixture.PermissionPublish, http.StatusForbidden, []string{"'viewer'", "'Publish apps and libraries'"}},
+		{clientNoRelease, fixture.PermissionRelease, http.StatusForbidden, []string{"'publisher-no-release'", "'Release management > Release'"}},
+		{"viewer", fixture.PermissionPublish, http.StatusForbidden, []string{"'viewer'", "'Asset management > Change'"}},
 		{"viewer", "", http.StatusOK, nil},
 	}
 	for _, tt := range tests {
@@ -351,9 +351,9 @@ func TestODCAuthorize(t *testing.T) {
 
 	e.seed(testAssets[0])
 	e.api(http.MethodPatch, assetRepoBase+"/assets/"+keyCore+"/revisions/1", e.token(clientNoRelease), map[string]any{"tag": "1.0.0"}).
-		expectODCProblem(t, http.StatusForbidden, "'publisher-no-release'", "'Release libraries'")
+		expectODCProblem(t, http.StatusForbidden, "'publisher-no-release'", "'Release management > Release'")
 	e.api(http.MethodPost, deploymentBase+"/publish-operations", e.token("viewer"), map[string]any{"operation": "Publish", "assetKey": keyCore, "revision": 1}).
-		expectODCProblem(t, http.StatusForbidden, "'viewer'", "'Publish apps and libraries'")
+		expectODCProblem(t, http.StatusForbidden, "'viewer'", "'Asset management > Change'")
 	e.api(http.MethodGet, assetRepoBase+"/assets/"+keyCore, e.token(clientNoRelease), nil).expect(t, http.StatusOK)
 }
 
@@ -825,5 +825,26 @@ func TestODCStateSurvivesRestart(t *testing.T) {
 	}
 	if !slices.Contains(e2.sb.Exports(), "export OUTSYSTEMS_ODC_CLIENT_ID="+e.apiClient(clientMigration).ClientID) {
 		t.Errorf("Exports after restart = %v, want the API client stored in the database", e2.sb.Exports())
+	}
+}
+
+// TestODCPublishWithoutEnvironmentKeyGoesToDevelopment: a publish
+// operation without environmentKey builds and deploys to the stage whose
+// purpose is Development (ODC keeps environmentKey for hotfixes).
+func TestODCPublishWithoutEnvironmentKeyGoesToDevelopment(t *testing.T) {
+	e := startODC(t, testOptions{PublishDuration: 50 * time.Millisecond})
+	tok := e.token(clientMigration)
+	e.seed(testAssets[0])
+	dev, qa, prod := e.stage("Development"), e.stage("QA"), e.stage("Production")
+	if op := e.publish(tok, keyCore, ""); op.Status != StatusFinished {
+		t.Fatalf("publish without environmentKey = %+v", op)
+	}
+	if _, ok := e.sb.PublishedAt(keyCore, dev); !ok {
+		t.Error("the revision is not in Development")
+	}
+	for _, other := range []string{qa, prod} {
+		if _, ok := e.sb.PublishedAt(keyCore, other); ok {
+			t.Errorf("the revision reached stage %s without an environmentKey", other)
+		}
 	}
 }
