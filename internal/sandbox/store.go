@@ -50,34 +50,18 @@ func (st *store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return st.db.Read(ctx, fn)
 }
 
-// write runs fn in a write transaction and commits when fn succeeds.
-func (st *store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return st.db.Write(ctx, fn)
-}
-
 // --- seeding ---
 
 // seed loads the fixture into an empty database. It reports false, leaving
 // the database alone, when it was seeded before.
 func (st *store) seed(ctx context.Context, f *fixture.Fixture) (bool, error) {
-	seeded := false
-	err := st.write(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sandbox_meta WHERE key = 'fixture'`).Scan(&n); err != nil {
-			return err
-		}
-		if n > 0 {
-			return nil
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO sandbox_meta (key, value) VALUES ('fixture', ?), ('seeded_on', ?)`,
-			f.Name, sqldb.FormatTime(time.Now())); err != nil {
+	return st.db.SeedOnce(ctx, "fixture", f.Name, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sandbox_meta (key, value) VALUES ('seeded_on', ?)`, sqldb.FormatTime(time.Now())); err != nil {
 			return err
 		}
 		if err := st.lt.Seed(ctx, tx, &f.LifeTime); err != nil {
 			return fmt.Errorf("seed lifetime: %w", err)
 		}
-		seeded = true
 		return nil
 	})
-	return seeded, err
 }

@@ -89,17 +89,7 @@ func (svc *Service) prepare(ctx context.Context, f *fixture.Fixture) error {
 	if _, err := svc.db.ExecContext(ctx, schema); err != nil {
 		return fmt.Errorf("create the assessment schema: %w", err)
 	}
-	return svc.db.Write(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sandbox_meta WHERE key = 'assessment_fixture'`).Scan(&n); err != nil {
-			return err
-		}
-		if n > 0 {
-			return nil
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO sandbox_meta (key, value) VALUES ('assessment_fixture', ?)`, f.Name); err != nil {
-			return err
-		}
+	_, err := svc.db.SeedOnce(ctx, "assessment_fixture", f.Name, func(tx *sql.Tx) error {
 		apps, err := svc.lt.PortfolioApps(ctx, tx)
 		if err != nil {
 			return err
@@ -126,6 +116,7 @@ func (svc *Service) prepare(ctx context.Context, f *fixture.Fixture) error {
 		}
 		return nil
 	})
+	return err
 }
 
 // DeriveFindingKey is the stable key of a finding: one code pattern in one

@@ -98,17 +98,7 @@ func (s *Service) prepare(ctx context.Context, f *fixture.Fixture) error {
 	if _, err := s.db.ExecContext(ctx, codeMigrationSchema); err != nil {
 		return fmt.Errorf("create the code migration schema: %w", err)
 	}
-	return s.db.Write(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sandbox_meta WHERE key = 'code_migration_fixture'`).Scan(&n); err != nil {
-			return err
-		}
-		if n > 0 {
-			return nil
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO sandbox_meta (key, value) VALUES ('code_migration_fixture', ?)`, f.Name); err != nil {
-			return err
-		}
+	_, err := s.db.SeedOnce(ctx, "code_migration_fixture", f.Name, func(tx *sql.Tx) error {
 		type outcome struct {
 			errors        []Message
 			publishErrors []string
@@ -161,6 +151,7 @@ func (s *Service) prepare(ctx context.Context, f *fixture.Fixture) error {
 		}
 		return nil
 	})
+	return err
 }
 
 // --- wire types (camelCase, as in the contract) ---

@@ -122,3 +122,26 @@ CREATE TABLE IF NOT EXISTS sandbox_meta (
 	value TEXT NOT NULL
 );
 `
+
+// SeedOnce runs seed in a write transaction the first time the database
+// meets key, and records key (with value, e.g. the fixture's name) in
+// sandbox_meta in the same transaction, so a database seeded before keeps
+// its state. It reports whether seed ran.
+func (db *DB) SeedOnce(ctx context.Context, key, value string, seed func(tx *sql.Tx) error) (bool, error) {
+	ran := false
+	err := db.Write(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sandbox_meta WHERE key = ?`, key).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sandbox_meta (key, value) VALUES (?, ?)`, key, value); err != nil {
+			return err
+		}
+		ran = true
+		return seed(tx)
+	})
+	return ran && err == nil, err
+}
