@@ -142,12 +142,13 @@ func (c *Contract) Check(req *http.Request, reqBody []byte, status int, header h
 		Options:                c.opts,
 	})
 	if respErr != nil {
-		respErr = fmt.Errorf("%w; body: %s", respErr, truncate(respBody))
+		respErr = fmt.Errorf("%w; body: %s", respErr, Truncate(respBody))
 	}
 	return reqErr, respErr
 }
 
-func truncate(b []byte) string {
+// Truncate shortens a body quoted in an error to 2,000 bytes.
+func Truncate(b []byte) string {
 	const limit = 2000
 	if len(b) > limit {
 		return string(b[:limit]) + "…"
@@ -155,20 +156,34 @@ func truncate(b []byte) string {
 	return string(b)
 }
 
+// CheckFunc checks one exchange against a document: the request (with its
+// body) and the answer (status, headers, body).
+type CheckFunc func(req *http.Request, reqBody []byte, status int, header http.Header, respBody []byte) (reqErr, respErr error)
+
 // Transport returns a RoundTripper that sends requests through next (nil =
 // http.DefaultTransport) and fails t (with Errorf) on every request or
 // response that breaks the contract.
 func (c *Contract) Transport(t testing.TB, next http.RoundTripper) http.RoundTripper {
+	return CheckingTransport(t, next, "contract", nil, c.Check)
+}
+
+// CheckingTransport returns a RoundTripper that sends requests through next
+// (nil = http.DefaultTransport) and fails t (with Errorf, the messages
+// starting with name) on every exchange check refuses. Requests for which
+// applies is false pass unchecked (nil: every request is checked).
+func CheckingTransport(t testing.TB, next http.RoundTripper, name string, applies func(*http.Request) bool, check CheckFunc) http.RoundTripper {
 	if next == nil {
 		next = http.DefaultTransport
 	}
-	return &transport{c: c, t: t, next: next}
+	return &transport{t: t, next: next, name: name, applies: applies, check: check}
 }
 
 type transport struct {
-	c    *Contract
-	t    testing.TB
-	next http.RoundTripper
+	t       testing.TB
+	next    http.RoundTripper
+	name    string
+	applies func(*http.Request) bool
+	check   CheckFunc
 }
 
 func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -176,7 +191,7 @@ func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Body != nil && req.Body != http.NoBody {
 		var err error
 		body, err = io.ReadAll(req.Body)
-		req.Body.Close()
+		_ = req.Body.Close()
 		if err != nil {
 			return nil, err
 		}
@@ -187,18 +202,21 @@ func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	if tr.applies != nil && !tr.applies(req) {
+		return resp, nil
+	}
 	respBody, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if err != nil {
 		return nil, err
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(respBody))
-	reqErr, respErr := tr.c.Check(req, body, resp.StatusCode, resp.Header, respBody)
+	reqErr, respErr := tr.check(req, body, resp.StatusCode, resp.Header, respBody)
 	if reqErr != nil {
-		tr.t.Errorf("contract: request %s %s: %v", req.Method, req.URL, reqErr)
+		tr.t.Errorf("%s: request %s %s: %v", tr.name, req.Method, req.URL, reqErr)
 	}
 	if respErr != nil && !errors.Is(respErr, reqErr) {
-		tr.t.Errorf("contract: response %d to %s %s: %v", resp.StatusCode, req.Method, req.URL, respErr)
+		tr.t.Errorf("%s: response %d to %s %s: %v", tr.name, resp.StatusCode, req.Method, req.URL, respErr)
 	}
 	return resp, nil
 }

@@ -27,6 +27,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/api/contracttest"
 )
 
 // Base is where LifeTime API v2 lives on the LifeTime host (the document's basePath).
@@ -142,7 +144,7 @@ func (c *Contract) Check(req *http.Request, reqBody []byte, status int, header h
 	}
 	respErr = c.checkResponse(route, in, status, header, respBody)
 	if respErr != nil {
-		respErr = fmt.Errorf("response %d to %s does not match the document: %w; body: %s", status, route.Operation.OperationID, respErr, truncate(respBody))
+		respErr = fmt.Errorf("response %d to %s does not match the document: %w; body: %s", status, route.Operation.OperationID, respErr, contracttest.Truncate(respBody))
 	}
 	return reqErr, respErr
 }
@@ -187,61 +189,10 @@ func checkErrorBody(status int, body []byte) error {
 	return nil
 }
 
-func truncate(b []byte) string {
-	const limit = 2000
-	if len(b) > limit {
-		return string(b[:limit]) + "…"
-	}
-	return string(b)
-}
-
 // Transport returns a RoundTripper that sends requests through next (nil =
 // http.DefaultTransport) and fails t (Errorf) on every request or response
 // that breaks the document. Requests outside the API pass unchecked.
 func (c *Contract) Transport(t testing.TB, next http.RoundTripper) http.RoundTripper {
-	if next == nil {
-		next = http.DefaultTransport
-	}
-	return &transport{c: c, t: t, next: next}
-}
-
-type transport struct {
-	c    *Contract
-	t    testing.TB
-	next http.RoundTripper
-}
-
-func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	var body []byte
-	if req.Body != nil && req.Body != http.NoBody {
-		var err error
-		body, err = io.ReadAll(req.Body)
-		_ = req.Body.Close()
-		if err != nil {
-			return nil, err
-		}
-	}
-	out := req.Clone(req.Context())
-	out.Body = io.NopCloser(bytes.NewReader(body))
-	resp, err := tr.next.RoundTrip(out)
-	if err != nil {
-		return nil, err
-	}
-	if !strings.HasPrefix(req.URL.Path, Base+"/") {
-		return resp, nil
-	}
-	respBody, err := io.ReadAll(resp.Body)
-	_ = resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(respBody))
-	reqErr, respErr := tr.c.Check(req, body, resp.StatusCode, resp.Header, respBody)
-	if reqErr != nil {
-		tr.t.Errorf("LifeTime contract: request %s %s: %v", req.Method, req.URL, reqErr)
-	}
-	if respErr != nil && !errors.Is(respErr, reqErr) {
-		tr.t.Errorf("LifeTime contract: response to %s %s: %v", req.Method, req.URL, respErr)
-	}
-	return resp, nil
+	inAPI := func(req *http.Request) bool { return strings.HasPrefix(req.URL.Path, Base+"/") }
+	return contracttest.CheckingTransport(t, next, "LifeTime contract", inAPI, c.Check)
 }
