@@ -103,15 +103,11 @@ func (e *testEnv) providerConfigWithToken(token string) string {
 // providerConfigWith is a provider block for the sandbox with a LifeTime
 // token and the ODC API client of that name.
 func (e *testEnv) providerConfigWith(token, apiClient string) string {
-	var id, secret string
-	for _, c := range e.fixture.ODC.APIClients {
-		if c.Name == apiClient {
-			id, secret = c.ClientID, c.ClientSecret
-		}
-	}
-	if id == "" {
+	c, ok := e.fixture.ODC.Client(apiClient)
+	if !ok {
 		e.t.Fatalf("no ODC API client %q in the fixture", apiClient)
 	}
+	id, secret := c.ClientID, c.ClientSecret
 	return fmt.Sprintf(`
 provider "outsystems" {
   lifetime = {
@@ -133,27 +129,23 @@ provider "outsystems" {
 
 // odcClient is an ODC client with the full-rights API client, to act out of band.
 func (e *testEnv) odcClient() *client.ODC {
-	for _, c := range e.fixture.ODC.APIClients {
-		if c.Name == "migration-pipeline" {
-			odc, err := client.NewODC(client.Config{BaseURL: e.url, MaxRetries: 0, CACertificate: e.ca}, c.ClientID, c.ClientSecret)
-			if err != nil {
-				e.t.Fatal(err)
-			}
-			return odc
-		}
+	c, ok := e.fixture.ODC.Client("migration-pipeline")
+	if !ok {
+		e.t.Fatal("no migration-pipeline API client in the fixture")
 	}
-	e.t.Fatal("no migration-pipeline API client in the fixture")
-	return nil
+	odc, err := client.NewODC(client.Config{BaseURL: e.url, MaxRetries: 0, CACertificate: e.ca}, c.ClientID, c.ClientSecret)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return odc
 }
 
 func (e *testEnv) stageKey(name string) string {
-	for _, s := range e.fixture.ODC.Stages {
-		if s.Name == name {
-			return s.Key
-		}
+	key, ok := e.fixture.ODC.StageKey(name)
+	if !ok {
+		e.t.Fatalf("no stage %q in the fixture", name)
 	}
-	e.t.Fatalf("no stage %q in the fixture", name)
-	return ""
+	return key
 }
 
 func (e *testEnv) envKey(name string) string {

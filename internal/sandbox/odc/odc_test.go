@@ -42,24 +42,20 @@ func startODC(t *testing.T, opts testOptions) *testEnv {
 
 func (e *testEnv) apiClient(name string) fixture.APIClient {
 	e.t.Helper()
-	for _, c := range e.sb.Fixture().ODC.APIClients {
-		if c.Name == name {
-			return c
-		}
+	c, ok := e.sb.Fixture().ODC.Client(name)
+	if !ok {
+		e.t.Fatalf("no API client %q in the fixture", name)
 	}
-	e.t.Fatalf("no API client %q in the fixture", name)
-	return fixture.APIClient{}
+	return c
 }
 
 func (e *testEnv) stage(name string) string {
 	e.t.Helper()
-	for _, s := range e.sb.Fixture().ODC.Stages {
-		if s.Name == name {
-			return s.Key
-		}
+	key, ok := e.sb.Fixture().ODC.StageKey(name)
+	if !ok {
+		e.t.Fatalf("no stage %q in the fixture", name)
 	}
-	e.t.Fatalf("no stage %q in the fixture", name)
-	return ""
+	return key
 }
 
 // tokenEndpoint discovers the token endpoint, as clients must.
