@@ -290,3 +290,14 @@ func (c *Assessment) Readiness(ctx context.Context, mappingKeys []string) ([]Ass
 	}
 	return listAssessment[AssetReadiness](ctx, c, "/readiness", q)
 }
+
+// ProbeMigrationKit checks that the assessment tool's API answers with one
+// cheap read (the first mapping). It returns nil when it does, a
+// *NoMigrationKitError when the server answers 404 as for any unknown path
+// (no Migration Kit assessment tool there), and other errors as they are.
+func (c *Assessment) ProbeMigrationKit(ctx context.Context) error {
+	q := url.Values{"limit": {"1"}, "offset": {"0"}}
+	var page assessmentPage[Mapping]
+	err := c.get(ctx, "/mappings", q, &page)
+	return kitProbe("Migration Kit assessment", "GET "+c.s.base.JoinPath("/mappings").String()+"?"+q.Encode(), err)
+}

@@ -2,8 +2,11 @@ package client
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -111,4 +114,51 @@ func (c *ODC) ListCodeMigrations(ctx context.Context, status string) ([]CodeMigr
 		q.Set("status", status)
 	}
 	return listAll[CodeMigration](ctx, c, CodeMigrationAPIPrefix+"/code-migrations", q)
+}
+
+// MigrationKitProblemTypePrefix starts the type of every error the
+// Migration Kit contract answers (api/migration-kit/v1: Problem.type is
+// urn:terraform-provider-outsystems:migration-kit:v1:<errorCode>).
+const MigrationKitProblemTypePrefix = "urn:terraform-provider-outsystems:migration-kit:v1:"
+
+// NoMigrationKitError says a probe of a Migration Kit API found none: the
+// server answered 404 with a body that is not the kit's own error, as a
+// real OutSystems organization does (OutSystems publishes no Migration Kit
+// API). Request is what was asked ("GET https://…/code-migrations?limit=1"),
+// Answer what came back.
+type NoMigrationKitError struct {
+	API     string
+	Request string
+	Answer  *APIError
+}
+
+func (e *NoMigrationKitError) Error() string {
+	return fmt.Sprintf("no %s API: %s answered %d %s, which is not the Migration Kit's own error (%s)",
+		e.API, e.Request, e.Answer.StatusCode, http.StatusText(e.Answer.StatusCode), e.Answer.Error())
+}
+
+// kitProbe sorts the answer of a probe of a Migration Kit API: nil when the
+// API answered, a *NoMigrationKitError for a 404 that is not in the kit's
+// error shape, and any other error as it is.
+func kitProbe(api, request string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var apiErr *APIError
+	if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound && !strings.HasPrefix(apiErr.Type, MigrationKitProblemTypePrefix) {
+		return &NoMigrationKitError{API: api, Request: request, Answer: apiErr}
+	}
+	return err
+}
+
+// ProbeCodeMigrations checks that the ODC portal serves the Migration Kit's
+// code-migration API with one cheap read (the first code migration). It
+// returns nil when it does, a *NoMigrationKitError when the portal answers
+// 404 as for any unknown path, and other errors as they are.
+func (c *ODC) ProbeCodeMigrations(ctx context.Context) error {
+	path := CodeMigrationAPIPrefix + "/code-migrations"
+	q := url.Values{"limit": {"1"}}
+	var page odcPage[CodeMigration]
+	err := c.get(ctx, path, q, &page)
+	return kitProbe("Migration Kit code migration", "GET "+c.s.base.JoinPath(path).String()+"?"+q.Encode(), err)
 }

@@ -267,3 +267,74 @@ func TestCodeMigrationClientErrors(t *testing.T) {
 		t.Errorf("ListCodeMigrations(FinishedWithErrors) = %+v, %v", withErrors, err)
 	}
 }
+
+// The probes tell a Migration Kit API from a server without one: the full
+// sandbox answers, the tenant profile answers 404 like a real organization,
+// and a 404 in the kit's own shape or any other error is no "no kit".
+func TestProbeMigrationKit(t *testing.T) {
+	ctx := context.Background()
+	e := newCodeMigrationEnv(t)
+	cm, checked := e.odc("migration-pipeline")
+	if err := cm.ProbeCodeMigrations(ctx); err != nil {
+		t.Errorf("ProbeCodeMigrations on the full sandbox = %v, want nil", err)
+	}
+	if *checked == 0 {
+		t.Error("the code migration probe did not go through the contract")
+	}
+	if err := e.assessment.ProbeMigrationKit(ctx); err != nil {
+		t.Errorf("ProbeMigrationKit on the full sandbox = %v, want nil", err)
+	}
+
+	sb, err := sandbox.New(sandbox.Options{DBPath: filepath.Join(t.TempDir(), "tenant.db"), WithoutMigrationKit: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	url, err := sb.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := sb.Fixture().ODC.Client("migration-pipeline")
+	tenantODC, err := NewODC(Config{BaseURL: url, MaxRetries: 0}, c.ClientID, c.ClientSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tenantAS, err := NewAssessment(Config{BaseURL: url + "/MigrationAssessment", MaxRetries: 0}, e.token(fixture.RoleAdministrator))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, probe := range map[string]struct {
+		err  error
+		path string
+	}{
+		"ProbeCodeMigrations": {tenantODC.ProbeCodeMigrations(ctx), url + "/api/migration-kit/v1/code-migrations?limit=1"},
+		"ProbeMigrationKit":   {tenantAS.ProbeMigrationKit(ctx), url + "/MigrationAssessment/api/v1/mappings?limit=1&offset=0"},
+	} {
+		var noKit *NoMigrationKitError
+		if !errors.As(probe.err, &noKit) {
+			t.Errorf("%s on the tenant profile = %v, want a NoMigrationKitError", name, probe.err)
+			continue
+		}
+		if noKit.Request != "GET "+probe.path || noKit.Answer.StatusCode != http.StatusNotFound ||
+			!strings.Contains(noKit.Error(), probe.path) || !strings.Contains(noKit.Error(), "404") {
+			t.Errorf("%s: %+v (%v), want the request %s and its 404", name, noKit, noKit, probe.path)
+		}
+	}
+
+	// A 404 in the kit's own shape is the kit answering; a 500 is reported as it is.
+	kit404 := fakeAssessment(t, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = w.Write([]byte(`{"type":"` + MigrationKitProblemTypePrefix + `ENDPOINT_NOT_FOUND","title":"No such endpoint","status":404,"detail":"no","traceId":"t","errorCode":"ENDPOINT_NOT_FOUND"}`))
+	}, 0)
+	failing := fakeAssessment(t, func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+	}, 0)
+	for name, c := range map[string]*Assessment{"kit-shaped 404": kit404, "500": failing} {
+		err := c.ProbeMigrationKit(ctx)
+		var noKit *NoMigrationKitError
+		if err == nil || errors.As(err, &noKit) {
+			t.Errorf("%s: ProbeMigrationKit = %v, want the error as it is, not \"no kit\"", name, err)
+		}
+	}
+}

@@ -122,7 +122,7 @@ func (d *migrationReadinessDataSource) Configure(_ context.Context, req datasour
 
 func (d *migrationReadinessDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	as := d.data.requireAssessment(&resp.Diagnostics)
-	if as == nil {
+	if as == nil || !d.data.requireMigrationKit(ctx, &resp.Diagnostics, "data.outsystems_migration_readiness", false) {
 		return
 	}
 	var m migrationReadinessModel

@@ -5,8 +5,13 @@ package provider
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net/http"
 	"strings"
 	"sync"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/client"
 )
@@ -133,4 +138,69 @@ func (d *providerData) migratedAsset(ctx context.Context, odc *client.ODC, asset
 	d.migrations = fresh
 	a, all := find(fresh)
 	return a, all, nil
+}
+
+// kitAnswer is what a probe of a Migration Kit API found: noKit is nil when
+// the API answered, and says what was asked and the 404 seen when the
+// organization has no such API.
+type kitAnswer struct{ noKit *client.NoMigrationKitError }
+
+// Guide and data source a team without the kit's API uses instead.
+const (
+	portalMigrationGuide      = "Migrating with the portal, publishing with Terraform"
+	portalMigrationDataSource = "outsystems_odc_assets"
+)
+
+// requireMigrationKit checks, once per provider process and API, that the
+// organization exposes the Migration Kit APIs that kind (a resource or data
+// source type) calls: the assessment tool, and with codeMigrations the ODC
+// portal's code migrations. Real organizations expose neither (OutSystems
+// publishes no Migration Kit API): a probe answered 404 in any shape but the
+// kit's own error means "no kit", reported as one error saying what to do
+// instead. Other failures of a probe are reported as they are, and probed
+// again on the next need. It returns false when it added an error; the
+// services must be configured (configuredForPlan, requireAssessment).
+func (d *providerData) requireMigrationKit(ctx context.Context, diags *diag.Diagnostics, kind string, codeMigrations bool) bool {
+	type probe struct {
+		answer *memo[kitAnswer]
+		run    func(context.Context) error
+		what   string
+	}
+	probes := []probe{{&d.kitAssessment, d.assessment.ProbeMigrationKit, "assessment tool"}}
+	if codeMigrations {
+		probes = append(probes, probe{&d.kitCodeMigrations, d.odc.ProbeCodeMigrations, "code migration"})
+	}
+	for _, p := range probes {
+		answer, err := p.answer.get(ctx, func(ctx context.Context) (kitAnswer, error) {
+			err := p.run(ctx)
+			var noKit *client.NoMigrationKitError
+			if errors.As(err, &noKit) {
+				return kitAnswer{noKit: noKit}, nil
+			}
+			return kitAnswer{}, err
+		})
+		if err != nil {
+			addAPIError(diags, "Failed To Reach The Migration Kit", "check that the Migration Kit's "+p.what+" API answers", err)
+			return false
+		}
+		if answer.noKit != nil {
+			diags.AddError("No Migration Kit API", noMigrationKitDetail(kind, p.what, answer.noKit))
+			return false
+		}
+	}
+	return true
+}
+
+// noMigrationKitDetail explains that the organization exposes no Migration
+// Kit API and what to do instead.
+func noMigrationKitDetail(kind, what string, e *client.NoMigrationKitError) string {
+	seen := fmt.Sprintf("%d %s", e.Answer.StatusCode, http.StatusText(e.Answer.StatusCode))
+	if msg := apiMessages(e.Answer); msg != "" && msg != e.Answer.Error() {
+		seen += " (" + msg + ")"
+	}
+	return fmt.Sprintf("This organization exposes no Migration Kit API, which %s needs: asked for the kit's %s (%s), it answered %s, "+
+		"which is not the kit's own error. OutSystems publishes no API for the Migration Kit, so real organizations answer this way.\n\n"+
+		"Run the code migration in the ODC portal instead, then publish and release the migrated assets with Terraform: find them "+
+		"with the `%s` data source and reference it from `outsystems_asset_publication` and `outsystems_library_release` "+
+		"(see the guide %q).", kind, what, e.Request, seen, portalMigrationDataSource, portalMigrationGuide)
 }

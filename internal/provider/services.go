@@ -115,6 +115,10 @@ type providerData struct {
 	// deployed in a stage, so it cannot tell which ones are missing).
 	migrationsMu sync.Mutex
 	migrations   []client.CodeMigration
+	// kitAssessment and kitCodeMigrations are what a probe of each Migration
+	// Kit API found, once per process (requireMigrationKit).
+	kitAssessment     memo[kitAnswer]
+	kitCodeMigrations memo[kitAnswer]
 }
 
 // requireLifeTime returns the LifeTime client or an error saying how to configure it.
