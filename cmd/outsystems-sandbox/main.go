@@ -88,7 +88,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"(the assessment tool's and code migration's paths answer 404, and no OUTSYSTEMS_ASSESSMENT_URL is printed)")
 	retryAfter := fs.Bool("retry-after", false, "send Retry-After on 429 answers (rate limits and chaos throttling); ODC documents none, so by default there is none")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: outsystems-sandbox [flags]\n\nServes fake OutSystems APIs and prints the export lines that point the provider at them.\n\nFlags:")
+		fmt.Fprintln(fs.Output(), "Usage: outsystems-sandbox [flags]\n\nServes fake OutSystems APIs and prints the export lines that point the provider at them.\n\n"+
+			"Profiles: by default (full) it serves LifeTime, ODC and the Migration Kit's assessment tool and code migrations.\n"+
+			"--without-migration-kit runs the tenant profile: LifeTime, ODC and ODC identity only, as a real organization\n"+
+			"exposes them; the kit's paths answer 404 and the kit's resources fail at plan time.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
