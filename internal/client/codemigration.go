@@ -137,6 +137,14 @@ func (e *NoMigrationKitError) Error() string {
 		e.API, e.Request, e.Answer.StatusCode, http.StatusText(e.Answer.StatusCode), e.Answer.Error())
 }
 
+// IsUnknownPath reports whether err is a 404 outside the Migration Kit's
+// error shape: what a server answers for a path it does not serve, as an
+// organization without the kit's API does for the kit's paths.
+func IsUnknownPath(err error) bool {
+	var apiErr *APIError
+	return errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound && !strings.HasPrefix(apiErr.Type, MigrationKitProblemTypePrefix)
+}
+
 // kitProbe sorts the answer of a probe of a Migration Kit API: nil when the
 // API answered, a *NoMigrationKitError for a 404 that is not in the kit's
 // error shape, and any other error as it is.
@@ -145,7 +153,7 @@ func kitProbe(api, request string, err error) error {
 		return nil
 	}
 	var apiErr *APIError
-	if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound && !strings.HasPrefix(apiErr.Type, MigrationKitProblemTypePrefix) {
+	if IsUnknownPath(err) && errors.As(err, &apiErr) {
 		return &NoMigrationKitError{API: api, Request: request, Answer: apiErr}
 	}
 	return err

@@ -134,14 +134,15 @@ func (r *appMappingResource) Configure(_ context.Context, req resource.Configure
 	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
 }
 
-// ModifyPlan fails a create or update on an organization without the
-// Migration Kit's API (requireMigrationKit), and enforces the kit's mapping
+// ModifyPlan fails a create on an organization without the Migration
+// Kit's API (requireMigrationKit; an existing mapping was just read from
+// the kit by the refresh, so an update needs no probe), and enforces the kit's mapping
 // rules at plan time when the asset type and application keys are known.
 func (r *appMappingResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() || !r.data.configuredForPlan(&resp.Diagnostics, false, true, false) {
 		return
 	}
-	if !r.data.requireMigrationKit(ctx, &resp.Diagnostics, "outsystems_app_mapping", false) {
+	if req.State.Raw.IsNull() && !r.data.requireMigrationKit(ctx, &resp.Diagnostics, "outsystems_app_mapping", false) {
 		return
 	}
 	var plan appMappingModel

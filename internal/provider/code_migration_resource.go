@@ -177,15 +177,16 @@ func planAssets(readiness []client.AssetReadiness) map[string]*plannedAsset {
 	return out
 }
 
-// ModifyPlan fails a create or update on an organization without the
-// Migration Kit's API (requireMigrationKit), and shows, for a new migration
+// ModifyPlan fails a create on an organization without the Migration
+// Kit's API (requireMigrationKit; an existing migration was just read from
+// the kit by the refresh, so an update needs no probe), and shows, for a new migration
 // whose mappings exist, the assets it will produce: their keys (mapping
 // names), types, waves and the order.
 func (r *codeMigrationResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() || !r.data.configuredForPlan(&resp.Diagnostics, true, true, true) {
 		return
 	}
-	if !r.data.requireMigrationKit(ctx, &resp.Diagnostics, "outsystems_code_migration", true) || !req.State.Raw.IsNull() {
+	if !req.State.Raw.IsNull() || !r.data.requireMigrationKit(ctx, &resp.Diagnostics, "outsystems_code_migration", true) {
 		return // only a new migration is planned here (a replacement's new half is planned without state)
 	}
 	var plan codeMigrationModel

@@ -122,7 +122,7 @@ func (d *migrationReadinessDataSource) Configure(_ context.Context, req datasour
 
 func (d *migrationReadinessDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	as := d.data.requireAssessment(&resp.Diagnostics)
-	if as == nil || !d.data.requireMigrationKit(ctx, &resp.Diagnostics, "data.outsystems_migration_readiness", false) {
+	if as == nil {
 		return
 	}
 	var m migrationReadinessModel
@@ -170,6 +170,12 @@ func (d *migrationReadinessDataSource) Read(ctx context.Context, req datasource.
 		_, err = read(ctx)
 	}
 	if err != nil {
+		// A 404 outside the kit's error shape is an organization without
+		// the kit's API: the probe (only on this path, so a read costs one
+		// request) confirms it and says what to do instead.
+		if client.IsUnknownPath(err) && !d.data.requireMigrationKit(ctx, &resp.Diagnostics, "data.outsystems_migration_readiness", false) {
+			return
+		}
 		if client.IsNotFound(err) {
 			resp.Diagnostics.AddAttributeError(path.Root("mapping_ids"), "Unknown Mappings",
 				"The assessment tool does not know some of `mapping_ids`: "+apiMessages(err)+". Use ids of existing `outsystems_app_mapping` resources.")
