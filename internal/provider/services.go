@@ -110,15 +110,13 @@ type providerData struct {
 	// Look-ups that do not change during a run, read once per process.
 	environments *memo[[]client.Environment]
 	stages       *memo[[]client.Stage]
-	// migrations caches the code migrations, which know each migrated
-	// asset's producers (ODC's producers endpoint only lists those already
-	// deployed in a stage, so it cannot tell which ones are missing).
-	migrationsMu sync.Mutex
-	migrations   []client.CodeMigration
 	// kitAssessment and kitCodeMigrations are what a probe of each Migration
 	// Kit API found, once per process (requireMigrationKit).
 	kitAssessment     memo[kitAnswer]
 	kitCodeMigrations memo[kitAnswer]
+	// producers caches, per asset revision, its direct producers (from the
+	// elements it references), read once per process; guarded by mu.
+	producers map[revisionRef]*memo[[]client.ReferencedProducer]
 }
 
 // requireLifeTime returns the LifeTime client or an error saying how to configure it.
