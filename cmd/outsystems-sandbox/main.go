@@ -12,6 +12,15 @@
 // writes that CA to a file and also prints export lines that read it into
 // the OUTSYSTEMS_*_CA_CERTIFICATE variables when the file is sourced.
 //
+// With --without-migration-kit it runs the tenant profile: it serves what a
+// real OutSystems organization exposes (LifeTime, the ODC APIs, ODC
+// identity) and no Migration Kit API. The assessment tool's paths answer the
+// O11 server's plain 404, the code-migration paths ODC's ProblemDetails 404
+// (as any unknown path under /api/ does), and no OUTSYSTEMS_ASSESSMENT_URL is
+// printed. Use it to check what runs against a real tenant: LifeTime tags
+// and look-ups, ODC stages, publications and releases, and a migration run
+// in the ODC portal (data source outsystems_odc_assets).
+//
 // It stops cleanly on SIGINT or SIGTERM.
 package main
 
@@ -75,6 +84,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"the CA certificate is written to --tls-ca-out and export lines for OUTSYSTEMS_*_CA_CERTIFICATE are printed")
 	caOut := fs.String("tls-ca-out", "", "`file` the --tls CA certificate (PEM) is written to (default: sandbox-ca.pem next to --db, else in a new temporary directory)")
 	deploymentRateLimit := fs.Int("deployment-rate-limit", 0, fmt.Sprintf("POSTs per minute each ODC endpoint with a limit of its own takes (builds and deployments POSTs, POST /assets, POST /code-analyses), counting toward the domain's pool too (0: %d when --rate-limit is set, else no limit)", sandbox.DefaultDeploymentRateLimit))
+	withoutKit := fs.Bool("without-migration-kit", false, "run the tenant profile: serve LifeTime, ODC and ODC identity as a real organization does, with no Migration Kit API "+
+		"(the assessment tool's and code migration's paths answer 404, and no OUTSYSTEMS_ASSESSMENT_URL is printed)")
 	retryAfter := fs.Bool("retry-after", false, "send Retry-After on 429 answers (rate limits and chaos throttling); ODC documents none, so by default there is none")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: outsystems-sandbox [flags]\n\nServes fake OutSystems APIs and prints the export lines that point the provider at them.\n\nFlags:")
@@ -121,7 +132,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return errors.New("--tls-ca-out needs --tls")
 	}
 	opts := sandbox.Options{TLS: *serveTLS, DBPath: *dbPath, Fixture: seed, PublishDuration: *publishDuration, TokenTTL: *tokenTTL, AssessmentDelay: *assessmentDelay,
-		MigrationDuration: *migrationDuration, LifeTimeTagDelay: *tagDelay, Chaos: chaos, RateLimit: *rateLimit, DeploymentRateLimit: *deploymentRateLimit, RetryAfter: *retryAfter}
+		MigrationDuration: *migrationDuration, LifeTimeTagDelay: *tagDelay, Chaos: chaos, RateLimit: *rateLimit, DeploymentRateLimit: *deploymentRateLimit, RetryAfter: *retryAfter,
+		WithoutMigrationKit: *withoutKit}
 	if !*quiet {
 		opts.Logger = logger
 	}
@@ -153,9 +165,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			state = "in " + *dbPath
 		}
 		logger.Printf("serving LifeTime API v2 at %s/lifetimeapi/rest/v2 (fixture %q, state %s)", url, sb.Fixture().Name, state)
-		logger.Printf("serving the Migration Kit assessment API at %s/MigrationAssessment/api/v1 (and /ConversionAssessment/api/v1)", url)
+		logger.Printf("profile: %s", sb.Profile())
+		if sb.HasMigrationKit() {
+			logger.Printf("serving the Migration Kit assessment API at %s/MigrationAssessment/api/v1 (and /ConversionAssessment/api/v1)", url)
+		}
 		logger.Printf("serving the ODC APIs at %s/api (OIDC discovery at %s/identity/.well-known/openid-configuration)", url, url)
-		logger.Printf("serving the Migration Kit code migration API at %s/api/migration-kit/v1", url)
+		if sb.HasMigrationKit() {
+			logger.Printf("serving the Migration Kit code migration API at %s/api/migration-kit/v1", url)
+		} else {
+			logger.Printf("tenant profile: no Migration Kit API, as in a real organization (the assessment tool's and code migration's paths answer 404); " +
+				"run migrations in the ODC portal and publish them with data source outsystems_odc_assets")
+		}
 		if c := sb.ChaosSettings(); c.Enabled() {
 			logger.Printf("chaos: error rate %g, throttle rate %g, latency %s-%s, drop rate %g, drop-after rate %g, seed %d (GET/PUT %s/_sandbox/chaos)",
 				c.ErrorRate, c.ThrottleRate, c.LatencyMin, c.LatencyMax, c.DropRate, c.DropAfterRate, c.Seed, url)

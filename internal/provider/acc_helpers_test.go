@@ -52,13 +52,35 @@ func newTestEnv(t *testing.T) *testEnv {
 // newTestEnvWith is newTestEnv with LifeTime taking tagDelay to process a tag.
 func newTestEnvWith(t *testing.T, tagDelay time.Duration) *testEnv {
 	t.Helper()
-	sb, err := sandbox.New(sandbox.Options{
+	return newTestEnvOpts(t, func(o *sandbox.Options) { o.LifeTimeTagDelay = tagDelay })
+}
+
+// withoutMigrationKit runs the sandbox's tenant profile: LifeTime, ODC and
+// identity as a real organization serves them, and no Migration Kit API.
+func withoutMigrationKit(o *sandbox.Options) { o.WithoutMigrationKit = true }
+
+// newTestEnvTenant is newTestEnv on the tenant profile (withoutMigrationKit).
+func newTestEnvTenant(t *testing.T) *testEnv {
+	t.Helper()
+	return newTestEnvOpts(t, withoutMigrationKit)
+}
+
+// newTestEnvOpts is newTestEnv with the sandbox's options changed by each
+// of opts (after the acceptance tests' defaults are set), for example
+// withoutMigrationKit.
+func newTestEnvOpts(t *testing.T, opts ...func(*sandbox.Options)) *testEnv {
+	t.Helper()
+	o := sandbox.Options{
 		DBPath:            filepath.Join(t.TempDir(), "sandbox.db"),
 		AssessmentDelay:   testAssessmentDelay,
 		MigrationDuration: testMigrationDuration,
 		PublishDuration:   testPublishDuration,
-		LifeTimeTagDelay:  tagDelay,
-	})
+		LifeTimeTagDelay:  testLifeTimeTagDelay,
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	sb, err := sandbox.New(o)
 	if err != nil {
 		t.Fatalf("starting the sandbox: %v", err)
 	}

@@ -26,15 +26,15 @@ func (s *Sandbox) registerAdmin(mux *http.ServeMux) {
 	httpx.Route(mux, "/_sandbox/lifetime/environments/{EnvironmentKey}/applications/{ApplicationKey}/modified",
 		map[string]http.HandlerFunc{http.MethodPost: s.adminSetModified}, writeAdminError)
 	httpx.Route(mux, "/_sandbox/assessment/findings/{findingKey}/fix",
-		map[string]http.HandlerFunc{http.MethodPost: s.assessment.AdminFixFinding(writeAdminError)}, writeAdminError)
+		map[string]http.HandlerFunc{http.MethodPost: s.kitAdmin(s.assessment.AdminFixFinding(writeAdminError))}, writeAdminError)
 	httpx.Route(mux, "/_sandbox/assessment/mappings/{mappingKey}/fix-all",
-		map[string]http.HandlerFunc{http.MethodPost: s.assessment.AdminFixAllFindings(writeAdminError)}, writeAdminError)
+		map[string]http.HandlerFunc{http.MethodPost: s.kitAdmin(s.assessment.AdminFixAllFindings(writeAdminError))}, writeAdminError)
 	httpx.Route(mux, "/_sandbox/odc/assets", map[string]http.HandlerFunc{http.MethodPost: s.adminCreateODCAsset}, writeAdminError)
 	// Out-of-band changes (admin_changes.go).
 	httpx.Route(mux, "/_sandbox/odc/stages/{stageKey}/assets/{assetKey}",
 		map[string]http.HandlerFunc{http.MethodDelete: s.adminUnpublishAsset}, writeAdminError)
 	httpx.Route(mux, "/_sandbox/code-migrations/{migrationKey}",
-		map[string]http.HandlerFunc{http.MethodDelete: s.adminDeleteCodeMigration}, writeAdminError)
+		map[string]http.HandlerFunc{http.MethodDelete: s.kitAdmin(s.adminDeleteCodeMigration)}, writeAdminError)
 	// Portal migrations (admin_portal.go).
 	httpx.Route(mux, "/_sandbox/portal-migrations", map[string]http.HandlerFunc{http.MethodPost: s.adminStartPortalMigration}, writeAdminError)
 	httpx.Route(mux, "/_sandbox/portal-migrations/{migrationKey}",
@@ -49,7 +49,19 @@ func (s *Sandbox) registerAdmin(mux *http.ServeMux) {
 }
 
 func (s *Sandbox) adminHealth(w http.ResponseWriter, _ *http.Request) {
-	httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "profile": s.Profile()})
+}
+
+// kitAdmin guards an admin endpoint of a Migration Kit service: in the
+// tenant profile it answers 404 saying the profile has no kit.
+func (s *Sandbox) kitAdmin(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.withoutKit {
+			writeAdminError(w, http.StatusNotFound, ErrNoMigrationKit.Error()+": "+r.URL.Path+" has nothing to act on")
+			return
+		}
+		h(w, r)
+	}
 }
 
 type adminModifiedRequest struct {

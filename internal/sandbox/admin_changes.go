@@ -35,6 +35,9 @@ func (s *Sandbox) UnpublishAsset(stageKey, assetKey string) error {
 // support purging it would; the ODC assets it produced stay. It reports
 // httpx.ErrNotFound when there is no such migration.
 func (s *Sandbox) DeleteCodeMigration(key string) error {
+	if s.withoutKit {
+		return ErrNoMigrationKit
+	}
 	k, err := httpx.ParseKey("migrationKey", key)
 	if err != nil {
 		return err

@@ -11,6 +11,9 @@ import (
 // FixFinding marks a finding fixed, as if developers changed the O11 code,
 // and queues a new assessment of the mapping holding its application.
 func (s *Sandbox) FixFinding(findingKey string) error {
+	if s.withoutKit {
+		return ErrNoMigrationKit
+	}
 	key, err := httpx.ParseKey("findingKey", findingKey)
 	if err != nil {
 		return err
@@ -22,6 +25,9 @@ func (s *Sandbox) FixFinding(findingKey string) error {
 // FixAllFindings marks every finding of a mapping's applications fixed and
 // queues a new assessment of the mapping.
 func (s *Sandbox) FixAllFindings(mappingKey string) error {
+	if s.withoutKit {
+		return ErrNoMigrationKit
+	}
 	key, err := httpx.ParseKey("mappingKey", mappingKey)
 	if err != nil {
 		return err

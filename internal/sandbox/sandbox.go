@@ -92,7 +92,32 @@ type Options struct {
 	// limits and of chaos throttling. ODC documents none, so by default
 	// they carry none and a client must cope without one.
 	RetryAfter bool
+	// WithoutMigrationKit runs the tenant profile: the sandbox serves what a
+	// real OutSystems organization exposes (LifeTime, the ODC APIs, ODC
+	// identity) and no Migration Kit API. The assessment tool's paths
+	// (/MigrationAssessment/api/v1, /ConversionAssessment/api/v1) answer the
+	// O11 server's plain 404 for an unknown path, and the code-migration
+	// paths (/api/migration-kit/v1/...) ODC's ProblemDetails 404, as any
+	// unknown ODC path does. The admin surface's endpoints of the missing
+	// services answer 404 saying so, and the Sandbox methods behind them
+	// report ErrNoMigrationKit.
+	WithoutMigrationKit bool
 }
+
+// ErrNoMigrationKit is what the Sandbox's Migration Kit methods (FixFinding,
+// DeleteCodeMigration, ...) report in the tenant profile
+// (Options.WithoutMigrationKit).
+var ErrNoMigrationKit = errors.New("this sandbox runs the tenant profile (Options.WithoutMigrationKit, --without-migration-kit): " +
+	"like a real OutSystems organization it serves no Migration Kit API (no assessment tool, no code migrations)")
+
+// Profiles, as Sandbox.Profile names them.
+const (
+	// ProfileFull serves every API, the Migration Kit's included.
+	ProfileFull = "full"
+	// ProfileTenant serves what a real organization exposes: LifeTime, ODC
+	// and ODC identity, without the Migration Kit (Options.WithoutMigrationKit).
+	ProfileTenant = "tenant"
+)
 
 // DefaultMigrationDuration is how long a code migration runs when
 // Options.MigrationDuration is zero.
@@ -130,6 +155,11 @@ type Sandbox struct {
 	apis apiTable
 	// tls is the generated CA and server certificate (Options.TLS), nil for plain HTTP.
 	tls *httpx.LoopbackTLS
+	// withoutKit is Options.WithoutMigrationKit: the tenant profile. The
+	// assessment and codeMigration services exist (their tables are
+	// created) but are neither routed nor reachable through the Sandbox's
+	// methods.
+	withoutKit bool
 
 	mu     sync.Mutex
 	server *http.Server
@@ -213,7 +243,8 @@ func New(opts Options) (*Sandbox, error) {
 		return nil, err
 	}
 	s := &Sandbox{fixture: fx, logger: logger, store: st, lifetime: st.lt, adminToken: token, odc: cloud, assessmentDelay: delay, now: time.Now,
-		migrationDuration: migrationDuration, chaos: chaosEngine, limits: limits, requests: &requestCounters{}, tokens: &issuedTokens{}, tls: serverTLS}
+		migrationDuration: migrationDuration, chaos: chaosEngine, limits: limits, requests: &requestCounters{}, tokens: &issuedTokens{}, tls: serverTLS,
+		withoutKit: opts.WithoutMigrationKit}
 	// The assessment tool reads the clock and delay at each request: tests
 	// may change them before serving.
 	st.ma, err = assessment.New(ctx, st.db, st.lt, fx, assessment.Options{
@@ -321,14 +352,30 @@ func (s *Sandbox) Close() error {
 	return s.closeErr
 }
 
+// Profile names the profile the sandbox runs: ProfileTenant with
+// Options.WithoutMigrationKit, else ProfileFull.
+func (s *Sandbox) Profile() string {
+	if s.withoutKit {
+		return ProfileTenant
+	}
+	return ProfileFull
+}
+
+// HasMigrationKit reports whether the sandbox serves the Migration Kit's
+// APIs (the full profile).
+func (s *Sandbox) HasMigrationKit() bool { return !s.withoutKit }
+
 // Exports returns shell lines that point the provider at the sandbox, such
 // as "export OUTSYSTEMS_LIFETIME_URL=http://127.0.0.1:8085". The URL lines
 // (LifeTime, assessment tool, ODC portal) appear once the sandbox is started.
+// The tenant profile exports no assessment tool URL: it serves none.
 func (s *Sandbox) Exports() []string {
 	var lines []string
 	if u := s.URL(); u != "" {
 		lines = append(lines, exportLine(envLifeTimeURL, u))
-		lines = append(lines, exportLine(envAssessmentURL, u+strings.TrimSuffix(assessment.Base, "/api/v1")))
+		if !s.withoutKit {
+			lines = append(lines, exportLine(envAssessmentURL, u+strings.TrimSuffix(assessment.Base, "/api/v1")))
+		}
 	}
 	if s.adminToken != "" {
 		lines = append(lines, exportLine(envLifeTimeToken, s.adminToken))
@@ -371,6 +418,9 @@ func (s *Sandbox) DatabaseStatements() int64 { return s.store.db.Statements() }
 // finished (its start plus the migration duration), whether or not that
 // moment has passed, and false when there is no such migration.
 func (s *Sandbox) MigrationFinishedAt(key string) (time.Time, bool) {
+	if s.withoutKit {
+		return time.Time{}, false
+	}
 	k, err := httpx.ParseKey("migrationKey", key)
 	if err != nil {
 		return time.Time{}, false

@@ -1,10 +1,12 @@
 package sandbox
 
 import (
+	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/httpx"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
 )
 
 // routes assembles every API of the sandbox on one handler.
@@ -16,6 +18,14 @@ func (s *Sandbox) routes() http.Handler {
 	}
 	s.apis = newAPITable(services)
 	s.registerAdmin(mux)
+	// Any other path under the ODC portal's /api/ answers as ODC does: a
+	// ProblemDetails 404. In the tenant profile that includes the Migration
+	// Kit's code-migration paths.
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		odc.WriteProblem(w, http.StatusNotFound, fmt.Sprintf("There is no ODC API endpoint at %s.", r.URL.Path))
+	})
+	// Any other path (in the tenant profile, the assessment tool's too)
+	// answers the O11 server's plain 404.
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteJSON(w, http.StatusNotFound, map[string]string{"error": "no such API: " + r.URL.Path})
 	})

@@ -112,7 +112,12 @@ func (t apiTable) classify(path string) apiCall {
 }
 
 // services lists the services the sandbox serves, in registration order.
+// The tenant profile (Options.WithoutMigrationKit) leaves the Migration
+// Kit's assessment tool and code migration out.
 func (s *Sandbox) services() []Service {
+	if s.withoutKit {
+		return []Service{s.lifetime, s.odc}
+	}
 	return []Service{
 		s.lifetime,
 		s.assessment,
