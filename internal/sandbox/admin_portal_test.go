@@ -109,3 +109,18 @@ func TestAdminPortalMigration(t *testing.T) {
 	bad(`{"sourceEnvironmentKey": "x", "bogus": 1}`, http.StatusBadRequest, "send a JSON body")
 	do(t, http.MethodGet, base+"/_sandbox/portal-migrations/"+uuid.NewString(), "", nil).expect(t, http.StatusNotFound)
 }
+
+// On the tenant profile, where the kit's API answers 404, the portal still
+// migrates: it stands for the ODC portal, not for the kit.
+func TestAdminPortalMigrationTenantProfile(t *testing.T) {
+	s, base := startSandbox(t, Options{WithoutMigrationKit: true})
+	f := s.Fixture()
+	req := codemigration.PortalRequest{SourceEnvironmentKey: envKey(t, f, "Development"), Wait: true, Assets: []codemigration.PortalAsset{
+		{Name: "Acme Theme", Type: "library", ApplicationKeys: []string{fixtureApp(t, f, "Acme Theme").Key}},
+	}}
+	m := decode[codemigration.PortalMigration](t, do(t, http.MethodPost, base+"/_sandbox/portal-migrations", "", req).expect(t, http.StatusCreated))
+	if m.Status != codemigration.StatusFinished || len(m.Assets) != 1 || m.Assets[0].AssetType != "LowCodeLibrary" || m.Assets[0].Revision != 1 {
+		t.Errorf("migration = %+v", m)
+	}
+	do(t, http.MethodGet, base+"/_sandbox/portal-migrations/"+m.Key, "", nil).expect(t, http.StatusOK)
+}
