@@ -1,6 +1,7 @@
 package client
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -434,6 +435,107 @@ func (c *ODC) Consumers(ctx context.Context, assetKey string) ([]Consumer, error
 			Description: str(d.Description), PortfolioKey: str(d.PortfolioKey)}
 	}
 	return out, nil
+}
+
+// odcReferencedElement is ReferencedElementStringTypes.
+type odcReferencedElement struct {
+	AssetKey                     *string `json:"assetKey"`
+	Revision                     int     `json:"revision"`
+	Key                          *string `json:"key"`
+	Name                         *string `json:"name"`
+	Description                  *string `json:"description"`
+	IsHidden                     *bool   `json:"isHidden"`
+	SignatureDigest              *string `json:"signatureDigest"`
+	CompatibilitySignatureDigest *string `json:"compatibilitySignatureDigest"`
+	ProducerAssetKey             *string `json:"producerAssetKey"`
+	ProducerAssetName            *string `json:"producerAssetName"`
+	ProducerAssetType            *string `json:"producerAssetType"`
+	Type                         *string `json:"type"`
+}
+
+// ReferencedElement is a public element of another asset (its producer)
+// that an asset revision references, as defined in the IDE.
+type ReferencedElement struct {
+	// AssetKey and Revision name the revision that references the element.
+	AssetKey string
+	Revision int
+	// Key identifies the element within its producer.
+	Key         string
+	Name        string
+	Type        string
+	Description string
+	// IsHidden: the reference is hidden (the element is shared because a
+	// public element uses it, e.g. an image a block shows).
+	IsHidden                     bool
+	SignatureDigest              string
+	CompatibilitySignatureDigest string
+	ProducerAssetKey             string
+	ProducerAssetName            string
+	ProducerAssetType            string
+}
+
+// ReferencedElements lists every public element of other assets that a
+// revision references, hidden references included. Unlike Producers, the
+// answer does not depend on what is deployed where; it needs the
+// Asset management > Open permission.
+func (c *ODC) ReferencedElements(ctx context.Context, assetKey string, revision int) ([]ReferencedElement, error) {
+	var body struct {
+		Results []odcReferencedElement `json:"results"`
+	}
+	if err := c.get(ctx, revisionPath(odcDependencyAPI, assetKey, revision)+"/referenced-elements", nil, &body); err != nil {
+		return nil, err
+	}
+	out := make([]ReferencedElement, len(body.Results))
+	for i, e := range body.Results {
+		out[i] = ReferencedElement{AssetKey: str(e.AssetKey), Revision: e.Revision, Key: str(e.Key), Name: str(e.Name), Type: str(e.Type),
+			Description: str(e.Description), IsHidden: e.IsHidden != nil && *e.IsHidden, SignatureDigest: str(e.SignatureDigest),
+			CompatibilitySignatureDigest: str(e.CompatibilitySignatureDigest), ProducerAssetKey: str(e.ProducerAssetKey),
+			ProducerAssetName: str(e.ProducerAssetName), ProducerAssetType: str(e.ProducerAssetType)}
+	}
+	return out, nil
+}
+
+// ReferencedProducer is an asset whose public elements a revision
+// references: one of the revision's direct producers.
+type ReferencedProducer struct {
+	AssetKey  string
+	Name      string
+	AssetType string
+}
+
+// DistinctProducers returns the assets that own the elements, once each
+// (keys compared case-insensitively), by name then key. Elements without a
+// producer key are left out.
+func DistinctProducers(elements []ReferencedElement) []ReferencedProducer {
+	seen := map[string]bool{}
+	var out []ReferencedProducer
+	for _, e := range elements {
+		k := strings.ToLower(e.ProducerAssetKey)
+		if k == "" || seen[k] {
+			continue
+		}
+		seen[k] = true
+		name := e.ProducerAssetName
+		if name == "" {
+			name = e.ProducerAssetKey
+		}
+		out = append(out, ReferencedProducer{AssetKey: e.ProducerAssetKey, Name: name, AssetType: e.ProducerAssetType})
+	}
+	slices.SortFunc(out, func(a, b ReferencedProducer) int {
+		return cmp.Or(strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)), strings.Compare(a.AssetKey, b.AssetKey))
+	})
+	return out
+}
+
+// RevisionProducers returns the direct producers of an asset revision, from
+// the elements it references (ReferencedElements), whether or not they are
+// deployed anywhere.
+func (c *ODC) RevisionProducers(ctx context.Context, assetKey string, revision int) ([]ReferencedProducer, error) {
+	elements, err := c.ReferencedElements(ctx, assetKey, revision)
+	if err != nil {
+		return nil, err
+	}
+	return DistinctProducers(elements), nil
 }
 
 // --- deployments v1: publish operations ---

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -630,5 +631,62 @@ func TestODCQueries(t *testing.T) {
 	}
 	if strings.Join(queries, "\n") != strings.Join(want, "\n") {
 		t.Errorf("queries:\n%s\nwant:\n%s", strings.Join(queries, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestODCReferencedElements(t *testing.T) {
+	var paths []string
+	var mu sync.Mutex
+	f := newFakeODC(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		paths = append(paths, r.URL.RequestURI())
+		mu.Unlock()
+		switch r.URL.Path {
+		case "/api/dependency-management/v1/assets/app-1/revisions/3/referenced-elements":
+			writeTestJSON(w, http.StatusOK, map[string]any{"results": []map[string]any{
+				{"assetKey": "app-1", "revision": 3, "key": "e1", "name": "Policy_Get", "type": "ServerAction", "description": "Reads.", "isHidden": false,
+					"signatureDigest": "s1", "compatibilitySignatureDigest": "c1", "producerAssetKey": "LIB-2", "producerAssetName": "Policy Rules", "producerAssetType": "LowCodeLibrary"},
+				{"assetKey": "app-1", "revision": 3, "key": "e2", "name": "CoreLogo", "type": "Image", "isHidden": true,
+					"producerAssetKey": "lib-1", "producerAssetName": "Customer Core", "producerAssetType": "LowCodeLibrary"},
+				{"assetKey": "app-1", "revision": 3, "key": "e3", "name": "PolicyCard", "type": "Block", "isHidden": nil,
+					"producerAssetKey": "lib-2", "producerAssetName": "Policy Rules", "producerAssetType": "LowCodeLibrary"},
+				{"assetKey": "app-1", "revision": 3, "key": "e4", "name": "Orphan", "type": "Block"},
+			}})
+		case "/api/dependency-management/v1/assets/missing/revisions/1/referenced-elements":
+			writeTestJSON(w, http.StatusNotFound, map[string]any{"title": "Not Found", "status": 404, "detail": "Asset with key 'missing' was not found."})
+		default:
+			writeTestJSON(w, http.StatusOK, map[string]any{"results": nil})
+		}
+	})
+	c := f.client(t)
+	ctx := context.Background()
+	elems, err := c.ReferencedElements(ctx, "app-1", 3)
+	if err != nil || len(elems) != 4 {
+		t.Fatalf("ReferencedElements = %+v, %v", elems, err)
+	}
+	want := ReferencedElement{AssetKey: "app-1", Revision: 3, Key: "e1", Name: "Policy_Get", Type: "ServerAction", Description: "Reads.",
+		SignatureDigest: "s1", CompatibilitySignatureDigest: "c1", ProducerAssetKey: "LIB-2", ProducerAssetName: "Policy Rules", ProducerAssetType: "LowCodeLibrary"}
+	if elems[0] != want || !elems[1].IsHidden || elems[2].IsHidden {
+		t.Errorf("elements = %+v", elems)
+	}
+	producers, err := c.RevisionProducers(ctx, "app-1", 3)
+	wantProducers := []ReferencedProducer{
+		{AssetKey: "lib-1", Name: "Customer Core", AssetType: "LowCodeLibrary"},
+		{AssetKey: "LIB-2", Name: "Policy Rules", AssetType: "LowCodeLibrary"},
+	}
+	if err != nil || !slices.Equal(producers, wantProducers) {
+		t.Errorf("RevisionProducers = %+v, %v; want %+v", producers, err, wantProducers)
+	}
+	if p := DistinctProducers([]ReferencedElement{{ProducerAssetKey: "k"}}); len(p) != 1 || p[0].Name != "k" {
+		t.Errorf("a producer without a name = %+v, want its key as name", p)
+	}
+	if _, err := c.ReferencedElements(ctx, "missing", 1); !IsNotFound(err) {
+		t.Errorf("ReferencedElements of an unknown asset = %v, want not found", err)
+	}
+	if got, err := c.ReferencedElements(ctx, "app-2", 1); err != nil || len(got) != 0 {
+		t.Errorf("ReferencedElements with no results = %+v, %v", got, err)
+	}
+	if len(paths) != 4 || paths[0] != "/api/dependency-management/v1/assets/app-1/revisions/3/referenced-elements" {
+		t.Errorf("requests = %v", paths)
 	}
 }

@@ -93,7 +93,7 @@ func writeFixture(path string, g appGroups) error {
 			Organization: fixtureOrg,
 			APIClients: []fixture.APIClient{{
 				Name: "bench-pipeline", ClientID: "bench-pipeline-1a2b3c", ClientSecret: "odc-bench-secret-Qm9vZ2xlZ3Jvb3Zl",
-				Permissions: []string{fixture.PermissionMigrate, fixture.PermissionPublish, fixture.PermissionRelease, fixture.PermissionViewPortfolio},
+				Permissions: []string{fixture.PermissionMigrate, fixture.PermissionPublish, fixture.PermissionRelease, fixture.PermissionViewPortfolio, fixture.PermissionOpen},
 			}},
 			Stages: []fixture.Stage{
 				{Key: fixtureStageKey, Name: "Development", Purpose: fixture.PurposeDevelopment, Order: 1},

@@ -150,6 +150,18 @@ func TestODCClientAgainstSandbox(t *testing.T) {
 	if p, err := c.Producers(ctx, portal, 1, qa); err != nil || len(p) != 0 {
 		t.Errorf("Producers in QA = %+v, %v", p, err)
 	}
+	// Referenced elements name every direct producer, published or not.
+	elems, err := c.ReferencedElements(ctx, portal, 1)
+	if err != nil || len(elems) == 0 || elems[0].AssetKey != portal || elems[0].Revision != 1 || elems[0].Key == "" || elems[0].SignatureDigest == "" ||
+		elems[0].ProducerAssetKey != policy || elems[0].ProducerAssetName != "Policy Rules" || elems[0].ProducerAssetType != "LowCodeLibrary" {
+		t.Errorf("ReferencedElements = %+v, %v", elems, err)
+	}
+	if p, err := c.RevisionProducers(ctx, portal, 1); err != nil || len(p) != 1 || p[0] != (client.ReferencedProducer{AssetKey: policy, Name: "Policy Rules", AssetType: "LowCodeLibrary"}) {
+		t.Errorf("RevisionProducers = %+v, %v", p, err)
+	}
+	if _, err := c.RevisionProducers(ctx, portal, 9); !client.IsNotFound(err) {
+		t.Errorf("RevisionProducers of an unknown revision = %v", err)
+	}
 	consumers, err := c.Consumers(ctx, core)
 	if err != nil || len(consumers) != 1 || consumers[0].AssetKey != policy || consumers[0].Name != "Policy Rules" {
 		t.Errorf("Consumers = %+v, %v", consumers, err)
@@ -212,7 +224,7 @@ func TestODCClientAgainstSandbox(t *testing.T) {
 		"Environments_ListEnvironments", "DeployedAssets_ListAssets", "Libraries_ListLibraries",
 		"AssetRepository_GetAsset", "AssetRepository_ListAssets", "AssetRepository_ListAssetRevisions", "AssetRepository_GetAssetRevision",
 		"AssetRepository_GetApplicationHighestTagRevision", "AssetRepository_PatchVersion", "AssetRepository_GetAssetRevisionReleaseNotes",
-		"DependencyManagement_ListAssetProducers", "DependencyManagement_ListAssetConsumers",
+		"DependencyManagement_ListAssetProducers", "DependencyManagement_ListAssetConsumers", "DependencyManagement_ListReferencedElements",
 		"PublishOperations_Post", "PublishOperations_Get", "PublishOperations_Filter", "PublishOperations_GetMessages",
 	} {
 		if v.Calls(op) == 0 {

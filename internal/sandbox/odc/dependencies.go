@@ -23,7 +23,11 @@ type dependency struct {
 	Name         string  `json:"name"`
 	Description  *string `json:"description"`
 	Type         string  `json:"type"`
-	ModelDigest  string  `json:"modelDigest"`
+	// SignatureDigest and CompatibilitySignatureDigest are over the
+	// revision's public elements (elements.go).
+	SignatureDigest              *string `json:"signatureDigest"`
+	CompatibilitySignatureDigest *string `json:"compatibilitySignatureDigest"`
+	ModelDigest                  string  `json:"modelDigest"`
 }
 
 type producerWithReferences struct {
@@ -38,8 +42,9 @@ type producerNode struct {
 }
 
 func (s *Service) dependencyJSON(a *Asset, rev *Revision) dependency {
+	sig, compat := revisionDigests(a.Key, a.AssetType, rev.Name)
 	return dependency{Key: a.Key, PortfolioKey: s.meta.PortfolioKey, Revision: rev.Revision, Name: rev.Name,
-		Type: a.AssetType, ModelDigest: rev.ModelDigest}
+		Type: a.AssetType, SignatureDigest: sig, CompatibilitySignatureDigest: compat, ModelDigest: rev.ModelDigest}
 }
 
 // dependencyQuery is what the producer endpoints share.

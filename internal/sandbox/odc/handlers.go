@@ -13,7 +13,7 @@ import (
 )
 
 // The routes, request parsing and paging shared by the APIs. The handlers
-// are in portfolio.go, assetrepo.go, dependencies.go and deployments.go,
+// are in portfolio.go, assetrepo.go, dependencies.go, elements.go and deployments.go,
 // identity in identity.go, the state in store.go.
 
 // API roots on the portal host.
@@ -58,6 +58,11 @@ func (s *Service) Register(mux *http.ServeMux) {
 	s.route(mux, deps+"/revisions/{revisionNumber}/producers", map[string]http.HandlerFunc{http.MethodGet: view(s.listProducers)})
 	s.route(mux, deps+"/revisions/{revisionNumber}/producer-graph", map[string]http.HandlerFunc{http.MethodGet: view(s.producerGraph)})
 	s.route(mux, deps+"/consumers", map[string]http.HandlerFunc{http.MethodGet: view(s.listConsumers)})
+	s.route(mux, deps+"/revisions/{revisionNumber}/public-elements", map[string]http.HandlerFunc{http.MethodGet: view(s.listPublicElements)})
+	// As documented: "API Client needs the Asset management > Open permission."
+	s.route(mux, deps+"/revisions/{revisionNumber}/referenced-elements", map[string]http.HandlerFunc{
+		http.MethodGet: s.api(fixture.PermissionOpen, s.listReferencedElements),
+	})
 
 	ops := deploymentBase + "/publish-operations"
 	s.route(mux, ops, map[string]http.HandlerFunc{

@@ -124,11 +124,16 @@ func recordMigratedAsset(ctx context.Context, tx *sql.Tx, a MigratedAsset, now t
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, key, revision, a.Name, nanos(now), migrationCreatedBy, uuid.NewString(), errorsJSON); err != nil {
 		return 0, err
 	}
+	referenced := make([]*Asset, 0, len(producers))
 	for _, p := range producers {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO odc_revision_producers (asset_key, revision, producer_key) VALUES (?, ?, ?)`,
 			key, revision, p); err != nil {
 			return 0, err
 		}
+		referenced = append(referenced, known[p])
+	}
+	if err := recordReferences(ctx, tx, key, revision, referenced); err != nil {
+		return 0, err
 	}
 	return revision, nil
 }

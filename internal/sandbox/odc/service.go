@@ -2,7 +2,7 @@
 // far as a migration needs them, following OutSystems' OpenAPI documents:
 // the portfolio API v2 (stages, deployed assets, libraries), the asset
 // repository v1 (assets, revisions, tags), dependency management v1
-// (producers, consumers) and deployments v1 (publish operations), behind
+// (producers, consumers, public and referenced elements) and deployments v1 (publish operations), behind
 // the organization's identity service (OpenID Connect discovery and the
 // client credentials token endpoint, identity.go).
 //
@@ -93,6 +93,9 @@ func New(ctx context.Context, db *sqldb.DB, logger *log.Logger, f *fixture.ODC, 
 			if err := seedODC(ctx, tx, f); err != nil {
 				return fmt.Errorf("seed odc: %w", err)
 			}
+		}
+		if err := backfillReferences(ctx, tx); err != nil {
+			return fmt.Errorf("record the elements migrated revisions reference: %w", err)
 		}
 		if s.meta, err = readMeta(ctx, tx); err != nil {
 			return err

@@ -59,6 +59,7 @@ func statementsPerRead(t *testing.T, n int) map[string]int64 {
 		"highest tag revision":       assetRepoBase + "/assets/" + keys[0] + "/highest-tag-revision",
 		"a library's revisions":      portfolioBase + "/libraries?revisions=All&key=" + keys[0],
 		"a publish operation":        deploymentBase + "/publish-operations/" + ops[0].Key,
+		"referenced elements":        dependencyBase + "/assets/" + keys[1] + "/revisions/1/referenced-elements",
 	}
 	counts := map[string]int64{}
 	for name, path := range reads {

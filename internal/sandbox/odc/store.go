@@ -100,6 +100,23 @@ CREATE TABLE IF NOT EXISTS odc_publish_messages (
 	asset_key     TEXT,
 	PRIMARY KEY (operation_key, position)
 );
+-- The public elements of other assets a revision references, as the
+-- producer's revision exposed them when the revision was created
+-- (elements.go).
+CREATE TABLE IF NOT EXISTS odc_referenced_elements (
+	asset_key            TEXT NOT NULL,
+	revision             INTEGER NOT NULL,
+	producer_key         TEXT NOT NULL REFERENCES odc_assets (key),
+	element_key          TEXT NOT NULL,
+	name                 TEXT NOT NULL,
+	type                 TEXT NOT NULL,
+	description          TEXT NOT NULL,
+	is_hidden            INTEGER NOT NULL,
+	signature_digest     TEXT NOT NULL,
+	compatibility_digest TEXT NOT NULL,
+	PRIMARY KEY (asset_key, revision, producer_key, element_key),
+	FOREIGN KEY (asset_key, revision) REFERENCES odc_revisions (asset_key, revision)
+);
 CREATE INDEX IF NOT EXISTS odc_publish_operations_by_asset ON odc_publish_operations (asset_key, environment_key, finishes_at);
 CREATE INDEX IF NOT EXISTS odc_revision_producers_by_producer ON odc_revision_producers (producer_key);
 `
