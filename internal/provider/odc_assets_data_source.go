@@ -26,8 +26,8 @@ import (
 )
 
 var (
-	_ datasource.DataSourceWithConfigure        = (*odcAssetsDataSource)(nil)
-	_ datasource.DataSourceWithValidateConfig   = (*odcAssetsDataSource)(nil)
+	_ datasource.DataSourceWithConfigure      = (*odcAssetsDataSource)(nil)
+	_ datasource.DataSourceWithValidateConfig = (*odcAssetsDataSource)(nil)
 )
 
 // NewODCAssetsDataSource is the outsystems_odc_assets data source: the ODC
