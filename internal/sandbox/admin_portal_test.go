@@ -24,7 +24,7 @@ func TestAdminPortalMigration(t *testing.T) {
 		{Name: "Customer Portal", Type: "app", ApplicationKeys: app("Customer Portal")},
 		{Name: "Customer Core", Type: "library", ApplicationKeys: app("Customer Core")},
 		{Name: "Common Utils", Type: "library", ApplicationKeys: app("Common Utils")},
-		{Name: "Acme Theme", Type: "library", ApplicationKeys: app("Acme Theme")},
+		{Name: "Acme Theme", Type: "library", ApplicationNames: []string{"Acme Theme"}},
 	}}
 	r := do(t, http.MethodPost, base+"/_sandbox/portal-migrations", "", req).expect(t, http.StatusCreated)
 	m := decode[codemigration.PortalMigration](t, r)
@@ -106,6 +106,8 @@ func TestAdminPortalMigration(t *testing.T) {
 		{Name: "X", Type: "service", ApplicationKeys: app("Acme Theme")}}}, http.StatusBadRequest, "use app or library")
 	bad(codemigration.PortalRequest{SourceEnvironmentKey: dev, Assets: []codemigration.PortalAsset{
 		{Name: "X", Type: "app", ApplicationKeys: []string{uuid.NewString()}}}}, http.StatusBadRequest, "LifeTime has no application")
+	bad(codemigration.PortalRequest{SourceEnvironmentKey: dev, Assets: []codemigration.PortalAsset{
+		{Name: "X", Type: "app", ApplicationNames: []string{"Nope"}}}}, http.StatusBadRequest, "no application named 'Nope'")
 	bad(`{"sourceEnvironmentKey": "x", "bogus": 1}`, http.StatusBadRequest, "send a JSON body")
 	do(t, http.MethodGet, base+"/_sandbox/portal-migrations/"+uuid.NewString(), "", nil).expect(t, http.StatusNotFound)
 }

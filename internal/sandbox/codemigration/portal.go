@@ -43,6 +43,9 @@ type PortalAsset struct {
 	// MobileApplication, LowCodeLibrary).
 	Type            string   `json:"type"`
 	ApplicationKeys []string `json:"applicationKeys"`
+	// ApplicationNames name O11 applications instead of (or besides) their
+	// keys, for people rehearsing by hand; the names are LifeTime's, exactly.
+	ApplicationNames []string `json:"applicationNames,omitempty"`
 }
 
 // PortalRequest starts a portal migration.
@@ -201,9 +204,13 @@ func (s *Service) portalMappings(ctx context.Context, tx *sql.Tx, assets []Porta
 		return nil, nil, err
 	}
 	apps := make(map[string]lifetime.PortfolioApp, len(all))
+	appByName := map[string]string{}
 	appOfModule := map[string]string{}
 	for _, a := range all {
 		apps[a.Key] = a
+		if !a.IsSystem {
+			appByName[a.Name] = a.Key
+		}
 		for _, m := range a.Modules {
 			appOfModule[m.Key] = a.Key
 		}
@@ -222,11 +229,20 @@ func (s *Service) portalMappings(ctx context.Context, tx *sql.Tx, assets []Porta
 			continue
 		}
 		m := assessment.MigrationMapping{Key: PortalItemKey(name), Name: name, Status: migrationkit.StatusReadyForOdc}
-		if len(a.ApplicationKeys) == 0 {
+		appKeys := slices.Clone(a.ApplicationKeys)
+		for _, n := range a.ApplicationNames {
+			k, ok := appByName[n]
+			if !ok {
+				problems = append(problems, fmt.Sprintf("assets[%d].applicationNames: LifeTime has no application named '%s'.", i, n))
+				continue
+			}
+			appKeys = append(appKeys, k)
+		}
+		if len(appKeys) == 0 && len(a.ApplicationNames) == 0 {
 			problems = append(problems, fmt.Sprintf("assets[%d].applicationKeys of '%s' is empty: list the O11 applications the asset holds.", i, name))
 		}
 		var kitApps []migrationkit.Application
-		for j, k := range a.ApplicationKeys {
+		for j, k := range appKeys {
 			appKey, err := httpx.ParseKey(fmt.Sprintf("assets[%d].applicationKeys[%d]", i, j), k)
 			if err != nil {
 				problems = append(problems, err.Error())
