@@ -4,7 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/uuid"
@@ -154,5 +159,74 @@ data "outsystems_odc_assets" "wave" {
 				ExpectError: regexpS(`Two ODC Assets Have One Name.*2 ODC assets are named "Acme Theme".*` + strings.ToLower(keys["Acme Theme"][:8])),
 			},
 		},
+	})
+}
+
+// The data source's cost: per name one asset repository request and one
+// referenced-elements request, whatever the number of assets in the
+// organization; counted by a proxy in front of the sandbox.
+func TestAccODCAssetsDataSourceRequests(t *testing.T) {
+	e := newTestEnvTenant(t)
+	keys := e.portalMigrate(map[string]string{"Acme Theme": "library", "Customer Core": "library", "Customer Portal": "app"})
+	target, err := url.Parse(e.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	counts := map[string]int{}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		kind := "identity" // discovery and the token
+		switch {
+		case r.URL.Path == "/api/asset-repository/v1/assets":
+			kind = "find"
+		case strings.HasSuffix(r.URL.Path, "/referenced-elements"):
+			kind = "referenced-elements"
+		case strings.HasPrefix(r.URL.Path, "/api/"):
+			kind = r.Method + " " + r.URL.Path
+		}
+		mu.Lock()
+		counts[kind]++
+		mu.Unlock()
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	c, _ := e.fixture.ODC.Client("migration-pipeline")
+	config := fmt.Sprintf(`
+provider "outsystems" {
+  odc = {
+    portal_url    = %q
+    client_id     = %q
+    client_secret = %q
+  }
+}
+
+data "outsystems_odc_assets" "wave" {
+  names = ["Acme Theme", "Customer Core", "Customer Portal"]
+}
+`, srv.URL, c.ClientID, c.ClientSecret)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkAssetsOnlyRead(e, keys),
+		Steps: []resource.TestStep{{
+			PreConfig: func() {
+				mu.Lock()
+				clear(counts)
+				mu.Unlock()
+			},
+			Config: config,
+			Check: func(*terraform.State) error {
+				mu.Lock()
+				defer mu.Unlock()
+				// Each read of the data source costs 3 + 3 requests and no
+				// other ODC API request.
+				delete(counts, "identity")
+				reads := counts["find"] / 3
+				if reads == 0 || counts["find"] != 3*reads || counts["referenced-elements"] != 3*reads || len(counts) != 2 {
+					return fmt.Errorf("requests per kind %v: want 3 look-ups and 3 referenced-elements reads per read of the data source, and nothing else", counts)
+				}
+				return nil
+			},
+		}},
 	})
 }
