@@ -177,19 +177,28 @@ func (r *assetPublicationResource) Create(ctx context.Context, req resource.Crea
 	}
 	plan.AssetName = types.StringValue(rev.Name)
 	plan.AssetType = types.StringValue(assetTypeFromWire(rev.AssetType))
-	missing, err := missingProducers(ctx, r.data, odc, assetKey, revision, false, func(p client.MigratedAsset) (bool, error) {
-		return r.data.publishedIn(ctx, odc, stageKey, p.AssetKey, p.AssetType)
+	missing, err := missingProducers(ctx, r.data, odc, assetKey, revision, false, func(p client.ReferencedProducer) (bool, error) {
+		published, err := r.data.publishedIn(ctx, odc, stageKey, p.AssetKey, p.AssetType)
+		if published || err != nil || p.AssetType != client.AssetTypeLibrary {
+			return published, err
+		}
+		// Apps bundle libraries: a released library was published and can
+		// be consumed (libraries installed from Forge come released).
+		h, err := odc.HighestTagRevision(ctx, p.AssetKey)
+		return h != nil && h.Tag != "", err
 	})
 	if err != nil {
-		addAPIError(&resp.Diagnostics, "Failed To Read The Producers", fmt.Sprintf("read the producers of asset %s revision %d", assetKey, revision), err)
+		addAPIError(&resp.Diagnostics, "Failed To Read The Producers", fmt.Sprintf("read the producers of asset %s revision %d (the elements it references)", assetKey, revision), err)
 		return
 	}
 	if len(missing) > 0 {
+		stage := r.data.stageLabel(ctx, odc, stageKey)
 		resp.Diagnostics.AddAttributeError(path.Root("asset_key"), "Producers Not Published",
 			fmt.Sprintf("Asset %q (%s) revision %d consumes producers that are not published in stage %s: %s.\n\nODC publishes producers first. "+
-				"Reference the outsystems_asset_publication of each of these producers (the one whose asset_key is the producer's key) from "+
-				"this resource, e.g. with depends_on, or publish them in an earlier wave (publish_wave of outsystems_code_migration), then apply again.",
-				rev.Name, assetKey, revision, stageKey, strings.Join(missing, ", ")))
+				"Reference the outsystems_asset_publication of each of these producers (the one whose asset_key is the producer's key, "+
+				"publishing to stage %s) from this resource, e.g. with depends_on, or publish them in an earlier wave (publish_wave of "+
+				"outsystems_code_migration), then apply again.",
+				rev.Name, assetKey, revision, stage, producerLabels(missing), stage))
 		return
 	}
 

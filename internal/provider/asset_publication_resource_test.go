@@ -8,7 +8,12 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/client"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
 )
 
 // TestAccAssetPublication_producerGate publishes and releases a consumer
@@ -102,6 +107,89 @@ func TestAccAssetPublication_lifecycle(t *testing.T) {
 				ImportState:             true,
 				ImportStateVerify:       true,
 				ImportStateVerifyIgnore: []string{"timeouts"},
+			},
+		},
+	})
+}
+
+// TestAccAssetPublication_producersOfAssetsMigratedByHand: assets no code
+// migration made (migrated by hand in ODC Studio) have their producers
+// checked from the elements they reference in ODC, and publishing and
+// releasing never call the Migration Kit.
+func TestAccAssetPublication_producersOfAssetsMigratedByHand(t *testing.T) {
+	e := newTestEnv(t)
+	const (
+		coreKey   = "7d3c1f0e-5b2a-4c9d-8e71-0a6b5c4d3e21"
+		rulesKey  = "7d3c1f0e-5b2a-4c9d-8e71-0a6b5c4d3e22"
+		portalKey = "7d3c1f0e-5b2a-4c9d-8e71-0a6b5c4d3e23"
+	)
+	for _, a := range []odc.MigratedAsset{
+		{Key: coreKey, Name: "Hand Core", AssetType: client.AssetTypeLibrary},
+		{Key: rulesKey, Name: "Hand Rules", AssetType: client.AssetTypeLibrary, Producers: []string{coreKey}},
+		{Key: portalKey, Name: "Hand Portal", AssetType: client.AssetTypeWebApplication, Producers: []string{rulesKey}},
+	} {
+		if err := e.sb.SeedODCAsset(a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publish := func(name, key, extra string) string {
+		return fmt.Sprintf(`
+resource "outsystems_asset_publication" %q {
+  asset_key = %q
+  revision  = 1
+  %s
+}
+`, name, key, extra)
+	}
+	release := func(name, extra string) string {
+		return fmt.Sprintf(`
+resource "outsystems_library_release" %[1]q {
+  asset_key       = outsystems_asset_publication.%[1]s.asset_key
+  revision        = outsystems_asset_publication.%[1]s.revision
+  version         = "1.0.0"
+  keep_on_destroy = true
+  %[2]s
+}
+`, name, extra)
+	}
+	// noKitRequests: nothing here may need the Migration Kit, which real
+	// organizations do not serve.
+	noKitRequests := func(*terraform.State) error {
+		st := e.sb.RequestStats()
+		if n := st.ByFamily[sandbox.FamilyCodeMigration].Requests; n != 0 {
+			return fmt.Errorf("the provider made %d requests under /api/migration-kit/ to publish and release; want none", n)
+		}
+		if st.ByFamily[sandbox.FamilyODC].Requests == 0 {
+			return fmt.Errorf("the provider made no ODC request")
+		}
+		return nil
+	}
+	dev := e.stageKey("Development")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             resource.ComposeAggregateTestCheckFunc(checkPublicationsKept(e), checkReleasesDestroyed(e), noKitRequests),
+		Steps: []resource.TestStep{
+			{ // the consumer alone: refused, naming the producer, the stage and what to reference
+				Config: e.providerConfig() + publish("rules", rulesKey, ""),
+				ExpectError: regexpS(`Producers Not Published.*"Hand Rules" \(` + rulesKey + `\) revision 1 consumes producers that are not published in stage "Development" \(` +
+					dev + `\): "Hand Core" \(asset ` + coreKey + `\).*Reference the outsystems_asset_publication of each of these producers.*publishing to stage "Development"`),
+			},
+			{ // published producers first, but the consumer library released before its producer
+				Config: e.providerConfig() + publish("core", coreKey, "") + publish("rules", rulesKey, "depends_on = [outsystems_asset_publication.core]") +
+					release("rules", ""),
+				ExpectError: regexpS(`Producer Libraries Not Released.*"Hand Rules" revision 1 consumes producer libraries that have no release yet: "Hand Core" \(asset ` +
+					coreKey + `\).*reference the outsystems_library_release of each of these producers`),
+			},
+			{ // producers first everywhere: it works
+				Config: e.providerConfig() + publish("core", coreKey, "") + publish("rules", rulesKey, "depends_on = [outsystems_asset_publication.core]") +
+					release("core", "") + release("rules", "depends_on = [outsystems_library_release.core]") +
+					publish("portal", portalKey, "depends_on = [outsystems_asset_publication.rules]"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("outsystems_asset_publication.portal", tfjsonpath.New("status"), knownvalue.StringExact("Finished")),
+					statecheck.ExpectKnownValue("outsystems_asset_publication.portal", tfjsonpath.New("asset_name"), knownvalue.StringExact("Hand Portal")),
+					statecheck.ExpectKnownValue("outsystems_library_release.rules", tfjsonpath.New("version"), knownvalue.StringExact("1.0.0")),
+				},
+				Check: noKitRequests,
 			},
 		},
 	})

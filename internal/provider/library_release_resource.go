@@ -198,19 +198,19 @@ func (r *libraryReleaseResource) Create(ctx context.Context, req resource.Create
 				"outsystems_asset_publication (e.g. revision = outsystems_asset_publication.<name>.revision) so it is published first.", rev.Name, assetKey, revision))
 		return
 	}
-	missing, err := missingProducers(ctx, r.data, odc, assetKey, revision, true, func(p client.MigratedAsset) (bool, error) {
+	missing, err := missingProducers(ctx, r.data, odc, assetKey, revision, true, func(p client.ReferencedProducer) (bool, error) {
 		h, err := odc.HighestTagRevision(ctx, p.AssetKey)
 		return h != nil && h.Tag != "", err
 	})
 	if err != nil {
-		addAPIError(&resp.Diagnostics, "Failed To Read The Producers", fmt.Sprintf("read the producers of library %q revision %d", rev.Name, revision), err)
+		addAPIError(&resp.Diagnostics, "Failed To Read The Producers", fmt.Sprintf("read the producers of library %q revision %d (the elements it references)", rev.Name, revision), err)
 		return
 	}
 	if len(missing) > 0 {
 		resp.Diagnostics.AddAttributeError(path.Root("asset_key"), "Producer Libraries Not Released",
 			fmt.Sprintf("Library %q revision %d consumes producer libraries that have no release yet: %s.\n\nRelease producers first: "+
 				"reference the outsystems_library_release of each of these producers (the one whose asset_key is the producer's key) from "+
-				"this resource, e.g. with depends_on, then apply again.", rev.Name, revision, strings.Join(missing, ", ")))
+				"this resource, e.g. with depends_on, then apply again.", rev.Name, revision, producerLabels(missing)))
 		return
 	}
 	highest, err := odc.HighestTagRevision(ctx, assetKey)

@@ -100,37 +100,3 @@ func (d *providerData) forgetDeployedAssets(stageKey string) {
 	delete(d.deployed, strings.ToLower(stageKey))
 	d.mu.Unlock()
 }
-
-// migratedAsset finds, in the newest code migration that produced it, an
-// asset revision and the other assets of that migration by lower-case key.
-// It returns nil when no code migration produced that revision.
-func (d *providerData) migratedAsset(ctx context.Context, odc *client.ODC, assetKey string, revision int) (*client.MigratedAsset, map[string]client.MigratedAsset, error) {
-	find := func(migrations []client.CodeMigration) (*client.MigratedAsset, map[string]client.MigratedAsset) {
-		for _, m := range migrations {
-			for i, a := range m.Assets {
-				if strings.EqualFold(a.AssetKey, assetKey) && a.Revision == revision {
-					all := make(map[string]client.MigratedAsset, len(m.Assets))
-					for _, o := range m.Assets {
-						all[strings.ToLower(o.AssetKey)] = o
-					}
-					return &m.Assets[i], all
-				}
-			}
-		}
-		return nil, nil
-	}
-	// Held across the look-up and the read, so concurrent misses (the
-	// publications or releases of one wave) share one read of the list.
-	d.migrationsMu.Lock()
-	defer d.migrationsMu.Unlock()
-	if a, all := find(d.migrations); a != nil {
-		return a, all, nil
-	}
-	fresh, err := odc.ListCodeMigrations(ctx, "")
-	if err != nil {
-		return nil, nil, err
-	}
-	d.migrations = fresh
-	a, all := find(fresh)
-	return a, all, nil
-}

@@ -110,11 +110,9 @@ type providerData struct {
 	// Look-ups that do not change during a run, read once per process.
 	environments *memo[[]client.Environment]
 	stages       *memo[[]client.Stage]
-	// migrations caches the code migrations, which know each migrated
-	// asset's producers (ODC's producers endpoint only lists those already
-	// deployed in a stage, so it cannot tell which ones are missing).
-	migrationsMu sync.Mutex
-	migrations   []client.CodeMigration
+	// producers caches, per asset revision, its direct producers (from the
+	// elements it references), read once per process; guarded by mu.
+	producers map[revisionRef]*memo[[]client.ReferencedProducer]
 }
 
 // requireLifeTime returns the LifeTime client or an error saying how to configure it.
