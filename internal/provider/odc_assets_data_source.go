@@ -256,7 +256,9 @@ func (d *odcAssetsDataSource) find(ctx context.Context, odc *client.ODC, names [
 		var all []string
 		if slices.ContainsFunc(missing, func(n string) bool { return len(partial[n]) == 0 }) {
 			// Only when a name matched nothing at all: one listing of
-			// every asset to suggest names by spelling.
+			// every asset to suggest names by spelling. The suggestions
+			// are a courtesy: without the listing the error still says
+			// which name is missing.
 			assets, err := odc.ListAssets(ctx)
 			if err == nil {
 				for _, a := range assets {
@@ -266,8 +268,8 @@ func (d *odcAssetsDataSource) find(ctx context.Context, odc *client.ODC, names [
 		}
 		for _, n := range missing {
 			detail := fmt.Sprintf("The ODC organization has no asset named %q.", n)
-			if close := closeNames(n, partial[n], all); len(close) > 0 {
-				detail += " Close names: " + quoteJoin(close) + "."
+			if near := closeNames(n, partial[n], all); len(near) > 0 {
+				detail += " Close names: " + quoteJoin(near) + "."
 			}
 			detail += " Check the name in the ODC portal (it is the name the portal migration gave the asset), or run the migration of that asset first."
 			diags.AddAttributeError(path.Root("names"), "ODC Asset Not Found", detail)
