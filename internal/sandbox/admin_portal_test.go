@@ -126,3 +126,25 @@ func TestAdminPortalMigrationTenantProfile(t *testing.T) {
 	}
 	do(t, http.MethodGet, base+"/_sandbox/portal-migrations/"+m.Key, "", nil).expect(t, http.StatusOK)
 }
+
+// The kit's code-migration API neither lists nor reads portal migrations:
+// they were not started through it.
+func TestPortalMigrationsNotInKitAPI(t *testing.T) {
+	e := newMigrationEnv(t, Options{})
+	f := e.sb.Fixture()
+	m, err := e.sb.PortalMigrate(codemigration.PortalRequest{SourceEnvironmentKey: envKey(t, f, "Development"), Wait: true,
+		Assets: []codemigration.PortalAsset{{Name: "Acme Theme", Type: "library", ApplicationNames: []string{"Acme Theme"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := decode[struct {
+		Results []codemigration.Migration `json:"results"`
+	}](t, e.cm(http.MethodGet, "/code-migrations", clientMigration, nil).expect(t, http.StatusOK))
+	if len(list.Results) != 0 {
+		t.Errorf("the kit lists %d code migrations, want none: %+v", len(list.Results), list.Results)
+	}
+	e.cm(http.MethodGet, "/code-migrations/"+m.Key, clientMigration, nil).expect(t, http.StatusNotFound)
+	// Purging it (the admin surface's DELETE) removes it from the portal's view too.
+	do(t, http.MethodDelete, e.url+"/_sandbox/code-migrations/"+m.Key, "", nil).expect(t, http.StatusNoContent)
+	do(t, http.MethodGet, e.url+"/_sandbox/portal-migrations/"+m.Key, "", nil).expect(t, http.StatusNotFound)
+}

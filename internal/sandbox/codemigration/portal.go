@@ -89,8 +89,8 @@ const portalStartedBy = "ODC portal"
 // new revision of the same asset (earlierAssetOf).
 var portalNamespace = uuid.MustParse("6c1f0d2e-4b1a-5e59-9a51-70b7a1f0c0de")
 
-// PortalItemKey is the item key of the portal asset named name.
-func PortalItemKey(name string) string {
+// portalItemKey is the item key of the portal asset named name.
+func portalItemKey(name string) string {
 	return uuid.NewSHA1(portalNamespace, []byte(strings.ToLower(strings.TrimSpace(name)))).String()
 }
 
@@ -190,7 +190,7 @@ func (s *Service) StartPortalMigration(ctx context.Context, req PortalRequest) (
 }
 
 // portalMappings checks the assets of a portal migration and turns them into
-// the mappings a code migration converts: keyed by PortalItemKey, Ready,
+// the mappings a code migration converts: keyed by portalItemKey, Ready,
 // with their producers from LifeTime's module references (an asset of the
 // request, or the asset an earlier migration produced from the producer
 // application). Producer applications no migration has produced an asset
@@ -228,7 +228,7 @@ func (s *Service) portalMappings(ctx context.Context, tx *sql.Tx, assets []Porta
 			problems = append(problems, fmt.Sprintf("assets[%d].name '%s' names another asset of the request (names ignore case).", i, name))
 			continue
 		}
-		m := assessment.MigrationMapping{Key: PortalItemKey(name), Name: name, Status: migrationkit.StatusReadyForOdc}
+		m := assessment.MigrationMapping{Key: portalItemKey(name), Name: name, Status: migrationkit.StatusReadyForOdc}
 		appKeys := slices.Clone(a.ApplicationKeys)
 		for _, n := range a.ApplicationNames {
 			k, ok := appByName[n]
