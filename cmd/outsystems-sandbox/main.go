@@ -19,7 +19,13 @@
 // (as any unknown path under /api/ does), and no OUTSYSTEMS_ASSESSMENT_URL is
 // printed. Use it to check what runs against a real tenant: LifeTime tags
 // and look-ups, ODC stages, publications and releases, and a migration run
-// in the ODC portal (data source outsystems_odc_assets).
+// in the ODC portal (data source outsystems_odc_assets). The admin surface
+// stands in for the portal's migration screens, in both profiles:
+//
+//	curl -X POST $OUTSYSTEMS_LIFETIME_URL/_sandbox/portal-migrations -d '{"sourceEnvironmentKey": "<key>", "wait": true,
+//	  "assets": [{"name": "Customer Core", "type": "library", "applicationNames": ["Customer Core"]}]}'
+//
+// (examples/portal-migration/README.md shows a whole rehearsal).
 //
 // It stops cleanly on SIGINT or SIGTERM.
 package main

@@ -274,6 +274,22 @@ func (c *ODC) ListAssets(ctx context.Context, assetTypes ...string) ([]Asset, er
 	return assets, nil
 }
 
+// FindAssets lists the assets whose latest name contains name, ignoring
+// case (the asset repository's nameContains filter), sorted by name: one
+// request unless more than a page of assets match. Callers pick the exact
+// matches; the others are close names to suggest.
+func (c *ODC) FindAssets(ctx context.Context, name string) ([]Asset, error) {
+	revs, err := listAll[odcAssetRevision](ctx, c, odcAssetRepo+"/assets", url.Values{"nameContains": {name}, "sort": {"name"}})
+	if err != nil {
+		return nil, err
+	}
+	assets := make([]Asset, len(revs))
+	for i, w := range revs {
+		assets[i] = w.asset()
+	}
+	return assets, nil
+}
+
 // GetRevision reads one revision of an asset (one request; its release
 // notes are read with ReleaseNotes).
 func (c *ODC) GetRevision(ctx context.Context, assetKey string, revision int) (*AssetRevision, error) {

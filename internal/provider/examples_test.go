@@ -8,11 +8,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/codemigration"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
 )
 
 // The examples are what users copy; these tests apply them as users do:
@@ -315,4 +318,148 @@ func TestAccExampleComplete(t *testing.T) {
 		return
 	}
 	t.Fatal("no outsystems_code_migration.wave in state")
+}
+
+// TestAccExamplePortalMigration runs a migration in the (sandbox's) ODC
+// portal on the tenant profile, where no Migration Kit API answers, then
+// applies examples/portal-migration: every asset is published producers
+// first and every library released before its consumers are published; a
+// second plan is empty, and destroy forgets what ODC cannot undo.
+func TestAccExamplePortalMigration(t *testing.T) {
+	t.Parallel()
+	sb := newExampleSandboxWith(t, sandbox.Options{WithoutMigrationKit: true})
+	f := sb.Fixture()
+	req := codemigration.PortalRequest{Wait: true}
+	for _, e := range f.LifeTime.Environments {
+		if e.Name == "Development" {
+			req.SourceEnvironmentKey = e.Key
+		}
+	}
+	// The example's default var.assets.
+	for name, typ := range map[string]string{"Acme Theme": "library", "Common Utils": "library", "Customer Core": "library",
+		"Policy Core": "library", "Customer Portal": "app"} {
+		i := slices.IndexFunc(f.LifeTime.Applications, func(a fixture.Application) bool { return a.Name == name })
+		if i < 0 {
+			t.Fatalf("no application %q in the fixture", name)
+		}
+		req.Assets = append(req.Assets, codemigration.PortalAsset{Name: name, Type: typ, ApplicationKeys: []string{f.LifeTime.Applications[i].Key}})
+	}
+	if _, err := sb.PortalMigrate(req); err != nil {
+		t.Fatalf("portal migration: %v", err)
+	}
+	c := newCLIRun(t, "portal-migration", sb)
+	c.run("apply", "-auto-approve", "-input=false", "-no-color")
+	c.run("plan", "-detailed-exitcode", "-input=false", "-no-color")
+
+	out := c.outputs()
+	var order []string
+	var released map[string]string
+	if err := json.Unmarshal(out["publish_order"], &order); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(out["released"], &released); err != nil {
+		t.Fatal(err)
+	}
+	if len(order) != 5 || order[len(order)-1] != "Customer Portal" {
+		t.Errorf("publish_order = %v", order)
+	}
+	for _, lib := range []string{"Acme Theme", "Common Utils", "Customer Core", "Policy Core"} {
+		if released[lib] != "1.0.0" {
+			t.Errorf("library %s released as %q, want 1.0.0 (all: %v)", lib, released[lib], released)
+		}
+	}
+
+	// Producers first, read from the sandbox's own timestamps.
+	stage := ""
+	for _, s := range f.ODC.Stages {
+		if s.Purpose == "Development" {
+			stage = s.Key
+		}
+	}
+	assets := portalExampleAssets(t, c)
+	if len(assets) != 5 {
+		t.Fatalf("the data source found %d assets, want 5", len(assets))
+	}
+	producerChecks := 0
+	for name, a := range assets {
+		consumerAt, ok := sb.PublishedAt(a.Key, stage)
+		if !ok {
+			t.Errorf("%s was not published", name)
+			continue
+		}
+		for _, p := range a.Producers {
+			if !p.InSet {
+				t.Errorf("%s consumes %s, outside the example's assets", name, p.Name)
+				continue
+			}
+			producerChecks++
+			producerAt, ok := sb.PublishedAt(p.Key, stage)
+			if !ok || !producerAt.Before(consumerAt) {
+				t.Errorf("producer %s published at %v, not before consumer %s at %v", p.Name, producerAt, name, consumerAt)
+			}
+			if releasedAt, ok := sb.ReleasedAt(p.Key); p.AssetType == "library" && (!ok || !releasedAt.Before(consumerAt)) {
+				t.Errorf("producer %s released at %v, not before consumer %s was published at %v", p.Name, releasedAt, name, consumerAt)
+			}
+		}
+	}
+	if producerChecks == 0 {
+		t.Error("no asset has a producer among the example's assets: the order was not tested")
+	}
+
+	// Destroy forgets: ODC cannot unpublish, and the releases keep_on_destroy.
+	c.run("destroy", "-auto-approve", "-input=false", "-no-color")
+	if left := strings.TrimSpace(c.run("state", "list")); left != "" {
+		t.Errorf("state after destroy:\n%s", left)
+	}
+	for name, a := range assets {
+		if _, ok := sb.PublishedAt(a.Key, stage); !ok {
+			t.Errorf("%s is no longer published after destroy; ODC cannot unpublish", name)
+		}
+		if _, ok := sb.ReleasedAt(a.Key); a.AssetType == "library" && !ok {
+			t.Errorf("library %s lost its release on destroy, though keep_on_destroy is set", name)
+		}
+	}
+}
+
+type portalExampleAsset struct {
+	Key       string `json:"key"`
+	AssetType string `json:"asset_type"`
+	Producers []struct {
+		Key       string `json:"key"`
+		Name      string `json:"name"`
+		AssetType string `json:"asset_type"`
+		InSet     bool   `json:"in_set"`
+	} `json:"producers"`
+}
+
+// portalExampleAssets reads the assets of data.outsystems_odc_assets.migrated from the state.
+func portalExampleAssets(t *testing.T, c *cliRun) map[string]portalExampleAsset {
+	t.Helper()
+	var doc struct {
+		Values struct {
+			RootModule struct {
+				Resources []struct {
+					Address string          `json:"address"`
+					Values  json.RawMessage `json:"values"`
+				} `json:"resources"`
+			} `json:"root_module"`
+		} `json:"values"`
+	}
+	if err := json.Unmarshal([]byte(c.run("show", "-json")), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range doc.Values.RootModule.Resources {
+		if r.Address != "data.outsystems_odc_assets.migrated" {
+			continue
+		}
+		var v struct {
+			Assets map[string]portalExampleAsset `json:"assets"`
+		}
+		if err := json.Unmarshal(r.Values, &v); err != nil {
+			t.Fatal(err)
+		}
+		return v.Assets
+	}
+	t.Fatal("no data.outsystems_odc_assets.migrated in state")
+	return nil
 }

@@ -134,6 +134,7 @@ func (p *outsystemsProvider) DataSources(context.Context) []func() datasource.Da
 		NewLifeTimeApplicationDataSource,
 		NewMigrationReadinessDataSource,
 		NewODCStageDataSource,
+		NewODCAssetsDataSource,
 	}
 }
 

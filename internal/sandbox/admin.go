@@ -35,6 +35,10 @@ func (s *Sandbox) registerAdmin(mux *http.ServeMux) {
 		map[string]http.HandlerFunc{http.MethodDelete: s.adminUnpublishAsset}, writeAdminError)
 	httpx.Route(mux, "/_sandbox/code-migrations/{migrationKey}",
 		map[string]http.HandlerFunc{http.MethodDelete: s.kitAdmin(s.adminDeleteCodeMigration)}, writeAdminError)
+	// Portal migrations (admin_portal.go).
+	httpx.Route(mux, "/_sandbox/portal-migrations", map[string]http.HandlerFunc{http.MethodPost: s.adminStartPortalMigration}, writeAdminError)
+	httpx.Route(mux, "/_sandbox/portal-migrations/{migrationKey}",
+		map[string]http.HandlerFunc{http.MethodGet: s.adminGetPortalMigration}, writeAdminError)
 	// Chaos (chaos.go) and request counters (requeststats.go).
 	httpx.Route(mux, "/_sandbox/chaos", map[string]http.HandlerFunc{http.MethodGet: s.adminGetChaos, http.MethodPut: s.adminPutChaos}, writeAdminError)
 	httpx.Route(mux, "/_sandbox/stats", map[string]http.HandlerFunc{http.MethodGet: s.adminGetStats}, writeAdminError)

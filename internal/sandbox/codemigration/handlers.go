@@ -243,7 +243,7 @@ func (s *Service) list(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Has("status") && !slices.Contains(statuses, status) {
 			return nil, assessment.ValidationProblem(fmt.Sprintf("status '%s' must be one of %s.", status, strings.Join(statuses, ", ")))
 		}
-		return s.codeMigrations(r.Context(), s.now(), time.Now(), "", status)
+		return s.codeMigrations(r.Context(), s.now(), time.Now(), "", status, kindKit)
 	}, s.fail)
 }
 
@@ -253,7 +253,7 @@ func (s *Service) get(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	ms, err := s.codeMigrations(r.Context(), s.now(), time.Now(), key, "")
+	ms, err := s.codeMigrations(r.Context(), s.now(), time.Now(), key, "", kindKit)
 	if err != nil {
 		s.fail(w, r, err)
 		return

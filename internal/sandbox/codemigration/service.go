@@ -53,6 +53,10 @@ type LifeTime interface {
 	EnvironmentByKey(ctx context.Context, tx *sql.Tx, key string) (lifetime.Environment, error)
 	RunningVersionOf(ctx context.Context, tx *sql.Tx, appKey, envKey string) (lifetime.RunningVersion, error)
 	ApplicationKeyByName(ctx context.Context, tx *sql.Tx, name string) (string, bool, error)
+	// For portal migrations (portal.go): the applications with their
+	// modules, and which module references which.
+	PortfolioApps(ctx context.Context, tx *sql.Tx, keys ...string) ([]lifetime.PortfolioApp, error)
+	ModuleReferences(ctx context.Context, tx *sql.Tx) ([]lifetime.ModuleReference, error)
 }
 
 // Options configure a Service.
@@ -112,6 +116,9 @@ func (s *Service) FinishesAt(ctx context.Context, key string) (time.Time, bool, 
 // there is no such migration.
 func (s *Service) Delete(ctx context.Context, key string) error {
 	return s.db.Write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM cm_portal_migrations WHERE key = ?`, key); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM cm_migration_items WHERE migration_key = ?`, key); err != nil {
 			return err
 		}

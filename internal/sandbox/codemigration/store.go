@@ -71,6 +71,11 @@ CREATE TABLE IF NOT EXISTS cm_migration_items (
 	PRIMARY KEY (migration_key, mapping_key)
 );
 CREATE INDEX IF NOT EXISTS cm_migration_items_mapping ON cm_migration_items (mapping_key);
+-- Migrations run as in the ODC portal (portal.go), not through the kit's API:
+-- the kit's list and get do not show them.
+CREATE TABLE IF NOT EXISTS cm_portal_migrations (
+	key TEXT PRIMARY KEY REFERENCES cm_migrations (key)
+);
 `
 
 // Code migration statuses of the contract.
@@ -268,9 +273,25 @@ func scanItem(rows *sql.Rows) (*itemRow, error) {
 	return it, nil
 }
 
-// loadMigrations loads migrations with their items, newest first: the one
-// with key, or all (status filters them when not "").
-func loadMigrations(ctx context.Context, tx *sql.Tx, key, status string) ([]*migrationRow, error) {
+// migrationKind selects migrations by how they were started.
+type migrationKind int
+
+const (
+	kindAny    migrationKind = iota
+	kindKit                  // through the kit's API (POST /code-migrations)
+	kindPortal               // in the ODC portal (portal.go)
+)
+
+// kindFilters are the SQL conditions of the kinds on cm_migrations.
+var kindFilters = map[migrationKind]string{
+	kindAny:    ``,
+	kindKit:    ` AND key NOT IN (SELECT key FROM cm_portal_migrations)`,
+	kindPortal: ` AND key IN (SELECT key FROM cm_portal_migrations)`,
+}
+
+// loadMigrations loads migrations of a kind with their items, newest first:
+// the one with key, or all (status filters them when not "").
+func loadMigrations(ctx context.Context, tx *sql.Tx, key, status string, kind migrationKind) ([]*migrationRow, error) {
 	var out []*migrationRow
 	byKey := map[string]*migrationRow{}
 	if err := sqldb.QueryRows(ctx, tx, func(rows *sql.Rows) error {
@@ -281,7 +302,7 @@ func loadMigrations(ctx context.Context, tx *sql.Tx, key, status string) ([]*mig
 		out = append(out, m)
 		byKey[m.key] = m
 		return nil
-	}, `SELECT `+migrationColumns+` FROM cm_migrations WHERE (?1 = '' OR key = ?1) AND (?2 = '' OR status = ?2) ORDER BY seq DESC`,
+	}, `SELECT `+migrationColumns+` FROM cm_migrations WHERE (?1 = '' OR key = ?1) AND (?2 = '' OR status = ?2)`+kindFilters[kind]+` ORDER BY seq DESC`,
 		key, status); err != nil {
 		return nil, err
 	}
@@ -336,13 +357,13 @@ func (m *migrationRow) view(published map[odc.RevisionRef]bool) Migration {
 // codeMigrations reads migrations (the one with key, or all, filtered by
 // status), finalising first those due by now. cloudNow is the ODC clock,
 // which decides what is published.
-func (s *Service) codeMigrations(ctx context.Context, now, cloudNow time.Time, key, status string) ([]Migration, error) {
+func (s *Service) codeMigrations(ctx context.Context, now, cloudNow time.Time, key, status string, kind migrationKind) ([]Migration, error) {
 	if err := s.finalizeDueMigrations(ctx, now); err != nil {
 		return nil, err
 	}
 	var out []Migration
 	err := s.db.Read(ctx, func(tx *sql.Tx) error {
-		rows, err := loadMigrations(ctx, tx, key, status)
+		rows, err := loadMigrations(ctx, tx, key, status, kind)
 		if err != nil {
 			return err
 		}
@@ -448,7 +469,7 @@ func (s *Service) startCodeMigration(ctx context.Context, now time.Time, duratio
 				return err
 			}
 		}
-		rows, err := loadMigrations(ctx, tx, key, "")
+		rows, err := loadMigrations(ctx, tx, key, "", kindAny)
 		if err != nil {
 			return err
 		}
@@ -644,7 +665,7 @@ func (s *Service) finalizeDueMigrationsIn(ctx context.Context, tx *sql.Tx, now t
 		return err
 	}
 	for _, k := range keys {
-		rows, err := loadMigrations(ctx, tx, k, "")
+		rows, err := loadMigrations(ctx, tx, k, "", kindAny)
 		if err != nil {
 			return err
 		}
