@@ -25,7 +25,10 @@ type environment struct {
 	Order         int     `json:"order"`
 	Region        *string `json:"region"`
 	Hosting       string  `json:"hosting"`
-	PortfolioKey  string  `json:"portfolioKey"`
+	// Status is the SelfHostedStateKind of a self-hosted stage; null for
+	// the OutSystems cloud stages the sandbox has.
+	Status       *string `json:"status"`
+	PortfolioKey string  `json:"portfolioKey"`
 }
 
 // stageDomain is the domain the apps of a stage are served on.
