@@ -19,12 +19,20 @@ import (
 // property by its JSON path, like "results[0].status". An empty answer means
 // the body serves exactly the documented fields.
 func Incomplete(schema *openapi3.SchemaRef, body []byte) ([]string, error) {
+	return IncompleteOmitting(schema, body, nil)
+}
+
+// IncompleteOmitting is Incomplete for a service that leaves out some
+// properties unless asked for them (LifeTime's IncludeEnvStatus): a property
+// named in omittable may be absent, wherever it appears; when present it is
+// checked like any other.
+func IncompleteOmitting(schema *openapi3.SchemaRef, body []byte, omittable []string) ([]string, error) {
 	var v any
 	if err := json.Unmarshal(body, &v); err != nil {
 		return nil, fmt.Errorf("the body is not JSON: %w", err)
 	}
 	var out []string
-	incomplete(schema, v, "", &out)
+	incomplete(schema, v, "", omittable, &out)
 	return out, nil
 }
 
@@ -43,7 +51,7 @@ func properties(s *openapi3.Schema, props map[string]*openapi3.SchemaRef) (open 
 	return open
 }
 
-func incomplete(ref *openapi3.SchemaRef, v any, path string, out *[]string) {
+func incomplete(ref *openapi3.SchemaRef, v any, path string, omittable []string, out *[]string) {
 	if ref == nil || ref.Value == nil || v == nil {
 		return
 	}
@@ -63,10 +71,12 @@ func incomplete(ref *openapi3.SchemaRef, v any, path string, out *[]string) {
 		for _, name := range names {
 			child, ok := val[name]
 			if !ok {
-				*out = append(*out, "missing "+join(path, name))
+				if !slices.Contains(omittable, name) {
+					*out = append(*out, "missing "+join(path, name))
+				}
 				continue
 			}
-			incomplete(props[name], child, join(path, name), out)
+			incomplete(props[name], child, join(path, name), omittable, out)
 		}
 		if !open {
 			var extra []string
@@ -88,7 +98,7 @@ func incomplete(ref *openapi3.SchemaRef, v any, path string, out *[]string) {
 			}
 		}
 		for i, item := range val {
-			incomplete(items, item, fmt.Sprintf("%s[%d]", path, i), out)
+			incomplete(items, item, fmt.Sprintf("%s[%d]", path, i), omittable, out)
 		}
 	}
 }

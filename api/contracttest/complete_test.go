@@ -47,6 +47,10 @@ func TestIncomplete(t *testing.T) {
 			t.Errorf("%s: Incomplete = %q, want %q", c.name, got, want)
 		}
 	}
+	got, err := IncompleteOmitting(list, []byte(`{"results":[{"key":"a","meta":{},"labels":{}}]}`), []string{"status"})
+	if err != nil || !slices.Equal(got, []string{"missing results[0].meta.digest"}) {
+		t.Errorf("IncompleteOmitting status = %q, %v", got, err)
+	}
 	if _, err := Incomplete(list, []byte("not json")); err == nil {
 		t.Error("Incomplete of a body that is not JSON reports no error")
 	}
