@@ -2,10 +2,12 @@ package odc
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc/odctest"
 )
 
@@ -101,5 +103,30 @@ func TestODCValidatorListsOperations(t *testing.T) {
 	}
 	if _, ok := ids["DependencyManagement_ListReferencedElements"]; !ok {
 		t.Error("the dependency management document's referenced elements operation is missing")
+	}
+}
+
+// The permissions the sandbox's 403 answers name are the documents' own,
+// except the Migration Kit's, which no public API document lists.
+func TestODCPermissionsAreTheDocumentsOwn(t *testing.T) {
+	documented, err := odctest.Permissions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Asset management > Change", "Asset management > Open", "Release management > Release", "Stage > View stage"} {
+		if !slices.Contains(documented, want) {
+			t.Errorf("the documents' permissions %q lack %q", documented, want)
+		}
+	}
+	for _, p := range fixture.Permissions {
+		if p == fixture.PermissionMigrate {
+			continue
+		}
+		if !slices.Contains(documented, p) {
+			t.Errorf("the sandbox asks for permission %q, which no OpenAPI document names (%q)", p, documented)
+		}
+		if !strings.Contains(fixture.PermissionHelp[p], "'"+p+"'") {
+			t.Errorf("the 403 text for %q is %q", p, fixture.PermissionHelp[p])
+		}
 	}
 }
