@@ -9,6 +9,7 @@ import (
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc/odctest"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/sqldb"
 )
 
 // TestODCServesEveryDocumentedField calls every operation the sandbox
@@ -24,6 +25,8 @@ func TestODCServesEveryDocumentedField(t *testing.T) {
 	for _, a := range testAssets[:3] {
 		e.seed(a)
 	}
+	// A library never published: its revision has no publish date-time.
+	e.seed(MigratedAsset{Key: sqldb.DerivedKey("odc-test", "audit-trail"), Name: "Audit Trail", AssetType: AssetTypeLibrary})
 	dev := e.stage("Development")
 	var opKey string
 	for _, key := range []string{keyCore, keyPolicy, keyPortal} {
@@ -47,6 +50,7 @@ func TestODCServesEveryDocumentedField(t *testing.T) {
 		{"Environments_ListEnvironments", http.MethodGet, portfolioBase + "/environments", nil, http.StatusOK},
 		{"DeployedAssets_ListAssets", http.MethodGet, portfolioBase + "/deployed-assets", nil, http.StatusOK},
 		{"Libraries_ListLibraries", http.MethodGet, portfolioBase + "/libraries", nil, http.StatusOK},
+		{"Libraries_ListLibraries", http.MethodGet, portfolioBase + "/libraries?revisions=All", nil, http.StatusOK},
 		{"AssetRepository_ListAssets", http.MethodGet, assetRepoBase + "/assets", nil, http.StatusOK},
 		{"AssetRepository_ListAssets", http.MethodGet, assetRepoBase + "/assets" + embedAll, nil, http.StatusOK},
 		{"AssetRepository_GetAsset", http.MethodGet, core, nil, http.StatusOK},
