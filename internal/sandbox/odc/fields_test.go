@@ -63,6 +63,8 @@ func TestODCServesEveryDocumentedField(t *testing.T) {
 		{"AssetRepository_GetAssetRevisionReleaseNotes", http.MethodGet, core + "/revisions/1/release-notes", nil, http.StatusOK},
 		{"DependencyManagement_ListAssetProducers", http.MethodGet, portal + "/revisions/1/producers", nil, http.StatusOK},
 		{"DependencyManagement_ListAssetProducerGraph", http.MethodGet, portal + "/revisions/1/producer-graph", nil, http.StatusOK},
+		{"DependencyManagement_ListReferencedElements", http.MethodGet, portal + "/revisions/1/referenced-elements", nil, http.StatusOK},
+		{"DependencyManagement_ListAssetRevisionPublicElements", http.MethodGet, portal + "/revisions/1/public-elements", nil, http.StatusOK},
 		{"DependencyManagement_ListAssetConsumers", http.MethodGet, dependencyBase + "/assets/" + keyCore + "/consumers", nil, http.StatusOK},
 		{"PublishOperations_Filter", http.MethodGet, deploymentBase + "/publish-operations", nil, http.StatusOK},
 		{"PublishOperations_Post", http.MethodPost, deploymentBase + "/publish-operations", running, http.StatusCreated},
