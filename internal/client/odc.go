@@ -778,7 +778,17 @@ func (c *ODC) LibraryRevisions(ctx context.Context, assetKey string) ([]LibraryR
 	out := make([]LibraryRevision, len(libs[i].Revisions))
 	for j, r := range libs[i].Revisions {
 		out[j] = LibraryRevision{Revision: r.Revision, Name: str(r.Name), Tag: str(r.Tag), TaggedAt: str(r.TaggingDateTime),
-			TaggedBy: str(r.TaggingUserKey), PublishedAt: r.PublishDateTime, PublishedBy: str(r.PublishUserKey), IsLatest: r.IsLatest}
+			TaggedBy: str(r.TaggingUserKey), PublishedAt: setDateTime(r.PublishDateTime), PublishedBy: str(r.PublishUserKey), IsLatest: r.IsLatest}
 	}
 	return out, nil
+}
+
+// setDateTime reads a date-time ODC's documents make neither optional nor
+// nullable: before it has a value ODC writes .NET's zero date-time
+// (0001-01-01T00:00:00, with or without a zone), which means "never".
+func setDateTime(v string) string {
+	if strings.HasPrefix(v, "0001-01-01") {
+		return ""
+	}
+	return v
 }

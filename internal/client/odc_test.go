@@ -574,7 +574,8 @@ func TestODCQueries(t *testing.T) {
 			}}}, "page": map[string]any{"nextPageOffset": nil}})
 		case strings.HasSuffix(r.URL.Path, "/libraries"):
 			writeTestJSON(w, http.StatusOK, map[string]any{"results": []map[string]any{{"key": "P1", "type": "LowCodeLibrary", "portfolioKey": "p", "revisions": []map[string]any{
-				{"revision": 4, "name": "Core", "publishDateTime": "2025-01-01T00:00:00Z", "publishUserKey": "pipe", "tag": "1.0.0", "isLatest": true}}}}})
+				{"revision": 4, "name": "Core", "publishDateTime": "2025-01-01T00:00:00Z", "publishUserKey": "pipe", "tag": "1.0.0", "isLatest": false},
+				{"revision": 5, "name": "Core", "publishDateTime": "0001-01-01T00:00:00", "publishUserKey": nil, "tag": nil, "isLatest": true}}}}})
 		case strings.HasSuffix(r.URL.Path, "/publish-operations"):
 			writeTestJSON(w, http.StatusOK, map[string]any{"results": []map[string]any{{"key": "op-2", "status": "FinishedWithError", "assetKey": "a",
 				"revision": 1, "startedDateTime": "2025-01-01T00:00:00Z", "finishedDateTime": "2025-01-01T00:00:03Z"}}})
@@ -601,7 +602,10 @@ func TestODCQueries(t *testing.T) {
 		t.Errorf("deployed = %+v, %v", deployed, err)
 	}
 	libs, err := c.LibraryRevisions(ctx, "p1")
-	if err != nil || len(libs) != 1 || libs[0] != (LibraryRevision{Revision: 4, Name: "Core", Tag: "1.0.0", PublishedAt: "2025-01-01T00:00:00Z", PublishedBy: "pipe", IsLatest: true}) {
+	// ODC writes a never-published revision's publishDateTime (neither
+	// optional nor nullable) as the zero date-time: "never".
+	if err != nil || len(libs) != 2 || libs[0] != (LibraryRevision{Revision: 4, Name: "Core", Tag: "1.0.0", PublishedAt: "2025-01-01T00:00:00Z", PublishedBy: "pipe"}) ||
+		libs[1] != (LibraryRevision{Revision: 5, Name: "Core", IsLatest: true}) {
 		t.Errorf("library revisions = %+v, %v", libs, err)
 	}
 	if _, err := c.LibraryRevisions(ctx, "p2"); err == nil {

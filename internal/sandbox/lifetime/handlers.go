@@ -304,7 +304,7 @@ func (s *Service) serveDeleteApplicationVersion(w http.ResponseWriter, r *http.R
 		s.fail(w, r, err)
 		return
 	}
-	if !requireAdministrator(w, r, fmt.Sprintf("delete versions of application '%s'", apps[0].Name), permissionChangeDeploy) {
+	if !requireAdministrator(w, r, fmt.Sprintf("delete versions of application '%s'", apps[0].Name), PermissionChangeDeploy) {
 		return
 	}
 	if err := s.deleteApplicationVersion(r.Context(), keys[0], keys[1]); err != nil {
@@ -331,7 +331,7 @@ func (s *Service) serveCreateApplicationVersion(w http.ResponseWriter, r *http.R
 		s.fail(w, r, err)
 		return
 	}
-	if !requireAdministrator(w, r, fmt.Sprintf("create application versions in environment '%s'", env.Name), permissionChangeDeploy) {
+	if !requireAdministrator(w, r, fmt.Sprintf("create application versions in environment '%s'", env.Name), PermissionChangeDeploy) {
 		return
 	}
 	req, err := DecodeTagRequest(w, r)

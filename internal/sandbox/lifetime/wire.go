@@ -7,9 +7,9 @@ import (
 // Base is where LifeTime API v2 lives on the LifeTime host.
 const Base = "/lifetimeapi/rest/v2"
 
-// permissionChangeDeploy is the LifeTime permission level needed to create
+// PermissionChangeDeploy is the LifeTime permission level needed to create
 // and delete application versions.
-const permissionChangeDeploy = "Change & Deploy Applications"
+const PermissionChangeDeploy = "Change & Deploy Applications"
 
 const defaultMaximumVersions = 5
 

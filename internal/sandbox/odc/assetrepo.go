@@ -19,26 +19,32 @@ import (
 // --- asset repository ---
 
 type assetRevision struct {
-	AssetKey      string           `json:"assetKey"`
-	PortfolioKey  string           `json:"portfolioKey"`
-	Revision      int              `json:"revision"`
-	Name          string           `json:"name"`
-	Description   *string          `json:"description"`
-	IsExternal    bool             `json:"isExternal"`
-	Tag           *string          `json:"tag"`
-	ModelDigest   string           `json:"modelDigest"`
-	AssetType     string           `json:"assetType"`
-	CreatedBy     string           `json:"createdBy"`
-	CreatedAt     string           `json:"createdAt"`
-	CommitMessage *string          `json:"commitMessage"`
-	TaggedBy      *string          `json:"taggedBy"`
-	TaggedAt      *string          `json:"taggedAt"`
-	Embedded      *assetEmbeddings `json:"_embedded,omitempty"`
+	AssetKey              string           `json:"assetKey"`
+	PortfolioKey          string           `json:"portfolioKey"`
+	Revision              int              `json:"revision"`
+	Name                  string           `json:"name"`
+	Description           *string          `json:"description"`
+	IsExternal            bool             `json:"isExternal"`
+	Tag                   *string          `json:"tag"`
+	ModelDigest           string           `json:"modelDigest"`
+	ClonedFromTemplateKey *string          `json:"clonedFromTemplateKey"`
+	AssetType             string           `json:"assetType"`
+	CreatedBy             string           `json:"createdBy"`
+	CreatedAt             string           `json:"createdAt"`
+	CommitMessage         *string          `json:"commitMessage"`
+	TaggedBy              *string          `json:"taggedBy"`
+	TaggedAt              *string          `json:"taggedAt"`
+	Embedded              *assetEmbeddings `json:"_embedded"`
 }
 
+// assetEmbeddings is AssetEmbeddingV1: each embedding the caller asked
+// for, null for the others.
 type assetEmbeddings struct {
-	ReleaseNote *releaseNoteLink `json:"releaseNote,omitempty"`
-	Metadata    *assetMetadata   `json:"metadata,omitempty"`
+	ReleaseNote *releaseNoteLink `json:"releaseNote"`
+	Icon        *assetIcon       `json:"icon"`
+	SourceCode  *assetSourceCode `json:"sourceCode"`
+	Signature   *assetSignature  `json:"signature"`
+	Metadata    *assetMetadata   `json:"metadata"`
 }
 
 type releaseNoteLink struct {
@@ -46,15 +52,45 @@ type releaseNoteLink struct {
 	ReleaseNoteURL *string `json:"releaseNoteUrl"`
 }
 
-type assetMetadata struct {
-	URLPath        *string `json:"urlPath"`
-	IsDeployable   bool    `json:"isDeployable"`
-	IsBuiltInAsset bool    `json:"isBuiltInAsset"`
+type assetIcon struct {
+	IconURL    *string `json:"iconUrl"`
+	IconDigest *string `json:"iconDigest"`
 }
 
-// embedSet is the embed query parameter. The sandbox has release notes and
-// metadata; icons, source code and signatures are recognized and left out.
-type embedSet struct{ releaseNote, metadata bool }
+type assetSourceCode struct {
+	SourceCodeBinaryURL *string `json:"sourceCodeBinaryUrl"`
+	SourceCodeDigest    *string `json:"sourceCodeDigest"`
+}
+
+type assetSignature struct {
+	SignatureBinaryURL           *string `json:"signatureBinaryUrl"`
+	SignatureDigest              *string `json:"signatureDigest"`
+	CompatibilitySignatureDigest *string `json:"compatibilitySignatureDigest"`
+}
+
+// assetMetadata is BaseAssetMetadata. The sandbox keeps no build metadata
+// (template, tool version, runtime, assemblies): those are null.
+type assetMetadata struct {
+	TemplateType     *string  `json:"templateType"`
+	ToolVersion      *string  `json:"toolVersion"`
+	Runtime          *string  `json:"runtime"`
+	MobileFrameworks []string `json:"mobileFrameworks"`
+	AssemblyVersion  *string  `json:"assemblyVersion"`
+	AssemblyName     *string  `json:"assemblyName"`
+	URLPath          *string  `json:"urlPath"`
+	IsDeployable     bool     `json:"isDeployable"`
+	IsBuiltInAsset   bool     `json:"isBuiltInAsset"`
+}
+
+// embedSet is the embed query parameter. The sandbox has release notes,
+// signature digests (those dependency management serves, elements.go) and
+// metadata; icons and source code are recognized
+// and answered null (the sandbox keeps neither).
+type embedSet struct{ releaseNote, signature, metadata, icon, sourceCode bool }
+
+func (e embedSet) any() bool {
+	return e.releaseNote || e.signature || e.metadata || e.icon || e.sourceCode
+}
 
 func parseEmbed(q url.Values) (embedSet, error) {
 	var e embedSet
@@ -64,7 +100,12 @@ func parseEmbed(q url.Values) (embedSet, error) {
 			e.releaseNote = true
 		case "metadata":
 			e.metadata = true
-		case "icon", "sourceCode", "signature":
+		case "signature":
+			e.signature = true
+		case "icon":
+			e.icon = true
+		case "sourceCode":
+			e.sourceCode = true
 		default:
 			return e, httpx.Invalidf("Unknown embed '%s': recognized values are releaseNote, icon, sourceCode, signature and metadata.", v)
 		}
@@ -78,15 +119,21 @@ func (s *Service) revisionJSON(r *http.Request, a *Asset, rev *Revision, e embed
 		ModelDigest: rev.ModelDigest, AssetType: a.AssetType, CreatedBy: rev.CreatedBy, CreatedAt: sqldb.FormatTime(rev.CreatedAt),
 		CommitMessage: rev.CommitMessage, TaggedBy: rev.TaggedBy, TaggedAt: timeOf(rev.TaggedAt),
 	}
-	if e.releaseNote || e.metadata {
-		out.Embedded = &assetEmbeddings{}
+	if !e.any() {
+		return out
 	}
+	out.Embedded = &assetEmbeddings{}
 	if e.releaseNote {
 		link := &releaseNoteLink{Tag: rev.Tag}
 		if rev.Tag != nil {
 			link.ReleaseNoteURL = str(fmt.Sprintf("%s%s/assets/%s/revisions/%d/release-notes", requestBase(r), assetRepoBase, a.Key, rev.Revision))
 		}
 		out.Embedded.ReleaseNote = link
+	}
+	if e.signature {
+		sig := &assetSignature{}
+		sig.SignatureDigest, sig.CompatibilitySignatureDigest = revisionDigests(a.Key, a.AssetType, rev.Name)
+		out.Embedded.Signature = sig
 	}
 	if e.metadata {
 		deployable := a.AssetType != AssetTypeLibrary

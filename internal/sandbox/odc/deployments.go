@@ -18,7 +18,7 @@ type publishOperationJSON struct {
 	Key              string  `json:"key"`
 	Status           string  `json:"status"`
 	StartedDateTime  string  `json:"startedDateTime"`
-	FinishedDateTime string  `json:"finishedDateTime,omitempty"`
+	FinishedDateTime string  `json:"finishedDateTime"`
 	DeployedBy       string  `json:"deployedBy"`
 	AssetKey         string  `json:"assetKey"`
 	Revision         int     `json:"revision"`
@@ -32,6 +32,9 @@ type publishOperationJSON struct {
 func (s *Service) publishOpJSON(op *PublishOperation, now time.Time) publishOperationJSON {
 	out := publishOperationJSON{Key: op.Key, Status: op.status(now), StartedDateTime: sqldb.FormatTime(op.StartedAt), DeployedBy: op.DeployedBy,
 		AssetKey: op.AssetKey, Revision: op.Revision, PortfolioKey: s.meta.PortfolioKey, Operation: operationPublish}
+	// finishedDateTime is a date-time the document neither makes optional
+	// nor nullable: a running operation has .NET's zero DateTime.
+	out.FinishedDateTime = unsetDateTime
 	if out.Status != StatusRunning {
 		out.FinishedDateTime = sqldb.FormatTime(op.FinishesAt)
 	}

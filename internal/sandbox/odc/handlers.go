@@ -31,6 +31,9 @@ const (
 	MaxLimit          = 100
 	MaxAssetRepoLimit = 1000
 	operationPublish  = "Publish"
+	// unsetDateTime is how ODC's .NET services write a date-time the
+	// document makes neither optional nor nullable before it has a value.
+	unsetDateTime = "0001-01-01T00:00:00Z"
 )
 
 // Register serves identity and the ODC APIs.

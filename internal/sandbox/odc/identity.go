@@ -121,6 +121,10 @@ type oidcConfiguration struct {
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
 	ResponseTypesSupported            []string `json:"response_types_supported"`
 	SubjectTypesSupported             []string `json:"subject_types_supported"`
+	// ScopesSupported: OpenID Connect discovery lists "openid" whenever it
+	// lists scopes; ODC's API clients ask for none (odc-apis.md), so the
+	// realm publishes no others.
+	ScopesSupported []string `json:"scopes_supported"`
 }
 
 // discovery serves the OpenID Connect discovery document, in the shape
@@ -135,6 +139,7 @@ func (s *Service) discovery(w http.ResponseWriter, r *http.Request) {
 		TokenEndpointAuthMethodsSupported: []string{"client_secret_post", "client_secret_basic"},
 		ResponseTypesSupported:            []string{"token"},
 		SubjectTypesSupported:             []string{"public"},
+		ScopesSupported:                   []string{"openid"},
 	})
 }
 

@@ -229,7 +229,7 @@ func TestODCDiscoveryAndToken(t *testing.T) {
 	conf := decode[oidcConfiguration](t, do(t, http.MethodGet, e.base+"/identity/.well-known/openid-configuration", "", nil).expect(t, http.StatusOK))
 	realm := e.base + "/identity/realms/acme"
 	if conf.Issuer != realm || conf.TokenEndpoint != realm+"/protocol/openid-connect/token" || conf.JWKSURI != realm+"/protocol/openid-connect/certs" ||
-		!slices.Contains(conf.GrantTypesSupported, "client_credentials") {
+		!slices.Contains(conf.GrantTypesSupported, "client_credentials") || !slices.Equal(conf.ScopesSupported, []string{"openid"}) {
 		t.Errorf("discovery = %+v", conf)
 	}
 	do(t, http.MethodGet, conf.JWKSURI, "", nil).expect(t, http.StatusOK)
@@ -555,7 +555,7 @@ func TestODCPublish(t *testing.T) {
 
 	// A consumer before its producer fails, naming the producer.
 	started := decode[publishOperationJSON](t, e.api(http.MethodPost, ops, tok, map[string]any{"assetKey": keyPolicy, "revision": 1}).expect(t, http.StatusCreated))
-	if started.Status != StatusRunning || started.FinishedDateTime != "" || started.BuildKey != nil || started.Operation != "Publish" || started.DeployedBy != clientMigration {
+	if started.Status != StatusRunning || started.FinishedDateTime != unsetDateTime || started.BuildKey != nil || started.Operation != "Publish" || started.DeployedBy != clientMigration {
 		t.Errorf("started = %+v", started)
 	}
 	if msgs := e.messages(tok, started.Key); len(msgs) != 1 || msgs[0].Severity != "Info" {

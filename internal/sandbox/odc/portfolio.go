@@ -25,7 +25,10 @@ type environment struct {
 	Order         int     `json:"order"`
 	Region        *string `json:"region"`
 	Hosting       string  `json:"hosting"`
-	PortfolioKey  string  `json:"portfolioKey"`
+	// Status is the SelfHostedStateKind of a self-hosted stage; null for
+	// the OutSystems cloud stages the sandbox has.
+	Status       *string `json:"status"`
+	PortfolioKey string  `json:"portfolioKey"`
 }
 
 // stageDomain is the domain the apps of a stage are served on.
@@ -160,7 +163,7 @@ type libraryRevision struct {
 	Name            string  `json:"name"`
 	Description     *string `json:"description"`
 	IconURL         *string `json:"iconUrl"`
-	PublishDateTime string  `json:"publishDateTime,omitempty"`
+	PublishDateTime string  `json:"publishDateTime"`
 	PublishUserKey  *string `json:"publishUserKey"`
 	Tag             *string `json:"tag"`
 	TaggingUserKey  *string `json:"taggingUserKey"`
@@ -255,7 +258,7 @@ func (s *Service) listLibraries(w http.ResponseWriter, r *http.Request, _ string
 		for _, rev := range revs {
 			isLatest := rev.Revision == a.latest().Revision
 			lr := libraryRevision{Revision: rev.Revision, Name: rev.Name, Tag: rev.Tag, TaggingUserKey: rev.TaggedBy,
-				TaggingDateTime: timeOf(rev.TaggedAt), IsLatest: isLatest}
+				TaggingDateTime: timeOf(rev.TaggedAt), IsLatest: isLatest, PublishDateTime: unsetDateTime}
 			if op, ok := published[RevisionRef{a.Key, rev.Revision}]; ok {
 				lr.PublishDateTime, lr.PublishUserKey = sqldb.FormatTime(op.FinishesAt), &op.DeployedBy
 			}

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -164,13 +165,47 @@ func (c *Contract) checkResponse(route *routers.Route, in *openapi3filter.Reques
 		}
 		return fmt.Errorf("the operation does not document status %d", status)
 	}
-	return openapi3filter.ValidateResponse(context.Background(), &openapi3filter.ResponseValidationInput{
+	if err := openapi3filter.ValidateResponse(context.Background(), &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: in,
 		Status:                 status,
 		Header:                 header,
 		Body:                   io.NopCloser(bytes.NewReader(body)),
 		Options:                c.opts,
-	})
+	}); err != nil {
+		return err
+	}
+	return complete(route.Operation, in.Request.URL.Query(), status, body)
+}
+
+// complete requires a successful answer to serve every property its
+// schema defines, recursively (contracttest.Incomplete), except the
+// statuses LifeTime adds only when asked: AppStatusInEnvs and a module's
+// ModuleStatusInEnv without IncludeEnvStatus=true, an application's
+// ModuleStatusInEnvs without IncludeModules=true.
+func complete(op *openapi3.Operation, query url.Values, status int, body []byte) error {
+	if status >= 300 || len(body) == 0 {
+		return nil
+	}
+	resp := op.Responses.Status(status)
+	if resp == nil || resp.Value == nil {
+		return nil
+	}
+	media := resp.Value.Content.Get("application/json")
+	if media == nil || media.Schema == nil {
+		return nil
+	}
+	var omittable []string
+	if !strings.EqualFold(query.Get("IncludeEnvStatus"), "true") {
+		omittable = append(omittable, "AppStatusInEnvs", "ModuleStatusInEnv")
+	}
+	if !strings.EqualFold(query.Get("IncludeModules"), "true") {
+		omittable = append(omittable, "ModuleStatusInEnvs")
+	}
+	findings, err := contracttest.IncompleteOmitting(media.Schema, body, omittable)
+	if err != nil {
+		return err
+	}
+	return contracttest.IncompleteError(findings)
 }
 
 // checkErrorBody requires LifeTime's error body, {"Errors":[..],"StatusCode":n},

@@ -5,6 +5,7 @@ package odctest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"embed"
 	"encoding/json"
@@ -12,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +22,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/api/contracttest"
 )
 
 // OutSystems' OpenAPI documents for the ODC APIs the sandbox serves, by API
@@ -36,6 +40,7 @@ var specs embed.FS
 
 type apiSpec struct {
 	root    string
+	doc     *openapi3.T
 	router  routers.Router
 	problem *openapi3.SchemaRef
 }
@@ -87,7 +92,7 @@ func NewValidator(t testing.TB, baseURL string) *Validator {
 		if problem == nil {
 			t.Fatalf("%s has no ProblemDetails schema", file)
 		}
-		v.specs = append(v.specs, apiSpec{root: root, router: router, problem: problem})
+		v.specs = append(v.specs, apiSpec{root: root, doc: doc, router: router, problem: problem})
 	}
 	return v
 }
@@ -104,6 +109,29 @@ func (v *Validator) options() *openapi3filter.Options {
 		MultiError:              true,
 		SchemaValidationOptions: schemaOptions,
 	}
+}
+
+// Operation is one operation of the documents: its id, method and path
+// (the API root included, parameters in braces).
+type Operation struct {
+	ID, Method, Path string
+}
+
+// Operations lists every operation of the documents the validator holds,
+// sorted by path and method.
+func (v *Validator) Operations() []Operation {
+	var out []Operation
+	for _, spec := range v.specs {
+		for path, item := range spec.doc.Paths.Map() {
+			for method, op := range item.Operations() {
+				out = append(out, Operation{ID: op.OperationID, Method: method, Path: spec.root + path})
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b Operation) int {
+		return cmp.Or(strings.Compare(a.Path, b.Path), strings.Compare(a.Method, b.Method))
+	})
+	return out
 }
 
 // Calls returns how many calls of an operation were checked.
@@ -170,7 +198,32 @@ func (v *Validator) Check(req *http.Request, reqBody []byte, status int, header 
 	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
 		return fmt.Errorf("response %d does not match %s: %w; body: %s", status, route.Operation.OperationID, err, respBody)
 	}
+	if err := complete(route.Operation, status, respBody); err != nil {
+		return fmt.Errorf("response %d to %s: %w; body: %s", status, route.Operation.OperationID, err, respBody)
+	}
 	return nil
+}
+
+// complete requires a successful answer to serve every property its
+// schema defines, recursively, and nothing else (contracttest.Incomplete):
+// a client written against the documents finds every field it reads.
+func complete(op *openapi3.Operation, status int, body []byte) error {
+	if status >= 300 || len(body) == 0 {
+		return nil
+	}
+	resp := op.Responses.Status(status)
+	if resp == nil || resp.Value == nil {
+		return nil
+	}
+	media := resp.Value.Content.Get("application/json")
+	if media == nil || media.Schema == nil {
+		return nil
+	}
+	findings, err := contracttest.Incomplete(media.Schema, body)
+	if err != nil {
+		return err
+	}
+	return contracttest.IncompleteError(findings)
 }
 
 // RoundTrip sends the request and checks the call when it is an API call.
