@@ -767,18 +767,37 @@ type odcLibrary struct {
 // LibraryRevisions lists a library's latest revision and every tagged one,
 // with when each was published.
 func (c *ODC) LibraryRevisions(ctx context.Context, assetKey string) ([]LibraryRevision, error) {
-	libs, err := listAll[odcLibrary](ctx, c, odcPortfolio+"/libraries", url.Values{"key": {assetKey}, "revisions": {"All"}})
+	libs, err := c.Libraries(ctx, []string{assetKey})
 	if err != nil {
 		return nil, err
 	}
-	i := slices.IndexFunc(libs, func(l odcLibrary) bool { return strings.EqualFold(l.Key, assetKey) })
-	if i < 0 {
+	revs, ok := libs[strings.ToLower(assetKey)]
+	if !ok {
 		return nil, fmt.Errorf("ODC lists no library with key %s", assetKey)
 	}
-	out := make([]LibraryRevision, len(libs[i].Revisions))
-	for j, r := range libs[i].Revisions {
-		out[j] = LibraryRevision{Revision: r.Revision, Name: str(r.Name), Tag: str(r.Tag), TaggedAt: str(r.TaggingDateTime),
-			TaggedBy: str(r.TaggingUserKey), PublishedAt: setDateTime(r.PublishDateTime), PublishedBy: str(r.PublishUserKey), IsLatest: r.IsLatest}
+	return revs, nil
+}
+
+// Libraries reads, in one listing, the libraries with the given keys: for
+// each, by lower-case key, its latest revision and every tagged one, with
+// when each was published. A key ODC lists no library for (an app, or no
+// asset at all) is absent from the map.
+func (c *ODC) Libraries(ctx context.Context, keys []string) (map[string][]LibraryRevision, error) {
+	out := make(map[string][]LibraryRevision, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	libs, err := listAll[odcLibrary](ctx, c, odcPortfolio+"/libraries", url.Values{"key": {strings.Join(keys, ",")}, "revisions": {"All"}})
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range libs {
+		revs := make([]LibraryRevision, len(l.Revisions))
+		for j, r := range l.Revisions {
+			revs[j] = LibraryRevision{Revision: r.Revision, Name: str(r.Name), Tag: str(r.Tag), TaggedAt: str(r.TaggingDateTime),
+				TaggedBy: str(r.TaggingUserKey), PublishedAt: setDateTime(r.PublishDateTime), PublishedBy: str(r.PublishUserKey), IsLatest: r.IsLatest}
+		}
+		out[strings.ToLower(l.Key)] = revs
 	}
 	return out, nil
 }

@@ -222,6 +222,7 @@ func (r *assetPublicationResource) Create(ctx context.Context, req resource.Crea
 		return
 	}
 	r.data.forgetDeployedAssets(stageKey)
+	r.data.forgetLibrary(assetKey)
 	plan.ID = types.StringValue(op.Key)
 	plan.StartedAt = types.StringValue(op.StartedAt)
 	plan.Status = types.StringValue(op.Status)
@@ -243,6 +244,7 @@ func (r *assetPublicationResource) Create(ctx context.Context, req resource.Crea
 		return
 	}
 	r.data.forgetDeployedAssets(stageKey)
+	r.data.forgetLibrary(assetKey)
 	plan.fromOperation(op)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	if op.Status != client.PublishStatusFinished {

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -145,27 +146,58 @@ func (r *libraryReleaseResource) ModifyPlan(ctx context.Context, req resource.Mo
 	if resp.Diagnostics.HasError() || !plan.ID.IsUnknown() || plan.AssetKey.IsUnknown() || plan.Version.IsUnknown() {
 		return
 	}
-	highest, err := r.data.odc.HighestTagRevision(ctx, plan.AssetKey.ValueString())
+	odc, assetKey, revision := r.data.odc, plan.AssetKey.ValueString(), 0
+	if !plan.Revision.IsUnknown() {
+		revision = int(plan.Revision.ValueInt64())
+	}
+	// What the plan reads here (the library, its producers and theirs) is
+	// cached for the apply, which then only releases and reads the release.
+	facts, err := r.data.readReleaseFacts(ctx, odc, assetKey, revision, false)
 	if client.IsNotFound(err) {
-		return // the asset does not exist yet as far as ODC knows; checked at apply
+		return // the asset or revision does not exist yet as far as ODC knows; checked at apply
 	}
 	if err != nil {
-		addAPIError(&resp.Diagnostics, "Failed To Read The Library", "read the highest release of library "+plan.AssetKey.ValueString(), err)
+		addAPIError(&resp.Diagnostics, "Failed To Read The Library", "read library "+assetKey+" and the libraries it consumes", err)
 		return
+	}
+	if !facts.library.isLibrary {
+		asset, err := odc.GetAsset(ctx, assetKey)
+		switch {
+		case client.IsNotFound(err):
+			return // checked at apply
+		case err != nil:
+			addAPIError(&resp.Diagnostics, "Failed To Read The Asset", "read asset "+assetKey, err)
+		case asset.AssetType != client.AssetTypeLibrary:
+			resp.Diagnostics.AddAttributeError(path.Root("asset_key"), "Not A Library", notALibrary(asset.Name, assetKey, asset.AssetType))
+		}
+		return // a library the portfolio does not list is checked at apply
+	}
+	highest := facts.library.highestTag()
+	if highest != nil && highest.Revision == revision && highest.Tag == plan.Version.ValueString() {
+		return // this revision already carries this release: the apply adopts it
 	}
 	// A replacement of this very release frees its tag first.
 	if highest != nil && !req.State.Raw.IsNull() {
 		var state libraryReleaseModel
 		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-		if strings.EqualFold(state.AssetKey.ValueString(), plan.AssetKey.ValueString()) && state.Version.ValueString() == highest.Tag {
+		if strings.EqualFold(state.AssetKey.ValueString(), assetKey) && state.Version.ValueString() == highest.Tag {
 			return
 		}
 	}
-	if highest != nil && highest.Tag != "" && compareVersions(plan.Version.ValueString(), highest.Tag) <= 0 {
+	if highest != nil && compareVersions(plan.Version.ValueString(), highest.Tag) <= 0 {
 		resp.Diagnostics.AddAttributeError(path.Root("version"), "Version Not Higher Than The Last Release", versionNotHigher(plan.Version.ValueString(), highest))
 	}
 }
 
+func notALibrary(name, assetKey, assetType string) string {
+	return fmt.Sprintf("Asset %q (%s) is a %s; only libraries are released. Publish apps with outsystems_asset_publication only.", name, assetKey, assetType)
+}
+
+// Create checks, from what the plan read (or reads it now), that the
+// revision is a published library revision whose producer libraries are
+// released and that the version is higher than every other tag; then it
+// tags the revision and reads the release back: two requests when the plan
+// knew the asset and revision.
 func (r *libraryReleaseResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	odc := r.data.requireODC(&resp.Diagnostics)
 	if odc == nil {
@@ -177,76 +209,217 @@ func (r *libraryReleaseResource) Create(ctx context.Context, req resource.Create
 		return
 	}
 	assetKey, revision, version := plan.AssetKey.ValueString(), int(plan.Revision.ValueInt64()), plan.Version.ValueString()
-	rev, err := odc.GetRevision(ctx, assetKey, revision)
+	facts, err := r.data.readReleaseFacts(ctx, odc, assetKey, revision, false)
 	if err != nil {
-		addAPIError(&resp.Diagnostics, "Failed To Read The Library Revision", fmt.Sprintf("read library %s revision %d", assetKey, revision), err)
+		addAPIError(&resp.Diagnostics, "Failed To Read The Library Revision", fmt.Sprintf("read library %s revision %d and the libraries it consumes", assetKey, revision), err)
 		return
 	}
-	if rev.AssetType != client.AssetTypeLibrary {
-		resp.Diagnostics.AddAttributeError(path.Root("asset_key"), "Not A Library",
-			fmt.Sprintf("Asset %q (%s) is a %s; only libraries are released. Publish apps with outsystems_asset_publication only.", rev.Name, assetKey, rev.AssetType))
-		return
+	entry := facts.library.revision(revision)
+	if entry == nil || entry.PublishedAt == "" {
+		// Published since the plan read it, or a revision the portfolio
+		// does not list (neither the latest nor tagged): read it again.
+		if facts, err = r.data.readReleaseFacts(ctx, odc, assetKey, revision, true); err != nil {
+			addAPIError(&resp.Diagnostics, "Failed To Read The Library Revision", fmt.Sprintf("read library %s revision %d", assetKey, revision), err)
+			return
+		}
+		if entry, err = r.unlistedRevision(ctx, odc, facts, assetKey, revision); err != nil {
+			var notLib *notLibraryError
+			if errors.As(err, &notLib) {
+				resp.Diagnostics.AddAttributeError(path.Root("asset_key"), "Not A Library", notALibrary(notLib.rev.Name, assetKey, notLib.rev.AssetType))
+			} else {
+				addAPIError(&resp.Diagnostics, "Failed To Read The Library Revision", fmt.Sprintf("read library %s revision %d", assetKey, revision), err)
+			}
+			return
+		}
 	}
-	published, err := revisionPublished(ctx, odc, assetKey, revision)
-	if err != nil {
-		addAPIError(&resp.Diagnostics, "Failed To Read Publications", fmt.Sprintf("check that library %q revision %d is published", rev.Name, revision), err)
-		return
-	}
-	if !published {
+	name := entry.Name
+	if entry.PublishedAt == "" {
 		resp.Diagnostics.AddAttributeError(path.Root("revision"), "Revision Not Published",
 			fmt.Sprintf("Library %q (%s) revision %d is not published yet, and ODC releases published revisions. Reference its "+
-				"outsystems_asset_publication (e.g. revision = outsystems_asset_publication.<name>.revision) so it is published first.", rev.Name, assetKey, revision))
+				"outsystems_asset_publication (e.g. revision = outsystems_asset_publication.<name>.revision) so it is published first.", name, assetKey, revision))
 		return
 	}
-	missing, err := missingProducers(ctx, r.data, odc, assetKey, revision, true, func(p client.ReferencedProducer) (bool, error) {
-		h, err := odc.HighestTagRevision(ctx, p.AssetKey)
-		return h != nil && h.Tag != "", err
-	})
+	missing, err := r.unreleasedProducers(ctx, odc, facts)
+	if err == nil && len(missing) > 0 {
+		// Released since the plan read them: ask once more before failing.
+		if facts, err = r.data.readReleaseFacts(ctx, odc, assetKey, revision, true); err == nil {
+			missing, err = r.unreleasedProducers(ctx, odc, facts)
+		}
+	}
 	if err != nil {
-		addAPIError(&resp.Diagnostics, "Failed To Read The Producers", fmt.Sprintf("read the producers of library %q revision %d (the elements it references)", rev.Name, revision), err)
+		addAPIError(&resp.Diagnostics, "Failed To Read The Producers", fmt.Sprintf("read the producer libraries of library %q revision %d (the elements it references)", name, revision), err)
 		return
 	}
 	if len(missing) > 0 {
 		resp.Diagnostics.AddAttributeError(path.Root("asset_key"), "Producer Libraries Not Released",
 			fmt.Sprintf("Library %q revision %d consumes producer libraries that have no release yet: %s.\n\nRelease producers first: "+
 				"reference the outsystems_library_release of each of these producers (the one whose asset_key is the producer's key) from "+
-				"this resource, e.g. with depends_on, then apply again.", rev.Name, revision, producerLabels(missing)))
+				"this resource, e.g. with depends_on, then apply again.", name, revision, producerLabels(missing)))
 		return
 	}
-	highest, err := odc.HighestTagRevision(ctx, assetKey)
-	if err != nil {
-		addAPIError(&resp.Diagnostics, "Failed To Read The Library", "read the highest release of library "+rev.Name, err)
-		return
-	}
-	if highest != nil && highest.Tag != "" && compareVersions(version, highest.Tag) <= 0 {
-		resp.Diagnostics.AddAttributeError(path.Root("version"), "Version Not Higher Than The Last Release", versionNotHigher(version, highest))
-		return
-	}
-	tag := version
-	err = actOnce(ctx, fmt.Sprintf("release %s of %q", version, rev.Name), r.data.attempts,
-		func(ctx context.Context) error {
-			return odc.TagRevision(ctx, assetKey, revision, &tag, plan.ReleaseNotes.ValueString(), plan.CommitMessage.ValueString())
-		},
-		func(ctx context.Context) (bool, error) {
-			got, err := odc.GetRevision(ctx, assetKey, revision)
-			return err == nil && got.Tag == version, err
-		})
-	if err != nil {
-		addAPIError(&resp.Diagnostics, "Failed To Release The Library", fmt.Sprintf("tag library %q revision %d as %s", rev.Name, revision, version), err)
-		return
+	if entry.Tag != version {
+		if highest := facts.library.highestTag(); highest != nil && compareVersions(version, highest.Tag) <= 0 {
+			resp.Diagnostics.AddAttributeError(path.Root("version"), "Version Not Higher Than The Last Release", versionNotHigher(version, highest))
+			return
+		}
+		tag := version
+		err = actOnce(ctx, fmt.Sprintf("release %s of %q", version, name), r.data.attempts,
+			func(ctx context.Context) error {
+				return odc.TagRevision(ctx, assetKey, revision, &tag, plan.ReleaseNotes.ValueString(), plan.CommitMessage.ValueString())
+			},
+			func(ctx context.Context) (bool, error) {
+				got, err := odc.GetRevision(ctx, assetKey, revision)
+				return err == nil && got.Tag == version, err
+			})
+		if err != nil {
+			addAPIError(&resp.Diagnostics, "Failed To Release The Library", fmt.Sprintf("tag library %q revision %d as %s", name, revision, version), err)
+			return
+		}
 	}
 	plan.ID = types.StringValue(fmt.Sprintf("%s/%d", assetKey, revision))
-	plan.Name = types.StringValue(rev.Name)
+	plan.Name = types.StringValue(name)
 	plan.TaggedAt = types.StringValue("")
 	plan.TaggedBy = types.StringValue("")
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	if got, err := odc.GetRevision(ctx, assetKey, revision); err == nil {
+		r.data.noteRelease(assetKey, *got)
+		plan.Name = types.StringValue(got.Name)
 		plan.TaggedAt = types.StringValue(got.TaggedAt)
 		plan.TaggedBy = types.StringValue(got.TaggedBy)
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	} else {
 		addAPIError(&resp.Diagnostics, "Failed To Read The Release", "read the release just made; it is recorded in state", err)
 	}
+}
+
+// notLibraryError says an asset a release names is no library.
+type notLibraryError struct{ rev *client.AssetRevision }
+
+func (e *notLibraryError) Error() string {
+	return fmt.Sprintf("%s is a %s", e.rev.AssetKey, e.rev.AssetType)
+}
+
+// unlistedRevision finds a revision the portfolio's listing (facts) does
+// not show as published: from the listing when it now does, else from the
+// revision itself and its publish operations (a revision neither latest nor
+// tagged is not listed). It returns a *notLibraryError for an app.
+func (r *libraryReleaseResource) unlistedRevision(ctx context.Context, odc *client.ODC, facts *releaseFacts, assetKey string, revision int) (*client.LibraryRevision, error) {
+	if e := facts.library.revision(revision); e != nil && e.PublishedAt != "" {
+		return e, nil
+	}
+	rev, err := odc.GetRevision(ctx, assetKey, revision)
+	if err != nil {
+		return nil, err
+	}
+	if rev.AssetType != client.AssetTypeLibrary {
+		return nil, &notLibraryError{rev}
+	}
+	published, err := revisionPublished(ctx, odc, assetKey, revision)
+	if err != nil {
+		return nil, err
+	}
+	e := &client.LibraryRevision{Revision: revision, Name: rev.Name, Tag: rev.Tag}
+	if published {
+		e.PublishedAt = "published"
+	}
+	if !facts.library.isLibrary {
+		// A library the portfolio does not list: its highest tag from
+		// the asset repository instead.
+		h, err := odc.HighestTagRevision(ctx, assetKey)
+		if err != nil {
+			return nil, err
+		}
+		facts.library = &cachedLibrary{isLibrary: true, revisions: []client.LibraryRevision{*e}}
+		if h != nil && h.Revision != revision {
+			facts.library.revisions = append(facts.library.revisions, client.LibraryRevision{Revision: h.Revision, Name: h.Name, Tag: h.Tag})
+		}
+	}
+	return e, nil
+}
+
+// unreleasedProducers lists the revision's producer libraries that have no
+// release; one the portfolio does not list is asked about by its highest tag.
+func (r *libraryReleaseResource) unreleasedProducers(ctx context.Context, odc *client.ODC, facts *releaseFacts) ([]client.ReferencedProducer, error) {
+	var missing []client.ReferencedProducer
+	for _, p := range facts.producers {
+		lib := facts.libs[strings.ToLower(p.AssetKey)]
+		if lib != nil && lib.isLibrary {
+			if lib.highestTag() == nil {
+				missing = append(missing, p)
+			}
+			continue
+		}
+		h, err := odc.HighestTagRevision(ctx, p.AssetKey)
+		if err != nil {
+			return nil, err
+		}
+		if h == nil || h.Tag == "" {
+			missing = append(missing, p)
+		}
+	}
+	return missing, nil
+}
+
+// releaseFacts is what a release checks before it tags a revision: the
+// library as ODC's portfolio lists it, the revision's direct producer
+// libraries (from the elements it references) and theirs, by lower-case key.
+type releaseFacts struct {
+	library   *cachedLibrary
+	producers []client.ReferencedProducer
+	libs      map[string]*cachedLibrary
+}
+
+// readReleaseFacts reads a release's facts through the run cache: the
+// revision's producers (once per process; none when revision is 0, not
+// known yet) and the library and its producer libraries in one listing
+// (only the keys not cached, or all of them when fresh).
+func (d *providerData) readReleaseFacts(ctx context.Context, odc *client.ODC, assetKey string, revision int, fresh bool) (*releaseFacts, error) {
+	f := &releaseFacts{}
+	keys := []string{assetKey}
+	if revision > 0 {
+		all, err := d.revisionProducers(ctx, odc, assetKey, revision)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range all {
+			if p.AssetType == client.AssetTypeLibrary && !strings.EqualFold(p.AssetKey, assetKey) {
+				f.producers = append(f.producers, p)
+				keys = append(keys, p.AssetKey)
+			}
+		}
+	}
+	libs, err := d.libraryRevisions(ctx, odc, keys, fresh)
+	if err != nil {
+		return nil, err
+	}
+	f.libs, f.library = libs, libs[strings.ToLower(assetKey)]
+	return f, nil
+}
+
+// revision returns the listed revision n, or nil.
+func (c *cachedLibrary) revision(n int) *client.LibraryRevision {
+	for i := range c.revisions {
+		if c.revisions[i].Revision == n {
+			return &c.revisions[i]
+		}
+	}
+	return nil
+}
+
+// highestTag returns the highest tagged revision, or nil. A release must
+// be higher than every tag, the revision's own included (a released
+// revision is not tagged down).
+func (c *cachedLibrary) highestTag() *client.AssetRevision {
+	var h *client.AssetRevision
+	for _, r := range c.revisions {
+		if r.Tag == "" {
+			continue
+		}
+		if h == nil || compareVersions(r.Tag, h.Tag) > 0 {
+			h = &client.AssetRevision{Revision: r.Revision, Name: r.Name, Tag: r.Tag}
+		}
+	}
+	return h
 }
 
 // revisionPublished reports whether a finished publish of the revision exists.

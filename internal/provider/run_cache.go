@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 
@@ -169,4 +170,78 @@ func noMigrationKitDetail(kind, what string, e *client.NoMigrationKitError) stri
 		"Run the code migration in the ODC portal instead, then publish and release the migrated assets with Terraform: find them "+
 		"with the `%s` data source and reference it from `outsystems_asset_publication` and `outsystems_library_release` "+
 		"(see the guide %q).", kind, what, e.Request, seen, portalMigrationDataSource, portalMigrationGuide)
+}
+
+// cachedLibrary is what the portfolio listed for one asset key: isLibrary
+// is false when ODC lists no library with that key.
+type cachedLibrary struct {
+	isLibrary bool
+	revisions []client.LibraryRevision
+}
+
+// libraryRevisions returns, by lower-case key, what ODC's portfolio lists
+// for each key (nil for a key that is no library), reading the keys not
+// cached yet, or all of them when fresh, in one request.
+func (d *providerData) libraryRevisions(ctx context.Context, odc *client.ODC, keys []string, fresh bool) (map[string]*cachedLibrary, error) {
+	out := make(map[string]*cachedLibrary, len(keys))
+	var missing []string
+	d.mu.Lock()
+	for _, k := range keys {
+		lk := strings.ToLower(k)
+		if _, dup := out[lk]; dup || slices.Contains(missing, lk) {
+			continue
+		}
+		if c, ok := d.libraries[lk]; ok && !fresh {
+			out[lk] = c
+		} else {
+			missing = append(missing, lk)
+		}
+	}
+	d.mu.Unlock()
+	if len(missing) == 0 {
+		return out, nil
+	}
+	read, err := odc.Libraries(ctx, missing)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.libraries == nil {
+		d.libraries = map[string]*cachedLibrary{}
+	}
+	for _, k := range missing {
+		revs, isLibrary := read[k]
+		c := &cachedLibrary{isLibrary: isLibrary, revisions: revs}
+		d.libraries[k] = c
+		out[k] = c
+	}
+	return out, nil
+}
+
+// forgetLibrary drops what is cached of an asset after this process
+// published it (its revisions' publish times change).
+func (d *providerData) forgetLibrary(assetKey string) {
+	d.mu.Lock()
+	delete(d.libraries, strings.ToLower(assetKey))
+	d.mu.Unlock()
+}
+
+// noteRelease records in the cache a release this process made, so the
+// consumers it releases next see it without another read.
+func (d *providerData) noteRelease(assetKey string, rev client.AssetRevision) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	c, ok := d.libraries[strings.ToLower(assetKey)]
+	if !ok || !c.isLibrary {
+		return
+	}
+	revs := slices.Clone(c.revisions)
+	i := slices.IndexFunc(revs, func(r client.LibraryRevision) bool { return r.Revision == rev.Revision })
+	if i < 0 {
+		revs = append(revs, client.LibraryRevision{Revision: rev.Revision, Name: rev.Name})
+		i = len(revs) - 1
+	}
+	revs[i].Tag, revs[i].TaggedAt, revs[i].TaggedBy = rev.Tag, rev.TaggedAt, rev.TaggedBy
+	d.libraries[strings.ToLower(assetKey)] = &cachedLibrary{isLibrary: true, revisions: revs}
 }

@@ -117,6 +117,12 @@ type providerData struct {
 	// producers caches, per asset revision, its direct producers (from the
 	// elements it references), read once per process; guarded by mu.
 	producers map[revisionRef]*memo[[]client.ReferencedProducer]
+	// libraries caches, by lower-case asset key, what ODC's portfolio lists
+	// of a library (its latest and tagged revisions, when each was
+	// published), read for the keys a release needs in one listing; nil for
+	// a key ODC lists no library for. A publish of the asset forgets it, a
+	// release this process makes updates it; guarded by mu.
+	libraries map[string]*cachedLibrary
 }
 
 // requireLifeTime returns the LifeTime client or an error saying how to configure it.

@@ -445,6 +445,15 @@ func (b *bench) p3(ctx context.Context) error {
 		if r.Attempt > 1 {
 			retries++
 		}
+		if strings.HasPrefix(r.Path, "/identity/") {
+			continue
+		}
+		switch r.RPC {
+		case "ApplyResourceChange":
+			p.ApplyRequests++
+		case "PlanResourceChange":
+			p.PlanRequests++
+		}
 	}
 	p.Retries = retries
 	p.Phases = phaseSpans(reqs)

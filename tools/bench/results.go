@@ -161,7 +161,12 @@ type p3Result struct {
 	ByFamily          map[string]familyStats `json:"byFamily"`
 	ByEndpoint        []count                `json:"byEndpointStatus"`
 	ByRPCEndpoint     []count                `json:"byRPCEndpoint"`
-	Phases            []phaseSpan            `json:"phases"`
+	// ApplyRequests and PlanRequests count the provider's API requests
+	// (identity apart) made by ApplyResourceChange and by
+	// PlanResourceChange (the plan's and the apply's final plan).
+	ApplyRequests int         `json:"applyRequests"`
+	PlanRequests  int         `json:"planRequests"`
+	Phases        []phaseSpan `json:"phases"`
 	Error             string                 `json:"error,omitempty"`
 }
 
@@ -396,6 +401,10 @@ func (b *bench) buildTable() {
 		add("P3 429 answers the sandbox sent", fmt.Sprint(p.Throttled), "0", "–", "0", verdict(p.Throttled == 0), float64(p.Throttled), 0)
 		perRel := float64(p.AdmittedRequests) / float64(p.Releases)
 		add("P3 rate-limited requests per release (plan + apply)", fmt.Sprintf("%.2f", perRel), "1", ratioStr(perRel, 1), "(reported)", "", perRel, 1)
+		perApply := float64(p.ApplyRequests) / float64(p.Releases)
+		add("P3 API requests per release at apply (ApplyResourceChange)", fmt.Sprintf("%.2f", perApply), "2", ratioStr(perApply, 2), "≤ 2", verdict(perApply <= 2.0001), perApply, 2)
+		perPlan := float64(p.PlanRequests) / float64(p.Releases)
+		add("P3 API requests per release while planning (the plan and the apply's final plan)", fmt.Sprintf("%.2f", perPlan), "–", "–", "(reported)", "", perPlan, 0)
 		add("P3 wall vs the sliding window's floor (a burst of `rate`, then a window per `rate` requests)", fmt.Sprintf("%.1f s", p.Seconds),
 			fmt.Sprintf("%.1f s", p.BurstFloorSeconds), ratioStr(p.Seconds, p.BurstFloorSeconds), "(reported)", "", p.Seconds, p.BurstFloorSeconds)
 		add("P3 wall vs ideal floor (1 request per release / rate)", fmt.Sprintf("%.1f s", p.Seconds), fmt.Sprintf("%.1f s", p.IdealFloorSeconds),
