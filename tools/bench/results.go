@@ -167,7 +167,7 @@ type p3Result struct {
 	ApplyRequests int         `json:"applyRequests"`
 	PlanRequests  int         `json:"planRequests"`
 	Phases        []phaseSpan `json:"phases"`
-	Error             string                 `json:"error,omitempty"`
+	Error         string      `json:"error,omitempty"`
 }
 
 type phaseSpan struct {
