@@ -188,6 +188,15 @@ type assessmentPage[T any] struct {
 // listAssessment reads every page of a list, following nextPageOffset. It
 // returns an empty slice, not nil, for an empty list.
 func listAssessment[T any](ctx context.Context, c *Assessment, path string, query url.Values) ([]T, error) {
+	return listAssessmentPages[T](ctx, c, path, query, c.pageSize)
+}
+
+// readinessPageLimit is GET /readiness's largest page (contract 1.2.0), so
+// the readiness of a wave of up to 1000 mappings is one request.
+const readinessPageLimit = 1000
+
+// listAssessmentPages reads every page of a list, pageSize results a page.
+func listAssessmentPages[T any](ctx context.Context, c *Assessment, path string, query url.Values, pageSize int) ([]T, error) {
 	out := []T{}
 	offset := 0
 	for {
@@ -195,7 +204,7 @@ func listAssessment[T any](ctx context.Context, c *Assessment, path string, quer
 		for k, v := range query {
 			q[k] = v
 		}
-		q.Set("limit", strconv.Itoa(c.pageSize))
+		q.Set("limit", strconv.Itoa(pageSize))
 		q.Set("offset", strconv.Itoa(offset))
 		var page assessmentPage[T]
 		if err := c.get(ctx, path, q, &page); err != nil {
@@ -288,7 +297,7 @@ func (c *Assessment) Readiness(ctx context.Context, mappingKeys []string) ([]Ass
 	if len(mappingKeys) > 0 {
 		q = url.Values{"mappingKeys": mappingKeys}
 	}
-	return listAssessment[AssetReadiness](ctx, c, "/readiness", q)
+	return listAssessmentPages[AssetReadiness](ctx, c, "/readiness", q, readinessPageLimit)
 }
 
 // ProbeMigrationKit checks that the assessment tool's API answers with one

@@ -728,7 +728,12 @@ func TestAssessmentTimingAndReadiness(t *testing.T) {
 	e.call(http.MethodGet, "/readiness?mappingKeys="+u1+"&mappingKeys="+field.Key+"&mappingKeys="+u2, nil).
 		expectProblem(t, http.StatusNotFound, assessment.CodeMappingNotFound, u1, u2)
 	e.callInvalid(http.MethodGet, "/readiness?mappingKeys=field", nil).expectProblem(t, http.StatusBadRequest, assessment.CodeValidation, "'field'")
-	e.callInvalid(http.MethodGet, "/readiness?limit=500", nil).expectProblem(t, http.StatusBadRequest, assessment.CodeValidation, "limit")
+	// Readiness reads up to 1000 a page (contract 1.2.0), the other lists 100.
+	if page := decode[assessment.Page[assessment.AssetReadiness]](t, e.call(http.MethodGet, "/readiness?limit=1000", nil).expect(t, http.StatusOK)); page.Page.Limit != 1000 || len(page.Results) != len(all) {
+		t.Errorf("readiness page of 1000 = %+v", page.Page)
+	}
+	e.callInvalid(http.MethodGet, "/readiness?limit=1001", nil).expectProblem(t, http.StatusBadRequest, assessment.CodeValidation, "limit")
+	e.callInvalid(http.MethodGet, "/mappings?limit=101", nil).expectProblem(t, http.StatusBadRequest, assessment.CodeValidation, "limit")
 	e.callInvalid(http.MethodGet, "/mappings/"+field.Key+"/findings?offset=x", nil).expectProblem(t, http.StatusBadRequest, assessment.CodeValidation, "offset")
 	e.call(http.MethodGet, "/assessments/"+u1, nil).expectProblem(t, http.StatusNotFound, assessment.CodeAssessmentNotFound, u1)
 }

@@ -590,7 +590,7 @@ func FuzzQueryParams(f *testing.F) {
 		{lifetime.Base + "/applications", testAdminToken, checkLTAnswer, 0, false},
 		{lifetime.Base + "/applications/" + portal + "/versions", testAdminToken, checkLTAnswer, 0, false},
 		{assessment.Base + "/mappings", testAdminToken, checkMAAnswer, assessment.MaxPageLimit, false},
-		{assessment.Base + "/readiness", testAdminToken, checkMAAnswer, assessment.MaxPageLimit, false},
+		{assessment.Base + "/readiness", testAdminToken, checkMAAnswer, assessment.MaxReadinessLimit, false},
 		{codemigration.Base + "/code-migrations", fs.accessToken, checkMAAnswer, assessment.MaxPageLimit, false},
 	}
 	for i, seed := range seeds {

@@ -42,6 +42,8 @@ const (
 	maxMappingName        = 100
 	maxMappingDescription = 500
 	MaxPageLimit          = 100
+	// MaxReadinessLimit is GET /readiness's larger page (contract 1.2.0).
+	MaxReadinessLimit = 1000
 )
 
 // Error codes of the contract (ProblemDetails.errorCode).
@@ -372,14 +374,17 @@ func PathGUID(r *http.Request, name string) (string, error) {
 type Paging struct{ Limit, Offset int }
 
 // ParsePaging reads limit (1-100, default 100) and offset (default 0).
-func ParsePaging(r *http.Request) (Paging, error) {
+func ParsePaging(r *http.Request) (Paging, error) { return parsePaging(r, MaxPageLimit) }
+
+// parsePaging reads limit (1-maxLimit, default 100) and offset (default 0).
+func parsePaging(r *http.Request, maxLimit int) (Paging, error) {
 	p := Paging{Limit: MaxPageLimit}
 	q := r.URL.Query()
 	var problems []string
 	if q.Has("limit") {
 		n, err := strconv.Atoi(q.Get("limit"))
-		if err != nil || n < 1 || n > MaxPageLimit {
-			problems = append(problems, fmt.Sprintf("limit '%s' must be a whole number from 1 to %d.", q.Get("limit"), MaxPageLimit))
+		if err != nil || n < 1 || n > maxLimit {
+			problems = append(problems, fmt.Sprintf("limit '%s' must be a whole number from 1 to %d.", q.Get("limit"), maxLimit))
 		}
 		p.Limit = n
 	}
@@ -412,7 +417,12 @@ func pageOf[T any](items []T, p Paging) Page[T] {
 // WritePage answers one page of the list load returns, after checking
 // the paging parameters; fail answers errors.
 func WritePage[T any](w http.ResponseWriter, r *http.Request, load func() ([]T, error), fail func(http.ResponseWriter, *http.Request, error)) {
-	p, err := ParsePaging(r)
+	writePage(w, r, MaxPageLimit, load, fail)
+}
+
+// writePage is WritePage with a limit of at most maxLimit.
+func writePage[T any](w http.ResponseWriter, r *http.Request, maxLimit int, load func() ([]T, error), fail func(http.ResponseWriter, *http.Request, error)) {
+	p, err := parsePaging(r, maxLimit)
 	var items []T
 	if err == nil {
 		items, err = load()
@@ -676,7 +686,7 @@ func (s *Service) serveGetAssessment(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) serveReadiness(w http.ResponseWriter, r *http.Request) {
-	WritePage(w, r, func() ([]AssetReadiness, error) {
+	writePage(w, r, MaxReadinessLimit, func() ([]AssetReadiness, error) {
 		var keys, invalid []string
 		for _, v := range r.URL.Query()["mappingKeys"] {
 			key, err := ParseGUID("mappingKeys", v)
