@@ -55,8 +55,8 @@ func TestChainModules(t *testing.T) {
 			"Local storage entity 'LocalInspection' has the Binary Data attribute 'Photo'")
 
 		utils, policy, claims, app := w.oneAsset("Common Utils"), w.oneAsset("Policy Core"), w.oneAsset("Claims Core"), w.oneAsset("Field Inspector")
-		w.before("Development", utils, policy)
-		w.before("Development", policy, claims)
+		w.before(utils, policy)
+		w.before(policy, claims)
 		if at, ok := w.sb.PublishedAt(app.Key, w.stageKey("Development")); ok {
 			t.Errorf("Field Inspector is published (at %v) though its publish failed", at)
 		}

@@ -20,7 +20,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -29,7 +28,6 @@ import (
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/client"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/provider"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox"
-	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
 )
 
 // Sandbox timings: short, but long enough that the provider really waits.
@@ -157,26 +155,6 @@ func (w *world) stageKey(name string) string {
 	return key
 }
 
-func (w *world) envKey(name string) string {
-	w.t.Helper()
-	for _, e := range w.sb.Fixture().LifeTime.Environments {
-		if e.Name == name {
-			return e.Key
-		}
-	}
-	w.t.Fatalf("no LifeTime environment %q in the fixture", name)
-	return ""
-}
-
-func (w *world) appKey(name string) string {
-	w.t.Helper()
-	i := slices.IndexFunc(w.sb.Fixture().LifeTime.Applications, func(a fixture.Application) bool { return a.Name == name })
-	if i < 0 {
-		w.t.Fatalf("no O11 application %q in the fixture", name)
-	}
-	return w.sb.Fixture().LifeTime.Applications[i].Key
-}
-
 // admin calls the sandbox's admin API (what people do in OutSystems outside
 // the APIs the provider uses) and fails the test unless it answers 2xx.
 func (w *world) admin(method, path string, body any) {
@@ -261,9 +239,10 @@ func (w *world) released(name, assetKey string) time.Time {
 	return at
 }
 
-// before checks that producer was published (and, when a library,
-// released) before consumer was published in the stage.
-func (w *world) before(stage string, producer, consumer client.Asset) {
+// before checks that producer was published in the Development stage (and,
+// when a library, released) before consumer was published there.
+func (w *world) before(producer, consumer client.Asset) {
+	const stage = "Development"
 	w.t.Helper()
 	consumerAt := w.published(consumer.Name, consumer.Key, stage)
 	if at := w.published(producer.Name, producer.Key, stage); !at.Before(consumerAt) {

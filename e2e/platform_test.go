@@ -49,10 +49,10 @@ func TestPlatformDiamond(t *testing.T) {
 				t.Errorf("ODC holds %d assets named %q: the app was merged into Foundation, want none", n, name)
 			}
 		}
-		w.before("Development", foundation, customer)
-		w.before("Development", foundation, policy)
-		w.before("Development", customer, broker)
-		w.before("Development", policy, broker)
+		w.before(foundation, customer)
+		w.before(foundation, policy)
+		w.before(customer, broker)
+		w.before(policy, broker)
 		var keys map[string]string
 		d.output("asset_keys", &keys)
 		if keys["foundation"] != foundation.Key || keys["broker"] != broker.Key {

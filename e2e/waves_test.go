@@ -3,6 +3,8 @@ package e2e
 import (
 	"path/filepath"
 	"testing"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/client"
 )
 
 // TestTwoWavesTwoStates: wave 1 (libraries) and wave 2 (the apps consuming
@@ -38,15 +40,15 @@ func TestTwoWavesTwoStates(t *testing.T) {
 		}
 		w1.plan("wave1.tfplan").expect(t, "wave 1's plan", want)
 		w1.run("apply", "-input=false", "-no-color", "wave1.tfplan")
-		lib := map[string]assetRef{}
+		lib := map[string]client.Asset{}
 		for _, name := range libs {
 			a := w.oneAsset(name)
-			lib[name] = assetRef{a.Name, a.Key, a.AssetType}
+			lib[name] = a
 			w.published(name, a.Key, "Development")
 			w.released(name, a.Key)
 		}
-		w.beforeRef("Development", lib["Common Utils"], lib["Customer Core"])
-		w.beforeRef("Development", lib["Common Utils"], lib["Policy Core"])
+		w.before(lib["Common Utils"], lib["Customer Core"])
+		w.before(lib["Common Utils"], lib["Policy Core"])
 
 		// Wave 2: its own mappings, tags, migration and publications only.
 		w2.plan("wave2.tfplan").expect(t, "wave 2's plan", actions{
@@ -60,12 +62,12 @@ func TestTwoWavesTwoStates(t *testing.T) {
 		})
 		w2.run("apply", "-input=false", "-no-color", "wave2.tfplan")
 		portal, broker := w.oneAsset("Customer Portal"), w.oneAsset("Broker Portal")
-		for _, app := range []assetRef{{portal.Name, portal.Key, portal.AssetType}, {broker.Name, broker.Key, broker.AssetType}} {
+		for _, app := range []client.Asset{portal, broker} {
 			for _, name := range []string{"Customer Core", "Policy Core"} {
-				w.beforeRef("Development", lib[name], app)
+				w.before(lib[name], app)
 			}
 		}
-		w.beforeRef("Development", lib["Acme Theme"], assetRef{portal.Name, portal.Key, portal.AssetType})
+		w.before(lib["Acme Theme"], portal)
 		// Customer Portal had changes since its last tag (1.2.0): tagged 1.2.1.
 		// Broker Portal had none: its running 1.1.0 is adopted.
 		var tags map[string]string
@@ -81,21 +83,4 @@ func TestTwoWavesTwoStates(t *testing.T) {
 		w1.noChanges("wave 1 after wave 2's apply")
 		w2.noChanges("wave 2 after its apply")
 	})
-}
-
-// assetRef names an ODC asset for the ordering checks.
-type assetRef struct{ name, key, assetType string }
-
-// beforeRef is world.before on assetRefs.
-func (w *world) beforeRef(stage string, producer, consumer assetRef) {
-	w.t.Helper()
-	consumerAt := w.published(consumer.name, consumer.key, stage)
-	if at := w.published(producer.name, producer.key, stage); !at.Before(consumerAt) {
-		w.t.Errorf("producer %s published at %v, not before its consumer %s at %v", producer.name, at, consumer.name, consumerAt)
-	}
-	if producer.assetType == "LowCodeLibrary" {
-		if at := w.released(producer.name, producer.key); !at.Before(consumerAt) {
-			w.t.Errorf("producer %s released at %v, not before its consumer %s was published at %v", producer.name, at, consumer.name, consumerAt)
-		}
-	}
 }
