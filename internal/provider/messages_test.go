@@ -123,7 +123,7 @@ func TestURLErrorsHideQueryAndCredentials(t *testing.T) {
 		"lifetime.example.com/?token=s3cret",           // not absolute
 		"https://lifetime.example.com:port/?token=s3cret",
 		"https://me:s3cret@lifetime example.com/?token=s3cret", // does not parse
-		"https:///?token=s3cret",                                 // no host
+		"https:///?token=s3cret",                               // no host
 	} {
 		_, err := client.NewLifeTime(client.Config{BaseURL: raw}, "t")
 		if err == nil {
