@@ -86,24 +86,31 @@ func ParseBaseURL(raw string) (*url.URL, error) {
 	if raw == "" {
 		return nil, errors.New("the URL is empty")
 	}
+	// Errors show the URL without its userinfo, query string or fragment:
+	// they may hold a secret (ShownURL).
+	shown := ShownURL(raw)
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("%q is not a valid URL: %w", raw, err)
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err // its text repeats the whole URL
+		}
+		return nil, fmt.Errorf("%q is not a valid URL: %w", shown, err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("%q must start with https:// (got scheme %q)", raw, u.Scheme)
+		return nil, fmt.Errorf("%q must start with https:// (got scheme %q)", shown, u.Scheme)
 	}
 	if u.Host == "" {
-		return nil, fmt.Errorf("%q has no host", raw)
+		return nil, fmt.Errorf("%q has no host", shown)
 	}
 	if u.User != nil {
-		return nil, fmt.Errorf("%q must not carry credentials in the URL; use the token settings", redactURL(u))
+		return nil, fmt.Errorf("%q must not carry credentials in the URL; use the token settings", shown)
 	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("%q must not have a query string or fragment", raw)
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return nil, fmt.Errorf("%q must not have a query string or fragment (not shown: it may hold a secret); remove everything from the ? or #", shown)
 	}
 	if u.Scheme == "http" && !IsLoopbackHost(u.Hostname()) {
-		return nil, fmt.Errorf("%q uses plain http:// to a host that is not loopback; use https:// (plain http is only allowed for 127.0.0.1, ::1 and localhost, e.g. the sandbox)", raw)
+		return nil, fmt.Errorf("%q uses plain http:// to a host that is not loopback; use https:// (plain http is only allowed for 127.0.0.1, ::1 and localhost, e.g. the sandbox)", shown)
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
@@ -119,10 +126,26 @@ func IsLoopbackHost(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func redactURL(u *url.URL) string {
-	c := *u
-	c.User = nil
-	return c.String()
+// ShownURL is a URL as an error message may show it: without its userinfo
+// (user:password@), query string or fragment, which may hold secrets. It
+// works on text that does not parse as a URL too.
+func ShownURL(raw string) string {
+	s := strings.TrimSpace(raw)
+	if i := strings.IndexAny(s, "?#"); i >= 0 {
+		s = s[:i]
+	}
+	auth := 0
+	if i := strings.Index(s, "//"); i >= 0 {
+		auth = i + 2
+	}
+	end := len(s)
+	if j := strings.IndexByte(s[auth:], '/'); j >= 0 {
+		end = auth + j
+	}
+	if at := strings.LastIndexByte(s[auth:end], '@'); at >= 0 {
+		s = s[:auth] + s[auth+at+1:]
+	}
+	return s
 }
 
 // authorizer adds credentials to a request. invalidate is called once when

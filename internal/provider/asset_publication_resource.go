@@ -218,7 +218,7 @@ func (r *assetPublicationResource) Create(ctx context.Context, req resource.Crea
 			return nil, false, err
 		})
 	if err != nil {
-		addAPIError(&resp.Diagnostics, "Failed To Publish", fmt.Sprintf("publish asset %s revision %d to stage %s", assetKey, revision, stageKey), err)
+		addAPIError(&resp.Diagnostics, "Failed To Publish", fmt.Sprintf("publish asset %q (%s) revision %d to stage %s", rev.Name, assetKey, revision, r.data.stageLabel(ctx, odc, stageKey)), err)
 		return
 	}
 	r.data.forgetDeployedAssets(stageKey)
@@ -323,7 +323,7 @@ func (r *assetPublicationResource) Read(ctx context.Context, req resource.ReadRe
 		// band, e.g. a stage reset). Libraries are not deployed to stages.
 		published, err := r.data.publishedIn(ctx, odc, state.StageKey.ValueString(), op.AssetKey, assetTypes[state.AssetType.ValueString()])
 		if err != nil {
-			addAPIError(&resp.Diagnostics, "Failed To Read The Stage", "check that asset "+op.AssetKey+" is still published in stage "+state.StageKey.ValueString(), err)
+			addAPIError(&resp.Diagnostics, "Failed To Read The Stage", "check that asset "+op.AssetKey+" is still published in stage "+r.data.stageLabel(ctx, odc, state.StageKey.ValueString()), err)
 			return
 		}
 		if !published {

@@ -118,21 +118,24 @@ func (r *codeMigrationResource) Schema(ctx context.Context, _ resource.SchemaReq
 				Computed: true, MarkdownDescription: "When the migration ended (RFC 3339).",
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
-			"assets": schema.MapNestedAttribute{
-				Computed:            true,
-				MarkdownDescription: "The ODC apps and libraries the migration produced, keyed by mapping name.",
-				PlanModifiers:       []planmodifier.Map{mapplanmodifier.UseStateForUnknown()},
-				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-					"mapping_id":          schema.StringAttribute{Computed: true, MarkdownDescription: "Id of the mapping the asset comes from."},
-					"asset_key":           schema.StringAttribute{Computed: true, MarkdownDescription: "Key of the ODC asset."},
-					"name":                schema.StringAttribute{Computed: true, MarkdownDescription: "Name of the ODC asset."},
-					"asset_type":          schema.StringAttribute{Computed: true, MarkdownDescription: "`web_app`, `mobile_app` or `library`."},
-					"revision":            schema.Int64Attribute{Computed: true, MarkdownDescription: "Revision the migration created (publish this one)."},
-					"producer_asset_keys": schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "Assets of this migration that this asset consumes."},
-					"publish_wave":        schema.Int64Attribute{Computed: true, MarkdownDescription: "1 for assets with no producers in the migration, else one more than the highest wave of its producers. Publish and release wave by wave."},
-					"publish_order":       schema.Int64Attribute{Computed: true, MarkdownDescription: "Position in the producers-first order (1 = first)."},
-					"errors":              schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "Errors of the migration of this asset (empty when it migrated well)."},
-				}},
+			// A map of objects, not a MapNestedAttribute: Terraform 1.5's
+			// -generate-config-out crashes on a computed-only nested
+			// attribute at the top level (fixed in 1.7), and the docs
+			// promise import blocks from 1.5.0.
+			"assets": schema.MapAttribute{
+				Computed: true, ElementType: migratedAssetType,
+				MarkdownDescription: "The ODC apps and libraries the migration produced, keyed by mapping name. Each is an object with:\n" +
+					"  - `mapping_id` (String) Id of the mapping the asset comes from.\n" +
+					"  - `asset_key` (String) Key of the ODC asset.\n" +
+					"  - `name` (String) Name of the ODC asset.\n" +
+					"  - `asset_type` (String) `web_app`, `mobile_app` or `library`.\n" +
+					"  - `revision` (Number) Revision the migration created (publish this one).\n" +
+					"  - `producer_asset_keys` (List of String) Assets of this migration that this asset consumes.\n" +
+					"  - `publish_wave` (Number) 1 for assets with no producers in the migration, else one more than the highest wave " +
+					"of its producers. Publish and release wave by wave.\n" +
+					"  - `publish_order` (Number) Position in the producers-first order (1 = first).\n" +
+					"  - `errors` (List of String) Errors of the migration of this asset (empty when it migrated well).",
+				PlanModifiers: []planmodifier.Map{mapplanmodifier.UseStateForUnknown()},
 			},
 			"publish_order": schema.ListAttribute{
 				Computed: true, ElementType: types.StringType,

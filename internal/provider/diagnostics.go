@@ -25,6 +25,13 @@ func apiErrorDetail(attempt string, err error) string {
 	return b.String()
 }
 
+// The client's names of the services (client.APIError.Service).
+const (
+	lifeTimeService   = "LifeTime"
+	assessmentService = "Migration Kit assessment"
+	odcService        = "ODC"
+)
+
 // remedy says what a user can do about common API errors.
 func remedy(err error) string {
 	var apiErr *client.APIError
@@ -32,9 +39,16 @@ func remedy(err error) string {
 		switch apiErr.StatusCode {
 		case http.StatusUnauthorized:
 			switch apiErr.Service {
-			case "LifeTime":
+			case lifeTimeService:
 				return "LifeTime did not accept the service account token. Check `lifetime.token` (or " + EnvLifeTimeToken +
 					"): generating a new token for a service account revokes the old one."
+			case assessmentService:
+				return "The assessment tool did not accept the token. Check `assessment.token` (or " + EnvAssessmentToken +
+					"). When neither is set, the provider sends the LifeTime service account's token, `lifetime.token` (or " +
+					EnvLifeTimeToken + "): the assessment tool must accept that one, or set `assessment.token` to a token it accepts."
+			case odcService:
+				return "ODC did not accept the API client's access token. Check `odc.client_id` and `odc.client_secret` (or " +
+					EnvODCClientID + " and " + EnvODCClientSecret + "): a regenerated secret revokes the old one."
 			}
 			return "The service did not accept the credentials. Check the provider's credentials for " + apiErr.Service + "."
 		case http.StatusForbidden:

@@ -65,7 +65,7 @@ func (r *libraryReleaseResource) Schema(_ context.Context, _ resource.SchemaRequ
 			"the revision has no release, the apply fails naming it and the release to reference. The version must be higher " +
 			"than the library's highest existing tag (checked at plan time where known).\n\n" +
 			"Destroying the resource clears the tag only when no consumer depends on the library; otherwise it refuses, naming " +
-			"the consumers (set `keep_on_destroy` to only forget it).",
+			"the consumers (set `keep_on_destroy` and apply it before the destroy to only forget the release).",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{Computed: true, MarkdownDescription: "`<asset_key>/<revision>`.", PlanModifiers: keep},
 			"asset_key": schema.StringAttribute{
@@ -97,7 +97,8 @@ func (r *libraryReleaseResource) Schema(_ context.Context, _ resource.SchemaRequ
 			},
 			"keep_on_destroy": schema.BoolAttribute{
 				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
-				MarkdownDescription: "When `true`, destroying the resource leaves the tag in ODC and only forgets it (default `false`).",
+				MarkdownDescription: "When `true`, destroying the resource leaves the tag in ODC and only forgets it (default `false`). " +
+					"Destroy reads it from the state: apply a change to it before the destroy.",
 			},
 			"name":      schema.StringAttribute{Computed: true, MarkdownDescription: "Name of the library.", PlanModifiers: keep},
 			"tagged_at": schema.StringAttribute{Computed: true, MarkdownDescription: "When the revision was tagged.", PlanModifiers: keep},
@@ -502,16 +503,24 @@ func (r *libraryReleaseResource) Delete(ctx context.Context, req resource.Delete
 		for _, c := range consumers {
 			names = append(names, fmt.Sprintf("%q (asset %s)", c.Name, c.AssetKey))
 		}
-		resp.Diagnostics.AddError("Library Release Has Consumers",
-			fmt.Sprintf("Release %s of library %q is not removed because these assets consume the library: %s. Removing the tag would break "+
-				"their dependency updates. Remove the dependency in ODC Studio first, or set keep_on_destroy = true to only forget the release.",
-				state.Version.ValueString(), state.Name.ValueString(), strings.Join(names, ", ")))
+		resp.Diagnostics.AddError("Library Release Has Consumers", releaseHasConsumersDetail(state.Version.ValueString(), state.Name.ValueString(), names))
 		return
 	}
 	err = odc.TagRevision(ctx, assetKey, int(state.Revision.ValueInt64()), nil, "", "")
 	if err != nil && !client.IsNotFound(err) {
 		addAPIError(&resp.Diagnostics, "Failed To Remove The Release", fmt.Sprintf("clear tag %s of library %q", state.Version.ValueString(), state.Name.ValueString()), err)
 	}
+}
+
+// releaseHasConsumersDetail is the error of a destroy that would clear a
+// release its consumers depend on. Destroy reads keep_on_destroy from the
+// state, so setting it takes an apply before the destroy.
+func releaseHasConsumersDetail(version, library string, consumers []string) string {
+	return fmt.Sprintf("Release %s of library %q is not removed because these assets consume the library: %s. Removing the tag would break "+
+		"their dependency updates. Remove the dependency in ODC Studio first, or set `keep_on_destroy = true` on this resource and "+
+		"apply that change before destroying it (destroy reads the setting from the state, so changing the configuration alone is not "+
+		"enough; if the resource is already gone from the configuration, put it back with the setting and apply); then the destroy "+
+		"only forgets the release.", version, library, strings.Join(consumers, ", "))
 }
 
 func (r *libraryReleaseResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
