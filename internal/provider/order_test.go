@@ -1,0 +1,128 @@
+package provider
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/client"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
+)
+
+// orderChain seeds a chain of three hand-migrated assets in ODC, each the
+// producer of the next: library "Order Core" → library "Order Rules" →
+// web app "Order Portal", and returns a configuration that publishes and
+// releases them with the documented per-wave pattern (each wave's
+// publications depend on the previous wave's releases) to the stage named
+// with the purpose stagePurpose.
+func orderChain(t *testing.T, e *testEnv) func(stageExpr string) string {
+	t.Helper()
+	const (
+		coreKey   = "5e0b7a1c-2d3f-4e5a-9b8c-7d6e5f4a3b21"
+		rulesKey  = "5e0b7a1c-2d3f-4e5a-9b8c-7d6e5f4a3b22"
+		portalKey = "5e0b7a1c-2d3f-4e5a-9b8c-7d6e5f4a3b23"
+	)
+	for _, a := range []odc.MigratedAsset{
+		{Key: coreKey, Name: "Order Core", AssetType: client.AssetTypeLibrary},
+		{Key: rulesKey, Name: "Order Rules", AssetType: client.AssetTypeLibrary, Producers: []string{coreKey}},
+		{Key: portalKey, Name: "Order Portal", AssetType: client.AssetTypeWebApplication, Producers: []string{rulesKey}},
+	} {
+		if err := e.sb.SeedODCAsset(a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return func(stagePurpose string) string {
+		return e.providerConfig() + fmt.Sprintf(`
+data "outsystems_odc_stage" "target" {
+  purpose = %[4]q
+}
+
+locals {
+  core   = { asset_key = %[1]q, revision = 1 }
+  rules  = { asset_key = %[2]q, revision = 1 }
+  portal = { asset_key = %[3]q, revision = 1 }
+}
+
+resource "outsystems_asset_publication" "wave1" {
+  asset_key = local.core.asset_key
+  revision  = local.core.revision
+  stage_key = data.outsystems_odc_stage.target.key
+}
+
+resource "outsystems_library_release" "wave1" {
+  asset_key       = outsystems_asset_publication.wave1.asset_key
+  revision        = outsystems_asset_publication.wave1.revision
+  version         = "1.0.0"
+  keep_on_destroy = true
+}
+
+resource "outsystems_asset_publication" "wave2" {
+  asset_key  = local.rules.asset_key
+  revision   = local.rules.revision
+  stage_key  = data.outsystems_odc_stage.target.key
+  depends_on = [outsystems_library_release.wave1]
+}
+
+resource "outsystems_library_release" "wave2" {
+  asset_key       = outsystems_asset_publication.wave2.asset_key
+  revision        = outsystems_asset_publication.wave2.revision
+  version         = "1.0.0"
+  keep_on_destroy = true
+}
+
+resource "outsystems_asset_publication" "wave3" {
+  asset_key  = local.portal.asset_key
+  revision   = local.portal.revision
+  stage_key  = data.outsystems_odc_stage.target.key
+  depends_on = [outsystems_library_release.wave2]
+}
+`, coreKey, rulesKey, portalKey, stagePurpose)
+	}
+}
+
+// TestAccOrder_onlyPublicationsReplaced is issue 12's class 1: with the
+// per-wave depends_on pattern, replacing every publication while the
+// releases stay (here the stage changes) must still publish producers
+// first. Terraform 1.5 does not order through resources that have no
+// change (the releases), so the three publications start at once; the
+// provider must make the consumers wait for their producers' publishes
+// rather than fail "Producers Not Published".
+func TestAccOrder_onlyPublicationsReplaced(t *testing.T) {
+	e := newTestEnv(t)
+	config := orderChain(t, e)
+	dev, qa := e.stageKey("Development"), e.stageKey("QA")
+	pubs := []string{"outsystems_asset_publication.wave1", "outsystems_asset_publication.wave2", "outsystems_asset_publication.wave3"}
+	stageIs := func(key string) []statecheck.StateCheck {
+		var checks []statecheck.StateCheck
+		for _, p := range pubs {
+			checks = append(checks,
+				statecheck.ExpectKnownValue(p, tfjsonpath.New("stage_key"), knownvalue.StringExact(key)),
+				statecheck.ExpectKnownValue(p, tfjsonpath.New("status"), knownvalue.StringExact("Finished")))
+		}
+		return checks
+	}
+	var replaced []plancheck.PlanCheck
+	for _, p := range pubs {
+		replaced = append(replaced, plancheck.ExpectResourceAction(p, plancheck.ResourceActionDestroyBeforeCreate))
+	}
+	replaced = append(replaced,
+		plancheck.ExpectResourceAction("outsystems_library_release.wave1", plancheck.ResourceActionNoop),
+		plancheck.ExpectResourceAction("outsystems_library_release.wave2", plancheck.ResourceActionNoop))
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             resource.ComposeAggregateTestCheckFunc(checkPublicationsKept(e), checkReleasesDestroyed(e)),
+		Steps: []resource.TestStep{
+			{Config: config("Development"), ConfigStateChecks: stageIs(dev)},
+			{ // only the publications are replaced: producers still go first
+				Config:            config("NonProduction"),
+				ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: replaced},
+				ConfigStateChecks: stageIs(qa),
+			},
+		},
+	})
+}
