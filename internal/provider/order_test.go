@@ -1,7 +1,9 @@
 package provider
 
 import (
+	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -125,4 +127,52 @@ func TestAccOrder_onlyPublicationsReplaced(t *testing.T) {
 			},
 		},
 	})
+}
+
+// TestAccOrder_destroyWithUnappliedMapping is issue 12's class 5: a
+// mapping added to the configuration but never applied (here one that
+// breaks a kit rule) must not keep `terraform destroy` from destroying what
+// is in state. Before a destroy Terraform refreshes the state with a normal
+// plan of the configuration (on 1.5 and on 1.11 alike), which the provider
+// cannot tell from any other plan: the rule's error, which a plan must
+// give, then stops the destroy too. So the error says how to destroy
+// anyway, and that way works: `terraform destroy -refresh=false`, which
+// destroys what the state holds without planning the configuration.
+func TestAccOrder_destroyWithUnappliedMapping(t *testing.T) {
+	e := newTestEnv(t)
+	applied := `
+terraform {
+  required_providers {
+    outsystems = { source = "seed-1be1de96/outsystems" }
+  }
+}
+` + e.mappingConfig("Order Portal", "web_app", "", "Customer Portal")
+	broken := applied + fmt.Sprintf(`
+resource "outsystems_app_mapping" "never_applied" {
+  name                 = "Order Library"
+  asset_type           = "library"
+  o11_application_keys = [%q]
+}
+`, e.appKey("Broker Portal"))
+	c := newCLIRunWithConfig(t, applied, e.sb.Exports())
+	c.run("apply", "-input=false", "-auto-approve", "-no-color")
+	mappings, err := e.as.ListMappings(context.Background())
+	if err != nil || len(mappings) != 1 || mappings[0].Name != "Order Portal" {
+		t.Fatalf("after apply the assessment tool holds %+v (%v); want the mapping \"Order Portal\"", mappings, err)
+	}
+
+	c.write(broken)
+	out := c.runAll(1, "destroy", "-input=false", "-auto-approve", "-no-color")
+	for _, want := range []string{"Library Needs Library-Only Apps", "This mapping is not applied yet", "terraform destroy -refresh=false"} {
+		if !strings.Contains(strings.Join(strings.Fields(out), " "), want) {
+			t.Errorf("terraform destroy with a broken, never applied mapping: the output lacks %q:\n%s", want, out)
+		}
+	}
+	out = c.runAll(0, "destroy", "-input=false", "-auto-approve", "-no-color", "-refresh=false")
+	if !strings.Contains(out, "Destroy complete! Resources: 1 destroyed.") {
+		t.Errorf("terraform destroy -refresh=false did not destroy the applied mapping:\n%s", out)
+	}
+	if mappings, err = e.as.ListMappings(context.Background()); err != nil || len(mappings) != 0 {
+		t.Errorf("after destroy the assessment tool holds %+v (%v); want no mapping", mappings, err)
+	}
 }

@@ -184,6 +184,20 @@ func (o *applyOrder) underway(key string) bool {
 	return o.pending[key] > 0
 }
 
+// assetUnderway reports whether a create of this process is under way for
+// the asset: its publish to any stage, or its release.
+func (o *applyOrder) assetUnderway(assetKey string) bool {
+	suffix := " " + strings.ToLower(assetKey)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for k, n := range o.pending {
+		if n > 0 && strings.HasSuffix(k, suffix) {
+			return true
+		}
+	}
+	return false
+}
+
 // progress reports whether another create of this process is working, and
 // a channel closed on the next change.
 func (o *applyOrder) progress() (bool, <-chan struct{}) {
