@@ -60,7 +60,8 @@ func (r *assetPublicationResource) Schema(ctx context.Context, _ resource.Schema
 		MarkdownDescription: "Publishes a revision of a migrated ODC app or library to a stage (ODC Deployments API publish " +
 			"operation) and waits for the result.\n\n" +
 			"**Producers first.** Before publishing, every producer of that revision must already be published in the stage; " +
-			"otherwise the apply fails naming each missing producer and the publication to reference. Reference the producers' " +
+			"a producer this apply is publishing is waited for, and otherwise the apply fails naming each missing producer and " +
+			"the publication to reference. Reference the producers' " +
 			"publications (or, for libraries, their `outsystems_library_release`) so Terraform's graph publishes in order.\n\n" +
 			"**Stages.** Publishing builds the revision and deploys it to the **Development** stage (the stage whose purpose is " +
 			"Development), which is where `stage_key` defaults to, as ODC's 1-Click Publish does. Later stages (QA, Production, " +
