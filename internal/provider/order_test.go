@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -175,4 +176,87 @@ resource "outsystems_app_mapping" "never_applied" {
 	if mappings, err = e.as.ListMappings(context.Background()); err != nil || len(mappings) != 0 {
 		t.Errorf("after destroy the assessment tool holds %+v (%v); want no mapping", mappings, err)
 	}
+}
+
+// TestAwaitProducers: the gate's wait. A consumer waits for a producer a
+// create of the same process has under way, keeps waiting while another
+// create works, gives up a grace after nothing suggests the producer is
+// coming, accepts a fallback (a released library) only after the grace, and
+// stops when its context ends.
+func TestAwaitProducers(t *testing.T) {
+	const stage = "96d227a4-d434-44d1-b16b-ecab41a81d37"
+	producer := client.ReferencedProducer{AssetKey: "5e0b7a1c-2d3f-4e5a-9b8c-7d6e5f4a3b21", Name: "Order Core", AssetType: client.AssetTypeLibrary}
+	grace := orderGrace()
+	// gate runs awaitProducers for a consumer recorded as a create of d;
+	// check says the producer is missing (under way when a create of d has
+	// it under way) until published is closed.
+	gate := func(ctx context.Context, d *providerData, published <-chan struct{}, fallback bool) ([]client.ReferencedProducer, time.Duration, error) {
+		defer d.order.begin(publishOrderKey(stage, "consumer"))()
+		start := time.Now()
+		missing, err := d.awaitProducers(ctx, "test", func(context.Context) (producerCheck, error) {
+			select {
+			case <-published:
+				return producerCheck{}, nil
+			default:
+			}
+			if fallback {
+				return producerCheck{fallback: []client.ReferencedProducer{producer}}, nil
+			}
+			return producerCheck{missing: []client.ReferencedProducer{producer},
+				underway: d.order.underway(publishOrderKey(stage, producer.AssetKey))}, nil
+		})
+		return missing, time.Since(start), err
+	}
+	t.Run("waits for a producer under way in this apply", func(t *testing.T) {
+		t.Parallel()
+		d := &providerData{}
+		published := make(chan struct{})
+		end := d.order.begin(publishOrderKey(stage, producer.AssetKey))
+		go func() { time.Sleep(grace + time.Second); close(published); end() }()
+		missing, took, err := gate(context.Background(), d, published, false)
+		if err != nil || len(missing) != 0 || took < grace+time.Second {
+			t.Errorf("got missing %v, err %v after %s; want none after the producer's publish (%s)", missing, err, took, grace+time.Second)
+		}
+	})
+	t.Run("keeps waiting while another create works", func(t *testing.T) {
+		t.Parallel()
+		d := &providerData{}
+		published := make(chan struct{})
+		end := d.order.begin(publishOrderKey(stage, "another asset"))
+		go func() { time.Sleep(grace + time.Second); close(published); end() }()
+		missing, took, err := gate(context.Background(), d, published, false)
+		if err != nil || len(missing) != 0 || took < grace+time.Second {
+			t.Errorf("got missing %v, err %v after %s; want none once the producer is published (%s)", missing, err, took, grace+time.Second)
+		}
+	})
+	t.Run("gives up a grace after nothing is under way", func(t *testing.T) {
+		t.Parallel()
+		missing, took, err := gate(context.Background(), &providerData{}, nil, false)
+		if err != nil || len(missing) != 1 || missing[0] != producer || took < grace || took > grace+2*time.Second {
+			t.Errorf("got missing %v, err %v after %s; want %q missing after the grace of %s", missing, err, took, producer.Name, grace)
+		}
+	})
+	t.Run("a fallback counts only after the grace", func(t *testing.T) {
+		t.Parallel()
+		missing, took, err := gate(context.Background(), &providerData{}, nil, true)
+		if err != nil || len(missing) != 0 || took < grace || took > grace+2*time.Second {
+			t.Errorf("got missing %v, err %v after %s; want none after the grace of %s", missing, err, took, grace)
+		}
+	})
+	t.Run("stops when the context ends", func(t *testing.T) {
+		t.Parallel()
+		d := &providerData{}
+		defer d.order.begin(publishOrderKey(stage, producer.AssetKey))()
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		defer cancel()
+		_, took, err := gate(ctx, d, nil, false)
+		if err == nil || !strings.Contains(err.Error(), "timed out") || !strings.Contains(err.Error(), "Order Core") || took > 2*time.Second {
+			t.Errorf("got err %v after %s; want a timeout naming the missing producer", err, took)
+		}
+		d.order.mu.Lock()
+		defer d.order.mu.Unlock()
+		if d.order.active != 1 { // the producer's create only: the consumer has ended
+			t.Errorf("after the consumer ended, %d creates count as working; want 1", d.order.active)
+		}
+	})
 }
