@@ -200,9 +200,21 @@ func (r *appMappingResource) ModifyPlan(ctx context.Context, req resource.Modify
 		return
 	}
 	for _, problem := range violations {
-		resp.Diagnostics.AddAttributeError(path.Root("o11_application_keys"), problem.summary, problem.detail)
+		detail := problem.detail
+		if req.State.Raw.IsNull() {
+			detail += destroyAdvice
+		}
+		resp.Diagnostics.AddAttributeError(path.Root("o11_application_keys"), problem.summary, detail)
 	}
 }
+
+// destroyAdvice ends a plan-time error about a mapping not applied yet.
+// Before `terraform destroy` Terraform refreshes the state with a normal
+// plan of the whole configuration, which the provider cannot tell from any
+// other plan, so the same error stops the destroy (issue 12, class 5).
+const destroyAdvice = "\n\nThis mapping is not applied yet. Terraform also plans the configuration before a destroy, so this " +
+	"error stops `terraform destroy` too: to destroy what is applied, run `terraform destroy -refresh=false` (it destroys what " +
+	"the state holds without planning the configuration), or remove this mapping from the configuration first."
 
 type ruleViolation struct{ summary, detail string }
 

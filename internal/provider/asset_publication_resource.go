@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -59,7 +60,8 @@ func (r *assetPublicationResource) Schema(ctx context.Context, _ resource.Schema
 		MarkdownDescription: "Publishes a revision of a migrated ODC app or library to a stage (ODC Deployments API publish " +
 			"operation) and waits for the result.\n\n" +
 			"**Producers first.** Before publishing, every producer of that revision must already be published in the stage; " +
-			"otherwise the apply fails naming each missing producer and the publication to reference. Reference the producers' " +
+			"a producer this apply is publishing is waited for, and otherwise the apply fails naming each missing producer and " +
+			"the publication to reference. Reference the producers' " +
 			"publications (or, for libraries, their `outsystems_library_release`) so Terraform's graph publishes in order.\n\n" +
 			"**Stages.** Publishing builds the revision and deploys it to the **Development** stage (the stage whose purpose is " +
 			"Development), which is where `stage_key` defaults to, as ODC's 1-Click Publish does. Later stages (QA, Production, " +
@@ -177,16 +179,13 @@ func (r *assetPublicationResource) Create(ctx context.Context, req resource.Crea
 	}
 	plan.AssetName = types.StringValue(rev.Name)
 	plan.AssetType = types.StringValue(assetTypeFromWire(rev.AssetType))
-	missing, err := missingProducers(ctx, r.data, odc, assetKey, revision, false, func(p client.ReferencedProducer) (bool, error) {
-		published, err := r.data.publishedIn(ctx, odc, stageKey, p.AssetKey, p.AssetType)
-		if published || err != nil || p.AssetType != client.AssetTypeLibrary {
-			return published, err
-		}
-		// Apps bundle libraries: a released library was published and can
-		// be consumed (libraries installed from Forge come released).
-		h, err := odc.HighestTagRevision(ctx, p.AssetKey)
-		return h != nil && h.Tag != "", err
-	})
+	// Recorded before the gate: a consumer of this asset in the same apply
+	// waits for this publication rather than failing.
+	defer r.data.order.begin(publishOrderKey(stageKey, assetKey))()
+	missing, err := r.data.awaitProducers(ctx, fmt.Sprintf("the producers of %q revision %d to be published", rev.Name, revision),
+		func(ctx context.Context) (producerCheck, error) {
+			return r.checkProducers(ctx, odc, assetKey, revision, stageKey)
+		})
 	if err != nil {
 		addAPIError(&resp.Diagnostics, "Failed To Read The Producers", fmt.Sprintf("read the producers of asset %s revision %d (the elements it references)", assetKey, revision), err)
 		return
@@ -194,10 +193,13 @@ func (r *assetPublicationResource) Create(ctx context.Context, req resource.Crea
 	if len(missing) > 0 {
 		stage := r.data.stageLabel(ctx, odc, stageKey)
 		resp.Diagnostics.AddAttributeError(path.Root("asset_key"), "Producers Not Published",
-			fmt.Sprintf("Asset %q (%s) revision %d consumes producers that are not published in stage %s: %s.\n\nODC publishes producers first. "+
-				"Reference the outsystems_asset_publication of each of these producers (the one whose asset_key is the producer's key, "+
-				"publishing to stage %s) from this resource, e.g. with depends_on, or publish them in an earlier wave (publish_wave of "+
-				"outsystems_code_migration), then apply again.",
+			fmt.Sprintf("Asset %q (%s) revision %d consumes producers that are not published in stage %s: %s. No publish of them ran or "+
+				"started in that stage while this publication waited for them.\n\nODC publishes producers first. Reference the "+
+				"outsystems_asset_publication of each of these producers (the one whose asset_key is the producer's key, publishing to "+
+				"stage %s) from this resource, directly or through depends_on on the releases of an earlier wave, or publish them in "+
+				"an earlier wave (publish_wave of outsystems_code_migration). If the configuration already references it, that "+
+				"publication did not publish in this apply: check that it is in this configuration and its state (terraform state "+
+				"list), that it publishes to the same stage, and whether it failed earlier in this apply; then apply again.",
 				rev.Name, assetKey, revision, stage, producerLabels(missing), stage))
 		return
 	}
@@ -250,6 +252,51 @@ func (r *assetPublicationResource) Create(ctx context.Context, req resource.Crea
 	if op.Status != client.PublishStatusFinished {
 		resp.Diagnostics.Append(publishFailure(ctx, odc, op)...)
 	}
+}
+
+// checkProducers looks at the producers of an asset revision in a stage:
+// published there, being published (a publish running in ODC, or one this
+// apply is making), or missing; a library not published in the stage but
+// released is accepted only once nothing is under way (apps bundle
+// libraries, and libraries installed from Forge come released). The stage's
+// cached deployments are read again after a look that found one missing.
+func (r *assetPublicationResource) checkProducers(ctx context.Context, odc *client.ODC, assetKey string, revision int, stageKey string) (producerCheck, error) {
+	var got producerCheck
+	_, err := missingProducers(ctx, r.data, odc, assetKey, revision, false, func(p client.ReferencedProducer) (bool, error) {
+		published, err := r.data.publishedIn(ctx, odc, stageKey, p.AssetKey, p.AssetType)
+		if published || err != nil {
+			return published, err
+		}
+		running := r.data.order.underway(publishOrderKey(stageKey, p.AssetKey))
+		if !running {
+			ops, err := odc.ListPublishOperations(ctx, p.AssetKey, stageKey)
+			if err != nil {
+				return false, err
+			}
+			running = slices.ContainsFunc(ops, func(op client.PublishOperation) bool { return !op.Done() })
+		}
+		if running {
+			got.underway = true
+			got.missing = append(got.missing, p)
+			return false, nil
+		}
+		if p.AssetType == client.AssetTypeLibrary {
+			h, err := odc.HighestTagRevision(ctx, p.AssetKey)
+			if err != nil {
+				return false, err
+			}
+			if h != nil && h.Tag != "" {
+				got.fallback = append(got.fallback, p)
+				return false, nil
+			}
+		}
+		got.missing = append(got.missing, p)
+		return false, nil
+	})
+	if len(got.missing)+len(got.fallback) > 0 {
+		r.data.forgetDeployedAssets(stageKey) // the next look reads the stage again
+	}
+	return got, err
 }
 
 // publishFailure reports a failed publish with the operation's messages.

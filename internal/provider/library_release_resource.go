@@ -240,22 +240,38 @@ func (r *libraryReleaseResource) Create(ctx context.Context, req resource.Create
 				"outsystems_asset_publication (e.g. revision = outsystems_asset_publication.<name>.revision) so it is published first.", name, assetKey, revision))
 		return
 	}
-	missing, err := r.unreleasedProducers(ctx, odc, facts)
-	if err == nil && len(missing) > 0 {
-		// Released since the plan read them: ask once more before failing.
-		if facts, err = r.data.readReleaseFacts(ctx, odc, assetKey, revision, true); err == nil {
-			missing, err = r.unreleasedProducers(ctx, odc, facts)
-		}
-	}
+	// Recorded before the gate: a consumer library's release in the same
+	// apply waits for this one rather than failing.
+	defer r.data.order.begin(releaseOrderKey(assetKey))()
+	looks := 0
+	missing, err := r.data.awaitProducers(ctx, fmt.Sprintf("the producer libraries of %q revision %d to be released", name, revision),
+		func(ctx context.Context) (producerCheck, error) {
+			if looks++; looks > 1 {
+				// Released since the last look: read them again.
+				var err error
+				if facts, err = r.data.readReleaseFacts(ctx, odc, assetKey, revision, true); err != nil {
+					return producerCheck{}, err
+				}
+			}
+			unreleased, err := r.unreleasedProducers(ctx, odc, facts)
+			got := producerCheck{missing: unreleased}
+			for _, p := range unreleased {
+				got.underway = got.underway || r.data.order.assetUnderway(p.AssetKey)
+			}
+			return got, err
+		})
 	if err != nil {
 		addAPIError(&resp.Diagnostics, "Failed To Read The Producers", fmt.Sprintf("read the producer libraries of library %q revision %d (the elements it references)", name, revision), err)
 		return
 	}
 	if len(missing) > 0 {
 		resp.Diagnostics.AddAttributeError(path.Root("asset_key"), "Producer Libraries Not Released",
-			fmt.Sprintf("Library %q revision %d consumes producer libraries that have no release yet: %s.\n\nRelease producers first: "+
+			fmt.Sprintf("Library %q revision %d consumes producer libraries that have no release yet: %s. None of them was released, "+
+				"or being published or released by this apply, while this release waited for them.\n\nRelease producers first: "+
 				"reference the outsystems_library_release of each of these producers (the one whose asset_key is the producer's key) from "+
-				"this resource, e.g. with depends_on, then apply again.", name, revision, producerLabels(missing)))
+				"this resource, e.g. with depends_on. If the configuration already references it, that release did not run in this "+
+				"apply: check that it is in this configuration and its state (terraform state list) and whether it failed earlier in "+
+				"this apply; then apply again.", name, revision, producerLabels(missing)))
 		return
 	}
 	if entry.Tag != version {

@@ -123,6 +123,9 @@ type providerData struct {
 	// a key ODC lists no library for. A publish of the asset forgets it, a
 	// release this process makes updates it; guarded by mu.
 	libraries map[string]*cachedLibrary
+	// order tracks this process's publications and releases being created,
+	// so a consumer can wait for a producer the same apply is publishing.
+	order applyOrder
 }
 
 // requireLifeTime returns the LifeTime client or an error saying how to configure it.
