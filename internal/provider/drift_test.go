@@ -23,6 +23,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/client"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox"
 )
 
 // TestAccDrift_libraryUnpublished: a library whose publication was removed
@@ -86,6 +87,7 @@ func TestAccDrift_tagAppModifiedSinceTag(t *testing.T) {
 	e := newTestEnv(t)
 	cfg := e.tagConfig("Claims Core", "", "Ready for ODC")
 	var first, second string
+	var ltBefore int64
 	tfresource.ParallelTest(t, tfresource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             checkTagsDestroyed(e),
@@ -95,6 +97,16 @@ func TestAccDrift_tagAppModifiedSinceTag(t *testing.T) {
 				Check:  tfresource.ComposeAggregateTestCheckFunc(captureID(tagAddr, &first), e.checkRunning("Claims Core", &first)),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(tagAddr, tfjsonpath.New("application_modified"), knownvalue.Bool(false)),
+				},
+			},
+			{ // the refresh of a tag that runs is one LifeTime request
+				PreConfig:    func() { ltBefore = e.sb.RequestStats().ByFamily[sandbox.FamilyLifeTime].Requests },
+				RefreshState: true,
+				Check: func(*terraform.State) error {
+					if n := e.sb.RequestStats().ByFamily[sandbox.FamilyLifeTime].Requests - ltBefore; n != 1 {
+						return fmt.Errorf("the refresh of one tag made %d LifeTime requests; want 1", n)
+					}
+					return nil
 				},
 			},
 			{ // merely running the tag: nothing to do
