@@ -365,16 +365,21 @@ func (r *assetPublicationResource) Read(ctx context.Context, req resource.ReadRe
 			return
 		}
 	}
-	if op.Status == client.PublishStatusFinished && state.AssetType.ValueString() != "library" {
-		// Published, unless the app is no longer in the stage (removed out of
-		// band, e.g. a stage reset). Libraries are not deployed to stages.
-		published, err := r.data.publishedIn(ctx, odc, state.StageKey.ValueString(), op.AssetKey, assetTypes[state.AssetType.ValueString()])
+	if op.Status == client.PublishStatusFinished {
+		// Published, unless the stage no longer holds this revision (removed
+		// out of band, e.g. a stage reset, or an older revision published
+		// over it): then the publication is planned again. The same source
+		// as the producers-first gate (publishedRevision), so what the plan
+		// keeps, the gate accepts.
+		stageKey := state.StageKey.ValueString()
+		got, published, err := r.data.publishedRevision(ctx, odc, stageKey, op.AssetKey, assetTypes[state.AssetType.ValueString()])
 		if err != nil {
-			addAPIError(&resp.Diagnostics, "Failed To Read The Stage", "check that asset "+op.AssetKey+" is still published in stage "+r.data.stageLabel(ctx, odc, state.StageKey.ValueString()), err)
+			addAPIError(&resp.Diagnostics, "Failed To Read The Stage", "check that asset "+op.AssetKey+" is still published in stage "+r.data.stageLabel(ctx, odc, stageKey), err)
 			return
 		}
-		if !published {
-			tflog.Warn(ctx, "The asset is no longer published in the stage; the publication will be recreated", map[string]any{"asset_key": op.AssetKey})
+		if !published || got < op.Revision {
+			tflog.Warn(ctx, "The asset revision is no longer published in the stage; the publication will be made again", map[string]any{
+				"asset_key": op.AssetKey, "revision": op.Revision, "stage_key": stageKey, "published_revision": got})
 			resp.State.RemoveResource(ctx)
 			return
 		}

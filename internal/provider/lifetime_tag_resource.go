@@ -69,6 +69,7 @@ type lifeTimeTagModel struct {
 	ForceNewVersion types.Bool     `tfsdk:"force_new_version"`
 	ApplicationName types.String   `tfsdk:"application_name"`
 	CreatedOn       types.String   `tfsdk:"created_on"`
+	AppModified     types.Bool     `tfsdk:"application_modified"`
 	Timeouts        timeouts.Value `tfsdk:"timeouts"`
 }
 
@@ -180,6 +181,14 @@ func (r *lifeTimeTagResource) Schema(ctx context.Context, _ resource.SchemaReque
 				MarkdownDescription: "When LifeTime created the version (empty on O11 releases that do not report it).",
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
+			"application_modified": schema.BoolAttribute{
+				Computed: true,
+				MarkdownDescription: "Whether the application has changes in the environment that no tag holds (LifeTime's " +
+					"`IsModified`, or a native shell changed), as the last refresh read it. When it is true and `version` is not " +
+					"set, the plan replaces the tag with a new one (the next patch version); when `version` is set, the plan " +
+					"warns to set a new version instead.",
+				PlanModifiers: []planmodifier.Bool{retagWhenModified{}},
+			},
 		},
 	}
 }
@@ -271,15 +280,22 @@ type tagTarget struct {
 // application has no changes since it (nor a changed native shell), and a
 // new version is not forced.
 func (t *tagTarget) adoptable(force bool) bool {
-	if force || t.running == nil || t.status.IsModified {
-		return false
+	return !force && t.running != nil && !modifiedSinceTag(t.status)
+}
+
+// modifiedSinceTag reports whether an application has changes in an
+// environment that its running version (its last tag there) does not
+// hold: LifeTime's IsModified, or a native shell whose hash changed.
+func modifiedSinceTag(st client.AppStatusInEnv) bool {
+	if st.IsModified {
+		return true
 	}
-	for _, m := range t.status.MobileAppsStatus {
+	for _, m := range st.MobileAppsStatus {
 		if m.IsModified {
-			return false
+			return true
 		}
 	}
-	return true
+	return false
 }
 
 // derivedMobileVersions gives each native shell that changed since the last
@@ -555,31 +571,118 @@ func (r *lifeTimeTagResource) Read(ctx context.Context, req resource.ReadRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	v, err := lt.GetApplicationVersion(ctx, state.ApplicationKey.ValueString(), state.ID.ValueString())
-	if client.IsNotFound(err) && taggedRecently(ctx, req.Private) {
-		// LifeTime answers 404 while it processes a new tag: keep it.
-		tflog.Warn(ctx, "The tag is not readable yet (LifeTime may still be processing it); keeping it in state", map[string]any{"version_key": state.ID.ValueString()})
-		return
-	}
-	if client.IsNotFound(err) {
-		tflog.Warn(ctx, "The tagged application version no longer exists in LifeTime; removing it from state", map[string]any{"version_key": state.ID.ValueString()})
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
+	envKey, appKey, versionKey := state.EnvironmentKey.ValueString(), state.ApplicationKey.ValueString(), state.ID.ValueString()
+	// One request in the usual case: the application's state in the
+	// environment says whether the tag is still its running version (so the
+	// version exists; a version never changes) and whether the application
+	// has changed since.
+	var st client.AppStatusInEnv
+	runsThere := false
+	app, err := lt.GetEnvironmentApplication(ctx, envKey, appKey, false)
+	switch {
+	case client.IsNotFound(err):
+		// The application no longer runs in the environment: only the
+		// version itself says whether the tag still exists.
+	case err != nil:
 		addAPIError(&resp.Diagnostics, "Failed To Read The Tag",
-			fmt.Sprintf("read version %s of application %s", state.ID.ValueString(), state.ApplicationKey.ValueString()), err)
+			fmt.Sprintf("read application %s in environment %s, to check its tag %s", appKey, envKey, versionKey), err)
+		return
+	default:
+		st, runsThere = app.StatusIn(envKey)
+	}
+	running := runsThere && strings.EqualFold(st.BaseApplicationVersionKey, versionKey)
+	imported := state.Version.IsNull() || state.Version.IsUnknown() || state.CreatedOn.IsNull() || state.CreatedOn.IsUnknown()
+	if !running || imported {
+		v, err := lt.GetApplicationVersion(ctx, appKey, versionKey)
+		if client.IsNotFound(err) && taggedRecently(ctx, req.Private) {
+			// LifeTime answers 404 while it processes a new tag: keep it.
+			tflog.Warn(ctx, "The tag is not readable yet (LifeTime may still be processing it); keeping it in state", map[string]any{"version_key": versionKey})
+			return
+		}
+		if client.IsNotFound(err) {
+			tflog.Warn(ctx, "The tagged application version no longer exists in LifeTime; removing it from state", map[string]any{"version_key": versionKey})
+			resp.State.RemoveResource(ctx)
+			return
+		}
+		if err != nil {
+			addAPIError(&resp.Diagnostics, "Failed To Read The Tag", fmt.Sprintf("read version %s of application %s", versionKey, appKey), err)
+			return
+		}
+		if isAdopted(ctx, req.Private) {
+			// An adopted version keeps the configured change log and mobile
+			// versions: they describe no tag the provider made.
+			state.ID = types.StringValue(v.Key)
+			state.Version = types.StringValue(v.Version)
+			if state.CreatedOn.IsNull() || state.CreatedOn.IsUnknown() {
+				state.CreatedOn = types.StringValue(v.CreatedOn)
+			}
+		} else {
+			resp.Diagnostics.Append(state.fromVersion(ctx, v)...)
+		}
+	}
+	// Changes since the last tag in the environment: what the Migration
+	// Kit would not migrate (its preflight refuses them). A tag LifeTime is
+	// still processing is not running yet, and what the environment reports
+	// is about the version before it.
+	modified := runsThere && modifiedSinceTag(st)
+	if !running && taggedRecently(ctx, req.Private) {
+		modified = false
+	}
+	if modified {
+		tflog.Info(ctx, "The application has changes since its last tag; the plan tags it again", map[string]any{
+			"application_key": appKey, "environment_key": envKey, "running_version": st.BaseApplicationVersionLabel})
+	}
+	state.AppModified = types.BoolValue(modified)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// retagWhenModified plans a new tag for an application that has changes
+// since its tag (application_modified, set by the refresh): with `version`
+// unset it replaces the tag, and the replacement takes the next patch
+// version; with `version` set it warns, since LifeTime refuses a version
+// string used before. A new tag holds every change, so it plans false.
+type retagWhenModified struct{}
+
+func (retagWhenModified) Description(context.Context) string {
+	return "Replaces the tag when the application has changes since it and `version` is not set."
+}
+
+func (m retagWhenModified) MarkdownDescription(ctx context.Context) string { return m.Description(ctx) }
+
+func (retagWhenModified) PlanModifyBool(ctx context.Context, req planmodifier.BoolRequest, resp *planmodifier.BoolResponse) {
+	if req.Plan.Raw.IsNull() {
+		return // destroy
+	}
+	if req.State.Raw.IsNull() {
+		resp.PlanValue = types.BoolValue(false)
 		return
 	}
-	if isAdopted(ctx, req.Private) {
-		// An adopted version keeps the configured change log and mobile
-		// versions: they describe no tag the provider made.
-		state.ID = types.StringValue(v.Key)
-		state.Version = types.StringValue(v.Version)
-	} else {
-		resp.Diagnostics.Append(state.fromVersion(ctx, v)...)
+	if req.StateValue.IsNull() || req.StateValue.IsUnknown() {
+		return
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	resp.PlanValue = req.StateValue
+	if !req.StateValue.ValueBool() {
+		return
+	}
+	var configVersion types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("version"), &configVersion)...)
+	if configVersion.IsUnknown() || resp.Diagnostics.HasError() {
+		return
+	}
+	if configVersion.IsNull() {
+		resp.PlanValue = types.BoolValue(false)
+		resp.RequiresReplace = true
+		return
+	}
+	var state lifeTimeTagModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.AddAttributeWarning(path.Root("version"), "Application Changed Since Its Tag",
+		fmt.Sprintf("Application %q has changes in environment %s since its tag %q, and the Migration Kit migrates the latest tagged "+
+			"version, so it would migrate the application without them (and its preflight refuses an application with changes since "+
+			"its last tag). `version` is set to %q, a version string LifeTime already used, so the provider does not tag again by "+
+			"itself: set `version` to a new version (e.g. the next patch version) and apply to tag the changes, or remove `version` "+
+			"to let the provider take the next free patch version.",
+			state.ApplicationName.ValueString(), state.EnvironmentKey.ValueString(), state.Version.ValueString(), configVersion.ValueString()))
 }
 
 // fromVersion copies what LifeTime reports about a version into the model.

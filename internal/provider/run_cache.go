@@ -76,28 +76,40 @@ func (d *providerData) deployedAssets(ctx context.Context, odc *client.ODC, stag
 	return out, nil
 }
 
-// publishedIn reports whether an asset is published in a stage. Apps are
-// listed among the stage's deployed assets; libraries are not deployed (apps
-// bundle them), so for them a finished publish operation to the stage counts.
-func (d *providerData) publishedIn(ctx context.Context, odc *client.ODC, stageKey, assetKey, wireType string) (bool, error) {
+// publishedRevision returns the highest revision of an asset published in
+// a stage, and false when nothing of it is published there. It is the one
+// meaning of "published in a stage" that the producers-first gate
+// (publishedIn) and the refresh of outsystems_asset_publication share. Apps
+// are listed among the stage's deployed assets (read once per stage per
+// run); libraries are not deployed (apps bundle them), so for them the
+// stage's finished publish operations of the library count (one request).
+func (d *providerData) publishedRevision(ctx context.Context, odc *client.ODC, stageKey, assetKey, wireType string) (int, bool, error) {
 	if wireType == client.AssetTypeLibrary {
 		ops, err := odc.ListPublishOperations(ctx, assetKey, stageKey)
 		if err != nil {
-			return false, err
+			return 0, false, err
 		}
+		highest, ok := 0, false
 		for _, op := range ops {
 			if op.Succeeded() {
-				return true, nil
+				highest, ok = max(highest, op.Revision), true
 			}
 		}
-		return false, nil
+		return highest, ok, nil
 	}
 	deployed, err := d.deployedAssets(ctx, odc, stageKey)
 	if err != nil {
-		return false, err
+		return 0, false, err
 	}
-	_, ok := deployed[strings.ToLower(assetKey)]
-	return ok, nil
+	a, ok := deployed[strings.ToLower(assetKey)]
+	return a.Revision, ok, nil
+}
+
+// publishedIn reports whether an asset is published in a stage (any
+// revision; see publishedRevision).
+func (d *providerData) publishedIn(ctx context.Context, odc *client.ODC, stageKey, assetKey, wireType string) (bool, error) {
+	_, ok, err := d.publishedRevision(ctx, odc, stageKey, assetKey, wireType)
+	return ok, err
 }
 
 // forgetDeployedAssets drops the cached list of a stage after a publish.
