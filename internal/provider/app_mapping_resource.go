@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -444,6 +445,18 @@ func (r *appMappingResource) Update(ctx context.Context, req resource.UpdateRequ
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
+	// The plan was made from the state; what the apply does not change must
+	// still be as planned. A mapping changed in the tool since the plan (a
+	// saved plan applied later) fails here, before anything is sent.
+	current, err := as.GetMapping(ctx, state.ID.ValueString())
+	if err != nil {
+		addAPIError(&resp.Diagnostics, "Failed To Read The Mapping", fmt.Sprintf("read mapping %q (%s)", state.Name.ValueString(), state.ID.ValueString()), err)
+		return
+	}
+	if movedSincePlan(&resp.Diagnostics, &state, current) {
+		return
+	}
+
 	var patch client.MappingPatch
 	changed := false
 	if !plan.Name.Equal(state.Name) {
@@ -459,23 +472,45 @@ func (r *appMappingResource) Update(ctx context.Context, req resource.UpdateRequ
 		resp.Diagnostics.Append(diags...)
 		patch.ApplicationKeys, changed = keys, true
 	}
-	var mp *client.Mapping
-	var err error
+	mp := current
 	if changed {
 		mp, err = as.UpdateMapping(ctx, state.ID.ValueString(), patch)
 		if err != nil {
 			addAPIError(&resp.Diagnostics, "Failed To Update The Mapping", fmt.Sprintf("update mapping %q (%s)", state.Name.ValueString(), state.ID.ValueString()), err)
 			return
 		}
-	} else {
-		mp, err = as.GetMapping(ctx, state.ID.ValueString())
-		if err != nil {
-			addAPIError(&resp.Diagnostics, "Failed To Read The Mapping", fmt.Sprintf("read mapping %q", state.Name.ValueString()), err)
-			return
-		}
 	}
 	plan.ID = state.ID
 	r.finish(ctx, as, mp, &plan, &resp.State, &resp.Diagnostics)
+}
+
+// movedSincePlan reports, as errors, the mapping's arguments that the tool
+// now holds differently from the state the plan was made from: a change in
+// the tool between `terraform plan -out` and the apply of that plan. It
+// returns true when it added an error.
+func movedSincePlan(diags *diag.Diagnostics, state *appMappingModel, current *client.Mapping) bool {
+	before := diags.ErrorsCount()
+	planAgain := "It changed in the assessment tool since the plan was made (changed since the plan), so the saved plan no longer " +
+		"describes what the apply would do; nothing was changed. Run terraform plan again and review the new plan."
+	if current.Name != state.Name.ValueString() {
+		diags.AddAttributeError(path.Root("name"), "Mapping Changed Since The Plan",
+			fmt.Sprintf("Mapping %s: name was planned as %q, but the assessment tool now says %q. %s", current.Key, state.Name.ValueString(), current.Name, planAgain))
+	}
+	if current.Description != state.Description.ValueString() {
+		diags.AddAttributeError(path.Root("description"), "Mapping Changed Since The Plan",
+			fmt.Sprintf("Mapping %q (%s): description was planned as %q, but the assessment tool now says %q. %s",
+				current.Name, current.Key, state.Description.ValueString(), current.Description, planAgain))
+	}
+	keys, d := setStrings(context.Background(), state.O11ApplicationKeys)
+	if !d.HasError() && !sameKeys(keys, current.ApplicationKeys) {
+		sort.Strings(keys)
+		now := slices.Clone(current.ApplicationKeys)
+		sort.Strings(now)
+		diags.AddAttributeError(path.Root("o11_application_keys"), "Mapping Changed Since The Plan",
+			fmt.Sprintf("Mapping %q (%s): o11_application_keys was planned as [%s], but the assessment tool now says [%s]. %s",
+				current.Name, current.Key, strings.Join(keys, ", "), strings.Join(now, ", "), planAgain))
+	}
+	return diags.ErrorsCount() > before
 }
 
 func (r *appMappingResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
