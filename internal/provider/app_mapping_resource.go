@@ -161,12 +161,16 @@ func (r *appMappingResource) ModifyPlan(ctx context.Context, req resource.Modify
 			return // an element is not known yet
 		}
 	}
+	var prior *appMappingModel
 	if !req.State.Raw.IsNull() {
-		var state appMappingModel
-		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-		if plan.O11ApplicationKeys.Equal(state.O11ApplicationKeys) {
-			return // the apps did not change: nothing new to check
-		}
+		prior = &appMappingModel{}
+		resp.Diagnostics.Append(req.State.Get(ctx, prior)...)
+	}
+	if r.checkPlannedTogether(ctx, &plan, prior, keys, &resp.Diagnostics) {
+		return
+	}
+	if prior != nil && plan.O11ApplicationKeys.Equal(prior.O11ApplicationKeys) {
+		return // the apps did not change: nothing new to check
 	}
 	apps, err := r.data.assessment.ListApplications(ctx)
 	if err != nil {
@@ -203,6 +207,77 @@ func (r *appMappingResource) ModifyPlan(ctx context.Context, req resource.Modify
 	for _, problem := range violations {
 		resp.Diagnostics.AddAttributeError(path.Root("o11_application_keys"), problem.summary, problem.detail)
 	}
+}
+
+// checkPlannedTogether fails the plan, before any apply, where the apply
+// would fail half-way with a 409: two mappings this configuration plans
+// share a name or an O11 application (the mappings one provider process
+// plans register in providerData), or a new name is already another
+// mapping's in the tool. prior is the state (nil for a new mapping). It
+// returns true when it added an error.
+func (r *appMappingResource) checkPlannedTogether(ctx context.Context, plan, prior *appMappingModel, keys []string, diags *diag.Diagnostics) bool {
+	self := ""
+	if prior != nil {
+		self = prior.ID.ValueString()
+		if !plan.AssetType.Equal(prior.AssetType) {
+			// A replacement: Terraform plans the new mapping again without
+			// prior state, and that plan is the one registered.
+			return false
+		}
+	}
+	name := ""
+	if !plan.Name.IsUnknown() {
+		name = plan.Name.ValueString()
+	}
+	apps := make([]string, len(keys))
+	for i, k := range keys {
+		apps[i] = strings.ToLower(k)
+	}
+	before := diags.ErrorsCount()
+	sameName, shared := r.data.registerPlannedMapping(plannedMapping{id: self, name: name, apps: apps})
+	if name != "" {
+		for _, o := range sameName {
+			diags.AddAttributeError(path.Root("name"), "Two Mappings With One Name",
+				fmt.Sprintf("This configuration plans two outsystems_app_mapping resources named %q (the other one: apps %s). Mapping names "+
+					"are unique in the assessment tool (ignoring letter case), so the apply would create one and fail on the other (409). "+
+					"Give each mapping its own `name`.", name, strings.Join(o.apps, ", ")))
+		}
+	}
+	sharedKeys := make([]string, 0, len(shared))
+	for k := range shared {
+		sharedKeys = append(sharedKeys, k)
+	}
+	sort.Strings(sharedKeys)
+	for _, k := range sharedKeys {
+		for _, o := range shared[k] {
+			diags.AddAttributeError(path.Root("o11_application_keys"), "One O11 App In Two Mappings",
+				fmt.Sprintf("This configuration maps the O11 application %s in two outsystems_app_mapping resources: %q and %q. An app "+
+					"belongs to at most one mapping, so the apply would create one and fail on the other (409). Remove it from one of "+
+					"their `o11_application_keys`.", k, name, o.name))
+		}
+	}
+	if diags.ErrorsCount() > before || name == "" || (prior != nil && prior.Name.ValueString() == name) {
+		return diags.ErrorsCount() > before
+	}
+	// A new mapping or a new name: the tool must not hold it already.
+	mappings, err := r.data.listMappings(ctx)
+	if err != nil {
+		addAPIError(diags, "Failed To Read The Mappings", "list the mappings in the assessment tool to check that the name "+name+" is free", err)
+		return true
+	}
+	for _, m := range mappings {
+		if !strings.EqualFold(m.Name, name) || strings.EqualFold(m.Key, self) {
+			continue
+		}
+		if prior == nil && m.AssetType != assetTypes[plan.AssetType.ValueString()] {
+			continue // the mapping this one replaces (a new asset_type): deleted first
+		}
+		diags.AddAttributeError(path.Root("name"), "Mapping Name Taken",
+			fmt.Sprintf("The assessment tool already has a mapping named %q (key %s, apps %s), and mapping names are unique (ignoring "+
+				"letter case): the apply would fail (409). Choose another `name`, or import that mapping "+
+				"(terraform import <address> %s) to manage it here.", m.Name, m.Key, strings.Join(m.ApplicationKeys, ", "), m.Key))
+	}
+	return diags.ErrorsCount() > before
 }
 
 type ruleViolation struct{ summary, detail string }

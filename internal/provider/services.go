@@ -123,6 +123,13 @@ type providerData struct {
 	// a key ODC lists no library for. A publish of the asset forgets it, a
 	// release this process makes updates it; guarded by mu.
 	libraries map[string]*cachedLibrary
+	// plannedMappings are the mappings this process planned (one plan of a
+	// configuration), so a second mapping with the same name or app is
+	// refused at plan time; guarded by mu (registerPlannedMapping).
+	plannedMappings []plannedMapping
+	// mappings is the assessment tool's list of mappings, read once per
+	// process to check planned names against it.
+	mappings memo[[]client.Mapping]
 }
 
 // requireLifeTime returns the LifeTime client or an error saying how to configure it.

@@ -1,0 +1,92 @@
+package provider
+
+// Class 4 of issue 12: what the plan can know, the plan says. Mappings of
+// one configuration that would collide in the tool, a name the tool already
+// holds, and mapped apps with changes since their last tag are reported by
+// `terraform plan`, not half-way through the apply.
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/client"
+)
+
+// TestAccPlanKnows_oneAppInTwoMappings: before, both mappings passed the
+// plan (neither existed yet) and the apply created "Broker A" and failed on
+// "Broker B" (409, or the kit rule when planned again at apply).
+func TestAccPlanKnows_oneAppInTwoMappings(t *testing.T) {
+	e := newTestEnv(t)
+	cfg := e.providerConfig() + fmt.Sprintf(`
+resource "outsystems_app_mapping" "a" {
+  name                 = "Broker A"
+  asset_type           = "web_app"
+  o11_application_keys = [%[1]q]
+}
+resource "outsystems_app_mapping" "b" {
+  name                 = "Broker B"
+  asset_type           = "web_app"
+  o11_application_keys = [%[1]q]
+}
+`, e.appKey("Broker Portal"))
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkMappingsDestroyed(e),
+		Steps: []resource.TestStep{{
+			Config:      cfg,
+			PlanOnly:    true,
+			ExpectError: regexpS(`One O11 App In Two Mappings.*` + e.appKey("Broker Portal") + `.*"Broker (A|B)" and "Broker (A|B)"`),
+		}},
+	})
+}
+
+// TestAccPlanKnows_twoMappingsOneName: two mappings whose names differ only
+// in letter case (the tool compares names ignoring case).
+func TestAccPlanKnows_twoMappingsOneName(t *testing.T) {
+	e := newTestEnv(t)
+	cfg := e.providerConfig() + fmt.Sprintf(`
+resource "outsystems_app_mapping" "a" {
+  name                 = "Claims"
+  asset_type           = "web_app"
+  o11_application_keys = [%q]
+}
+resource "outsystems_app_mapping" "b" {
+  name                 = "CLAIMS"
+  asset_type           = "web_app"
+  o11_application_keys = [%q]
+}
+`, e.appKey("Claims Core"), e.appKey("Customer Portal"))
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkMappingsDestroyed(e),
+		Steps: []resource.TestStep{{
+			Config:      cfg,
+			PlanOnly:    true,
+			ExpectError: regexpS(`Two Mappings With One Name.*two outsystems_app_mapping resources named "(Claims|CLAIMS)"`),
+		}},
+	})
+}
+
+// TestAccPlanKnows_nameTakenInTheTool: a mapping outside this configuration
+// already has the name.
+func TestAccPlanKnows_nameTakenInTheTool(t *testing.T) {
+	e := newTestEnv(t)
+	held, err := e.as.CreateMapping(context.Background(), client.MappingCreate{
+		Name: "HR", AssetType: client.AssetTypeWebApplication, ApplicationKeys: []string{e.appKey("HR Self Service")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkMappingsDestroyed(e, held.Key),
+		Steps: []resource.TestStep{{
+			Config:      e.mappingConfig("hr", "web_app", "", "Customer Portal"),
+			PlanOnly:    true,
+			ExpectError: regexpS(`Mapping Name Taken.*already has a mapping named "HR" \(key ` + held.Key + `.*terraform import`),
+		}},
+	})
+}
