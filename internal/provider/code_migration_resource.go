@@ -211,6 +211,9 @@ func (r *codeMigrationResource) ModifyPlan(ctx context.Context, req resource.Mod
 		addAPIError(&resp.Diagnostics, "Failed To Read The Mappings", "read the mappings to plan the migration", err)
 		return
 	}
+	if !plan.SourceEnvironmentKey.IsUnknown() {
+		r.warnUntagged(ctx, plan.SourceEnvironmentKey.ValueString(), keys, &resp.Diagnostics)
+	}
 	planned := planAssets(readiness)
 	assets := map[string]attr.Value{}
 	order := make([]attr.Value, len(planned))
@@ -314,6 +317,64 @@ func (r *codeMigrationResource) Create(ctx context.Context, req resource.CreateR
 	if m.Status == client.CodeMigrationFinishedWithErrors {
 		addMigrationErrors(&resp.Diagnostics, m)
 	}
+}
+
+// warnUntagged tells at plan time what the apply's preflight will refuse:
+// a mapped app with changes since its last tag (or never tagged) in the
+// source environment, that no outsystems_lifetime_tag planned before this
+// migration tags. It is a warning, not an error: LifeTime can change until
+// the apply (a developer tags the app), and a tag this configuration plans
+// is applied first when the migration depends on it (the documented
+// pattern; Terraform then also plans the tag first, so it is known here).
+// A mapping this process cannot read is left to the preflight.
+func (r *codeMigrationResource) warnUntagged(ctx context.Context, envKey string, mappingKeys []string, diags *diag.Diagnostics) {
+	mappings, err := r.data.listMappings(ctx)
+	if err != nil {
+		return // the preflight at apply reports it
+	}
+	byKey := map[string]*client.Mapping{}
+	for i := range mappings {
+		byKey[strings.ToLower(mappings[i].Key)] = &mappings[i]
+	}
+	apps, err := r.data.lifeTime.ListApplications(ctx, true, false)
+	if err != nil {
+		return
+	}
+	appsByKey := map[string]*client.Application{}
+	for i := range apps {
+		appsByKey[strings.ToLower(apps[i].Key)] = &apps[i]
+	}
+	var untagged []string
+	for _, mk := range mappingKeys {
+		mp := byKey[strings.ToLower(mk)]
+		if mp == nil {
+			continue
+		}
+		for _, ak := range mp.ApplicationKeys {
+			app := appsByKey[strings.ToLower(ak)]
+			if app == nil || r.data.tagPlanned(envKey, ak) {
+				continue
+			}
+			st, ok := app.StatusIn(envKey)
+			switch {
+			case !ok:
+				untagged = append(untagged, fmt.Sprintf("%q (%s, mapping %q): not deployed in the source environment", app.Name, app.Key, mp.Name))
+			case st.IsModified:
+				untagged = append(untagged, fmt.Sprintf("%q (%s, mapping %q): has changes since its last tag %q", app.Name, app.Key, mp.Name, st.BaseApplicationVersionLabel))
+			case st.BaseApplicationVersionKey == "":
+				untagged = append(untagged, fmt.Sprintf("%q (%s, mapping %q): was never tagged", app.Name, app.Key, mp.Name))
+			}
+		}
+	}
+	if len(untagged) == 0 {
+		return
+	}
+	sort.Strings(untagged)
+	diags.AddAttributeWarning(path.Root("mapping_ids"), "O11 Apps Not Tagged",
+		"The Migration Kit migrates the latest tagged version of each app in the source environment, and LifeTime says these apps "+
+			"are not tagged as they run there:\n- "+strings.Join(untagged, "\n- ")+"\n\nThis plan tags none of them before the migration, "+
+			"so the apply will refuse to start it unless they are tagged by then. Add an `outsystems_lifetime_tag` for each (or replace "+
+			"its existing tag: terraform apply -replace=<address of the tag>) and list the tags in this migration's depends_on, then plan again.")
 }
 
 // preflight checks what the Migration Kit requires before a migration:

@@ -232,6 +232,11 @@ func (r *lifeTimeTagResource) ModifyPlan(ctx context.Context, req resource.Modif
 	}
 	var configVersion types.String
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("version"), &configVersion)...)
+	if !plan.EnvironmentKey.IsUnknown() && !plan.ApplicationKey.IsUnknown() {
+		// A code migration planned after this tag (it depends on it) knows
+		// the apply tags the app first.
+		r.data.registerPlannedTag(plan.EnvironmentKey.ValueString(), plan.ApplicationKey.ValueString())
+	}
 	if plan.EnvironmentKey.IsUnknown() || plan.ApplicationKey.IsUnknown() || configVersion.IsUnknown() || plan.ForceNewVersion.IsUnknown() {
 		return // checked at apply instead
 	}

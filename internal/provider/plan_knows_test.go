@@ -8,8 +8,10 @@ package provider
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/client"
@@ -89,4 +91,46 @@ func TestAccPlanKnows_nameTakenInTheTool(t *testing.T) {
 			ExpectError: regexpS(`Mapping Name Taken.*already has a mapping named "HR" \(key ` + held.Key + `.*terraform import`),
 		}},
 	})
+}
+
+// TestPlanKnows_untaggedAppsWarnAtPlan: a new code migration's plan warns
+// about a mapped app with changes since its last tag, naming the app and
+// the resource that fixes it, unless this plan tags the app first (a tag
+// planned before the migration, as depends_on makes Terraform do). Before,
+// only the apply's preflight said so.
+func TestPlanKnows_untaggedAppsWarnAtPlan(t *testing.T) {
+	e := newTestEnv(t)
+	ctx := context.Background()
+	dev, claims := e.envKey("Development"), e.appKey("Claims Core")
+	mp, err := e.as.CreateMapping(ctx, client.MappingCreate{Name: "Claims", AssetType: client.AssetTypeWebApplication, ApplicationKeys: []string{claims}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	warnings := func(tagged bool) diag.Diagnostics {
+		d := &providerData{lifeTime: e.lt, assessment: e.as}
+		if tagged {
+			d.registerPlannedTag(dev, claims)
+		}
+		var diags diag.Diagnostics
+		(&codeMigrationResource{data: d}).warnUntagged(ctx, dev, []string{mp.Key}, &diags)
+		return diags
+	}
+	if got := warnings(false); len(got) != 0 {
+		t.Fatalf("Claims Core runs its last tag: want no diagnostic, got %v", got)
+	}
+	if err := e.sb.MarkModified(dev, claims, true); err != nil {
+		t.Fatal(err)
+	}
+	got := warnings(false)
+	if len(got) != 1 || got.HasError() || got.WarningsCount() != 1 {
+		t.Fatalf("want one warning, got %v", got)
+	}
+	for _, want := range []string{`"Claims Core"`, `mapping "Claims"`, "has changes since its last tag", "outsystems_lifetime_tag", "depends_on"} {
+		if !strings.Contains(got[0].Detail(), want) {
+			t.Errorf("the warning does not say %q:\n%s", want, got[0].Detail())
+		}
+	}
+	if got := warnings(true); len(got) != 0 {
+		t.Fatalf("the plan tags Claims Core before the migration: want no diagnostic, got %v", got)
+	}
 }

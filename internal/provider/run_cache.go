@@ -284,3 +284,22 @@ func (d *providerData) registerPlannedMapping(m plannedMapping) (sameName []plan
 func (d *providerData) listMappings(ctx context.Context) ([]client.Mapping, error) {
 	return d.mappings.get(ctx, d.assessment.ListMappings)
 }
+
+// registerPlannedTag records that this process planned a new tag of an
+// application in an environment (outsystems_lifetime_tag), so a code
+// migration planned after it knows the apply tags the app first.
+func (d *providerData) registerPlannedTag(envKey, appKey string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.plannedTags == nil {
+		d.plannedTags = map[string]bool{}
+	}
+	d.plannedTags[strings.ToLower(envKey+"/"+appKey)] = true
+}
+
+// tagPlanned reports whether this process planned a new tag of the app in the environment.
+func (d *providerData) tagPlanned(envKey, appKey string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.plannedTags[strings.ToLower(envKey+"/"+appKey)]
+}

@@ -130,6 +130,9 @@ type providerData struct {
 	// mappings is the assessment tool's list of mappings, read once per
 	// process to check planned names against it.
 	mappings memo[[]client.Mapping]
+	// plannedTags are the "<environment>/<application>" keys (lower case)
+	// this process planned a new tag for; guarded by mu (registerPlannedTag).
+	plannedTags map[string]bool
 }
 
 // requireLifeTime returns the LifeTime client or an error saying how to configure it.
