@@ -254,6 +254,15 @@ func (r *codeMigrationResource) Create(ctx context.Context, req resource.CreateR
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	// The plan showed the assets (keys, types, waves): they must still be
+	// what the mappings give, or the migration is not started.
+	if problems := assetsMovedSincePlan(plan.Assets, planAssets(readiness)); len(problems) > 0 {
+		resp.Diagnostics.AddAttributeError(path.Root("assets"), "Mappings Changed Since The Plan",
+			"The plan showed this migration's assets from the mappings as they were then, and the assessment tool now says otherwise "+
+				"(changed since the plan):\n- "+strings.Join(problems, "\n- ")+"\n\nThe migration was not started. Run terraform plan again "+
+				"and review the new plan.")
+		return
+	}
 
 	// A migration of these mappings that is still running (an earlier apply
 	// was interrupted or timed out) is adopted instead of started twice.
@@ -375,6 +384,62 @@ func (r *codeMigrationResource) warnUntagged(ctx context.Context, envKey string,
 			"are not tagged as they run there:\n- "+strings.Join(untagged, "\n- ")+"\n\nThis plan tags none of them before the migration, "+
 			"so the apply will refuse to start it unless they are tagged by then. Add an `outsystems_lifetime_tag` for each (or replace "+
 			"its existing tag: terraform apply -replace=<address of the tag>) and list the tags in this migration's depends_on, then plan again.")
+}
+
+// assetsMovedSincePlan compares the assets a plan showed (unknown when the
+// plan could not tell) with those the mappings give now, and says, per
+// asset, what differs.
+func assetsMovedSincePlan(planned types.Map, now map[string]*plannedAsset) []string {
+	if planned.IsNull() || planned.IsUnknown() {
+		return nil
+	}
+	var problems []string
+	seen := map[string]bool{}
+	for name, v := range planned.Elements() {
+		obj, ok := v.(types.Object)
+		if !ok || obj.IsUnknown() {
+			continue
+		}
+		attrs := obj.Attributes()
+		str := func(k string) string {
+			if sv, ok := attrs[k].(types.String); ok && !sv.IsUnknown() {
+				return sv.ValueString()
+			}
+			return ""
+		}
+		num := func(k string) int64 {
+			if iv, ok := attrs[k].(types.Int64); ok && !iv.IsUnknown() {
+				return iv.ValueInt64()
+			}
+			return -1
+		}
+		mappingID := str("mapping_id")
+		var cur *plannedAsset
+		for _, a := range now {
+			if strings.EqualFold(a.mappingID, mappingID) {
+				cur = a
+			}
+		}
+		switch {
+		case cur == nil:
+			problems = append(problems, fmt.Sprintf("assets[%q] was planned from mapping %s, which the migration no longer includes", name, mappingID))
+			continue
+		case cur.name != name:
+			problems = append(problems, fmt.Sprintf("assets[%q]: the name of mapping %s was planned as %q, but the assessment tool now says %q", name, mappingID, name, cur.name))
+		case str("asset_type") != "" && str("asset_type") != cur.assetType:
+			problems = append(problems, fmt.Sprintf("assets[%q]: asset_type was planned as %q, but the assessment tool now says %q", name, str("asset_type"), cur.assetType))
+		case num("publish_wave") >= 0 && num("publish_wave") != int64(cur.wave):
+			problems = append(problems, fmt.Sprintf("assets[%q]: publish_wave was planned as %d, but the mappings' producers now give %d", name, num("publish_wave"), cur.wave))
+		}
+		seen[strings.ToLower(cur.mappingID)] = true
+	}
+	for name, a := range now {
+		if !seen[strings.ToLower(a.mappingID)] {
+			problems = append(problems, fmt.Sprintf("assets[%q] (mapping %s) was not in the plan", name, a.mappingID))
+		}
+	}
+	sort.Strings(problems)
+	return problems
 }
 
 // preflight checks what the Migration Kit requires before a migration:

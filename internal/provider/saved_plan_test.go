@@ -11,8 +11,11 @@ package provider
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
@@ -149,4 +152,43 @@ func TestAccSavedPlan_mappingChangedInTheTool(t *testing.T) {
 			},
 		},
 	})
+}
+
+// TestAssetsMovedSincePlan: a migration's Create compares the assets the
+// plan showed with what the mappings give now, and names what changed.
+func TestAssetsMovedSincePlan(t *testing.T) {
+	asset := func(mappingID, assetType string, wave int64) attr.Value {
+		return types.ObjectValueMust(migratedAssetAttrTypes, map[string]attr.Value{
+			"mapping_id": types.StringValue(mappingID), "asset_key": types.StringUnknown(), "name": types.StringUnknown(),
+			"asset_type": types.StringValue(assetType), "revision": types.Int64Unknown(),
+			"producer_asset_keys": types.ListUnknown(types.StringType), "publish_wave": types.Int64Value(wave),
+			"publish_order": types.Int64Value(1), "errors": types.ListUnknown(types.StringType),
+		})
+	}
+	planned := types.MapValueMust(migratedAssetType, map[string]attr.Value{
+		"Claims": asset("m1", "web_app", 1), "Core": asset("m2", "library", 1),
+	})
+	same := map[string]*plannedAsset{
+		"Claims": {mappingID: "M1", name: "Claims", assetType: "web_app", wave: 1},
+		"Core":   {mappingID: "m2", name: "Core", assetType: "library", wave: 1},
+	}
+	if got := assetsMovedSincePlan(planned, same); len(got) != 0 {
+		t.Fatalf("nothing changed: got %q", got)
+	}
+	if got := assetsMovedSincePlan(types.MapUnknown(migratedAssetType), same); len(got) != 0 {
+		t.Fatalf("the plan did not know the assets: got %q", got)
+	}
+	moved := map[string]*plannedAsset{
+		"Claims Web": {mappingID: "m1", name: "Claims Web", assetType: "web_app", wave: 1},
+		"Core":       {mappingID: "m2", name: "Core", assetType: "library", wave: 2},
+	}
+	got := strings.Join(assetsMovedSincePlan(planned, moved), "\n")
+	for _, want := range []string{
+		`assets["Claims"]: the name of mapping m1 was planned as "Claims", but the assessment tool now says "Claims Web"`,
+		`assets["Core"]: publish_wave was planned as 1, but the mappings' producers now give 2`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in:\n%s", want, got)
+		}
+	}
 }
