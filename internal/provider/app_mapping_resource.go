@@ -269,8 +269,11 @@ func (r *appMappingResource) checkPlannedTogether(ctx context.Context, plan, pri
 		if !strings.EqualFold(m.Name, name) || strings.EqualFold(m.Key, self) {
 			continue
 		}
-		if prior == nil && m.AssetType != assetTypes[plan.AssetType.ValueString()] {
-			continue // the mapping this one replaces (a new asset_type): deleted first
+		if prior == nil && (m.AssetType != assetTypes[plan.AssetType.ValueString()] || sharesAny(m.ApplicationKeys, keys)) {
+			// The mapping this one replaces (a new asset_type, or tainted,
+			// or -replace: Terraform plans it without prior state), which
+			// is deleted first.
+			continue
 		}
 		diags.AddAttributeError(path.Root("name"), "Mapping Name Taken",
 			fmt.Sprintf("The assessment tool already has a mapping named %q (key %s, apps %s), and mapping names are unique (ignoring "+
@@ -370,6 +373,12 @@ func mappingRuleViolations(name, assetType string, keys []string, apps []client.
 	for _, key := range holders {
 		h := holder(key)
 		if h.Name == name && h.AssetType != "" && h.AssetType != assetTypes[assetType] {
+			continue
+		}
+		if self == "" && h.Name != "" && strings.EqualFold(h.Name, name) {
+			// Names are unique in the tool: a holder with this new
+			// mapping's name is the mapping it replaces (tainted or
+			// -replace, planned without prior state), deleted first.
 			continue
 		}
 		label := key
@@ -611,4 +620,16 @@ func (r *appMappingResource) ImportState(ctx context.Context, req resource.Impor
 		return
 	}
 	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
+}
+
+// sharesAny reports whether two lists of keys have a key in common (ignoring case).
+func sharesAny(a, b []string) bool {
+	for _, x := range a {
+		for _, y := range b {
+			if strings.EqualFold(x, y) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/client"
 )
@@ -133,4 +134,51 @@ func TestPlanKnows_untaggedAppsWarnAtPlan(t *testing.T) {
 	if got := warnings(true); len(got) != 0 {
 		t.Fatalf("the plan tags Claims Core before the migration: want no diagnostic, got %v", got)
 	}
+}
+
+// TestRegisterPlannedMapping: the per-process registry reports a name
+// (ignoring case) or an app planned twice, forgets an entry planned again
+// under its key, and takes a new entry identical to a keyed one for its
+// replacement.
+func TestRegisterPlannedMapping(t *testing.T) {
+	d := &providerData{}
+	if n, a := d.registerPlannedMapping(plannedMapping{id: "k1", name: "Claims", apps: []string{"a1"}}); len(n)+len(a) != 0 {
+		t.Fatalf("first mapping: got %v %v", n, a)
+	}
+	if n, a := d.registerPlannedMapping(plannedMapping{id: "K1", name: "Claims", apps: []string{"a1"}}); len(n)+len(a) != 0 {
+		t.Fatalf("the same mapping planned again: got %v %v", n, a)
+	}
+	if n, a := d.registerPlannedMapping(plannedMapping{name: "Claims", apps: []string{"a1"}}); len(n)+len(a) != 0 {
+		t.Fatalf("its replacement: got %v %v", n, a)
+	}
+	n, a := d.registerPlannedMapping(plannedMapping{name: "CLAIMS", apps: []string{"a2"}})
+	if len(n) != 2 || len(a) != 0 {
+		t.Fatalf("another mapping with the name: got %v %v", n, a)
+	}
+	n, a = d.registerPlannedMapping(plannedMapping{name: "Portal", apps: []string{"a3", "a2"}})
+	if len(n) != 0 || len(a["a2"]) != 1 || a["a2"][0].name != "CLAIMS" {
+		t.Fatalf("another mapping with app a2: got %v %v", n, a)
+	}
+}
+
+// TestAccPlanKnows_taintedMappingIsNotItsOwnConflict: a tainted mapping is
+// planned again without prior state; it must not collide with itself (its
+// name in the tool, its entry in the registry).
+func TestAccPlanKnows_taintedMappingIsNotItsOwnConflict(t *testing.T) {
+	e := newTestEnv(t)
+	cfg := e.mappingConfig("Customer Portal", "web_app", "", "Customer Portal")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkMappingsDestroyed(e),
+		Steps: []resource.TestStep{
+			{Config: cfg},
+			{
+				Config: cfg,
+				Taint:  []string{mappingAddr},
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(mappingAddr, plancheck.ResourceActionReplace),
+				}},
+			},
+		},
+	})
 }

@@ -256,7 +256,8 @@ type plannedMapping struct {
 // registerPlannedMapping records a planned mapping and returns the mappings
 // planned before it in this process that share its name (ignoring case, as
 // the tool does) or one of its applications. A mapping with a key replaces
-// an earlier entry with that key (planned again).
+// an earlier entry with that key (planned again); a new entry identical to
+// one with a key is that mapping planned again for its replacement.
 func (d *providerData) registerPlannedMapping(m plannedMapping) (sameName []plannedMapping, sharedApps map[string][]plannedMapping) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -267,6 +268,11 @@ func (d *providerData) registerPlannedMapping(m plannedMapping) (sameName []plan
 			continue
 		}
 		kept = append(kept, o)
+		if m.id == "" && o.id != "" && strings.EqualFold(o.name, m.name) && sameKeys(o.apps, m.apps) {
+			// Terraform plans a replaced (tainted, -replace) mapping
+			// again without prior state: the same mapping, not another.
+			continue
+		}
 		if strings.EqualFold(o.name, m.name) {
 			sameName = append(sameName, o)
 		}
