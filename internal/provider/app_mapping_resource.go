@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -160,12 +161,16 @@ func (r *appMappingResource) ModifyPlan(ctx context.Context, req resource.Modify
 			return // an element is not known yet
 		}
 	}
+	var prior *appMappingModel
 	if !req.State.Raw.IsNull() {
-		var state appMappingModel
-		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-		if plan.O11ApplicationKeys.Equal(state.O11ApplicationKeys) {
-			return // the apps did not change: nothing new to check
-		}
+		prior = &appMappingModel{}
+		resp.Diagnostics.Append(req.State.Get(ctx, prior)...)
+	}
+	if r.checkPlannedTogether(ctx, &plan, prior, keys, &resp.Diagnostics) {
+		return
+	}
+	if prior != nil && plan.O11ApplicationKeys.Equal(prior.O11ApplicationKeys) {
+		return // the apps did not change: nothing new to check
 	}
 	apps, err := r.data.assessment.ListApplications(ctx)
 	if err != nil {
@@ -215,6 +220,80 @@ func (r *appMappingResource) ModifyPlan(ctx context.Context, req resource.Modify
 const destroyAdvice = "\n\nThis mapping is not applied yet. Terraform also plans the configuration before a destroy, so this " +
 	"error stops `terraform destroy` too: to destroy what is applied, run `terraform destroy -refresh=false` (it destroys what " +
 	"the state holds without planning the configuration), or remove this mapping from the configuration first."
+
+// checkPlannedTogether fails the plan, before any apply, where the apply
+// would fail half-way with a 409: two mappings this configuration plans
+// share a name or an O11 application (the mappings one provider process
+// plans register in providerData), or a new name is already another
+// mapping's in the tool. prior is the state (nil for a new mapping). It
+// returns true when it added an error.
+func (r *appMappingResource) checkPlannedTogether(ctx context.Context, plan, prior *appMappingModel, keys []string, diags *diag.Diagnostics) bool {
+	self := ""
+	if prior != nil {
+		self = prior.ID.ValueString()
+		if !plan.AssetType.Equal(prior.AssetType) {
+			// A replacement: Terraform plans the new mapping again without
+			// prior state, and that plan is the one registered.
+			return false
+		}
+	}
+	name := ""
+	if !plan.Name.IsUnknown() {
+		name = plan.Name.ValueString()
+	}
+	apps := make([]string, len(keys))
+	for i, k := range keys {
+		apps[i] = strings.ToLower(k)
+	}
+	before := diags.ErrorsCount()
+	sameName, shared := r.data.registerPlannedMapping(plannedMapping{id: self, name: name, apps: apps})
+	if name != "" {
+		for _, o := range sameName {
+			diags.AddAttributeError(path.Root("name"), "Two Mappings With One Name",
+				fmt.Sprintf("This configuration plans two outsystems_app_mapping resources named %q (the other one: apps %s). Mapping names "+
+					"are unique in the assessment tool (ignoring letter case), so the apply would create one and fail on the other (409). "+
+					"Give each mapping its own `name`.", name, strings.Join(o.apps, ", ")))
+		}
+	}
+	sharedKeys := make([]string, 0, len(shared))
+	for k := range shared {
+		sharedKeys = append(sharedKeys, k)
+	}
+	sort.Strings(sharedKeys)
+	for _, k := range sharedKeys {
+		for _, o := range shared[k] {
+			diags.AddAttributeError(path.Root("o11_application_keys"), "One O11 App In Two Mappings",
+				fmt.Sprintf("This configuration maps the O11 application %s in two outsystems_app_mapping resources: %q and %q. An app "+
+					"belongs to at most one mapping, so the apply would create one and fail on the other (409). Remove it from one of "+
+					"their `o11_application_keys`.", k, name, o.name))
+		}
+	}
+	if diags.ErrorsCount() > before || name == "" || (prior != nil && prior.Name.ValueString() == name) {
+		return diags.ErrorsCount() > before
+	}
+	// A new mapping or a new name: the tool must not hold it already.
+	mappings, err := r.data.listMappings(ctx)
+	if err != nil {
+		addAPIError(diags, "Failed To Read The Mappings", "list the mappings in the assessment tool to check that the name "+name+" is free", err)
+		return true
+	}
+	for _, m := range mappings {
+		if !strings.EqualFold(m.Name, name) || strings.EqualFold(m.Key, self) {
+			continue
+		}
+		if prior == nil && (m.AssetType != assetTypes[plan.AssetType.ValueString()] || sharesAny(m.ApplicationKeys, keys)) {
+			// The mapping this one replaces (a new asset_type, or tainted,
+			// or -replace: Terraform plans it without prior state), which
+			// is deleted first.
+			continue
+		}
+		diags.AddAttributeError(path.Root("name"), "Mapping Name Taken",
+			fmt.Sprintf("The assessment tool already has a mapping named %q (key %s, apps %s), and mapping names are unique (ignoring "+
+				"letter case): the apply would fail (409). Choose another `name`, or import that mapping "+
+				"(terraform import <address> %s) to manage it here.", m.Name, m.Key, strings.Join(m.ApplicationKeys, ", "), m.Key))
+	}
+	return diags.ErrorsCount() > before
+}
 
 type ruleViolation struct{ summary, detail string }
 
@@ -306,6 +385,12 @@ func mappingRuleViolations(name, assetType string, keys []string, apps []client.
 	for _, key := range holders {
 		h := holder(key)
 		if h.Name == name && h.AssetType != "" && h.AssetType != assetTypes[assetType] {
+			continue
+		}
+		if self == "" && h.Name != "" && strings.EqualFold(h.Name, name) {
+			// Names are unique in the tool: a holder with this new
+			// mapping's name is the mapping it replaces (tainted or
+			// -replace, planned without prior state), deleted first.
 			continue
 		}
 		label := key
@@ -456,6 +541,18 @@ func (r *appMappingResource) Update(ctx context.Context, req resource.UpdateRequ
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
+	// The plan was made from the state; what the apply does not change must
+	// still be as planned. A mapping changed in the tool since the plan (a
+	// saved plan applied later) fails here, before anything is sent.
+	current, err := as.GetMapping(ctx, state.ID.ValueString())
+	if err != nil {
+		addAPIError(&resp.Diagnostics, "Failed To Read The Mapping", fmt.Sprintf("read mapping %q (%s)", state.Name.ValueString(), state.ID.ValueString()), err)
+		return
+	}
+	if movedSincePlan(&resp.Diagnostics, &state, current) {
+		return
+	}
+
 	var patch client.MappingPatch
 	changed := false
 	if !plan.Name.Equal(state.Name) {
@@ -471,23 +568,45 @@ func (r *appMappingResource) Update(ctx context.Context, req resource.UpdateRequ
 		resp.Diagnostics.Append(diags...)
 		patch.ApplicationKeys, changed = keys, true
 	}
-	var mp *client.Mapping
-	var err error
+	mp := current
 	if changed {
 		mp, err = as.UpdateMapping(ctx, state.ID.ValueString(), patch)
 		if err != nil {
 			addAPIError(&resp.Diagnostics, "Failed To Update The Mapping", fmt.Sprintf("update mapping %q (%s)", state.Name.ValueString(), state.ID.ValueString()), err)
 			return
 		}
-	} else {
-		mp, err = as.GetMapping(ctx, state.ID.ValueString())
-		if err != nil {
-			addAPIError(&resp.Diagnostics, "Failed To Read The Mapping", fmt.Sprintf("read mapping %q", state.Name.ValueString()), err)
-			return
-		}
 	}
 	plan.ID = state.ID
 	r.finish(ctx, as, mp, &plan, &resp.State, &resp.Diagnostics)
+}
+
+// movedSincePlan reports, as errors, the mapping's arguments that the tool
+// now holds differently from the state the plan was made from: a change in
+// the tool between `terraform plan -out` and the apply of that plan. It
+// returns true when it added an error.
+func movedSincePlan(diags *diag.Diagnostics, state *appMappingModel, current *client.Mapping) bool {
+	before := diags.ErrorsCount()
+	planAgain := "It changed in the assessment tool since the plan was made (changed since the plan), so the saved plan no longer " +
+		"describes what the apply would do; nothing was changed. Run terraform plan again and review the new plan."
+	if current.Name != state.Name.ValueString() {
+		diags.AddAttributeError(path.Root("name"), "Mapping Changed Since The Plan",
+			fmt.Sprintf("Mapping %s: name was planned as %q, but the assessment tool now says %q. %s", current.Key, state.Name.ValueString(), current.Name, planAgain))
+	}
+	if current.Description != state.Description.ValueString() {
+		diags.AddAttributeError(path.Root("description"), "Mapping Changed Since The Plan",
+			fmt.Sprintf("Mapping %q (%s): description was planned as %q, but the assessment tool now says %q. %s",
+				current.Name, current.Key, state.Description.ValueString(), current.Description, planAgain))
+	}
+	keys, d := setStrings(context.Background(), state.O11ApplicationKeys)
+	if !d.HasError() && !sameKeys(keys, current.ApplicationKeys) {
+		sort.Strings(keys)
+		now := slices.Clone(current.ApplicationKeys)
+		sort.Strings(now)
+		diags.AddAttributeError(path.Root("o11_application_keys"), "Mapping Changed Since The Plan",
+			fmt.Sprintf("Mapping %q (%s): o11_application_keys was planned as [%s], but the assessment tool now says [%s]. %s",
+				current.Name, current.Key, strings.Join(keys, ", "), strings.Join(now, ", "), planAgain))
+	}
+	return diags.ErrorsCount() > before
 }
 
 func (r *appMappingResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -513,4 +632,16 @@ func (r *appMappingResource) ImportState(ctx context.Context, req resource.Impor
 		return
 	}
 	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
+}
+
+// sharesAny reports whether two lists of keys have a key in common (ignoring case).
+func sharesAny(a, b []string) bool {
+	for _, x := range a {
+		for _, y := range b {
+			if strings.EqualFold(x, y) {
+				return true
+			}
+		}
+	}
+	return false
 }

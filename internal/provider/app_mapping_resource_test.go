@@ -250,32 +250,3 @@ resource "outsystems_app_mapping" "test" {
 		})
 	}
 }
-
-// TestAccAppMapping_conflictAtApply: two new mappings of one app pass the
-// first plan (neither exists yet); when the second is planned again at apply,
-// after the first was created, the rule stops it, naming the mapping that
-// holds the app.
-func TestAccAppMapping_conflictAtApply(t *testing.T) {
-	e := newTestEnv(t)
-	cfg := e.providerConfig() + fmt.Sprintf(`
-resource "outsystems_app_mapping" "a" {
-  name                 = "Broker A"
-  asset_type           = "web_app"
-  o11_application_keys = [%[1]q]
-}
-resource "outsystems_app_mapping" "b" {
-  name                 = "Broker B"
-  asset_type           = "web_app"
-  o11_application_keys = [%[1]q]
-  depends_on           = [outsystems_app_mapping.a]
-}
-`, e.appKey("Broker Portal"))
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkMappingsDestroyed(e),
-		Steps: []resource.TestStep{{
-			Config:      cfg,
-			ExpectError: regexpS(`O11 App Already Mapped.*"Broker Portal".*already belongs to mapping "Broker A"`),
-		}},
-	})
-}

@@ -214,6 +214,9 @@ func (r *codeMigrationResource) ModifyPlan(ctx context.Context, req resource.Mod
 		addAPIError(&resp.Diagnostics, "Failed To Read The Mappings", "read the mappings to plan the migration", err)
 		return
 	}
+	if !plan.SourceEnvironmentKey.IsUnknown() {
+		r.warnUntagged(ctx, plan.SourceEnvironmentKey.ValueString(), keys, &resp.Diagnostics)
+	}
 	planned := planAssets(readiness)
 	assets := map[string]attr.Value{}
 	order := make([]attr.Value, len(planned))
@@ -252,6 +255,15 @@ func (r *codeMigrationResource) Create(ctx context.Context, req resource.CreateR
 	resp.Diagnostics.Append(diags...)
 	readiness := preflight(ctx, as, lt, envKey, mappingKeys, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
+		return
+	}
+	// The plan showed the assets (keys, types, waves): they must still be
+	// what the mappings give, or the migration is not started.
+	if problems := assetsMovedSincePlan(plan.Assets, planAssets(readiness)); len(problems) > 0 {
+		resp.Diagnostics.AddAttributeError(path.Root("assets"), "Mappings Changed Since The Plan",
+			"The plan showed this migration's assets from the mappings as they were then, and the assessment tool now says otherwise "+
+				"(changed since the plan):\n- "+strings.Join(problems, "\n- ")+"\n\nThe migration was not started. Run terraform plan again "+
+				"and review the new plan.")
 		return
 	}
 
@@ -317,6 +329,120 @@ func (r *codeMigrationResource) Create(ctx context.Context, req resource.CreateR
 	if m.Status == client.CodeMigrationFinishedWithErrors {
 		addMigrationErrors(&resp.Diagnostics, m)
 	}
+}
+
+// warnUntagged tells at plan time what the apply's preflight will refuse:
+// a mapped app with changes since its last tag (or never tagged) in the
+// source environment, that no outsystems_lifetime_tag planned before this
+// migration tags. It is a warning, not an error: LifeTime can change until
+// the apply (a developer tags the app), and a tag this configuration plans
+// is applied first when the migration depends on it (the documented
+// pattern; Terraform then also plans the tag first, so it is known here).
+// A mapping this process cannot read is left to the preflight.
+func (r *codeMigrationResource) warnUntagged(ctx context.Context, envKey string, mappingKeys []string, diags *diag.Diagnostics) {
+	mappings, err := r.data.listMappings(ctx)
+	if err != nil {
+		return // the preflight at apply reports it
+	}
+	byKey := map[string]*client.Mapping{}
+	for i := range mappings {
+		byKey[strings.ToLower(mappings[i].Key)] = &mappings[i]
+	}
+	apps, err := r.data.lifeTime.ListApplications(ctx, true, false)
+	if err != nil {
+		return
+	}
+	appsByKey := map[string]*client.Application{}
+	for i := range apps {
+		appsByKey[strings.ToLower(apps[i].Key)] = &apps[i]
+	}
+	var untagged []string
+	for _, mk := range mappingKeys {
+		mp := byKey[strings.ToLower(mk)]
+		if mp == nil {
+			continue
+		}
+		for _, ak := range mp.ApplicationKeys {
+			app := appsByKey[strings.ToLower(ak)]
+			if app == nil || r.data.tagPlanned(envKey, ak) {
+				continue
+			}
+			st, ok := app.StatusIn(envKey)
+			switch {
+			case !ok:
+				untagged = append(untagged, fmt.Sprintf("%q (%s, mapping %q): not deployed in the source environment", app.Name, app.Key, mp.Name))
+			case st.IsModified:
+				untagged = append(untagged, fmt.Sprintf("%q (%s, mapping %q): has changes since its last tag %q", app.Name, app.Key, mp.Name, st.BaseApplicationVersionLabel))
+			case st.BaseApplicationVersionKey == "":
+				untagged = append(untagged, fmt.Sprintf("%q (%s, mapping %q): was never tagged", app.Name, app.Key, mp.Name))
+			}
+		}
+	}
+	if len(untagged) == 0 {
+		return
+	}
+	sort.Strings(untagged)
+	diags.AddAttributeWarning(path.Root("mapping_ids"), "O11 Apps Not Tagged",
+		"The Migration Kit migrates the latest tagged version of each app in the source environment, and LifeTime says these apps "+
+			"are not tagged as they run there:\n- "+strings.Join(untagged, "\n- ")+"\n\nThis plan tags none of them before the migration, "+
+			"so the apply will refuse to start it unless they are tagged by then. Add an `outsystems_lifetime_tag` for each (or replace "+
+			"its existing tag: terraform apply -replace=<address of the tag>) and list the tags in this migration's depends_on, then plan again.")
+}
+
+// assetsMovedSincePlan compares the assets a plan showed (unknown when the
+// plan could not tell) with those the mappings give now, and says, per
+// asset, what differs.
+func assetsMovedSincePlan(planned types.Map, now map[string]*plannedAsset) []string {
+	if planned.IsNull() || planned.IsUnknown() {
+		return nil
+	}
+	var problems []string
+	seen := map[string]bool{}
+	for name, v := range planned.Elements() {
+		obj, ok := v.(types.Object)
+		if !ok || obj.IsUnknown() {
+			continue
+		}
+		attrs := obj.Attributes()
+		str := func(k string) string {
+			if sv, ok := attrs[k].(types.String); ok && !sv.IsUnknown() {
+				return sv.ValueString()
+			}
+			return ""
+		}
+		num := func(k string) int64 {
+			if iv, ok := attrs[k].(types.Int64); ok && !iv.IsUnknown() {
+				return iv.ValueInt64()
+			}
+			return -1
+		}
+		mappingID := str("mapping_id")
+		var cur *plannedAsset
+		for _, a := range now {
+			if strings.EqualFold(a.mappingID, mappingID) {
+				cur = a
+			}
+		}
+		switch {
+		case cur == nil:
+			problems = append(problems, fmt.Sprintf("assets[%q] was planned from mapping %s, which the migration no longer includes", name, mappingID))
+			continue
+		case cur.name != name:
+			problems = append(problems, fmt.Sprintf("assets[%q]: the name of mapping %s was planned as %q, but the assessment tool now says %q", name, mappingID, name, cur.name))
+		case str("asset_type") != "" && str("asset_type") != cur.assetType:
+			problems = append(problems, fmt.Sprintf("assets[%q]: asset_type was planned as %q, but the assessment tool now says %q", name, str("asset_type"), cur.assetType))
+		case num("publish_wave") >= 0 && num("publish_wave") != int64(cur.wave):
+			problems = append(problems, fmt.Sprintf("assets[%q]: publish_wave was planned as %d, but the mappings' producers now give %d", name, num("publish_wave"), cur.wave))
+		}
+		seen[strings.ToLower(cur.mappingID)] = true
+	}
+	for name, a := range now {
+		if !seen[strings.ToLower(a.mappingID)] {
+			problems = append(problems, fmt.Sprintf("assets[%q] (mapping %s) was not in the plan", name, a.mappingID))
+		}
+	}
+	sort.Strings(problems)
+	return problems
 }
 
 // preflight checks what the Migration Kit requires before a migration:

@@ -128,8 +128,10 @@ func (r *lifeTimeTagResource) Schema(ctx context.Context, _ resource.SchemaReque
 				Optional: true,
 				Computed: true,
 				MarkdownDescription: "Version string of the tag, 1 to 4 dotted numbers such as `1.4.0`. LifeTime refuses a version " +
-					"the application already used. When unset, the provider takes the next patch version after the running " +
-					"version (skipping any already used), as OutSystems' own CI/CD pipeline does, and shows it in the plan.",
+					"the application already used. When unset, the apply takes the next patch version after the running " +
+					"version (skipping any already used), as OutSystems' own CI/CD pipeline does, or adopts the running version of " +
+					"an unmodified application; the plan shows it as known after apply, so a saved plan still holds when someone " +
+					"tags or changes the application before it is applied.",
 				Validators: []validator.String{stringvalidator.RegexMatches(lifeTimeVersionRegexp,
 					"must be 1 to 4 dot-separated numbers, such as 1.4.0")},
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplaceIfConfigured(), stringplanmodifier.UseStateForUnknown()},
@@ -220,8 +222,9 @@ func (r *lifeTimeTagResource) ValidateConfig(ctx context.Context, req resource.V
 }
 
 // ModifyPlan checks a new tag at plan time where the values are known: the
-// application runs in the environment, an explicit version is unused, and an
-// unset version becomes the next free patch version, so the plan shows it.
+// application runs in the environment, an explicit version is unused, and
+// for an unset version that a free one exists. An unset version stays
+// "known after apply" (see below: what a saved plan can rely on).
 func (r *lifeTimeTagResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() || !r.data.configuredForPlan(&resp.Diagnostics, true, false, false) {
 		return
@@ -238,6 +241,11 @@ func (r *lifeTimeTagResource) ModifyPlan(ctx context.Context, req resource.Modif
 	}
 	var configVersion types.String
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("version"), &configVersion)...)
+	if !plan.EnvironmentKey.IsUnknown() && !plan.ApplicationKey.IsUnknown() {
+		// A code migration planned after this tag (it depends on it) knows
+		// the apply tags the app first.
+		r.data.registerPlannedTag(plan.EnvironmentKey.ValueString(), plan.ApplicationKey.ValueString())
+	}
 	if plan.EnvironmentKey.IsUnknown() || plan.ApplicationKey.IsUnknown() || configVersion.IsUnknown() || plan.ForceNewVersion.IsUnknown() {
 		return // checked at apply instead
 	}
@@ -247,16 +255,18 @@ func (r *lifeTimeTagResource) ModifyPlan(ctx context.Context, req resource.Modif
 	if diags.HasError() {
 		return
 	}
-	if configVersion.IsNull() && target.adoptable(plan.ForceNewVersion.ValueBool()) {
-		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("version"), target.running.Version)...)
-	} else if configVersion.IsNull() {
-		next, err := target.nextVersion()
-		if err != nil {
+	// Without `version` the plan does not promise one: Terraform plans
+	// again at apply (also for a saved plan, without telling the provider
+	// what the saved plan said), and a version the plan showed would turn
+	// into "inconsistent final plan" as soon as someone tags or changes
+	// the app in between. The apply decides (adopt the running version or
+	// tag the next free one) from what LifeTime says then.
+	if configVersion.IsNull() && !target.adoptable(plan.ForceNewVersion.ValueBool()) {
+		if _, err := target.nextVersion(); err != nil {
 			resp.Diagnostics.AddAttributeError(path.Root("version"), "Cannot Choose A Version", err.Error())
 			return
 		}
-		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("version"), next)...)
-	} else if used, ok := target.used[plan.Version.ValueString()]; ok {
+	} else if used, ok := target.used[plan.Version.ValueString()]; ok && !configVersion.IsNull() {
 		resp.Diagnostics.AddAttributeError(path.Root("version"), "Version Already Used", duplicateVersionDetail(plan.Version.ValueString(), target.app.Name, used))
 	}
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("application_name"), target.app.Name)...)

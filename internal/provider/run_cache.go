@@ -257,3 +257,67 @@ func (d *providerData) noteRelease(assetKey string, rev client.AssetRevision) {
 	revs[i].Tag, revs[i].TaggedAt, revs[i].TaggedBy = rev.Tag, rev.TaggedAt, rev.TaggedBy
 	d.libraries[strings.ToLower(assetKey)] = &cachedLibrary{isLibrary: true, revisions: revs}
 }
+
+// plannedMapping is a mapping one ModifyPlan of this process planned: its
+// key ("" while new), name and O11 application keys (lower case).
+type plannedMapping struct {
+	id, name string
+	apps     []string
+}
+
+// registerPlannedMapping records a planned mapping and returns the mappings
+// planned before it in this process that share its name (ignoring case, as
+// the tool does) or one of its applications. A mapping with a key replaces
+// an earlier entry with that key (planned again); a new entry identical to
+// one with a key is that mapping planned again for its replacement.
+func (d *providerData) registerPlannedMapping(m plannedMapping) (sameName []plannedMapping, sharedApps map[string][]plannedMapping) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	sharedApps = map[string][]plannedMapping{}
+	kept := d.plannedMappings[:0]
+	for _, o := range d.plannedMappings {
+		if m.id != "" && strings.EqualFold(o.id, m.id) {
+			continue
+		}
+		kept = append(kept, o)
+		if m.id == "" && o.id != "" && strings.EqualFold(o.name, m.name) && sameKeys(o.apps, m.apps) {
+			// Terraform plans a replaced (tainted, -replace) mapping
+			// again without prior state: the same mapping, not another.
+			continue
+		}
+		if strings.EqualFold(o.name, m.name) {
+			sameName = append(sameName, o)
+		}
+		for _, a := range m.apps {
+			if slices.Contains(o.apps, a) {
+				sharedApps[a] = append(sharedApps[a], o)
+			}
+		}
+	}
+	d.plannedMappings = append(kept, m)
+	return sameName, sharedApps
+}
+
+// listMappings returns the assessment tool's mappings, read once per process.
+func (d *providerData) listMappings(ctx context.Context) ([]client.Mapping, error) {
+	return d.mappings.get(ctx, d.assessment.ListMappings)
+}
+
+// registerPlannedTag records that this process planned a new tag of an
+// application in an environment (outsystems_lifetime_tag), so a code
+// migration planned after it knows the apply tags the app first.
+func (d *providerData) registerPlannedTag(envKey, appKey string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.plannedTags == nil {
+		d.plannedTags = map[string]bool{}
+	}
+	d.plannedTags[strings.ToLower(envKey+"/"+appKey)] = true
+}
+
+// tagPlanned reports whether this process planned a new tag of the app in the environment.
+func (d *providerData) tagPlanned(envKey, appKey string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.plannedTags[strings.ToLower(envKey+"/"+appKey)]
+}

@@ -126,6 +126,17 @@ type providerData struct {
 	// order tracks this process's publications and releases being created,
 	// so a consumer can wait for a producer the same apply is publishing.
 	order applyOrder
+
+	// plannedMappings are the mappings this process planned (one plan of a
+	// configuration), so a second mapping with the same name or app is
+	// refused at plan time; guarded by mu (registerPlannedMapping).
+	plannedMappings []plannedMapping
+	// mappings is the assessment tool's list of mappings, read once per
+	// process to check planned names against it.
+	mappings memo[[]client.Mapping]
+	// plannedTags are the "<environment>/<application>" keys (lower case)
+	// this process planned a new tag for; guarded by mu (registerPlannedTag).
+	plannedTags map[string]bool
 }
 
 // requireLifeTime returns the LifeTime client or an error saying how to configure it.
