@@ -94,6 +94,7 @@ const (
 	CodeTrueChangeError        = "TRUECHANGE_ERROR"
 	CodeUntaggedChanges        = "UNTAGGED_CHANGES_NOT_MIGRATED"
 	CodeProducerNotMigrated    = "PRODUCER_NOT_MIGRATED"
+	CodeAssetNameTaken         = "ASSET_NAME_TAKEN"
 )
 
 // prepare creates the code migration tables and, once per
@@ -690,7 +691,30 @@ func (s *Service) finalizeMigration(ctx context.Context, tx *sql.Tx, m *migratio
 			return err
 		}
 		if assetKey == "" {
-			assetKey = uuid.NewString()
+			// No earlier migration of this mapping (or its record is gone,
+			// or the mapping was created again): an asset of that name is
+			// migrated into as a new revision, as the ODC portal does; ODC
+			// never holds two assets of one name.
+			named, namedType, err := s.odc.AssetNamed(ctx, tx, it.name)
+			if err != nil {
+				return err
+			}
+			switch {
+			case named != "" && namedType != it.assetType:
+				it.errors = append(it.errors, Message{Code: CodeAssetNameTaken, Message: fmt.Sprintf(
+					"ODC already has a %s named '%s' (key %s), and this mapping is a %s: asset names are unique in an organization. Rename the mapping or the ODC asset, then migrate again.",
+					namedType, it.name, named, it.assetType)})
+				it.producerAssetKeys = []string{}
+				status = StatusFinishedWithErrors
+				if err := updateItem(ctx, tx, it); err != nil {
+					return err
+				}
+				continue
+			case named != "":
+				assetKey = named
+			default:
+				assetKey = uuid.NewString()
+			}
 		}
 		var producers []string
 		it.producerAssetKeys = []string{}
