@@ -54,15 +54,17 @@ type codeMigrationModel struct {
 }
 
 var migratedAssetAttrTypes = map[string]attr.Type{
-	"mapping_id":          types.StringType,
-	"asset_key":           types.StringType,
-	"name":                types.StringType,
-	"asset_type":          types.StringType,
-	"revision":            types.Int64Type,
-	"producer_asset_keys": types.ListType{ElemType: types.StringType},
-	"publish_wave":        types.Int64Type,
-	"publish_order":       types.Int64Type,
-	"errors":              types.ListType{ElemType: types.StringType},
+	"mapping_id":           types.StringType,
+	"asset_key":            types.StringType,
+	"name":                 types.StringType,
+	"asset_type":           types.StringType,
+	"revision":             types.Int64Type,
+	"producer_asset_keys":  types.ListType{ElemType: types.StringType},
+	"publish_wave":         types.Int64Type,
+	"publish_order":        types.Int64Type,
+	"errors":               types.ListType{ElemType: types.StringType},
+	"o11_application_keys": types.ListType{ElemType: types.StringType},
+	"stale":                types.BoolType,
 }
 
 var migratedAssetType = types.ObjectType{AttrTypes: migratedAssetAttrTypes}
@@ -123,15 +125,19 @@ func (r *codeMigrationResource) Schema(ctx context.Context, _ resource.SchemaReq
 				MarkdownDescription: "The ODC apps and libraries the migration produced, keyed by mapping name.",
 				PlanModifiers:       []planmodifier.Map{mapplanmodifier.UseStateForUnknown()},
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-					"mapping_id":          schema.StringAttribute{Computed: true, MarkdownDescription: "Id of the mapping the asset comes from."},
-					"asset_key":           schema.StringAttribute{Computed: true, MarkdownDescription: "Key of the ODC asset."},
-					"name":                schema.StringAttribute{Computed: true, MarkdownDescription: "Name of the ODC asset."},
-					"asset_type":          schema.StringAttribute{Computed: true, MarkdownDescription: "`web_app`, `mobile_app` or `library`."},
-					"revision":            schema.Int64Attribute{Computed: true, MarkdownDescription: "Revision the migration created (publish this one)."},
-					"producer_asset_keys": schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "Assets of this migration that this asset consumes."},
-					"publish_wave":        schema.Int64Attribute{Computed: true, MarkdownDescription: "1 for assets with no producers in the migration, else one more than the highest wave of its producers. Publish and release wave by wave."},
-					"publish_order":       schema.Int64Attribute{Computed: true, MarkdownDescription: "Position in the producers-first order (1 = first)."},
-					"errors":              schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "Errors of the migration of this asset (empty when it migrated well)."},
+					"mapping_id":           schema.StringAttribute{Computed: true, MarkdownDescription: "Id of the mapping the asset comes from."},
+					"asset_key":            schema.StringAttribute{Computed: true, MarkdownDescription: "Key of the ODC asset."},
+					"name":                 schema.StringAttribute{Computed: true, MarkdownDescription: "Name of the ODC asset."},
+					"asset_type":           schema.StringAttribute{Computed: true, MarkdownDescription: "`web_app`, `mobile_app` or `library`."},
+					"revision":             schema.Int64Attribute{Computed: true, MarkdownDescription: "Revision the migration created (publish this one)."},
+					"producer_asset_keys":  schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "Assets of this migration that this asset consumes."},
+					"publish_wave":         schema.Int64Attribute{Computed: true, MarkdownDescription: "1 for assets with no producers in the migration, else one more than the highest wave of its producers. Publish and release wave by wave."},
+					"publish_order":        schema.Int64Attribute{Computed: true, MarkdownDescription: "Position in the producers-first order (1 = first)."},
+					"errors":               schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "Errors of the migration of this asset (empty when it migrated well)."},
+					"o11_application_keys": schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "Keys of the O11 applications the migration converted into this asset (their latest tags then)."},
+					"stale": schema.BoolAttribute{Computed: true, MarkdownDescription: "`true` when the mapping now holds O11 applications this migration did not convert (an app was added to the mapping " +
+						"after it migrated): the asset lacks their code. The refresh warns, naming the mapping and the apps; change `triggers_replace` to migrate " +
+						"again (a new revision of the same asset)."},
 				}},
 			},
 			"publish_order": schema.ListAttribute{
@@ -220,6 +226,7 @@ func (r *codeMigrationResource) ModifyPlan(ctx context.Context, req resource.Mod
 			"asset_type": types.StringValue(p.assetType), "revision": types.Int64Unknown(),
 			"producer_asset_keys": types.ListUnknown(types.StringType), "publish_wave": types.Int64Value(int64(p.wave)),
 			"publish_order": types.Int64Value(int64(p.order)), "errors": types.ListUnknown(types.StringType),
+			"o11_application_keys": types.ListUnknown(types.StringType), "stale": types.BoolValue(false),
 		})
 		order[p.order-1] = types.StringValue(name)
 	}
@@ -420,7 +427,7 @@ func (m *codeMigrationModel) fromMigration(mig *client.CodeMigration, planned ma
 	var diags diag.Diagnostics
 	m.ID = types.StringValue(mig.Key)
 	m.SourceEnvironmentKey = types.StringValue(mig.SourceEnvironmentKey)
-	if keys, d := setStrings(context.Background(), m.MappingIDs); d.HasError() || !sameKeys(keys, mig.MappingKeys) {
+	if keys, d := setStrings(context.Background(), m.MappingIDs); m.MappingIDs.IsNull() || m.MappingIDs.IsUnknown() || d.HasError() || !sameKeys(keys, mig.MappingKeys) {
 		m.MappingIDs = stringSet(mig.MappingKeys)
 	}
 	m.Status = types.StringValue(mig.Status)
@@ -458,11 +465,16 @@ func (m *codeMigrationModel) fromMigration(mig *client.CodeMigration, planned ma
 		for _, e := range a.Errors {
 			errs = append(errs, types.StringValue(e.Message))
 		}
+		apps := make([]attr.Value, 0, len(a.SourceApplicationVersions))
+		for _, v := range a.SourceApplicationVersions {
+			apps = append(apps, types.StringValue(strings.ToLower(v.ApplicationKey)))
+		}
 		obj, d := types.ObjectValue(migratedAssetAttrTypes, map[string]attr.Value{
 			"mapping_id": types.StringValue(a.MappingKey), "asset_key": types.StringValue(a.AssetKey), "name": types.StringValue(a.Name),
 			"asset_type": types.StringValue(assetTypeFromWire(a.AssetType)), "revision": types.Int64Value(int64(a.Revision)),
 			"producer_asset_keys": types.ListValueMust(types.StringType, producers), "publish_wave": types.Int64Value(int64(wave)),
 			"publish_order": types.Int64Value(int64(pos)), "errors": types.ListValueMust(types.StringType, errs),
+			"o11_application_keys": types.ListValueMust(types.StringType, apps), "stale": types.BoolValue(false),
 		})
 		diags.Append(d...)
 		assets[key] = obj
@@ -490,17 +502,163 @@ func (r *codeMigrationResource) Read(ctx context.Context, req resource.ReadReque
 		return
 	}
 	m, err := odc.GetCodeMigration(ctx, state.ID.ValueString())
-	if client.IsNotFound(err) {
-		tflog.Warn(ctx, "The code migration no longer exists; removing it from state", map[string]any{"id": state.ID.ValueString()})
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
+	switch {
+	case client.IsNotFound(err):
+		if !r.recordGone(ctx, odc, &state, &resp.Diagnostics) {
+			resp.State.RemoveResource(ctx)
+			return
+		}
+	case err != nil:
 		addAPIError(&resp.Diagnostics, "Failed To Read The Code Migration", "read code migration "+state.ID.ValueString(), err)
 		return
+	default:
+		resp.Diagnostics.Append(state.fromMigration(m, plannedFromState(state))...)
 	}
-	resp.Diagnostics.Append(state.fromMigration(m, plannedFromState(state))...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	r.markStale(ctx, &state, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// recordGone decides what a code migration whose record the Migration Kit
+// no longer has means. A migration is history: what it produced is the ODC
+// assets, and they outlive the record (support purges old records; the
+// troubleshooting bundle is kept 60 days). So while any asset it produced
+// still exists in ODC's asset repository, the migration stays in state as
+// it was, with a warning; dropping it would plan a new migration and
+// replace every publication and release downstream. Only when none of its
+// assets exists any more (or the state names none) has it truly
+// disappeared: recordGone then warns and returns false, and the caller
+// removes it from state. It reads ODC until it finds one asset that exists
+// (usually one read).
+func (r *codeMigrationResource) recordGone(ctx context.Context, odc *client.ODC, state *codeMigrationModel, diags *diag.Diagnostics) bool {
+	id := state.ID.ValueString()
+	var names []string
+	kept := ""
+	for name, a := range plannedAssetKeys(*state) {
+		names = append(names, fmt.Sprintf("%q (%s)", name, a))
+		if kept != "" {
+			continue
+		}
+		_, err := odc.GetAsset(ctx, a)
+		switch {
+		case err == nil:
+			kept = name
+		case !client.IsNotFound(err):
+			addAPIError(diags, "Failed To Read A Migrated Asset",
+				fmt.Sprintf("read asset %q (%s) of code migration %s, whose record the Migration Kit no longer has", name, a, id), err)
+			return true
+		}
+	}
+	sort.Strings(names)
+	if kept == "" {
+		tflog.Warn(ctx, "The code migration and every asset it produced are gone; removing it from state", map[string]any{"id": id})
+		diags.AddWarning("Code Migration Gone",
+			fmt.Sprintf("The Migration Kit no longer has code migration %s, and ODC no longer has any asset it produced (%s). It is removed "+
+				"from state, and the next apply migrates the mappings again.", id, strings.Join(names, ", ")))
+		return false
+	}
+	diags.AddWarning("Code Migration Record Gone",
+		fmt.Sprintf("The Migration Kit no longer has the record of code migration %s (started %s), but the ODC assets it produced still "+
+			"exist (%s). A migration is history: its result is those assets, so it stays in state as it was, and nothing that publishes "+
+			"or releases them is replaced. To convert the O11 apps again (new revisions of the same assets), change `triggers_replace`.",
+			id, state.StartedAt.ValueString(), strings.Join(names, ", ")))
+	return true
+}
+
+// plannedAssetKeys returns the ODC asset key of each migrated asset in
+// state, by mapping name (assets that failed to migrate have none).
+func plannedAssetKeys(state codeMigrationModel) map[string]string {
+	out := map[string]string{}
+	if state.Assets.IsNull() || state.Assets.IsUnknown() {
+		return out
+	}
+	for name, v := range state.Assets.Elements() {
+		obj, ok := v.(types.Object)
+		if !ok {
+			continue
+		}
+		if k, ok := obj.Attributes()["asset_key"].(types.String); ok && k.ValueString() != "" {
+			out[name] = k.ValueString()
+		}
+	}
+	return out
+}
+
+// markStale sets each asset's `stale`: its mapping in the assessment tool
+// now holds O11 apps the migration did not convert. It lists the mappings
+// once, and warns naming each stale mapping and its new apps. Without the
+// assessment tool configured, or for assets whose converted apps are not
+// known (state written before the provider recorded them), nothing is
+// marked.
+func (r *codeMigrationResource) markStale(ctx context.Context, state *codeMigrationModel, diags *diag.Diagnostics) {
+	if state.Assets.IsNull() || state.Assets.IsUnknown() || r.data == nil || r.data.assessment == nil {
+		return
+	}
+	mappings, err := r.data.assessment.ListMappings(ctx)
+	if err != nil {
+		tflog.Warn(ctx, "Could not list the mappings to tell stale migrated assets", map[string]any{"error": err.Error()})
+		return
+	}
+	byKey := make(map[string]*client.Mapping, len(mappings))
+	for i := range mappings {
+		byKey[strings.ToLower(mappings[i].Key)] = &mappings[i]
+	}
+	assets := make(map[string]attr.Value, len(state.Assets.Elements()))
+	var stale []string
+	for name, v := range state.Assets.Elements() {
+		obj, ok := v.(types.Object)
+		if !ok {
+			assets[name] = v
+			continue
+		}
+		at := obj.Attributes()
+		values := make(map[string]attr.Value, len(migratedAssetAttrTypes))
+		for k := range migratedAssetAttrTypes {
+			values[k] = at[k]
+		}
+		if values["o11_application_keys"] == nil {
+			values["o11_application_keys"] = types.ListNull(types.StringType)
+		}
+		isStale := false
+		mid, _ := at["mapping_id"].(types.String)
+		converted, _ := at["o11_application_keys"].(types.List)
+		if mp := byKey[strings.ToLower(mid.ValueString())]; mp != nil && !converted.IsNull() && !converted.IsUnknown() {
+			had := map[string]bool{}
+			for _, e := range converted.Elements() {
+				if s, ok := e.(types.String); ok {
+					had[strings.ToLower(s.ValueString())] = true
+				}
+			}
+			var added []string
+			for _, k := range mp.ApplicationKeys {
+				if !had[strings.ToLower(k)] {
+					added = append(added, k)
+				}
+			}
+			if len(added) > 0 {
+				isStale = true
+				sort.Strings(added)
+				stale = append(stale, fmt.Sprintf("%q (mapping %s): %s", name, mp.Key, strings.Join(added, ", ")))
+			}
+		}
+		values["stale"] = types.BoolValue(isStale)
+		o, d := types.ObjectValue(migratedAssetAttrTypes, values)
+		diags.Append(d...)
+		assets[name] = o
+	}
+	if diags.HasError() {
+		return
+	}
+	state.Assets = types.MapValueMust(migratedAssetType, assets)
+	if len(stale) > 0 {
+		sort.Strings(stale)
+		diags.AddWarning("Migrated Assets Are Stale",
+			fmt.Sprintf("These mappings now hold O11 apps that code migration %s did not convert, so their ODC assets lack that code:\n- %s\n\n"+
+				"Tag the added apps, then change `triggers_replace` to migrate again: the mappings migrate into the same assets as new revisions.",
+				state.ID.ValueString(), strings.Join(stale, "\n- ")))
+	}
 }
 
 // plannedFromState recovers the mapping names, waves and order already in
