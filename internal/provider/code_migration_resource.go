@@ -17,7 +17,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -99,9 +98,12 @@ func (r *codeMigrationResource) Schema(ctx context.Context, _ resource.SchemaReq
 			},
 			"mapping_ids": schema.SetAttribute{
 				Required: true, ElementType: types.StringType,
-				MarkdownDescription: "Ids of the `outsystems_app_mapping` resources whose assets are migrated (a migration plan).",
-				Validators:          []validator.Set{setvalidator.SizeAtLeast(1), setvalidator.ValueStringsAre(guidValidator("mapping id"))},
-				PlanModifiers:       []planmodifier.Set{setplanmodifier.RequiresReplace()},
+				MarkdownDescription: "Ids of the `outsystems_app_mapping` resources whose assets are migrated (a migration plan). A change starts a new " +
+					"migration, except when the new ids are mappings of the same names (a mapping deleted and created again in the assessment tool, " +
+					"which `outsystems_app_mapping` adopts): then the ids change in place and nothing is migrated again.",
+				Validators: []validator.Set{setvalidator.SizeAtLeast(1), setvalidator.ValueStringsAre(guidValidator("mapping id"))},
+				// No RequiresReplace here: ModifyPlan (planRepointedMappings)
+				// replaces unless the new mappings have the old ones' names.
 			},
 			"triggers_replace": schema.MapAttribute{
 				Optional: true, ElementType: types.StringType,
@@ -189,7 +191,13 @@ func planAssets(readiness []client.AssetReadiness) map[string]*plannedAsset {
 // whose mappings exist, the assets it will produce: their keys (mapping
 // names), types, waves and the order.
 func (r *codeMigrationResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() || !r.data.configuredForPlan(&resp.Diagnostics, true, true, true) {
+	if req.Plan.Raw.IsNull() {
+		return
+	}
+	if !req.State.Raw.IsNull() {
+		r.planRepointedMappings(ctx, req, resp)
+	}
+	if !r.data.configuredForPlan(&resp.Diagnostics, true, true, true) {
 		return
 	}
 	if !req.State.Raw.IsNull() || !r.data.requireMigrationKit(ctx, &resp.Diagnostics, "outsystems_code_migration", true) {
@@ -427,7 +435,9 @@ func (m *codeMigrationModel) fromMigration(mig *client.CodeMigration, planned ma
 	var diags diag.Diagnostics
 	m.ID = types.StringValue(mig.Key)
 	m.SourceEnvironmentKey = types.StringValue(mig.SourceEnvironmentKey)
-	if keys, d := setStrings(context.Background(), m.MappingIDs); m.MappingIDs.IsNull() || m.MappingIDs.IsUnknown() || d.HasError() || !sameKeys(keys, mig.MappingKeys) {
+	// The record's mapping keys are those it started with; state may hold
+	// mappings of the same names created again since (mappingsChanged).
+	if m.MappingIDs.IsNull() || m.MappingIDs.IsUnknown() {
 		m.MappingIDs = stringSet(mig.MappingKeys)
 	}
 	m.Status = types.StringValue(mig.Status)
@@ -469,8 +479,12 @@ func (m *codeMigrationModel) fromMigration(mig *client.CodeMigration, planned ma
 		for _, v := range a.SourceApplicationVersions {
 			apps = append(apps, types.StringValue(strings.ToLower(v.ApplicationKey)))
 		}
+		mappingID := a.MappingKey
+		if p, ok := planned[key]; ok && p.mappingID != "" {
+			mappingID = p.mappingID
+		}
 		obj, d := types.ObjectValue(migratedAssetAttrTypes, map[string]attr.Value{
-			"mapping_id": types.StringValue(a.MappingKey), "asset_key": types.StringValue(a.AssetKey), "name": types.StringValue(a.Name),
+			"mapping_id": types.StringValue(mappingID), "asset_key": types.StringValue(a.AssetKey), "name": types.StringValue(a.Name),
 			"asset_type": types.StringValue(assetTypeFromWire(a.AssetType)), "revision": types.Int64Value(int64(a.Revision)),
 			"producer_asset_keys": types.ListValueMust(types.StringType, producers), "publish_wave": types.Int64Value(int64(wave)),
 			"publish_order": types.Int64Value(int64(pos)), "errors": types.ListValueMust(types.StringType, errs),
@@ -689,12 +703,17 @@ func plannedFromState(state codeMigrationModel) map[string]*plannedAsset {
 	return out
 }
 
-// Update only happens for timeouts; everything else replaces.
+// Update happens for timeouts, and for mapping ids re-pointed to mappings
+// of the same names (ModifyPlan planned the assets' new mapping ids);
+// everything else replaces.
 func (r *codeMigrationResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state codeMigrationModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	state.Timeouts = plan.Timeouts
+	if !plan.MappingIDs.Equal(state.MappingIDs) {
+		state.MappingIDs, state.Assets = plan.MappingIDs, plan.Assets
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
@@ -712,4 +731,130 @@ func (r *codeMigrationResource) ImportState(ctx context.Context, req resource.Im
 		return
 	}
 	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
+}
+
+// mappingNames returns the name and type of each mapping in the assessment
+// tool, by lower-case key, in one listing.
+func (r *codeMigrationResource) mappingNames(ctx context.Context) (map[string]*client.Mapping, error) {
+	if r.data == nil || r.data.assessment == nil {
+		return nil, fmt.Errorf("the assessment tool is not configured")
+	}
+	mappings, err := r.data.assessment.ListMappings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*client.Mapping, len(mappings))
+	for i := range mappings {
+		out[strings.ToLower(mappings[i].Key)] = &mappings[i]
+	}
+	return out, nil
+}
+
+// stateAssetNames returns, by lower-case mapping id, the mapping name each
+// asset in state is keyed by.
+func stateAssetNames(assets types.Map) map[string]string {
+	out := map[string]string{}
+	if assets.IsNull() || assets.IsUnknown() {
+		return out
+	}
+	for name, v := range assets.Elements() {
+		if obj, ok := v.(types.Object); ok {
+			if id, ok := obj.Attributes()["mapping_id"].(types.String); ok {
+				out[strings.ToLower(id.ValueString())] = name
+			}
+		}
+	}
+	return out
+}
+
+// sameMappingNames tells whether the mappings newIDs name (current: the
+// tool's mappings by lower-case key) are, by name, those oldIDs named
+// (names: mapping name by lower-case old id).
+func sameMappingNames(oldIDs, newIDs []string, names map[string]string, current map[string]*client.Mapping) bool {
+	oldNames := map[string]int{}
+	for _, id := range oldIDs {
+		n, ok := names[strings.ToLower(id)]
+		if !ok {
+			return false
+		}
+		oldNames[strings.ToLower(n)]++
+	}
+	for _, id := range newIDs {
+		mp := current[strings.ToLower(id)]
+		if mp == nil || oldNames[strings.ToLower(mp.Name)] == 0 {
+			return false
+		}
+		oldNames[strings.ToLower(mp.Name)]--
+	}
+	return true
+}
+
+// planRepointedMappings decides whether a change of mapping_ids replaces
+// the migration: always, unless every new id is known and the mappings
+// that left are replaced by mappings of the same names (compared
+// case-insensitively; one listing of the assessment tool). A mapping
+// deleted in the tool and created again there (the mapping resource adopts
+// it) keeps the migration: its assets are the same ODC assets, and a new
+// migration would only make new revisions and replace every publication
+// and release downstream. It then plans each asset's new mapping id, so
+// the update records exactly what the plan shows.
+func (r *codeMigrationResource) planRepointedMappings(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	var plan, state codeMigrationModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || plan.MappingIDs.Equal(state.MappingIDs) {
+		return
+	}
+	replace := func() { resp.RequiresReplace = append(resp.RequiresReplace, path.Root("mapping_ids")) }
+	if plan.MappingIDs.IsUnknown() || state.Assets.IsNull() || state.Assets.IsUnknown() {
+		replace()
+		return
+	}
+	oldIDs, d1 := setStrings(ctx, state.MappingIDs)
+	newIDs, d2 := setStrings(ctx, plan.MappingIDs)
+	switch {
+	case d1.HasError() || d2.HasError() || len(oldIDs) != len(newIDs):
+		replace()
+		return
+	case sameKeys(oldIDs, newIDs):
+		return // the same mappings, spelled otherwise
+	}
+	current, err := r.mappingNames(ctx)
+	if err != nil {
+		tflog.Warn(ctx, "Could not compare the mappings by name; the migration is replaced", map[string]any{"error": err.Error()})
+		replace()
+		return
+	}
+	if !sameMappingNames(oldIDs, newIDs, stateAssetNames(state.Assets), current) {
+		replace()
+		return
+	}
+	idByName := map[string]string{}
+	for _, id := range newIDs {
+		if mp := current[strings.ToLower(id)]; mp != nil {
+			idByName[strings.ToLower(mp.Name)] = id
+		}
+	}
+	assets := map[string]attr.Value{}
+	for name, v := range state.Assets.Elements() {
+		obj, ok := v.(types.Object)
+		id, found := idByName[strings.ToLower(name)]
+		if !ok || !found {
+			assets[name] = v
+			continue
+		}
+		values := obj.Attributes()
+		copied := make(map[string]attr.Value, len(values))
+		for k, a := range values {
+			copied[k] = a
+		}
+		copied["mapping_id"] = types.StringValue(id)
+		o, d := types.ObjectValue(migratedAssetAttrTypes, copied)
+		resp.Diagnostics.Append(d...)
+		assets[name] = o
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("assets"), types.MapValueMust(migratedAssetType, assets))...)
 }

@@ -18,12 +18,15 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
+	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/client"
 )
 
 // historyPlan is a small wave: a library and the web app that consumes it.
@@ -103,6 +106,57 @@ func TestAccHistory_destroyAndApplyAgain(t *testing.T) {
 						return fmt.Errorf("the second apply should have started a new migration")
 					}
 					return checkOneAssetPerName(e, historyPlan.names())
+				},
+			},
+		},
+	})
+}
+
+// A mapping deleted in the assessment tool and created again there with
+// the same name is adopted by the mapping resource, and the migration only
+// records the new id: nothing is migrated, published or released again.
+func TestAccHistory_mappingCreatedAgain(t *testing.T) {
+	e := newTestEnv(t)
+	plan := migrationPlan{"Acme Theme": {"library", []string{"Acme Theme"}, 1}}
+	cfg := e.providerConfig() + e.mappingsAndTags(plan) + e.migrationConfig(plan, true)
+	var mappingID string
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkWaveDestroyed(e),
+		Steps: []resource.TestStep{
+			{Config: cfg, Check: captureID("outsystems_app_mapping.acme_theme", &mappingID)},
+			{
+				PreConfig: func() {
+					ctx := context.Background()
+					if err := e.as.DeleteMapping(ctx, mappingID); err != nil {
+						t.Fatal(err)
+					}
+					mp, err := e.as.CreateMapping(ctx, client.MappingCreate{Name: "Acme Theme", AssetType: "LowCodeLibrary", ApplicationKeys: []string{e.appKey("Acme Theme")}})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := waitForAssessment(ctx, e.as, mp); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("outsystems_app_mapping.acme_theme", plancheck.ResourceActionNoop),
+					plancheck.ExpectResourceAction(historyMigration, plancheck.ResourceActionUpdate),
+					plancheck.ExpectResourceAction("outsystems_asset_publication.acme_theme", plancheck.ResourceActionNoop),
+					plancheck.ExpectResourceAction("outsystems_library_release.acme_theme", plancheck.ResourceActionNoop),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.CompareValuePairs(
+						historyMigration, tfjsonpath.New("assets").AtMapKey("Acme Theme").AtMapKey("mapping_id"),
+						"outsystems_app_mapping.acme_theme", tfjsonpath.New("id"), compare.ValuesSame()),
+					statecheck.ExpectKnownValue(historyMigration, tfjsonpath.New("assets").AtMapKey("Acme Theme").AtMapKey("revision"), knownvalue.Int64Exact(1)),
+				},
+				Check: func(s *terraform.State) error {
+					if s.RootModule().Resources["outsystems_app_mapping.acme_theme"].Primary.ID == mappingID {
+						return fmt.Errorf("the mapping created again was not adopted")
+					}
+					return checkOneAssetPerName(e, plan.names())
 				},
 			},
 		},
