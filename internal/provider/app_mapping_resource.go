@@ -426,6 +426,7 @@ func (r *appMappingResource) Read(ctx context.Context, req resource.ReadRequest,
 		addAPIError(&resp.Diagnostics, "Failed To Read The Mapping", fmt.Sprintf("read mapping %s from the assessment tool", state.ID.ValueString()), err)
 		return
 	}
+	r.data.rememberMapping(mp)
 	state.fromMapping(mp)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }

@@ -600,24 +600,41 @@ func plannedAssetKeys(state codeMigrationModel) map[string]string {
 	return out
 }
 
+// rememberMapping records a mapping the refresh read (the mapping
+// resource's Read), for markStale.
+func (d *providerData) rememberMapping(mp *client.Mapping) {
+	if d == nil || mp == nil {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.mappingsRead == nil {
+		d.mappingsRead = map[string]*client.Mapping{}
+	}
+	d.mappingsRead[strings.ToLower(mp.Key)] = mp
+}
+
+// rememberedMapping returns the mapping of key the refresh read, or nil.
+func (d *providerData) rememberedMapping(key string) *client.Mapping {
+	if d == nil {
+		return nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.mappingsRead[strings.ToLower(key)]
+}
+
 // markStale sets each asset's `stale`: its mapping in the assessment tool
-// now holds O11 apps the migration did not convert. It lists the mappings
-// once, and warns naming each stale mapping and its new apps. Without the
-// assessment tool configured, or for assets whose converted apps are not
-// known (state written before the provider recorded them), nothing is
-// marked.
+// now holds O11 apps the migration did not convert. It makes no request:
+// it uses the mappings the refresh read before the migration (Terraform
+// refreshes the mapping resources first, as the migration references
+// them), and warns naming each stale mapping and its new apps. For a
+// mapping not managed in this configuration, or assets whose converted
+// apps are not known (state written before the provider recorded them),
+// `stale` stays false.
 func (r *codeMigrationResource) markStale(ctx context.Context, state *codeMigrationModel, diags *diag.Diagnostics) {
-	if state.Assets.IsNull() || state.Assets.IsUnknown() || r.data == nil || r.data.assessment == nil {
+	if state.Assets.IsNull() || state.Assets.IsUnknown() || r.data == nil {
 		return
-	}
-	mappings, err := r.data.assessment.ListMappings(ctx)
-	if err != nil {
-		tflog.Warn(ctx, "Could not list the mappings to tell stale migrated assets", map[string]any{"error": err.Error()})
-		return
-	}
-	byKey := make(map[string]*client.Mapping, len(mappings))
-	for i := range mappings {
-		byKey[strings.ToLower(mappings[i].Key)] = &mappings[i]
 	}
 	assets := make(map[string]attr.Value, len(state.Assets.Elements()))
 	var stale []string
@@ -638,7 +655,7 @@ func (r *codeMigrationResource) markStale(ctx context.Context, state *codeMigrat
 		isStale := false
 		mid, _ := at["mapping_id"].(types.String)
 		converted, _ := at["o11_application_keys"].(types.List)
-		if mp := byKey[strings.ToLower(mid.ValueString())]; mp != nil && !converted.IsNull() && !converted.IsUnknown() {
+		if mp := r.data.rememberedMapping(mid.ValueString()); mp != nil && !converted.IsNull() && !converted.IsUnknown() {
 			had := map[string]bool{}
 			for _, e := range converted.Elements() {
 				if s, ok := e.(types.String); ok {

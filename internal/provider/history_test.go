@@ -217,7 +217,8 @@ func readMigration(t *testing.T, e *testEnv, s *terraform.State) diag.Diagnostic
 	t.Helper()
 	ctx := context.Background()
 	rs := s.RootModule().Resources[historyMigration]
-	r := &codeMigrationResource{data: &providerData{attempts: 1, odc: e.odcClient(), assessment: e.as}}
+	pd := &providerData{attempts: 1, odc: e.odcClient(), assessment: e.as}
+	r := &codeMigrationResource{data: pd}
 	var sch fwresource.SchemaResponse
 	r.Schema(ctx, fwresource.SchemaRequest{}, &sch)
 	state := tfsdk.State{Schema: sch.Schema, Raw: tftypes.NewValue(sch.Schema.Type().TerraformType(ctx), nil)}
@@ -239,6 +240,10 @@ func readMigration(t *testing.T, e *testEnv, s *terraform.State) diag.Diagnostic
 		values := map[string]attr.Value{}
 		for n, typ := range migratedAssetAttrTypes {
 			values[n] = nullOf(typ)
+		}
+		// As the refresh does: the mapping resources are read first.
+		if mp, err := e.as.GetMapping(ctx, a["assets."+name+".mapping_id"]); err == nil {
+			pd.rememberMapping(mp)
 		}
 		values["asset_key"] = types.StringValue(v)
 		values["mapping_id"] = types.StringValue(a["assets."+name+".mapping_id"])
@@ -331,5 +336,31 @@ func checkMigratedAssetsKept(e *testEnv) resource.TestCheckFunc {
 			}
 		}
 		return errors.Join(errs...)
+	}
+}
+
+// The migration is kept only when the new mapping ids name mappings of the
+// migrated names; any other change of mapping_ids replaces it.
+func TestSameMappingNames(t *testing.T) {
+	names := map[string]string{"old-a": "Acme Theme", "old-b": "HR Self Service"}
+	current := map[string]*client.Mapping{
+		"new-a": {Key: "new-a", Name: "acme theme"},
+		"old-b": {Key: "old-b", Name: "HR Self Service"},
+		"new-c": {Key: "new-c", Name: "Claims Core"},
+	}
+	for _, tc := range []struct {
+		name           string
+		oldIDs, newIDs []string
+		want           bool
+	}{
+		{"a mapping created again with the same name", []string{"old-a", "old-b"}, []string{"new-a", "old-b"}, true},
+		{"a mapping of another name", []string{"old-a", "old-b"}, []string{"new-c", "old-b"}, false},
+		{"a mapping the tool does not know", []string{"old-a", "old-b"}, []string{"gone", "old-b"}, false},
+		{"a name counted twice", []string{"old-a", "old-b"}, []string{"new-a", "new-a"}, false},
+		{"an old id not in state", []string{"old-x", "old-b"}, []string{"new-a", "old-b"}, false},
+	} {
+		if got := sameMappingNames(tc.oldIDs, tc.newIDs, names, current); got != tc.want {
+			t.Errorf("%s: sameMappingNames = %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

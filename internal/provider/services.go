@@ -123,6 +123,10 @@ type providerData struct {
 	// a key ODC lists no library for. A publish of the asset forgets it, a
 	// release this process makes updates it; guarded by mu.
 	libraries map[string]*cachedLibrary
+	// mappingsRead holds the mappings this run's refresh read, by lower-case
+	// key, so a code migration judges its assets stale without reading them
+	// again; guarded by mu.
+	mappingsRead map[string]*client.Mapping
 }
 
 // requireLifeTime returns the LifeTime client or an error saying how to configure it.
