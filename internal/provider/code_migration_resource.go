@@ -531,7 +531,7 @@ func (r *codeMigrationResource) Read(ctx context.Context, req resource.ReadReque
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	r.markStale(ctx, &state, &resp.Diagnostics)
+	r.markStale(&state, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
@@ -632,7 +632,7 @@ func (d *providerData) rememberedMapping(key string) *client.Mapping {
 // mapping not managed in this configuration, or assets whose converted
 // apps are not known (state written before the provider recorded them),
 // `stale` stays false.
-func (r *codeMigrationResource) markStale(ctx context.Context, state *codeMigrationModel, diags *diag.Diagnostics) {
+func (r *codeMigrationResource) markStale(state *codeMigrationModel, diags *diag.Diagnostics) {
 	if state.Assets.IsNull() || state.Assets.IsUnknown() || r.data == nil {
 		return
 	}
