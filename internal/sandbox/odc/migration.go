@@ -103,15 +103,6 @@ func recordMigratedAsset(ctx context.Context, tx *sql.Tx, a MigratedAsset, now t
 	if err != nil {
 		return 0, err
 	}
-	// ODC names an app or library once per organization: a second asset
-	// with a name in use is refused, never created silently.
-	other, _, err := assetNamed(ctx, tx, a.Name, key)
-	if err != nil {
-		return 0, err
-	}
-	if other != "" {
-		return 0, httpx.Conflictf("An asset named '%s' already exists (key %s): asset names are unique in an organization. Migrate into that asset as a new revision, or rename one of them.", a.Name, other)
-	}
 	revision := 1
 	if existing != nil {
 		if existing.AssetType != a.AssetType {
@@ -149,18 +140,17 @@ func recordMigratedAsset(ctx context.Context, tx *sql.Tx, a MigratedAsset, now t
 }
 
 // AssetNamed returns the key and type of the asset whose latest revision
-// is named name (case-insensitively), inside the caller's transaction, or
-// "" when there is none. A code migration uses it to migrate into the
-// asset of that name as a new revision instead of creating a second one.
+// is named name (case-insensitively; the oldest when several are),
+// inside the caller's transaction, or "" when there is none. A code
+// migration uses it to migrate into the asset of that name as a new
+// revision instead of creating a second one. (The reference documents do
+// not say whether ODC refuses a second asset of one name, so
+// RecordMigratedAsset and the admin surface do not; the code migration
+// never makes one.)
 func (s *Service) AssetNamed(ctx context.Context, tx *sql.Tx, name string) (key, assetType string, err error) {
-	return assetNamed(ctx, tx, name, "")
-}
-
-// assetNamed is AssetNamed ignoring the asset with key except.
-func assetNamed(ctx context.Context, tx *sql.Tx, name, except string) (key, assetType string, err error) {
 	err = tx.QueryRowContext(ctx, `SELECT a.key, a.asset_type FROM odc_assets a JOIN odc_revisions r ON r.asset_key = a.key
 		WHERE r.revision = (SELECT MAX(revision) FROM odc_revisions WHERE asset_key = a.key)
-		AND lower(r.name) = lower(?) AND a.key <> ? ORDER BY a.created_at LIMIT 1`, strings.TrimSpace(name), except).Scan(&key, &assetType)
+		AND lower(r.name) = lower(?) ORDER BY a.created_at, a.key LIMIT 1`, strings.TrimSpace(name)).Scan(&key, &assetType)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", "", nil
 	}
