@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"testing"
 )
 
 // migrationPlan is a wave of mappings by name: asset type, O11 apps and
@@ -157,13 +156,4 @@ func (e *testEnv) migratedAssetKey(name string) string {
 	}
 	e.t.Fatalf("no migrated asset %q", name)
 	return ""
-}
-
-func countMigrationsOf(t *testing.T, e *testEnv) string {
-	t.Helper()
-	migrations, err := e.odcClient().ListCodeMigrations(context.Background(), "")
-	if err != nil || len(migrations) != 1 {
-		t.Fatalf("want one migration, got %d (%v)", len(migrations), err)
-	}
-	return migrations[0].Key
 }

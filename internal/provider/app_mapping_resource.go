@@ -513,16 +513,54 @@ func (r *appMappingResource) Read(ctx context.Context, req resource.ReadRequest,
 	}
 	mp, err := as.GetMapping(ctx, state.ID.ValueString())
 	if client.IsNotFound(err) {
-		tflog.Warn(ctx, "The mapping no longer exists in the assessment tool; removing it from state", map[string]any{"id": state.ID.ValueString()})
-		resp.State.RemoveResource(ctx)
-		return
+		mp, err = r.createdAgain(ctx, as, &state, &resp.Diagnostics)
+		if mp == nil && err == nil {
+			resp.State.RemoveResource(ctx)
+			return
+		}
 	}
 	if err != nil {
 		addAPIError(&resp.Diagnostics, "Failed To Read The Mapping", fmt.Sprintf("read mapping %s from the assessment tool", state.ID.ValueString()), err)
 		return
 	}
+	r.data.rememberMapping(mp)
 	state.fromMapping(mp)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// createdAgain handles a mapping gone from the assessment tool. A mapping
+// of the same name and asset type that the tool holds now (someone deleted
+// the mapping and created it again there) is adopted, with a warning: it
+// maps to the same ODC asset, and a code migration holding the old id sees
+// a mapping of the same name and is not replaced. Otherwise it returns
+// nil, warning that the mapping will be created again, and the caller
+// removes it from state.
+func (r *appMappingResource) createdAgain(ctx context.Context, as *client.Assessment, state *appMappingModel, diags *diag.Diagnostics) (*client.Mapping, error) {
+	id, name := state.ID.ValueString(), state.Name.ValueString()
+	mappings, err := as.ListMappings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	wire := assetTypes[state.AssetType.ValueString()]
+	for i := range mappings {
+		mp := &mappings[i]
+		if strings.EqualFold(mp.Name, name) && mp.AssetType == wire {
+			diags.AddWarning("Mapping Created Again In The Assessment Tool",
+				fmt.Sprintf("Mapping %q (%s) is gone from the assessment tool, which now holds a %s mapping of that name (%s): the provider "+
+					"adopts it. A code migration of the old mapping is kept (same names, same ODC asset); the next apply changes "+
+					"only the ids it records.", name, id, state.AssetType.ValueString(), mp.Key))
+			return mp, nil
+		}
+	}
+	tflog.Warn(ctx, "The mapping no longer exists in the assessment tool; removing it from state", map[string]any{"id": id})
+	diags.AddWarning("Mapping Gone From The Assessment Tool",
+		fmt.Sprintf("Mapping %q (%s) no longer exists in the assessment tool; it is removed from state and the next apply creates it "+
+			"again with a new id. A code migration that holds it is then replaced: the new migration converts the apps again into "+
+			"the existing ODC asset named %q, as a new revision (never a second asset), and publications and releases of that "+
+			"revision follow. To keep the migration as it is, create the mapping again in the tool with the same name and asset "+
+			"type before applying (the provider adopts it), or add `lifecycle { ignore_changes = [mapping_ids] }` to the migration.",
+			name, id, name))
+	return nil, nil
 }
 
 func (r *appMappingResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {

@@ -17,7 +17,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -54,15 +53,17 @@ type codeMigrationModel struct {
 }
 
 var migratedAssetAttrTypes = map[string]attr.Type{
-	"mapping_id":          types.StringType,
-	"asset_key":           types.StringType,
-	"name":                types.StringType,
-	"asset_type":          types.StringType,
-	"revision":            types.Int64Type,
-	"producer_asset_keys": types.ListType{ElemType: types.StringType},
-	"publish_wave":        types.Int64Type,
-	"publish_order":       types.Int64Type,
-	"errors":              types.ListType{ElemType: types.StringType},
+	"mapping_id":           types.StringType,
+	"asset_key":            types.StringType,
+	"name":                 types.StringType,
+	"asset_type":           types.StringType,
+	"revision":             types.Int64Type,
+	"producer_asset_keys":  types.ListType{ElemType: types.StringType},
+	"publish_wave":         types.Int64Type,
+	"publish_order":        types.Int64Type,
+	"errors":               types.ListType{ElemType: types.StringType},
+	"o11_application_keys": types.ListType{ElemType: types.StringType},
+	"stale":                types.BoolType,
 }
 
 var migratedAssetType = types.ObjectType{AttrTypes: migratedAssetAttrTypes}
@@ -97,9 +98,12 @@ func (r *codeMigrationResource) Schema(ctx context.Context, _ resource.SchemaReq
 			},
 			"mapping_ids": schema.SetAttribute{
 				Required: true, ElementType: types.StringType,
-				MarkdownDescription: "Ids of the `outsystems_app_mapping` resources whose assets are migrated (a migration plan).",
-				Validators:          []validator.Set{setvalidator.SizeAtLeast(1), setvalidator.ValueStringsAre(guidValidator("mapping id"))},
-				PlanModifiers:       []planmodifier.Set{setplanmodifier.RequiresReplace()},
+				MarkdownDescription: "Ids of the `outsystems_app_mapping` resources whose assets are migrated (a migration plan). A change starts a new " +
+					"migration, except when the new ids are mappings of the same names (a mapping deleted and created again in the assessment tool, " +
+					"which `outsystems_app_mapping` adopts): then the ids change in place and nothing is migrated again.",
+				Validators: []validator.Set{setvalidator.SizeAtLeast(1), setvalidator.ValueStringsAre(guidValidator("mapping id"))},
+				// No RequiresReplace here: ModifyPlan (planRepointedMappings)
+				// replaces unless the new mappings have the old ones' names.
 			},
 			"triggers_replace": schema.MapAttribute{
 				Optional: true, ElementType: types.StringType,
@@ -134,7 +138,11 @@ func (r *codeMigrationResource) Schema(ctx context.Context, _ resource.SchemaReq
 					"  - `publish_wave` (Number) 1 for assets with no producers in the migration, else one more than the highest wave " +
 					"of its producers. Publish and release wave by wave.\n" +
 					"  - `publish_order` (Number) Position in the producers-first order (1 = first).\n" +
-					"  - `errors` (List of String) Errors of the migration of this asset (empty when it migrated well).",
+					"  - `errors` (List of String) Errors of the migration of this asset (empty when it migrated well).\n" +
+					"  - `o11_application_keys` (List of String) Keys of the O11 applications the migration converted into this asset (their latest tags then).\n" +
+					"  - `stale` (Boolean) `true` when the mapping now holds O11 applications this migration did not convert (an app was added to the " +
+					"mapping after it migrated): the asset lacks their code. The refresh warns, naming the mapping and the apps; change " +
+					"`triggers_replace` to migrate again (a new revision of the same asset).",
 				PlanModifiers: []planmodifier.Map{mapplanmodifier.UseStateForUnknown()},
 			},
 			"publish_order": schema.ListAttribute{
@@ -186,7 +194,13 @@ func planAssets(readiness []client.AssetReadiness) map[string]*plannedAsset {
 // whose mappings exist, the assets it will produce: their keys (mapping
 // names), types, waves and the order.
 func (r *codeMigrationResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() || !r.data.configuredForPlan(&resp.Diagnostics, true, true, true) {
+	if req.Plan.Raw.IsNull() {
+		return
+	}
+	if !req.State.Raw.IsNull() {
+		r.planRepointedMappings(ctx, req, resp)
+	}
+	if !r.data.configuredForPlan(&resp.Diagnostics, true, true, true) {
 		return
 	}
 	if !req.State.Raw.IsNull() || !r.data.requireMigrationKit(ctx, &resp.Diagnostics, "outsystems_code_migration", true) {
@@ -226,6 +240,7 @@ func (r *codeMigrationResource) ModifyPlan(ctx context.Context, req resource.Mod
 			"asset_type": types.StringValue(p.assetType), "revision": types.Int64Unknown(),
 			"producer_asset_keys": types.ListUnknown(types.StringType), "publish_wave": types.Int64Value(int64(p.wave)),
 			"publish_order": types.Int64Value(int64(p.order)), "errors": types.ListUnknown(types.StringType),
+			"o11_application_keys": types.ListUnknown(types.StringType), "stale": types.BoolValue(false),
 		})
 		order[p.order-1] = types.StringValue(name)
 	}
@@ -549,7 +564,9 @@ func (m *codeMigrationModel) fromMigration(mig *client.CodeMigration, planned ma
 	var diags diag.Diagnostics
 	m.ID = types.StringValue(mig.Key)
 	m.SourceEnvironmentKey = types.StringValue(mig.SourceEnvironmentKey)
-	if keys, d := setStrings(context.Background(), m.MappingIDs); d.HasError() || !sameKeys(keys, mig.MappingKeys) {
+	// The record's mapping keys are those it started with; state may hold
+	// mappings of the same names created again since (mappingsChanged).
+	if m.MappingIDs.IsNull() || m.MappingIDs.IsUnknown() {
 		m.MappingIDs = stringSet(mig.MappingKeys)
 	}
 	m.Status = types.StringValue(mig.Status)
@@ -587,11 +604,20 @@ func (m *codeMigrationModel) fromMigration(mig *client.CodeMigration, planned ma
 		for _, e := range a.Errors {
 			errs = append(errs, types.StringValue(e.Message))
 		}
+		apps := make([]attr.Value, 0, len(a.SourceApplicationVersions))
+		for _, v := range a.SourceApplicationVersions {
+			apps = append(apps, types.StringValue(strings.ToLower(v.ApplicationKey)))
+		}
+		mappingID := a.MappingKey
+		if p, ok := planned[key]; ok && p.mappingID != "" {
+			mappingID = p.mappingID
+		}
 		obj, d := types.ObjectValue(migratedAssetAttrTypes, map[string]attr.Value{
-			"mapping_id": types.StringValue(a.MappingKey), "asset_key": types.StringValue(a.AssetKey), "name": types.StringValue(a.Name),
+			"mapping_id": types.StringValue(mappingID), "asset_key": types.StringValue(a.AssetKey), "name": types.StringValue(a.Name),
 			"asset_type": types.StringValue(assetTypeFromWire(a.AssetType)), "revision": types.Int64Value(int64(a.Revision)),
 			"producer_asset_keys": types.ListValueMust(types.StringType, producers), "publish_wave": types.Int64Value(int64(wave)),
 			"publish_order": types.Int64Value(int64(pos)), "errors": types.ListValueMust(types.StringType, errs),
+			"o11_application_keys": types.ListValueMust(types.StringType, apps), "stale": types.BoolValue(false),
 		})
 		diags.Append(d...)
 		assets[key] = obj
@@ -619,17 +645,180 @@ func (r *codeMigrationResource) Read(ctx context.Context, req resource.ReadReque
 		return
 	}
 	m, err := odc.GetCodeMigration(ctx, state.ID.ValueString())
-	if client.IsNotFound(err) {
-		tflog.Warn(ctx, "The code migration no longer exists; removing it from state", map[string]any{"id": state.ID.ValueString()})
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
+	switch {
+	case client.IsNotFound(err):
+		if !r.recordGone(ctx, odc, &state, &resp.Diagnostics) {
+			resp.State.RemoveResource(ctx)
+			return
+		}
+	case err != nil:
 		addAPIError(&resp.Diagnostics, "Failed To Read The Code Migration", "read code migration "+state.ID.ValueString(), err)
 		return
+	default:
+		resp.Diagnostics.Append(state.fromMigration(m, plannedFromState(state))...)
 	}
-	resp.Diagnostics.Append(state.fromMigration(m, plannedFromState(state))...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	r.markStale(&state, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// recordGone decides what a code migration whose record the Migration Kit
+// no longer has means. A migration is history: what it produced is the ODC
+// assets, and they outlive the record (support purges old records; the
+// troubleshooting bundle is kept 60 days). So while any asset it produced
+// still exists in ODC's asset repository, the migration stays in state as
+// it was, with a warning; dropping it would plan a new migration and
+// replace every publication and release downstream. Only when none of its
+// assets exists any more (or the state names none) has it truly
+// disappeared: recordGone then warns and returns false, and the caller
+// removes it from state. It reads ODC until it finds one asset that exists
+// (usually one read).
+func (r *codeMigrationResource) recordGone(ctx context.Context, odc *client.ODC, state *codeMigrationModel, diags *diag.Diagnostics) bool {
+	id := state.ID.ValueString()
+	var names []string
+	kept := ""
+	for name, a := range plannedAssetKeys(*state) {
+		names = append(names, fmt.Sprintf("%q (%s)", name, a))
+		if kept != "" {
+			continue
+		}
+		_, err := odc.GetAsset(ctx, a)
+		switch {
+		case err == nil:
+			kept = name
+		case !client.IsNotFound(err):
+			addAPIError(diags, "Failed To Read A Migrated Asset",
+				fmt.Sprintf("read asset %q (%s) of code migration %s, whose record the Migration Kit no longer has", name, a, id), err)
+			return true
+		}
+	}
+	sort.Strings(names)
+	if kept == "" {
+		tflog.Warn(ctx, "The code migration and every asset it produced are gone; removing it from state", map[string]any{"id": id})
+		diags.AddWarning("Code Migration Gone",
+			fmt.Sprintf("The Migration Kit no longer has code migration %s, and ODC no longer has any asset it produced (%s). It is removed "+
+				"from state, and the next apply migrates the mappings again.", id, strings.Join(names, ", ")))
+		return false
+	}
+	diags.AddWarning("Code Migration Record Gone",
+		fmt.Sprintf("The Migration Kit no longer has the record of code migration %s (started %s), but the ODC assets it produced still "+
+			"exist (%s). A migration is history: its result is those assets, so it stays in state as it was, and nothing that publishes "+
+			"or releases them is replaced. To convert the O11 apps again (new revisions of the same assets), change `triggers_replace`.",
+			id, state.StartedAt.ValueString(), strings.Join(names, ", ")))
+	return true
+}
+
+// plannedAssetKeys returns the ODC asset key of each migrated asset in
+// state, by mapping name (assets that failed to migrate have none).
+func plannedAssetKeys(state codeMigrationModel) map[string]string {
+	out := map[string]string{}
+	if state.Assets.IsNull() || state.Assets.IsUnknown() {
+		return out
+	}
+	for name, v := range state.Assets.Elements() {
+		obj, ok := v.(types.Object)
+		if !ok {
+			continue
+		}
+		if k, ok := obj.Attributes()["asset_key"].(types.String); ok && k.ValueString() != "" {
+			out[name] = k.ValueString()
+		}
+	}
+	return out
+}
+
+// rememberMapping records a mapping the refresh read (the mapping
+// resource's Read), for markStale.
+func (d *providerData) rememberMapping(mp *client.Mapping) {
+	if d == nil || mp == nil {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.mappingsRead == nil {
+		d.mappingsRead = map[string]*client.Mapping{}
+	}
+	d.mappingsRead[strings.ToLower(mp.Key)] = mp
+}
+
+// rememberedMapping returns the mapping of key the refresh read, or nil.
+func (d *providerData) rememberedMapping(key string) *client.Mapping {
+	if d == nil {
+		return nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.mappingsRead[strings.ToLower(key)]
+}
+
+// markStale sets each asset's `stale`: its mapping in the assessment tool
+// now holds O11 apps the migration did not convert. It makes no request:
+// it uses the mappings the refresh read before the migration (Terraform
+// refreshes the mapping resources first, as the migration references
+// them), and warns naming each stale mapping and its new apps. For a
+// mapping not managed in this configuration, or assets whose converted
+// apps are not known (state written before the provider recorded them),
+// `stale` stays false.
+func (r *codeMigrationResource) markStale(state *codeMigrationModel, diags *diag.Diagnostics) {
+	if state.Assets.IsNull() || state.Assets.IsUnknown() || r.data == nil {
+		return
+	}
+	assets := make(map[string]attr.Value, len(state.Assets.Elements()))
+	var stale []string
+	for name, v := range state.Assets.Elements() {
+		obj, ok := v.(types.Object)
+		if !ok {
+			assets[name] = v
+			continue
+		}
+		at := obj.Attributes()
+		values := make(map[string]attr.Value, len(migratedAssetAttrTypes))
+		for k := range migratedAssetAttrTypes {
+			values[k] = at[k]
+		}
+		if values["o11_application_keys"] == nil {
+			values["o11_application_keys"] = types.ListNull(types.StringType)
+		}
+		isStale := false
+		mid, _ := at["mapping_id"].(types.String)
+		converted, _ := at["o11_application_keys"].(types.List)
+		if mp := r.data.rememberedMapping(mid.ValueString()); mp != nil && !converted.IsNull() && !converted.IsUnknown() {
+			had := map[string]bool{}
+			for _, e := range converted.Elements() {
+				if s, ok := e.(types.String); ok {
+					had[strings.ToLower(s.ValueString())] = true
+				}
+			}
+			var added []string
+			for _, k := range mp.ApplicationKeys {
+				if !had[strings.ToLower(k)] {
+					added = append(added, k)
+				}
+			}
+			if len(added) > 0 {
+				isStale = true
+				sort.Strings(added)
+				stale = append(stale, fmt.Sprintf("%q (mapping %s): %s", name, mp.Key, strings.Join(added, ", ")))
+			}
+		}
+		values["stale"] = types.BoolValue(isStale)
+		o, d := types.ObjectValue(migratedAssetAttrTypes, values)
+		diags.Append(d...)
+		assets[name] = o
+	}
+	if diags.HasError() {
+		return
+	}
+	state.Assets = types.MapValueMust(migratedAssetType, assets)
+	if len(stale) > 0 {
+		sort.Strings(stale)
+		diags.AddWarning("Migrated Assets Are Stale",
+			fmt.Sprintf("These mappings now hold O11 apps that code migration %s did not convert, so their ODC assets lack that code:\n- %s\n\n"+
+				"Tag the added apps, then change `triggers_replace` to migrate again: the mappings migrate into the same assets as new revisions.",
+				state.ID.ValueString(), strings.Join(stale, "\n- ")))
+	}
 }
 
 // plannedFromState recovers the mapping names, waves and order already in
@@ -660,12 +849,17 @@ func plannedFromState(state codeMigrationModel) map[string]*plannedAsset {
 	return out
 }
 
-// Update only happens for timeouts; everything else replaces.
+// Update happens for timeouts, and for mapping ids re-pointed to mappings
+// of the same names (ModifyPlan planned the assets' new mapping ids);
+// everything else replaces.
 func (r *codeMigrationResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state codeMigrationModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	state.Timeouts = plan.Timeouts
+	if !plan.MappingIDs.Equal(state.MappingIDs) {
+		state.MappingIDs, state.Assets = plan.MappingIDs, plan.Assets
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
@@ -683,4 +877,130 @@ func (r *codeMigrationResource) ImportState(ctx context.Context, req resource.Im
 		return
 	}
 	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
+}
+
+// mappingNames returns the name and type of each mapping in the assessment
+// tool, by lower-case key, in one listing.
+func (r *codeMigrationResource) mappingNames(ctx context.Context) (map[string]*client.Mapping, error) {
+	if r.data == nil || r.data.assessment == nil {
+		return nil, fmt.Errorf("the assessment tool is not configured")
+	}
+	mappings, err := r.data.assessment.ListMappings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*client.Mapping, len(mappings))
+	for i := range mappings {
+		out[strings.ToLower(mappings[i].Key)] = &mappings[i]
+	}
+	return out, nil
+}
+
+// stateAssetNames returns, by lower-case mapping id, the mapping name each
+// asset in state is keyed by.
+func stateAssetNames(assets types.Map) map[string]string {
+	out := map[string]string{}
+	if assets.IsNull() || assets.IsUnknown() {
+		return out
+	}
+	for name, v := range assets.Elements() {
+		if obj, ok := v.(types.Object); ok {
+			if id, ok := obj.Attributes()["mapping_id"].(types.String); ok {
+				out[strings.ToLower(id.ValueString())] = name
+			}
+		}
+	}
+	return out
+}
+
+// sameMappingNames tells whether the mappings newIDs name (current: the
+// tool's mappings by lower-case key) are, by name, those oldIDs named
+// (names: mapping name by lower-case old id).
+func sameMappingNames(oldIDs, newIDs []string, names map[string]string, current map[string]*client.Mapping) bool {
+	oldNames := map[string]int{}
+	for _, id := range oldIDs {
+		n, ok := names[strings.ToLower(id)]
+		if !ok {
+			return false
+		}
+		oldNames[strings.ToLower(n)]++
+	}
+	for _, id := range newIDs {
+		mp := current[strings.ToLower(id)]
+		if mp == nil || oldNames[strings.ToLower(mp.Name)] == 0 {
+			return false
+		}
+		oldNames[strings.ToLower(mp.Name)]--
+	}
+	return true
+}
+
+// planRepointedMappings decides whether a change of mapping_ids replaces
+// the migration: always, unless every new id is known and the mappings
+// that left are replaced by mappings of the same names (compared
+// case-insensitively; one listing of the assessment tool). A mapping
+// deleted in the tool and created again there (the mapping resource adopts
+// it) keeps the migration: its assets are the same ODC assets, and a new
+// migration would only make new revisions and replace every publication
+// and release downstream. It then plans each asset's new mapping id, so
+// the update records exactly what the plan shows.
+func (r *codeMigrationResource) planRepointedMappings(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	var plan, state codeMigrationModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || plan.MappingIDs.Equal(state.MappingIDs) {
+		return
+	}
+	replace := func() { resp.RequiresReplace = append(resp.RequiresReplace, path.Root("mapping_ids")) }
+	if plan.MappingIDs.IsUnknown() || state.Assets.IsNull() || state.Assets.IsUnknown() {
+		replace()
+		return
+	}
+	oldIDs, d1 := setStrings(ctx, state.MappingIDs)
+	newIDs, d2 := setStrings(ctx, plan.MappingIDs)
+	switch {
+	case d1.HasError() || d2.HasError() || len(oldIDs) != len(newIDs):
+		replace()
+		return
+	case sameKeys(oldIDs, newIDs):
+		return // the same mappings, spelled otherwise
+	}
+	current, err := r.mappingNames(ctx)
+	if err != nil {
+		tflog.Warn(ctx, "Could not compare the mappings by name; the migration is replaced", map[string]any{"error": err.Error()})
+		replace()
+		return
+	}
+	if !sameMappingNames(oldIDs, newIDs, stateAssetNames(state.Assets), current) {
+		replace()
+		return
+	}
+	idByName := map[string]string{}
+	for _, id := range newIDs {
+		if mp := current[strings.ToLower(id)]; mp != nil {
+			idByName[strings.ToLower(mp.Name)] = id
+		}
+	}
+	assets := map[string]attr.Value{}
+	for name, v := range state.Assets.Elements() {
+		obj, ok := v.(types.Object)
+		id, found := idByName[strings.ToLower(name)]
+		if !ok || !found {
+			assets[name] = v
+			continue
+		}
+		values := obj.Attributes()
+		copied := make(map[string]attr.Value, len(values))
+		for k, a := range values {
+			copied[k] = a
+		}
+		copied["mapping_id"] = types.StringValue(id)
+		o, d := types.ObjectValue(migratedAssetAttrTypes, copied)
+		resp.Diagnostics.Append(d...)
+		assets[name] = o
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("assets"), types.MapValueMust(migratedAssetType, assets))...)
 }

@@ -222,8 +222,8 @@ func TestAccCodeMigration_permissions(t *testing.T) {
 }
 
 // TestAccOutOfBand: an app unpublished from its stage outside Terraform (a
-// stage reset) is published again; a migration whose record was purged is
-// planned again.
+// stage reset) is published again. (A migration whose record was purged is
+// kept: history_test.go.)
 func TestAccOutOfBand(t *testing.T) {
 	e := newTestEnv(t)
 	plan := migrationPlan{
@@ -232,13 +232,13 @@ func TestAccOutOfBand(t *testing.T) {
 	}
 	full := e.providerConfig() + e.mappingsAndTags(plan) + e.migrationConfig(plan, true)
 	const pub = "outsystems_asset_publication.hr_self_service"
-	var first, purged string
+	var first string
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             checkWaveDestroyed(e),
 		Steps: []resource.TestStep{
 			{Config: e.providerConfig() + e.mappingsAndTags(plan)},
-			{Config: full, Check: resource.ComposeAggregateTestCheckFunc(captureID(pub, &first), captureID("outsystems_code_migration.wave", &purged))},
+			{Config: full, Check: captureID(pub, &first)},
 			{
 				PreConfig: func() {
 					if err := e.sb.UnpublishAsset(e.stageKey("Development"), e.migratedAssetKey("HR Self Service")); err != nil {
@@ -255,29 +255,6 @@ func TestAccOutOfBand(t *testing.T) {
 				Check: func(s *terraform.State) error {
 					if s.RootModule().Resources[pub].Primary.ID == first {
 						return fmt.Errorf("the publication was not made again")
-					}
-					return nil
-				},
-			},
-			{
-				PreConfig: func() {
-					mig := countMigrationsOf(t, e)
-					if err := e.sb.DeleteCodeMigration(mig); err != nil {
-						t.Fatal(err)
-					}
-				},
-				// Only the migration is kept in the configuration: publications
-				// and releases of its new revisions would need new versions.
-				Config: e.providerConfig() + e.mappingsAndTags(plan) + e.migrationConfig(plan, false),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("outsystems_code_migration.wave", plancheck.ResourceActionCreate),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("outsystems_code_migration.wave", tfjsonpath.New("status"), knownvalue.StringExact("Finished")),
-				},
-				Check: func(s *terraform.State) error {
-					if s.RootModule().Resources["outsystems_code_migration.wave"].Primary.ID == purged {
-						return fmt.Errorf("the purged migration %s is still in state", purged)
 					}
 					return nil
 				},

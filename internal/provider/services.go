@@ -137,6 +137,11 @@ type providerData struct {
 	// plannedTags are the "<environment>/<application>" keys (lower case)
 	// this process planned a new tag for; guarded by mu (registerPlannedTag).
 	plannedTags map[string]bool
+
+	// mappingsRead holds the mappings this run's refresh read, by lower-case
+	// key, so a code migration judges its assets stale without reading them
+	// again; guarded by mu.
+	mappingsRead map[string]*client.Mapping
 }
 
 // requireLifeTime returns the LifeTime client or an error saying how to configure it.

@@ -46,6 +46,7 @@ func init() {
 		CodeAssetsNotReady:              "Assets not ready for ODC",
 		CodeApplicationNotInEnvironment: "O11 application not in the source environment",
 		CodeMappingInUse:                "Mapping in use by a code migration",
+		CodeAssetNameTaken:              "An ODC asset of another kind has the mapping's name",
 	})
 }
 

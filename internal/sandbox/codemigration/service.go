@@ -36,6 +36,9 @@ const DefaultDuration = 5 * time.Second
 type ODC interface {
 	Authorize(w http.ResponseWriter, r *http.Request, permission string) (clientName string, ok bool)
 	RecordMigratedAsset(ctx context.Context, tx *sql.Tx, a odc.MigratedAsset, at time.Time) (int, error)
+	// AssetNamed finds the asset of a name: a mapping migrated for the first
+	// time (or again, once its mapping or record is gone) migrates into it.
+	AssetNamed(ctx context.Context, tx *sql.Tx, name string) (key, assetType string, err error)
 	PublishedRevisions(ctx context.Context, tx *sql.Tx, refs []odc.RevisionRef, at time.Time) (map[odc.RevisionRef]bool, error)
 }
 

@@ -94,6 +94,7 @@ const (
 	CodeTrueChangeError        = "TRUECHANGE_ERROR"
 	CodeUntaggedChanges        = "UNTAGGED_CHANGES_NOT_MIGRATED"
 	CodeProducerNotMigrated    = "PRODUCER_NOT_MIGRATED"
+	CodeAssetNameTaken         = "ASSET_NAME_TAKEN"
 )
 
 // prepare creates the code migration tables and, once per
@@ -458,6 +459,9 @@ func (s *Service) startCodeMigration(ctx context.Context, now time.Time, duratio
 		if err != nil {
 			return err
 		}
+		if err := s.checkNamesFree(ctx, tx, mappings); err != nil {
+			return err
+		}
 		key := uuid.NewString()
 		if _, err := tx.ExecContext(ctx, `INSERT INTO cm_migrations (`+migrationColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
 			key, req.SourceEnvironmentKey, nanos(now), nanos(now.Add(duration)), startedBy, StatusMigrating); err != nil {
@@ -508,6 +512,38 @@ func checkNoMigrationInProgress(ctx context.Context, tx *sql.Tx, mappings map[st
 	}
 	return &problem{Problem: assessment.Problem{Status: http.StatusConflict, Code: CodeMigrationInProgress, Detail: "A code migration is in progress: " +
 		strings.Join(busy, "; ") + ". Wait until it ends, or follow it (migrationKey) instead of starting another."}, migrationKey: first}
+}
+
+// checkNamesFree answers ASSET_NAME_TAKEN when a mapping's name is that
+// of an ODC asset it cannot migrate into: one of another type, or another
+// asset than the one an earlier migration of the mapping produced (a
+// mapping renamed after it migrated). A migration never makes a second
+// asset of one name; an asset of the mapping's name and type that no
+// migration of it produced is migrated into (finalizeMigration).
+func (s *Service) checkNamesFree(ctx context.Context, tx *sql.Tx, mappings []assessment.MigrationMapping) error {
+	var taken []string
+	for _, m := range mappings {
+		named, namedType, err := s.odc.AssetNamed(ctx, tx, m.Name)
+		if err != nil {
+			return err
+		}
+		if named == "" {
+			continue
+		}
+		earlier, err := earlierAssetOf(ctx, tx, m.Key)
+		if err != nil {
+			return err
+		}
+		if namedType != m.AssetType || (earlier != "" && earlier != named) {
+			taken = append(taken, fmt.Sprintf("'%s' (mapping %s, a %s) is the name of ODC %s %s", m.Name, m.Key, m.AssetType, namedType, named))
+		}
+	}
+	if len(taken) == 0 {
+		return nil
+	}
+	return &assessment.Problem{Status: http.StatusConflict, Code: CodeAssetNameTaken, Detail: fmt.Sprintf(
+		"A code migration never makes a second ODC asset of one name, and %s. Rename the mappings or those ODC assets, then migrate again.",
+		strings.Join(taken, "; "))}
 }
 
 // checkMappingsReady answers ASSETS_NOT_READY unless every mapping's status
@@ -689,7 +725,31 @@ func (s *Service) finalizeMigration(ctx context.Context, tx *sql.Tx, m *migratio
 		if err != nil {
 			return err
 		}
-		if assetKey == "" {
+		// A code migration never makes a second ODC asset of one name. With
+		// no earlier migration of this mapping (its record is gone, or the
+		// mapping was created again), the asset of that name is migrated
+		// into as a new revision; a mapping whose name is another asset's
+		// (of another type, or renamed after it migrated) fails to convert.
+		named, namedType, err := s.odc.AssetNamed(ctx, tx, it.name)
+		if err != nil {
+			return err
+		}
+		switch {
+		case named != "" && (namedType != it.assetType || (assetKey != "" && assetKey != named)):
+			// checkNamesFree refused this at the start; an asset of the name
+			// appeared while migrating: its conversion fails, and its
+			// revision goes to the mapping's own asset, or to a new asset
+			// named apart.
+			it.errors = append(it.errors, Message{Code: CodeAssetNameTaken, Message: fmt.Sprintf(
+				"ODC got another asset named '%s' (a %s, key %s) while migrating: a migration never makes a second asset of one name. Rename the mapping or that ODC asset, then migrate again.",
+				it.name, namedType, named)})
+			if assetKey == "" {
+				assetKey = uuid.NewString()
+				it.name += " (" + assetKey[:8] + ")"
+			}
+		case assetKey == "" && named != "":
+			assetKey = named
+		case assetKey == "":
 			assetKey = uuid.NewString()
 		}
 		var producers []string

@@ -3,6 +3,7 @@ package odc
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -136,6 +137,24 @@ func recordMigratedAsset(ctx context.Context, tx *sql.Tx, a MigratedAsset, now t
 		return 0, err
 	}
 	return revision, nil
+}
+
+// AssetNamed returns the key and type of the asset whose latest revision
+// is named name (case-insensitively; the oldest when several are),
+// inside the caller's transaction, or "" when there is none. A code
+// migration uses it to migrate into the asset of that name as a new
+// revision instead of creating a second one. (The reference documents do
+// not say whether ODC refuses a second asset of one name, so
+// RecordMigratedAsset and the admin surface do not; the code migration
+// never makes one.)
+func (s *Service) AssetNamed(ctx context.Context, tx *sql.Tx, name string) (key, assetType string, err error) {
+	err = tx.QueryRowContext(ctx, `SELECT a.key, a.asset_type FROM odc_assets a JOIN odc_revisions r ON r.asset_key = a.key
+		WHERE r.revision = (SELECT MAX(revision) FROM odc_revisions WHERE asset_key = a.key)
+		AND lower(r.name) = lower(?) ORDER BY a.created_at, a.key LIMIT 1`, strings.TrimSpace(name)).Scan(&key, &assetType)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", nil
+	}
+	return key, assetType, err
 }
 
 // RevisionRef names one revision of one asset.
