@@ -187,7 +187,7 @@ func (r *lifeTimeTagResource) Schema(ctx context.Context, _ resource.SchemaReque
 				Computed: true,
 				MarkdownDescription: "Whether the application has changes in the environment that no tag holds (LifeTime's " +
 					"`IsModified`, or a native shell changed), as the last refresh read it. When it is true and `version` is not " +
-					"set, the plan replaces the tag with a new one (the next patch version); when `version` is set, the plan " +
+					"set, the plan replaces the tag with a new one (the next patch version, picked at apply); when `version` is set, the plan " +
 					"warns to set a new version instead.",
 				PlanModifiers: []planmodifier.Bool{retagWhenModified{}},
 			},
