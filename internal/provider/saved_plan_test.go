@@ -163,6 +163,7 @@ func TestAssetsMovedSincePlan(t *testing.T) {
 			"asset_type": types.StringValue(assetType), "revision": types.Int64Unknown(),
 			"producer_asset_keys": types.ListUnknown(types.StringType), "publish_wave": types.Int64Value(wave),
 			"publish_order": types.Int64Value(1), "errors": types.ListUnknown(types.StringType),
+			"o11_application_keys": types.ListUnknown(types.StringType), "stale": types.BoolValue(false),
 		})
 	}
 	planned := types.MapValueMust(migratedAssetType, map[string]attr.Value{
