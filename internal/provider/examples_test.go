@@ -117,8 +117,14 @@ func newCLIRun(t *testing.T, example string, sb *sandbox.Sandbox) *cliRun {
 // settings a sandbox exports in the environment.
 func newCLIDir(t *testing.T, exports []string) *cliRun {
 	t.Helper()
-	terraform := os.Getenv("TF_ACC_TERRAFORM_PATH")
-	if os.Getenv("TF_ACC") == "" || terraform == "" {
+	return newCLIDirFor(t, exports, os.Getenv("TF_ACC_TERRAFORM_PATH"))
+}
+
+// newCLIDirFor is newCLIDir for a given CLI: its development override is
+// keyed by that CLI's registry (Terraform's or OpenTofu's).
+func newCLIDirFor(t *testing.T, exports []string, terraform string) *cliRun {
+	t.Helper()
+	if os.Getenv("TF_ACC") == "" || os.Getenv("TF_ACC_TERRAFORM_PATH") == "" {
 		t.Skip("acceptance test: set TF_ACC=1 and TF_ACC_TERRAFORM_PATH (make test does)")
 	}
 	bin := buildProvider(t)

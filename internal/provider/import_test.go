@@ -163,8 +163,7 @@ func TestAccImportEveryResource(t *testing.T) {
 
 	for _, terraform := range importTerraforms(t) {
 		// Import blocks and generated configuration.
-		gen := newCLIDir(t, sb.Exports())
-		gen.terraform = terraform
+		gen := newCLIDirFor(t, sb.Exports(), terraform)
 		var blocks strings.Builder
 		blocks.WriteString("terraform {\n  required_providers {\n    outsystems = { source = \"seed-1be1de96/outsystems\" }\n  }\n}\n")
 		for _, a := range addresses {
@@ -183,8 +182,7 @@ func TestAccImportEveryResource(t *testing.T) {
 		}
 
 		// terraform import under the source configuration.
-		imp := newCLIDir(t, sb.Exports())
-		imp.terraform = terraform
+		imp := newCLIDirFor(t, sb.Exports(), terraform)
 		writeConfig(t, imp.dir, "main.tf", importSourceConfig)
 		for _, a := range addresses {
 			imp.run("import", "-input=false", "-no-color", a, ids[a])
