@@ -176,6 +176,20 @@ func (c *cliRun) outputs() map[string]json.RawMessage {
 	return values
 }
 
+// orderAndReleases reads the publish_order and released outputs the wave
+// examples share.
+func (c *cliRun) orderAndReleases() (order []string, released map[string]string) {
+	c.t.Helper()
+	out := c.outputs()
+	if err := json.Unmarshal(out["publish_order"], &order); err != nil {
+		c.t.Fatal(err)
+	}
+	if err := json.Unmarshal(out["released"], &released); err != nil {
+		c.t.Fatal(err)
+	}
+	return order, released
+}
+
 func newExampleSandbox(t *testing.T) *sandbox.Sandbox {
 	t.Helper()
 	return newExampleSandboxWith(t, sandbox.Options{})
@@ -247,15 +261,7 @@ func TestAccExampleComplete(t *testing.T) {
 	c.run("apply", "-auto-approve", "-input=false", "-no-color")
 	c.run("plan", "-detailed-exitcode", "-input=false", "-no-color")
 
-	out := c.outputs()
-	var order []string
-	var released map[string]string
-	if err := json.Unmarshal(out["publish_order"], &order); err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(out["released"], &released); err != nil {
-		t.Fatal(err)
-	}
+	order, released := c.orderAndReleases()
 	if len(order) != 11 || order[0] != "Acme Theme" || order[len(order)-1] != "Claims Backoffice" {
 		t.Errorf("publish_order = %v", order)
 	}
@@ -357,15 +363,7 @@ func TestAccExamplePortalMigration(t *testing.T) {
 	c.run("apply", "-auto-approve", "-input=false", "-no-color")
 	c.run("plan", "-detailed-exitcode", "-input=false", "-no-color")
 
-	out := c.outputs()
-	var order []string
-	var released map[string]string
-	if err := json.Unmarshal(out["publish_order"], &order); err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(out["released"], &released); err != nil {
-		t.Fatal(err)
-	}
+	order, released := c.orderAndReleases()
 	if len(order) != 5 || order[len(order)-1] != "Customer Portal" {
 		t.Errorf("publish_order = %v", order)
 	}
