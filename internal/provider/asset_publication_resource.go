@@ -262,7 +262,7 @@ func (r *assetPublicationResource) Create(ctx context.Context, req resource.Crea
 // cached deployments are read again after a look that found one missing.
 func (r *assetPublicationResource) checkProducers(ctx context.Context, odc *client.ODC, assetKey string, revision int, stageKey string) (producerCheck, error) {
 	var got producerCheck
-	_, err := missingProducers(ctx, r.data, odc, assetKey, revision, false, func(p client.ReferencedProducer) (bool, error) {
+	_, err := missingProducers(ctx, r.data, odc, assetKey, revision, func(p client.ReferencedProducer) (bool, error) {
 		published, err := r.data.publishedIn(ctx, odc, stageKey, p.AssetKey, p.AssetType)
 		if published || err != nil {
 			return published, err

@@ -398,11 +398,9 @@ func (d *providerData) readReleaseFacts(ctx context.Context, odc *client.ODC, as
 		if err != nil {
 			return nil, err
 		}
-		for _, p := range all {
-			if p.AssetType == client.AssetTypeLibrary && !strings.EqualFold(p.AssetKey, assetKey) {
-				f.producers = append(f.producers, p)
-				keys = append(keys, p.AssetKey)
-			}
+		f.producers = gatedProducers(all, assetKey, true)
+		for _, p := range f.producers {
+			keys = append(keys, p.AssetKey)
 		}
 	}
 	libs, err := d.libraryRevisions(ctx, odc, keys, fresh)

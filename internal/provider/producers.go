@@ -54,9 +54,24 @@ func (d *providerData) revisionProducers(ctx context.Context, odc *client.ODC, a
 	})
 }
 
-// missingProducers returns the direct producers of an asset revision (only
-// libraries when onlyLibraries) for which ok answers false, by name.
-func missingProducers(ctx context.Context, d *providerData, odc *client.ODC, assetKey string, revision int, onlyLibraries bool,
+// gatedProducers keeps, of an asset's producers, those the gate checks:
+// gatedProducerTypes (only libraries when onlyLibraries), the asset itself
+// left out.
+func gatedProducers(all []client.ReferencedProducer, assetKey string, onlyLibraries bool) []client.ReferencedProducer {
+	var out []client.ReferencedProducer
+	for _, p := range all {
+		if strings.EqualFold(p.AssetKey, assetKey) || !slices.Contains(gatedProducerTypes, p.AssetType) ||
+			(onlyLibraries && p.AssetType != client.AssetTypeLibrary) {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// missingProducers returns the gated direct producers of an asset revision
+// for which ok answers false, by name.
+func missingProducers(ctx context.Context, d *providerData, odc *client.ODC, assetKey string, revision int,
 	ok func(client.ReferencedProducer) (bool, error),
 ) ([]client.ReferencedProducer, error) {
 	producers, err := d.revisionProducers(ctx, odc, assetKey, revision)
@@ -64,11 +79,7 @@ func missingProducers(ctx context.Context, d *providerData, odc *client.ODC, ass
 		return nil, err
 	}
 	var missing []client.ReferencedProducer
-	for _, p := range producers {
-		if strings.EqualFold(p.AssetKey, assetKey) || !slices.Contains(gatedProducerTypes, p.AssetType) ||
-			(onlyLibraries && p.AssetType != client.AssetTypeLibrary) {
-			continue
-		}
+	for _, p := range gatedProducers(producers, assetKey, false) {
 		done, err := ok(p)
 		if err != nil {
 			return nil, err

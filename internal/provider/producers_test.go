@@ -39,7 +39,7 @@ func TestMissingProducers(t *testing.T) {
 		asked = append(asked, p.Name)
 		return p.AssetKey == lib2, nil
 	}
-	missing, err := missingProducers(ctx, d, c, app2, 1, false, ok)
+	missing, err := missingProducers(ctx, d, c, app2, 1, ok)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,14 @@ func TestMissingProducers(t *testing.T) {
 
 	before := e.sb.RequestStats().ByFamily[sandbox.FamilyODC].Requests
 	asked = nil
-	missing, err = missingProducers(ctx, d, c, app2, 1, true, ok)
+	// Libraries only (what a release checks), from the cached producers.
+	all, err := d.revisionProducers(ctx, c, app2, 1)
+	missing = nil
+	for _, p := range gatedProducers(all, app2, true) {
+		if done, _ := ok(p); !done {
+			missing = append(missing, p)
+		}
+	}
 	if err != nil || len(missing) != 1 || missing[0].AssetKey != lib1 || !slices.Equal(asked, []string{"Another Lib", "Base Lib"}) {
 		t.Errorf("libraries only: missing %+v, asked %v, %v", missing, asked, err)
 	}
@@ -64,10 +71,10 @@ func TestMissingProducers(t *testing.T) {
 	}
 
 	// A revision without producers, and one that does not exist.
-	if missing, err := missingProducers(ctx, d, c, lib1, 1, false, ok); err != nil || len(missing) != 0 {
+	if missing, err := missingProducers(ctx, d, c, lib1, 1, ok); err != nil || len(missing) != 0 {
 		t.Errorf("producers of a library consuming nothing = %+v, %v", missing, err)
 	}
-	if _, err := missingProducers(ctx, d, c, app2, 7, false, ok); !client.IsNotFound(err) {
+	if _, err := missingProducers(ctx, d, c, app2, 7, ok); !client.IsNotFound(err) {
 		t.Errorf("producers of an unknown revision: %v, want not found", err)
 	}
 	if got := d.stageLabel(ctx, c, e.stageKey("QA")); got != `"QA" (`+e.stageKey("QA")+`)` {
