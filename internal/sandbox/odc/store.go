@@ -100,6 +100,27 @@ CREATE TABLE IF NOT EXISTS odc_publish_messages (
 	asset_key     TEXT,
 	PRIMARY KEY (operation_key, position)
 );
+-- Deployment operations (deployments API: Deploy, Undeploy, ApplyConfigs)
+-- on stages after Development. Like publish operations they are never
+-- updated: status is derived from started_at, finishes_at and outcome.
+-- What is deployed in a stage is the latest finished Deploy or Publish not
+-- followed by a finished Undeploy; configurations changed in a stage are
+-- pending until a Publish, Deploy or ApplyConfigs of the app finishes
+-- there after the change.
+CREATE TABLE IF NOT EXISTS odc_deployment_operations (
+	seq             INTEGER PRIMARY KEY,
+	key             TEXT NOT NULL UNIQUE,
+	operation       TEXT NOT NULL CHECK (operation IN ('Deploy', 'Undeploy', 'ApplyConfigs')),
+	asset_key       TEXT NOT NULL REFERENCES odc_assets (key),
+	revision        INTEGER NOT NULL,
+	build_key       TEXT, -- Deploy only
+	environment_key TEXT NOT NULL REFERENCES odc_stages (key),
+	deployed_by     TEXT NOT NULL,
+	started_at      INTEGER NOT NULL,
+	finishes_at     INTEGER NOT NULL,
+	outcome         TEXT NOT NULL CHECK (outcome IN ('Finished', 'FinishedWithError'))
+);
+CREATE INDEX IF NOT EXISTS odc_deployment_operations_by_asset ON odc_deployment_operations (asset_key, environment_key, finishes_at);
 -- The public elements of other assets a revision references, as the
 -- producer's revision exposed them when the revision was created
 -- (elements.go).
