@@ -148,6 +148,10 @@ func (r *appMappingResource) ModifyPlan(ctx context.Context, req resource.Modify
 	}
 	var plan appMappingModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if !plan.ID.IsUnknown() {
+		// Its code migrations key their assets by this name (mapping_rename.go).
+		r.data.registerPlannedName(plan.ID.ValueString(), plan.Name)
+	}
 	if resp.Diagnostics.HasError() || plan.AssetType.IsUnknown() || plan.O11ApplicationKeys.IsUnknown() {
 		return
 	}

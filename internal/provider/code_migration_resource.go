@@ -199,6 +199,7 @@ func (r *codeMigrationResource) ModifyPlan(ctx context.Context, req resource.Mod
 	}
 	if !req.State.Raw.IsNull() {
 		r.planRepointedMappings(ctx, req, resp)
+		r.planRenamedMappings(ctx, resp)
 	}
 	if !r.data.configuredForPlan(&resp.Diagnostics, true, true, true) {
 		return
@@ -231,7 +232,10 @@ func (r *codeMigrationResource) ModifyPlan(ctx context.Context, req resource.Mod
 	if !plan.SourceEnvironmentKey.IsUnknown() {
 		r.warnUntagged(ctx, plan.SourceEnvironmentKey.ValueString(), keys, &resp.Diagnostics)
 	}
-	planned := planAssets(readiness)
+	planned, known := r.data.renamePlanned(planAssets(readiness))
+	if !known {
+		return // a mapping's new name is not known yet: so are the keys
+	}
 	assets := map[string]attr.Value{}
 	order := make([]attr.Value, len(planned))
 	for name, p := range planned {
@@ -849,9 +853,9 @@ func plannedFromState(state codeMigrationModel) map[string]*plannedAsset {
 	return out
 }
 
-// Update happens for timeouts, and for mapping ids re-pointed to mappings
-// of the same names (ModifyPlan planned the assets' new mapping ids);
-// everything else replaces.
+// Update happens for timeouts, for mapping ids re-pointed to mappings of
+// the same names (ModifyPlan planned the assets' new mapping ids), and for
+// mappings renamed (their assets' new keys); everything else replaces.
 func (r *codeMigrationResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state codeMigrationModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -859,6 +863,14 @@ func (r *codeMigrationResource) Update(ctx context.Context, req resource.UpdateR
 	state.Timeouts = plan.Timeouts
 	if !plan.MappingIDs.Equal(state.MappingIDs) {
 		state.MappingIDs, state.Assets = plan.MappingIDs, plan.Assets
+	}
+	// Mappings renamed: the keys planned (planRenamedMappings). A plan made
+	// before a new name was known is keyed by the names planned now.
+	if plan.Assets.IsUnknown() {
+		plan.Assets, plan.PublishOrder, _, _ = rekeyAssets(state.Assets, state.PublishOrder, r.data.plannedName)
+	}
+	if !plan.Assets.IsUnknown() && !plan.PublishOrder.IsUnknown() {
+		state.Assets, state.PublishOrder = plan.Assets, plan.PublishOrder
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }

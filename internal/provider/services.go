@@ -142,6 +142,9 @@ type providerData struct {
 	// key, so a code migration judges its assets stale without reading them
 	// again; guarded by mu.
 	mappingsRead map[string]*client.Mapping
+	// plannedNames holds the name this process planned for each existing
+	// mapping, by lower-case key (registerPlannedName); guarded by mu.
+	plannedNames plannedNameMap
 }
 
 // requireLifeTime returns the LifeTime client or an error saying how to configure it.
