@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -136,9 +137,11 @@ func TestAccOrder_onlyPublicationsReplaced(t *testing.T) {
 // is in state. Before a destroy Terraform refreshes the state with a normal
 // plan of the configuration (on 1.5 and on 1.11 alike), which the provider
 // cannot tell from any other plan: the rule's error, which a plan must
-// give, then stops the destroy too. So the error says how to destroy
-// anyway, and that way works: `terraform destroy -refresh=false`, which
-// destroys what the state holds without planning the configuration.
+// give (class 4), then stops the destroy too. So the error says how to
+// destroy anyway, and both ways work: `terraform destroy -refresh=false`,
+// which destroys what the state holds without planning the configuration,
+// and removing the mapping from the configuration first. Checked on the
+// pinned Terraform and on /usr/local/bin/terraform where present.
 func TestAccOrder_destroyWithUnappliedMapping(t *testing.T) {
 	e := newTestEnv(t)
 	applied := `
@@ -155,26 +158,39 @@ resource "outsystems_app_mapping" "never_applied" {
   o11_application_keys = [%q]
 }
 `, e.appKey("Broker Portal"))
-	c := newCLIRunWithConfig(t, applied, e.sb.Exports())
-	c.run("apply", "-input=false", "-auto-approve", "-no-color")
-	mappings, err := e.as.ListMappings(context.Background())
-	if err != nil || len(mappings) != 1 || mappings[0].Name != "Order Portal" {
-		t.Fatalf("after apply the assessment tool holds %+v (%v); want the mapping \"Order Portal\"", mappings, err)
-	}
-
-	c.write(broken)
-	out := c.runAll(1, "destroy", "-input=false", "-auto-approve", "-no-color")
-	for _, want := range []string{"Library Needs Library-Only Apps", "This mapping is not applied yet", "terraform destroy -refresh=false"} {
-		if !strings.Contains(strings.Join(strings.Fields(out), " "), want) {
-			t.Errorf("terraform destroy with a broken, never applied mapping: the output lacks %q:\n%s", want, out)
+	for i, cli := range importTerraforms(t) {
+		t.Logf("destroy with a broken, never applied mapping, on %s", cli)
+		c := newCLIDirFor(t, e.sb.Exports(), cli)
+		if err := os.MkdirAll(c.dir, 0o755); err != nil {
+			t.Fatal(err)
 		}
-	}
-	out = c.runAll(0, "destroy", "-input=false", "-auto-approve", "-no-color", "-refresh=false")
-	if !strings.Contains(out, "Destroy complete! Resources: 1 destroyed.") {
-		t.Errorf("terraform destroy -refresh=false did not destroy the applied mapping:\n%s", out)
-	}
-	if mappings, err = e.as.ListMappings(context.Background()); err != nil || len(mappings) != 0 {
-		t.Errorf("after destroy the assessment tool holds %+v (%v); want no mapping", mappings, err)
+		c.write(applied)
+		c.run("apply", "-input=false", "-auto-approve", "-no-color")
+		mappings, err := e.as.ListMappings(context.Background())
+		if err != nil || len(mappings) != 1 || mappings[0].Name != "Order Portal" {
+			t.Fatalf("%s: after apply the assessment tool holds %+v (%v); want the mapping \"Order Portal\"", cli, mappings, err)
+		}
+
+		c.write(broken)
+		out := c.runAll(1, "destroy", "-input=false", "-auto-approve", "-no-color")
+		for _, want := range []string{"Library Needs Library-Only Apps", "This mapping is not applied yet",
+			"terraform destroy -refresh=false", "remove this mapping from the configuration first"} {
+			if !strings.Contains(strings.Join(strings.Fields(out), " "), want) {
+				t.Errorf("%s: terraform destroy with a broken, never applied mapping: the output lacks %q:\n%s", cli, want, out)
+			}
+		}
+		if i%2 == 0 {
+			out = c.runAll(0, "destroy", "-input=false", "-auto-approve", "-no-color", "-refresh=false")
+		} else { // the other way out: the mapping leaves the configuration first
+			c.write(applied)
+			out = c.runAll(0, "destroy", "-input=false", "-auto-approve", "-no-color")
+		}
+		if !strings.Contains(out, "Destroy complete! Resources: 1 destroyed.") {
+			t.Errorf("%s: the destroy did not destroy the applied mapping:\n%s", cli, out)
+		}
+		if mappings, err = e.as.ListMappings(context.Background()); err != nil || len(mappings) != 0 {
+			t.Errorf("%s: after destroy the assessment tool holds %+v (%v); want no mapping", cli, mappings, err)
+		}
 	}
 }
 
