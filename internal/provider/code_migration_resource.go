@@ -79,7 +79,8 @@ func (r *codeMigrationResource) Schema(ctx context.Context, _ resource.SchemaReq
 			"app in the source environment.\n\n" +
 			"Before starting, a preflight fails when any asset is not Ready for ODC (naming its findings) or any mapped app has " +
 			"changes since its last tag in the source environment (tag it with `outsystems_lifetime_tag` first).\n\n" +
-			"`assets` is keyed by mapping name, and its keys, `publish_wave` and `publish_order` are known at plan time when the " +
+			"`assets` is keyed by the names the configuration gives the mappings (`assets[outsystems_app_mapping.x.name]`; a rename " +
+			"moves the key in place), and its keys, `publish_wave` and `publish_order` are known at plan time when the " +
 			"mappings already exist, so publications and releases can `for_each` over it wave by wave, producers first.\n\n" +
 			"When the migration finishes with errors, the apply fails with one error per failed asset, the migration key and its " +
 			"start time (what OutSystems support asks for); the migration stays in state and the next apply replaces it. Any " +
@@ -128,10 +129,11 @@ func (r *codeMigrationResource) Schema(ctx context.Context, _ resource.SchemaReq
 			// promise import blocks from 1.5.0.
 			"assets": schema.MapAttribute{
 				Computed: true, ElementType: migratedAssetType,
-				MarkdownDescription: "The ODC apps and libraries the migration produced, keyed by mapping name. Each is an object with:\n" +
+				MarkdownDescription: "The ODC apps and libraries the migration produced, keyed by the names the configuration gives the " +
+					"mappings (a mapping renamed after the migration moves its asset to the new key; the ODC asset keeps its `name`). Each is an object with:\n" +
 					"  - `mapping_id` (String) Id of the mapping the asset comes from.\n" +
 					"  - `asset_key` (String) Key of the ODC asset.\n" +
-					"  - `name` (String) Name of the ODC asset.\n" +
+					"  - `name` (String) Name of the ODC asset (the mapping's name when it migrated).\n" +
 					"  - `asset_type` (String) `web_app`, `mobile_app` or `library`.\n" +
 					"  - `revision` (Number) Revision the migration created (publish this one).\n" +
 					"  - `producer_asset_keys` (List of String) Assets of this migration that this asset consumes.\n" +
