@@ -45,11 +45,12 @@ resource "outsystems_code_migration" "wave" {
   depends_on = [outsystems_lifetime_tag.app]
 }
 
-# Keyed by mapping name; publish_wave and publish_order tell the producers-first order.
+# publish_wave and publish_order tell the producers-first order.
 output "publish_order" {
   value = outsystems_code_migration.wave.publish_order
 }
 
+# assets is keyed by the mappings' names: index it with the mapping's name, and a rename follows.
 output "customer_portal_revision" {
-  value = outsystems_code_migration.wave.assets["Customer Portal"].revision
+  value = outsystems_code_migration.wave.assets[outsystems_app_mapping.asset["Customer Portal"].name].revision
 }
