@@ -201,7 +201,7 @@ func (r *codeMigrationResource) ModifyPlan(ctx context.Context, req resource.Mod
 	}
 	if !req.State.Raw.IsNull() {
 		r.planRepointedMappings(ctx, req, resp)
-		r.planRenamedMappings(ctx, resp)
+		r.planRenamedMappings(ctx, req, resp)
 	}
 	if !r.data.configuredForPlan(&resp.Diagnostics, true, true, true) {
 		return

@@ -151,16 +151,18 @@ func renameWarning(migrationID string, moves []assetMove) string {
 
 // planRenamedMappings moves the assets of an existing migration whose
 // mappings this plan renames to their new keys (an in-place update, with a
-// warning). It runs after planRepointedMappings and does nothing when that
-// replaced the migration (Terraform then plans the new migration without
-// state, and ModifyPlan keys it by the planned names).
-func (r *codeMigrationResource) planRenamedMappings(ctx context.Context, resp *resource.ModifyPlanResponse) {
+// warning). It runs after planRepointedMappings and does nothing when the
+// migration is replaced (new mappings, a new source environment or
+// triggers_replace): Terraform then plans the new migration without state,
+// and ModifyPlan keys it by the planned names.
+func (r *codeMigrationResource) planRenamedMappings(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if resp.Diagnostics.HasError() || len(resp.RequiresReplace) > 0 {
 		return
 	}
-	var plan codeMigrationModel
+	var plan, state codeMigrationModel
 	resp.Diagnostics.Append(resp.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || !plan.SourceEnvironmentKey.Equal(state.SourceEnvironmentKey) || !plan.TriggersReplace.Equal(state.TriggersReplace) {
 		return
 	}
 	assets, order, moves, diags := rekeyAssets(plan.Assets, plan.PublishOrder, r.data.plannedName)
