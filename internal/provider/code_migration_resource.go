@@ -231,6 +231,13 @@ func (r *codeMigrationResource) ModifyPlan(ctx context.Context, req resource.Mod
 	if !plan.SourceEnvironmentKey.IsUnknown() {
 		r.warnUntagged(ctx, plan.SourceEnvironmentKey.ValueString(), keys, &resp.Diagnostics)
 	}
+	// The assets take the names the mappings will have: a mapping this plan
+	// renames (back, after a rename in the tool) is migrated under its new name.
+	for i := range readiness {
+		if name := r.data.plannedMappingName(readiness[i].MappingKey); name != "" {
+			readiness[i].Name = name
+		}
+	}
 	planned := planAssets(readiness)
 	assets := map[string]attr.Value{}
 	order := make([]attr.Value, len(planned))

@@ -298,6 +298,19 @@ func (d *providerData) registerPlannedMapping(m plannedMapping) (sameName []plan
 	return sameName, sharedApps
 }
 
+// plannedMappingName is the name this process planned for the existing
+// mapping of that key: "" when it planned none or the name is not known yet.
+func (d *providerData) plannedMappingName(id string) string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, m := range d.plannedMappings {
+		if m.id != "" && strings.EqualFold(m.id, id) {
+			return m.name
+		}
+	}
+	return ""
+}
+
 // listMappings returns the assessment tool's mappings, read once per process.
 func (d *providerData) listMappings(ctx context.Context) ([]client.Mapping, error) {
 	return d.mappings.get(ctx, d.assessment.ListMappings)
