@@ -5,8 +5,11 @@
 // error's text, and what the sandbox holds afterwards.
 //
 // The CLI under test is TF_ACC_TERRAFORM_PATH (make test: the pinned 1.5.7);
-// a scenario also runs on /usr/local/bin/terraform and on the repository's
-// OpenTofu (bin/tofu) where they are present.
+// a scenario whose outcome may depend on the CLI also runs on
+// /usr/local/bin/terraform, and on the repository's OpenTofu (bin/tofu),
+// where they are present (onCLIs). Steps of one scenario share a sandbox and
+// a working directory, each step's plan asserting every other address
+// no-op, so it also shows the step before converged.
 package e2e
 
 import (
