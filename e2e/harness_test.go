@@ -481,14 +481,6 @@ func (d *workdir) resource(addr string) map[string]any {
 	return nil
 }
 
-// file writes a file into the working directory: a block a team adds.
-func (d *workdir) file(name, text string) {
-	d.t.Helper()
-	if err := os.WriteFile(filepath.Join(d.dir, name), []byte(text), 0o600); err != nil {
-		d.t.Fatal(err)
-	}
-}
-
 // state is the addresses in the working directory's state, one a line
 // (an address's for_each key may hold spaces).
 func (d *workdir) state() []string {
