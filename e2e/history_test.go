@@ -24,7 +24,7 @@ import (
 //     (class 6).
 func TestReviewHistory(t *testing.T) {
 	t.Parallel()
-	onCLIs(t, pinnedCLI, func(t *testing.T, c cli) {
+	onCLIs(t, terraformCLIs, func(t *testing.T, c cli) {
 		w := newWorld(t)
 		d := w.workdir(c, "review")
 		wave := func(mapping string) actions {
