@@ -16,7 +16,7 @@ import (
 // the app again.
 func TestChainModules(t *testing.T) {
 	t.Parallel()
-	onCLIs(t, false, func(t *testing.T, c cli) {
+	onCLIs(t, pinnedCLI, func(t *testing.T, c cli) {
 		w := newWorld(t)
 		d := w.workdir(c, "chain")
 		d.run("get", "-no-color")

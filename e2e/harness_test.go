@@ -5,8 +5,11 @@
 // error's text, and what the sandbox holds afterwards.
 //
 // The CLI under test is TF_ACC_TERRAFORM_PATH (make test: the pinned 1.5.7);
-// a scenario also runs on /usr/local/bin/terraform and on the repository's
-// OpenTofu (bin/tofu) where they are present.
+// a scenario whose outcome may depend on the CLI also runs on
+// /usr/local/bin/terraform, and on the repository's OpenTofu (bin/tofu),
+// where they are present (onCLIs). Steps of one scenario share a sandbox and
+// a working directory, each step's plan asserting every other address
+// no-op, so it also shows the step before converged.
 package e2e
 
 import (
@@ -74,20 +77,36 @@ type cli struct {
 
 func (c cli) tofu() bool { return strings.Contains(filepath.Base(c.path), "tofu") }
 
+// cliSet says which CLIs a scenario runs on.
+type cliSet int
+
+const (
+	// pinnedCLI is TF_ACC_TERRAFORM_PATH only.
+	pinnedCLI cliSet = iota
+	// terraformCLIs adds /usr/local/bin/terraform: for what depends on
+	// Terraform's version.
+	terraformCLIs
+	// allCLIs adds OpenTofu (../bin/tofu, as make tofu builds it).
+	allCLIs
+)
+
 // onCLIs runs scenario as a subtest on the pinned CLI (TF_ACC_TERRAFORM_PATH)
-// and, when all is set, on /usr/local/bin/terraform and on OpenTofu
-// (../bin/tofu, as make tofu builds it), each skipped with a message where
-// the binary is absent. The subtests run in parallel.
-func onCLIs(t *testing.T, all bool, scenario func(t *testing.T, c cli)) {
+// and, as which says, on /usr/local/bin/terraform and on OpenTofu, each
+// skipped with a message where the binary is absent. The subtests run in
+// parallel.
+func onCLIs(t *testing.T, which cliSet, scenario func(t *testing.T, c cli)) {
 	t.Helper()
 	pinned := os.Getenv("TF_ACC_TERRAFORM_PATH")
 	if os.Getenv("TF_ACC") == "" || pinned == "" {
 		t.Skip("end-to-end test: set TF_ACC=1 and TF_ACC_TERRAFORM_PATH (make test does)")
 	}
 	clis := []cli{{name: "pinned", path: pinned}}
-	if all {
+	if which >= terraformCLIs {
+		clis = append(clis, cli{name: "terraform-latest", path: "/usr/local/bin/terraform"})
+	}
+	if which >= allCLIs {
 		tofu, _ := filepath.Abs(filepath.Join("..", "bin", "tofu"))
-		clis = append(clis, cli{name: "terraform-latest", path: "/usr/local/bin/terraform"}, cli{name: "tofu", path: tofu})
+		clis = append(clis, cli{name: "tofu", path: tofu})
 	}
 	for _, c := range clis {
 		t.Run(c.name, func(t *testing.T) {
@@ -110,12 +129,16 @@ func sameBinary(a, b string) bool {
 }
 
 // world is one scenario's OutSystems: a sandbox with a fresh database on a
-// random loopback port, and an ODC client to read what it holds.
+// random loopback port, and clients to read what it holds and to act as
+// the people who change it outside Terraform: ODC, LifeTime and the
+// assessment tool (the last two with the settings the provider gets).
 type world struct {
 	t   *testing.T
 	sb  *sandbox.Sandbox
 	url string
 	odc *client.ODC
+	lt  *client.LifeTime
+	as  *client.Assessment
 }
 
 func newWorld(t *testing.T) *world {
@@ -143,7 +166,20 @@ func newWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &world{t: t, sb: sb, url: url, odc: odc}
+	exports := map[string]string{}
+	for _, line := range sb.Exports() {
+		k, v, _ := strings.Cut(strings.TrimPrefix(line, "export "), "=")
+		exports[k] = strings.Trim(v, "'")
+	}
+	lt, err := client.NewLifeTime(client.Config{BaseURL: exports[provider.EnvLifeTimeURL], MaxRetries: 0}, exports[provider.EnvLifeTimeToken])
+	if err != nil {
+		t.Fatal(err)
+	}
+	as, err := client.NewAssessment(client.Config{BaseURL: exports[provider.EnvAssessmentURL], MaxRetries: 0}, exports[provider.EnvLifeTimeToken])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &world{t: t, sb: sb, url: url, odc: odc, lt: lt, as: as}
 }
 
 func (w *world) stageKey(name string) string {
@@ -242,15 +278,21 @@ func (w *world) released(name, assetKey string) time.Time {
 // before checks that producer was published in the Development stage (and,
 // when a library, released) before consumer was published there.
 func (w *world) before(producer, consumer client.Asset) {
-	const stage = "Development"
+	w.t.Helper()
+	w.beforeIn("Development", producer, consumer)
+}
+
+// beforeIn checks that producer was published in the stage (and, when a
+// library, released) before consumer was published there.
+func (w *world) beforeIn(stage string, producer, consumer client.Asset) {
 	w.t.Helper()
 	consumerAt := w.published(consumer.Name, consumer.Key, stage)
 	if at := w.published(producer.Name, producer.Key, stage); !at.Before(consumerAt) {
-		w.t.Errorf("producer %s published at %v, not before its consumer %s at %v", producer.Name, at, consumer.Name, consumerAt)
+		w.t.Errorf("producer %s published in %s at %v, not before its consumer %s at %v", producer.Name, stage, at, consumer.Name, consumerAt)
 	}
 	if producer.AssetType == "LowCodeLibrary" {
 		if at := w.released(producer.Name, producer.Key); !at.Before(consumerAt) {
-			w.t.Errorf("producer %s released at %v, not before its consumer %s was published at %v", producer.Name, at, consumer.Name, consumerAt)
+			w.t.Errorf("producer %s released at %v, not before its consumer %s was published in %s at %v", producer.Name, at, consumer.Name, stage, consumerAt)
 		}
 	}
 }
@@ -351,6 +393,13 @@ func (d *workdir) plan(file string, args ...string) actions {
 	return d.showPlan(file)
 }
 
+// planSays is plan, also returning what the plan printed (its warnings).
+func (d *workdir) planSays(file string, args ...string) (actions, string) {
+	d.t.Helper()
+	out := d.run(append([]string{"plan", "-input=false", "-no-color", "-out=" + file}, args...)...)
+	return d.showPlan(file), out
+}
+
 func (d *workdir) showPlan(file string) actions {
 	d.t.Helper()
 	var doc struct {
@@ -406,10 +455,43 @@ func (d *workdir) noChanges(step string) {
 	}
 }
 
-// state is the addresses in the working directory's state.
+// resource is the attribute values the state holds for the resource at
+// addr (a root module address), read with show -json.
+func (d *workdir) resource(addr string) map[string]any {
+	d.t.Helper()
+	var doc struct {
+		Values struct {
+			RootModule struct {
+				Resources []struct {
+					Address string         `json:"address"`
+					Values  map[string]any `json:"values"`
+				} `json:"resources"`
+			} `json:"root_module"`
+		} `json:"values"`
+	}
+	if err := json.Unmarshal([]byte(d.run("show", "-json", "-no-color")), &doc); err != nil {
+		d.t.Fatal(err)
+	}
+	for _, r := range doc.Values.RootModule.Resources {
+		if r.Address == addr {
+			return r.Values
+		}
+	}
+	d.t.Fatalf("%s is not in the state", addr)
+	return nil
+}
+
+// state is the addresses in the working directory's state, one a line
+// (an address's for_each key may hold spaces).
 func (d *workdir) state() []string {
 	d.t.Helper()
-	return strings.Fields(d.run("state", "list"))
+	var addrs []string
+	for line := range strings.Lines(d.run("state", "list")) {
+		if line = strings.TrimSpace(line); line != "" {
+			addrs = append(addrs, line)
+		}
+	}
+	return addrs
 }
 
 // outputs is the root module's outputs, decoded into v.

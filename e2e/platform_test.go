@@ -32,7 +32,7 @@ var platformCreates = actions{
 // destroy forgets what ODC cannot undo.
 func TestPlatformDiamond(t *testing.T) {
 	t.Parallel()
-	onCLIs(t, true, func(t *testing.T, c cli) {
+	onCLIs(t, allCLIs, func(t *testing.T, c cli) {
 		w := newWorld(t)
 		d := w.workdir(c, "platform")
 

@@ -12,7 +12,7 @@ import (
 // asset keeps its name, and publishes and releases nothing again.
 func TestRenameBeforeAndAfterMigrating(t *testing.T) {
 	t.Parallel()
-	onCLIs(t, true, func(t *testing.T, c cli) {
+	onCLIs(t, allCLIs, func(t *testing.T, c cli) {
 		w := newWorld(t)
 		d := w.workdir(c, "review")
 		d.plan("mapping.tfplan", "-target=outsystems_app_mapping.utilities")

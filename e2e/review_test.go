@@ -11,7 +11,7 @@ import (
 // release stays).
 func TestReviewRenameStage(t *testing.T) {
 	t.Parallel()
-	onCLIs(t, false, func(t *testing.T, c cli) {
+	onCLIs(t, pinnedCLI, func(t *testing.T, c cli) {
 		w := newWorld(t)
 		d := w.workdir(c, "review")
 

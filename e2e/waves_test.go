@@ -14,7 +14,7 @@ import (
 // were released, and neither state sees the other's apply as drift.
 func TestTwoWavesTwoStates(t *testing.T) {
 	t.Parallel()
-	onCLIs(t, true, func(t *testing.T, c cli) {
+	onCLIs(t, allCLIs, func(t *testing.T, c cli) {
 		w := newWorld(t)
 		w1 := w.workdir(c, "waves/wave1")
 		w2 := w.workdir(c, "waves/wave2")

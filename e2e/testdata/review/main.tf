@@ -27,6 +27,12 @@ variable "stage" {
   default     = "Development"
 }
 
+variable "library_version" {
+  description = "Version of the library's release: above every earlier release of the library."
+  type        = string
+  default     = "1.0.0"
+}
+
 data "outsystems_lifetime_environment" "dev" {
   name = "Development"
 }
@@ -61,7 +67,7 @@ resource "outsystems_asset_publication" "utilities" {
 resource "outsystems_library_release" "utilities" {
   asset_key       = outsystems_asset_publication.utilities.asset_key
   revision        = outsystems_asset_publication.utilities.revision
-  version         = "1.0.0"
+  version         = var.library_version
   keep_on_destroy = true
 }
 
