@@ -21,8 +21,8 @@ func TestODCCodeQualitySummary(t *testing.T) {
 		}
 		writeTestJSON(w, http.StatusOK, map[string]any{"assetKey": "a1", "assetRevision": 3, "analysisDate": "2026-11-30", "qualityScore": 59.5,
 			"summary": map[string]any{"categories": map[string]any{
-				"security":    map[string]any{"lowSeverity": 0, "mediumSeverity": 0, "highSeverity": 1, "criticalSeverity": 2},
-				"performance": map[string]any{"lowSeverity": 4, "mediumSeverity": 0, "highSeverity": 0, "criticalSeverity": 0},
+				"security":     map[string]any{"lowSeverity": 0, "mediumSeverity": 0, "highSeverity": 1, "criticalSeverity": 2},
+				"performance":  map[string]any{"lowSeverity": 4, "mediumSeverity": 0, "highSeverity": 0, "criticalSeverity": 0},
 				"architecture": nil,
 			}}})
 	})
