@@ -95,8 +95,12 @@ func checkCodeQualityDestroy(e *testEnv) resource.TestCheckFunc {
 			}
 		}
 		for _, key := range []string{cqClaimsKey, cqCleanKey} {
-			if a, err := e.odcClient().GetAsset(context.Background(), key); err != nil || a.LatestRevision != 1 {
-				return fmt.Errorf("asset %s after destroy: %+v, %v", key, a, err)
+			a, err := e.odcClient().GetAsset(context.Background(), key)
+			if err != nil {
+				return fmt.Errorf("reading asset %s after destroy: %w", key, err)
+			}
+			if a.LatestRevision != 1 {
+				return fmt.Errorf("asset %s after destroy: %+v, want its revision 1 untouched", key, a)
 			}
 		}
 		return checkNothingCreated(e)(&terraform.State{})

@@ -13,10 +13,11 @@ import (
 // summary shows them at once.
 func TestAdminAddCodeFindings(t *testing.T) {
 	e := startODC(t, Options{CodeAnalysisDuration: time.Millisecond})
-	tok := e.token(clientMigration)
+	// An API client that may read code quality but not migrate.
+	tok := e.token(clientNoMigrate)
 	e.seed(testAssets[0])
 	summary := "/api/code-quality/v1/assets/" + keyCore + "/revisions/1/analysis-summary"
-	e.api(http.MethodGet, summary, tok, nil).expectODCProblem(t, http.StatusNotFound)
+	e.api(http.MethodGet, summary, tok, nil).expect(t, http.StatusNotFound)
 
 	url := e.base + "/_sandbox/odc/assets/" + keyCore + "/revisions/1/code-findings"
 	body := map[string]any{"findings": []fixture.CodeFinding{

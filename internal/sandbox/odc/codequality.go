@@ -287,7 +287,7 @@ func (s *Service) getAnalysisSummary(w http.ResponseWriter, r *http.Request, _ s
 	}
 	var a *codeAnalysis
 	if !s.read(w, r, func(ctx context.Context, tx *sql.Tx) error {
-		_, rev, err := codeRevision(ctx, tx, r.PathValue("assetKey"), int(revision))
+		rev, err := codeRevision(ctx, tx, r.PathValue("assetKey"), int(revision))
 		if err != nil {
 			return err
 		}
@@ -391,11 +391,12 @@ func (s *Service) getCodeAnalysis(w http.ResponseWriter, r *http.Request, _ stri
 
 // codeRevision reads the revision a code quality path names; an asset key
 // that is not a GUID names no asset.
-func codeRevision(ctx context.Context, tx *sql.Tx, assetKey string, revision int) (*Asset, *Revision, error) {
+func codeRevision(ctx context.Context, tx *sql.Tx, assetKey string, revision int) (*Revision, error) {
 	if _, err := uuid.Parse(assetKey); err != nil {
-		return nil, nil, httpx.NotFoundf("Asset with key '%s' was not found.", assetKey)
+		return nil, httpx.NotFoundf("Asset with key '%s' was not found.", assetKey)
 	}
-	return loadRevision(ctx, tx, strings.ToLower(assetKey), revision)
+	_, r, err := loadRevision(ctx, tx, strings.ToLower(assetKey), revision)
+	return r, err
 }
 
 const analysisColumns = `key, asset_key, revision, requested_by, started_at, finishes_at, outcome, findings`
@@ -493,7 +494,7 @@ func (s *Service) startCodeAnalysis(ctx context.Context, assetKey string, revisi
 }
 
 func insertAnalysis(ctx context.Context, tx *sql.Tx, assetKey string, revision int, caller string, duration time.Duration, now time.Time) (*codeAnalysis, error) {
-	_, rev, err := codeRevision(ctx, tx, assetKey, revision)
+	rev, err := codeRevision(ctx, tx, assetKey, revision)
 	if err != nil {
 		return nil, err
 	}
@@ -536,7 +537,7 @@ func (s *Service) AddCodeFindings(ctx context.Context, assetKey string, revision
 	now := time.Now()
 	var key string
 	err := s.db.Write(ctx, func(tx *sql.Tx) error {
-		_, rev, err := codeRevision(ctx, tx, assetKey, revision)
+		rev, err := codeRevision(ctx, tx, assetKey, revision)
 		if err != nil {
 			return err
 		}

@@ -24,12 +24,12 @@ func summaryPath(assetKey string, revision int) string {
 	return codeQualityBase + "/assets/" + assetKey + "/revisions/" + strconv.Itoa(revision) + "/analysis-summary"
 }
 
-// analyze starts an analysis and polls it until it is no longer in
+// analyze starts an analysis of revision 1 and polls it until it is no longer in
 // progress.
-func (e *testEnv) analyze(token, assetKey string, revision int) codeAnalysisStatusJSON {
+func (e *testEnv) analyze(token, assetKey string) codeAnalysisStatusJSON {
 	e.t.Helper()
 	started := decode[codeAnalysisJSON](e.t, e.api(http.MethodPost, codeQualityBase+"/code-analyses", token,
-		map[string]any{"assetKey": assetKey, "assetRevision": revision}).expect(e.t, http.StatusOK))
+		map[string]any{"assetKey": assetKey, "assetRevision": 1}).expect(e.t, http.StatusOK))
 	if started.Status == nil || *started.Status != AnalysisInProgress {
 		e.t.Errorf("a started analysis has status %v, want %s", started.Status, AnalysisInProgress)
 	}
@@ -59,7 +59,7 @@ func TestCodeQualityAnalysisAndSummary(t *testing.T) {
 	e.api(http.MethodGet, summaryPath(keyClaims, 1), tok, nil).expectODCProblem(t, http.StatusNotFound,
 		"Revision 1 of asset 'Claims Backoffice' has no completed code analysis", "POST /api/code-quality/v1/code-analyses")
 
-	a := e.analyze(tok, keyClaims, 1)
+	a := e.analyze(tok, keyClaims)
 	if *a.Status != AnalysisCompleted || len(a.Findings) != 5 || a.QualityScore != 100-15-15-7-3-1 {
 		t.Fatalf("analysis = %+v", a)
 	}
@@ -90,7 +90,7 @@ func TestCodeQualityAnalysisAndSummary(t *testing.T) {
 	}
 
 	// An asset no fixture entry names analyzes clean.
-	clean := e.analyze(tok, keyClean, 1)
+	clean := e.analyze(tok, keyClean)
 	if len(clean.Findings) != 0 || clean.QualityScore != 100 {
 		t.Errorf("clean analysis = %+v", clean)
 	}
@@ -110,7 +110,7 @@ func TestCodeQualityAnalysisAndSummary(t *testing.T) {
 	if *sum.Summary.Categories.Security != (severityBreakdownJSON{CriticalSeverity: 1}) || *sum.QualityScore != 85 {
 		t.Errorf("summary after new findings = %+v", sum)
 	}
-	again := e.analyze(tok, keyClaims, 1)
+	again := e.analyze(tok, keyClaims)
 	if *again.Findings[0].DiscoveredOn != *a.Findings[0].DiscoveredOn || *again.Findings[0].ID != *a.Findings[0].ID {
 		t.Errorf("a re-analysis rediscovered %+v as %+v", a.Findings[0], again.Findings[0])
 	}

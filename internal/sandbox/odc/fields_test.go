@@ -40,7 +40,7 @@ func TestODCServesEveryDocumentedField(t *testing.T) {
 	e.api(http.MethodPatch, core+"/revisions/1", tok, map[string]any{"tag": "1.0.0", "releaseNotes": "First."}).expect(t, http.StatusNoContent)
 
 	// Customer Portal has code-quality findings in the fixture.
-	analysis := e.analyze(tok, keyPortal, 1)
+	analysis := e.analyze(tok, keyPortal)
 	if len(analysis.Findings) == 0 {
 		t.Fatalf("the analysis of Customer Portal found nothing: %+v", analysis)
 	}
