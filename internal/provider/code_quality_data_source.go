@@ -159,7 +159,12 @@ func (d *codeQualityDataSource) Read(ctx context.Context, req datasource.ReadReq
 // permission, a wait cut short, an analysis ending Failed or Timeout) goes
 // to diags, and ok is false.
 func (d *codeQualityDataSource) analyze(ctx context.Context, odc *client.ODC, assetKey string, revision int, what string, diags *diag.Diagnostics) (key string, ok bool) {
-	started, err := odc.StartCodeAnalysis(ctx, assetKey, revision)
+	// A second analysis of a revision is harmless, and ODC lists no
+	// analyses to find a lost one by: when a start's answer is lost or ODC
+	// fails, it is simply started again (at most three times).
+	started, err := createOnce(ctx, "a code analysis of "+what, 3,
+		func(ctx context.Context) (*client.CodeAnalysis, error) { return odc.StartCodeAnalysis(ctx, assetKey, revision) },
+		func(context.Context) (*client.CodeAnalysis, bool, error) { return nil, false, nil })
 	if client.IsNotFound(err) {
 		diags.AddAttributeError(path.Root("revision"), "Asset Revision Not Found",
 			fmt.Sprintf("ODC has no %s to analyze (%s). Check `asset_key` and `revision`: the revision must exist in the asset repository.", what, apiMessages(err)))
