@@ -64,7 +64,7 @@ func codeQualityConfig(e *testEnv, gated bool) string {
     }
   }`, name)
 	}
-	return e.providerConfig() + fmt.Sprintf(`
+	return unpaced(e.providerConfig()) + fmt.Sprintf(`
 data "outsystems_code_quality" "claims" {
   asset_key = %q
   revision  = 1%s
@@ -105,6 +105,17 @@ func checkCodeQualityDestroy(e *testEnv) resource.TestCheckFunc {
 		}
 		return checkNothingCreated(e)(&terraform.State{})
 	}
+}
+
+// unpaced is a provider block for the sandbox without the client's pace of
+// POST /code-analyses (10 a minute, so a fresh provider waits 6 s before
+// its first start): the limiter has tests of its own, and these stay short.
+func unpaced(providerBlock string) string {
+	out := strings.Replace(providerBlock, "  odc = {\n", "  odc = {\n    post_requests_per_minute = 0\n", 1)
+	if out == providerBlock {
+		panic("unpaced: no odc block in the provider configuration")
+	}
+	return out
 }
 
 func counts(kv map[string]int64) knownvalue.Check {
@@ -192,7 +203,7 @@ func TestAccCodeQualityDataSourceTenant(t *testing.T) {
 	}
 	e := newCodeQualityEnv(t, withoutMigrationKit, func(o *sandbox.Options) { o.Fixture = f })
 	config := func(providerBlock string) string {
-		return providerBlock + fmt.Sprintf(`
+		return unpaced(providerBlock) + fmt.Sprintf(`
 data "outsystems_code_quality" "clean" {
   asset_key = %q
   revision  = 1
@@ -239,5 +250,27 @@ resource "terraform_data" "promotion" {
 				},
 			},
 		},
+	})
+}
+
+// TestAccCodeQualityDataSourceWaitTimesOut: an analysis longer than
+// timeouts.read fails the read, naming the analysis, the revision and the
+// last status, and saying what to do.
+func TestAccCodeQualityDataSourceWaitTimesOut(t *testing.T) {
+	e := newCodeQualityEnv(t, func(o *sandbox.Options) { o.CodeAnalysisDuration = time.Hour })
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkCodeQualityDestroy(e),
+		Steps: []resource.TestStep{{
+			Config: unpaced(e.providerConfig()) + fmt.Sprintf(`
+data "outsystems_code_quality" "claims" {
+  asset_key = %q
+  revision  = 1
+  timeouts  = { read = "4s" }
+}
+`, cqClaimsKey),
+			ExpectError: regexpS(`Code Analysis Still Running.*timed out after .* waiting for code analysis [0-9a-f-]+ of revision 1 of asset ` +
+				cqClaimsKey + `; the last status seen was "InProgress".*raise .timeouts.read.`),
+		}},
 	})
 }
