@@ -163,7 +163,9 @@ func (d *codeQualityDataSource) analyze(ctx context.Context, odc *client.ODC, as
 	// analyses to find a lost one by: when a start's answer is lost or ODC
 	// fails, it is simply started again (at most three times).
 	started, err := createOnce(ctx, "a code analysis of "+what, 3,
-		func(ctx context.Context) (*client.CodeAnalysis, error) { return odc.StartCodeAnalysis(ctx, assetKey, revision) },
+		func(ctx context.Context) (*client.CodeAnalysis, error) {
+			return odc.StartCodeAnalysis(ctx, assetKey, revision)
+		},
 		func(context.Context) (*client.CodeAnalysis, bool, error) { return nil, false, nil })
 	if client.IsNotFound(err) {
 		diags.AddAttributeError(path.Root("revision"), "Asset Revision Not Found",
