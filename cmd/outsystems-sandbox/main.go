@@ -48,6 +48,7 @@ import (
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/lifetime"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
 )
 
 func main() {
@@ -78,6 +79,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	assessmentDelay := fs.Duration("assessment-delay", sandbox.DefaultAssessmentDelay, "how long the Migration Kit assessment tool takes to assess a mapping (Running after half of it)")
 	tagDelay := fs.Duration("lifetime-tag-delay", lifetime.DefaultTagDelay, "how long LifeTime takes to process a new tag before the version is readable and running")
 	migrationDuration := fs.Duration("migration-duration", sandbox.DefaultMigrationDuration, "how long a Migration Kit code migration runs before it finishes")
+	codeAnalysisDuration := fs.Duration("code-analysis-duration", odc.DefaultCodeAnalysisDuration, "how long an ODC code-quality analysis runs before it completes")
 	var chaos sandbox.ChaosOptions
 	fs.Float64Var(&chaos.ErrorRate, "chaos-error-rate", 0, "fraction of API requests answered 500, 502 or 503 without being carried out")
 	fs.Float64Var(&chaos.ThrottleRate, "chaos-throttle-rate", 0, "fraction of API requests answered 429 without being carried out (with Retry-After when --retry-after is set)")
@@ -130,6 +132,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *migrationDuration <= 0 {
 		return fmt.Errorf("--migration-duration must be positive (got %s)", *migrationDuration)
 	}
+	if *codeAnalysisDuration <= 0 {
+		return fmt.Errorf("--code-analysis-duration must be positive (got %s)", *codeAnalysisDuration)
+	}
 	var err error
 	if chaos.LatencyMin, chaos.LatencyMax, err = sandbox.ParseLatency(*chaosLatency); err != nil {
 		return fmt.Errorf("--chaos-latency: %w", err)
@@ -143,6 +148,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	opts := sandbox.Options{TLS: *serveTLS, DBPath: *dbPath, Fixture: seed, PublishDuration: *publishDuration, TokenTTL: *tokenTTL, AssessmentDelay: *assessmentDelay,
 		MigrationDuration: *migrationDuration, LifeTimeTagDelay: *tagDelay, Chaos: chaos, RateLimit: *rateLimit, DeploymentRateLimit: *deploymentRateLimit, RetryAfter: *retryAfter,
 		WithoutMigrationKit: *withoutKit}
+	opts.CodeAnalysisDuration = *codeAnalysisDuration
 	if !*quiet {
 		opts.Logger = logger
 	}

@@ -35,6 +35,8 @@ func (s *Sandbox) registerAdmin(mux *http.ServeMux) {
 		map[string]http.HandlerFunc{http.MethodDelete: s.adminUnpublishAsset}, writeAdminError)
 	httpx.Route(mux, "/_sandbox/code-migrations/{migrationKey}",
 		map[string]http.HandlerFunc{http.MethodDelete: s.kitAdmin(s.adminDeleteCodeMigration)}, writeAdminError)
+	httpx.Route(mux, "/_sandbox/odc/assets/{assetKey}/revisions/{revision}/code-findings",
+		map[string]http.HandlerFunc{http.MethodPost: s.adminAddCodeFindings}, writeAdminError)
 	// Portal migrations (admin_portal.go).
 	httpx.Route(mux, "/_sandbox/portal-migrations", map[string]http.HandlerFunc{http.MethodPost: s.adminStartPortalMigration}, writeAdminError)
 	httpx.Route(mux, "/_sandbox/portal-migrations/{migrationKey}",

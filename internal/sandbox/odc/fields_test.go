@@ -20,7 +20,7 @@ import (
 // documents must answer 404 or 405, so an operation the sandbox starts
 // serving cannot go unchecked here.
 func TestODCServesEveryDocumentedField(t *testing.T) {
-	e := startODC(t, testOptions{PublishDuration: 50 * time.Millisecond})
+	e := startODC(t, testOptions{PublishDuration: 50 * time.Millisecond, CodeAnalysisDuration: 50 * time.Millisecond})
 	tok := e.token(clientMigration)
 	for _, a := range testAssets[:3] {
 		e.seed(a)
@@ -38,6 +38,12 @@ func TestODCServesEveryDocumentedField(t *testing.T) {
 	}
 	core := assetRepoBase + "/assets/" + keyCore
 	e.api(http.MethodPatch, core+"/revisions/1", tok, map[string]any{"tag": "1.0.0", "releaseNotes": "First."}).expect(t, http.StatusNoContent)
+
+	// Customer Portal has code-quality findings in the fixture.
+	analysis := e.analyze(tok, keyPortal)
+	if len(analysis.Findings) == 0 {
+		t.Fatalf("the analysis of Customer Portal found nothing: %+v", analysis)
+	}
 
 	const embedAll = "?embed=releaseNote,icon,sourceCode,signature,metadata"
 	portal := dependencyBase + "/assets/" + keyPortal
@@ -70,6 +76,9 @@ func TestODCServesEveryDocumentedField(t *testing.T) {
 		{"PublishOperations_Post", http.MethodPost, deploymentBase + "/publish-operations", running, http.StatusCreated},
 		{"PublishOperations_Get", http.MethodGet, deploymentBase + "/publish-operations/" + opKey, nil, http.StatusOK},
 		{"PublishOperations_GetMessages", http.MethodGet, deploymentBase + "/publish-operations/" + opKey + "/messages", nil, http.StatusOK},
+		{"FindingsOverviewControllerV_GetAssetRevisionFindingsSummary", http.MethodGet, summaryPath(keyPortal, 1), nil, http.StatusOK},
+		{"CodeAnalysisControllerV_SubmitCodeAnalysisRequest", http.MethodPost, codeQualityBase + "/code-analyses", map[string]any{"assetKey": keyPortal, "assetRevision": 1}, http.StatusOK},
+		{"CodeAnalysisControllerV_GetAnalysisRequestStatus", http.MethodGet, codeQualityBase + "/code-analyses/" + analysis.AnalysisKey, nil, http.StatusOK},
 	}
 	isServed := map[string]bool{}
 	for _, c := range served {

@@ -24,6 +24,8 @@ type testOptions struct {
 	DBPath          string
 	TokenTTL        time.Duration
 	PublishDuration time.Duration
+	// CodeAnalysisDuration: Options.CodeAnalysisDuration.
+	CodeAnalysisDuration time.Duration
 }
 
 // testSandbox is the ODC service alone on an HTTP test server, with the
@@ -54,7 +56,8 @@ func startSandbox(t *testing.T, opts testOptions) (*testSandbox, string) {
 	if _, err := db.ExecContext(t.Context(), sqldb.MetaSchema); err != nil {
 		t.Fatal(err)
 	}
-	svc, err := New(t.Context(), db, log.New(io.Discard, "", 0), &f.ODC, Options{TokenTTL: opts.TokenTTL, PublishDuration: opts.PublishDuration})
+	svc, err := New(t.Context(), db, log.New(io.Discard, "", 0), &f.ODC, Options{TokenTTL: opts.TokenTTL, PublishDuration: opts.PublishDuration,
+		CodeAnalysisDuration: opts.CodeAnalysisDuration})
 	if err != nil {
 		t.Fatal(err)
 	}

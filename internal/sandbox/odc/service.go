@@ -49,6 +49,9 @@ type Options struct {
 	// PublishDuration is how long a publish operation runs before it
 	// finishes.
 	PublishDuration time.Duration
+	// CodeAnalysisDuration is how long a code analysis runs before it
+	// completes (codequality.go).
+	CodeAnalysisDuration time.Duration
 }
 
 // meta is what the sandbox keeps about the ODC organization.
@@ -64,6 +67,8 @@ type Service struct {
 	meta            meta
 	tokenTTL        time.Duration
 	publishDuration time.Duration
+	// codeAnalysisDuration: Options.CodeAnalysisDuration.
+	codeAnalysisDuration time.Duration
 	// exportClient is the API client Exports points the provider at.
 	exportClient *fixture.APIClient
 }
@@ -82,6 +87,12 @@ func New(ctx context.Context, db *sqldb.DB, logger *log.Logger, f *fixture.ODC, 
 	}
 	if s.publishDuration <= 0 {
 		s.publishDuration = DefaultPublishDuration
+	}
+	if s.codeAnalysisDuration = opts.CodeAnalysisDuration; s.codeAnalysisDuration <= 0 {
+		s.codeAnalysisDuration = DefaultCodeAnalysisDuration
+	}
+	if err := prepareCodeQuality(ctx, db, f); err != nil {
+		return nil, err
 	}
 	var clients []fixture.APIClient
 	err := db.Write(ctx, func(tx *sql.Tx) error {

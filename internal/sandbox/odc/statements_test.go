@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
+	"time"
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/sqldb"
@@ -53,6 +54,9 @@ func statementsPerRead(t *testing.T, n int) map[string]int64 {
 		t.Fatalf("publish operations of %s = %+v", keys[1], ops)
 	}
 	dev := sb.Fixture().ODC.Stages[0].Key
+	if _, err := sb.svc.startCodeAnalysis(t.Context(), keys[1], 1, "statements", 0, time.Now()); err != nil {
+		t.Fatal(err)
+	}
 	reads := map[string]string{
 		"deployed assets of a stage": portfolioBase + "/deployed-assets?environmentKey=" + dev + "&key=" + keys[1],
 		"a revision":                 assetRepoBase + "/assets/" + keys[1] + "/revisions/1",
@@ -60,6 +64,7 @@ func statementsPerRead(t *testing.T, n int) map[string]int64 {
 		"a library's revisions":      portfolioBase + "/libraries?revisions=All&key=" + keys[0],
 		"a publish operation":        deploymentBase + "/publish-operations/" + ops[0].Key,
 		"referenced elements":        dependencyBase + "/assets/" + keys[1] + "/revisions/1/referenced-elements",
+		"a code-quality summary":     codeQualityBase + "/assets/" + keys[1] + "/revisions/1/analysis-summary",
 	}
 	counts := map[string]int64{}
 	for name, path := range reads {
