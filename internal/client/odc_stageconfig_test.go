@@ -20,7 +20,7 @@ import (
 // (Terraform applies resources in parallel) against a server counting that
 // way all succeed without a single 429, because the client paces the pool.
 func TestCreateManyDomainsDrawsNo429(t *testing.T) {
-	const window = 600 * time.Millisecond
+	const window = 1500 * time.Millisecond
 	ws := &windowServer{limit: 10, window: window}
 	var mu sync.Mutex
 	other := 0
