@@ -1,0 +1,235 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/client"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
+)
+
+const stageConfigAddr = "outsystems_stage_system_configuration.qa"
+
+// stageConfigHCL is a stage_system_configuration of the QA stage with the
+// given body lines.
+func (e *testEnv) stageConfigHCL(body string) string {
+	return e.providerConfig() + fmt.Sprintf(`
+resource "outsystems_stage_system_configuration" "qa" {
+  stage_key = %q
+%s
+}
+`, e.stageKey("QA"), body)
+}
+
+// checkStageConfigsDestroyed: destroy resets what the resource managed, so
+// the stage has no default system configuration set any more.
+func checkStageConfigsDestroyed(e *testEnv) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		var errs []error
+		for _, c := range odc.SystemConfigs {
+			v, _, set, err := e.sb.SystemConfigValue(context.Background(), e.stageKey("QA"), c.Name)
+			switch {
+			case err != nil:
+				errs = append(errs, err)
+			case set && c.Secret:
+				errs = append(errs, fmt.Errorf("%s is still set after destroy", c.Name))
+			case set:
+				errs = append(errs, fmt.Errorf("%s is still %q after destroy; destroy resets it to the default", c.Name, v))
+			}
+		}
+		return errors.Join(errs...)
+	}
+}
+
+// setSystemConfig changes a configuration out of band, as someone in the
+// ODC Portal would.
+func (e *testEnv) setSystemConfig(name, value string) {
+	e.t.Helper()
+	c := e.odcClient()
+	configs, err := c.SystemConfigurations(context.Background(), e.stageKey("QA"))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, sc := range configs {
+		if sc.Name == name {
+			if err := c.PatchSystemConfigurations(context.Background(), e.stageKey("QA"), []client.ConfigurationValue{{Key: sc.Key, Value: &value}}); err != nil {
+				e.t.Fatal(err)
+			}
+			return
+		}
+	}
+	e.t.Fatalf("no system configuration %q", name)
+}
+
+func TestAccStageSystemConfiguration(t *testing.T) {
+	testAccStageSystemConfiguration(t, newTestEnv(t))
+}
+
+func TestAccStageSystemConfiguration_tenant(t *testing.T) {
+	testAccStageSystemConfiguration(t, newTestEnvTenant(t))
+}
+
+// testAccStageSystemConfiguration: create, import, update (a value
+// changed, one added, one no longer named and so reset), an out-of-band
+// change the plan shows and the apply undoes, values ODC does not offer or
+// that are secret refused at plan time, and the write-only password refused
+// with what to do on a Terraform older than 1.11.
+func testAccStageSystemConfiguration(t *testing.T, e *testEnv) {
+	first := e.stageConfigHCL(`  values = {
+    SMTPServer      = "smtp.example.com"
+    SMTPPort        = "2525"
+    DefaultTimeZone = "Europe/Lisbon"
+  }`)
+	second := e.stageConfigHCL(`  values = {
+    SMTPServer   = "smtp.example.com"
+    SMTPPort     = "465"
+    SMTPUsername = "mailer"
+  }`)
+	qa := e.stageKey("QA")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkStageConfigsDestroyed(e),
+		Steps: []resource.TestStep{
+			{
+				Config: first,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(stageConfigAddr, tfjsonpath.New("id"), knownvalue.StringExact(qa)),
+					statecheck.ExpectKnownValue(stageConfigAddr, tfjsonpath.New("values"), knownvalue.MapExact(map[string]knownvalue.Check{
+						"SMTPServer": knownvalue.StringExact("smtp.example.com"), "SMTPPort": knownvalue.StringExact("2525"),
+						"DefaultTimeZone": knownvalue.StringExact("Europe/Lisbon"),
+					})),
+					statecheck.ExpectKnownValue(stageConfigAddr, tfjsonpath.New("smtp_password_updated_at"), knownvalue.StringExact("")),
+				},
+				Check: func(*terraform.State) error {
+					if v, _, _, _ := e.sb.SystemConfigValue(context.Background(), qa, "SMTPPort"); v != "2525" {
+						return fmt.Errorf("SMTPPort in ODC = %q", v)
+					}
+					return nil
+				},
+			},
+			{ResourceName: stageConfigAddr, ImportState: true, ImportStateId: qa, ImportStateVerify: true},
+			{
+				Config:      e.stageConfigHCL(`  values = { SMTPHost = "smtp.example.com" }`),
+				ExpectError: regexpS(`Invalid System Configuration Value.*names "SMTPHost", which stage ` + qa + ` has no default system configuration called.*SMTPServer`),
+			},
+			{
+				Config:      e.stageConfigHCL(`  values = { SMTPPassword = "in-state-would-leak" }`),
+				ExpectError: regexpS(`"SMTPPassword", a secret.*smtp_password_wo`),
+			},
+			{
+				Config:      e.stageConfigHCL(`  values = { SMTPPort = "many" }`),
+				ExpectError: regexpS(`values\["SMTPPort"\]. = "many" is not an integer`),
+			},
+			{
+				Config: e.stageConfigHCL(`  values = { SMTPServer = "smtp.example.com" }
+  smtp_password_wo         = "never-stored"
+  smtp_password_wo_version = 1`),
+				ExpectError: regexpS(`Write-Only Attribute Needs Terraform 1.11.*smtp_password_wo.*Terraform 1.11 or later`),
+			},
+			{
+				Config: second,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(stageConfigAddr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(stageConfigAddr, tfjsonpath.New("smtp_password_updated_at"), knownvalue.StringExact("")),
+				}},
+				Check: func(*terraform.State) error {
+					if _, _, set, _ := e.sb.SystemConfigValue(context.Background(), qa, "DefaultTimeZone"); set {
+						return errors.New("DefaultTimeZone, no longer named, was not reset to its default")
+					}
+					if v, _, _, _ := e.sb.SystemConfigValue(context.Background(), qa, "SMTPUsername"); v != "mailer" {
+						return fmt.Errorf("SMTPUsername in ODC = %q", v)
+					}
+					return nil
+				},
+			},
+			{
+				PreConfig: func() { e.setSystemConfig("SMTPServer", "rogue.example.com") },
+				Config:    second,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(stageConfigAddr, plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(stageConfigAddr, tfjsonpath.New("values").AtMapKey("SMTPServer"), knownvalue.StringExact("smtp.example.com")),
+				},
+			},
+		},
+	})
+}
+
+// latestTerraform is the image's newer Terraform, which sends write-only
+// values (1.11+).
+const latestTerraform = "/usr/local/bin/terraform"
+
+// TestAccStageSystemConfiguration_writeOnlyPassword runs on Terraform 1.11+:
+// the password reaches ODC and never the state; a password changed outside
+// Terraform shows in the plan and the apply sends the configured one again;
+// a new version sends a new password; destroy resets it.
+func TestAccStageSystemConfiguration_writeOnlyPassword(t *testing.T) {
+	if _, err := os.Stat(latestTerraform); err != nil {
+		t.Fatalf("this test needs Terraform 1.11 or later at %s, which the machine image provides: %v", latestTerraform, err)
+	}
+	t.Setenv("TF_ACC_TERRAFORM_PATH", latestTerraform)
+	e := newTestEnv(t)
+	qa := e.stageKey("QA")
+	config := func(password string, version int) string {
+		return e.stageConfigHCL(fmt.Sprintf(`  values = { SMTPServer = "smtp.example.com" }
+  smtp_password_wo         = %q
+  smtp_password_wo_version = %d`, password, version))
+	}
+	const first, second = "first-Secret-9f1e", "second-Secret-77aa"
+	stored := func(want string) resource.TestCheckFunc {
+		return func(s *terraform.State) error {
+			if v, _, _, _ := e.sb.SystemConfigValue(context.Background(), qa, "SMTPPassword"); v != want {
+				return fmt.Errorf("the SMTP password in ODC is not the configured one (%d characters)", len(v))
+			}
+			for _, rs := range s.RootModule().Resources {
+				for k, v := range rs.Primary.Attributes {
+					if strings.Contains(v, first) || strings.Contains(v, second) {
+						return fmt.Errorf("the password is in state, attribute %s", k)
+					}
+				}
+			}
+			return nil
+		}
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkStageConfigsDestroyed(e),
+		Steps: []resource.TestStep{
+			{
+				Config: config(first, 1),
+				Check:  stored(first),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(stageConfigAddr, tfjsonpath.New("smtp_password_wo"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(stageConfigAddr, tfjsonpath.New("smtp_password_updated_at"), nonEmptyString()),
+				},
+			},
+			{
+				PreConfig: func() { e.setSystemConfig("SMTPPassword", "changed-in-the-portal") },
+				Config:    config(first, 1),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(stageConfigAddr, plancheck.ResourceActionUpdate),
+				}},
+				Check: stored(first),
+			},
+			{
+				Config: config(second, 2),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(stageConfigAddr, plancheck.ResourceActionUpdate),
+				}},
+				Check: stored(second),
+			},
+		},
+	})
+}
