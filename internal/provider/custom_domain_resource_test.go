@@ -156,7 +156,7 @@ resource "outsystems_custom_domain" "portal" {
 				ExpectError: regexpS(`default_app_key`),
 			},
 			{
-				Config: strings.Replace(domain(""), "portal.example.com", "Portal.Example.com", 1),
+				Config:      strings.Replace(domain(""), "portal.example.com", "Portal.Example.com", 1),
 				ExpectError: regexpS(`Invalid Hostname.*"Portal.Example.com" has upper-case letters: write it in lower case`),
 			},
 			{
