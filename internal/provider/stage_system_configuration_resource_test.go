@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/client"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
 )
 
@@ -232,4 +235,84 @@ func TestAccStageSystemConfiguration_writeOnlyPassword(t *testing.T) {
 			},
 		},
 	})
+}
+
+// TestAccStageSystemConfiguration_passwordNeverLeaks applies, plans and
+// fails (ODC refusing another value of the same PATCH) with the SMTP
+// password on Terraform 1.11+ at TF_LOG=TRACE: the password reaches ODC and
+// appears in no output, error, log, state or sandbox log.
+func TestAccStageSystemConfiguration_passwordNeverLeaks(t *testing.T) {
+	t.Parallel()
+	if _, err := os.Stat(latestTerraform); err != nil {
+		t.Fatalf("this test needs Terraform 1.11 or later at %s, which the machine image provides: %v", latestTerraform, err)
+	}
+	const secret = "Pa55-never-in-any-log-7d3e"
+	var sandboxLog syncBuffer
+	sb := newExampleSandboxWith(t, sandbox.Options{Logger: log.New(&sandboxLog, "", 0)})
+	config := func(sender string) string {
+		return fmt.Sprintf(`
+terraform {
+  required_providers {
+    outsystems = { source = "seed-1be1de96/outsystems" }
+  }
+}
+
+variable "smtp_password" {
+  type      = string
+  sensitive = true
+  ephemeral = true
+}
+
+data "outsystems_odc_stage" "qa" {
+  name = "QA"
+}
+
+resource "outsystems_stage_system_configuration" "qa" {
+  stage_key = data.outsystems_odc_stage.qa.key
+  values = {
+    SMTPServer         = "smtp.example.com"
+    EmailSenderAddress = %q
+  }
+  smtp_password_wo         = var.smtp_password
+  smtp_password_wo_version = 1
+}
+`, sender)
+	}
+	c := newCLIDirFor(t, sb.Exports(), latestTerraform)
+	if err := os.MkdirAll(c.dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c.write(config("no-reply@example.com"))
+	logPath := filepath.Join(t.TempDir(), "terraform.log")
+	c.env = append(c.env, "TF_LOG=TRACE", "TF_LOG_PATH="+logPath, "OUTSYSTEMS_ODC_REQUESTS_PER_MINUTE=0", "TF_VAR_smtp_password="+secret)
+	var output strings.Builder
+	output.WriteString(c.run("apply", "-auto-approve", "-input=false", "-no-color"))
+	output.WriteString(c.run("plan", "-detailed-exitcode", "-input=false", "-no-color"))
+	qa, _ := sb.Fixture().ODC.StageKey("QA")
+	if v, _, _, err := sb.SystemConfigValue(context.Background(), qa, "SMTPPassword"); err != nil || v != secret {
+		t.Fatalf("the password did not reach ODC (%d characters stored, %v)", len(v), err)
+	}
+	// A rotation ODC refuses: the sender address is no email address, and
+	// the PATCH carrying the new password fails.
+	c.write(strings.Replace(config("not an address"), "smtp_password_wo_version = 1", "smtp_password_wo_version = 2", 1))
+	errOut := c.runAll(1, "apply", "-auto-approve", "-input=false", "-no-color")
+	if !strings.Contains(errOut, "EmailSenderAddress") {
+		t.Fatalf("the refused apply did not say why:\n%s", errOut)
+	}
+	texts := map[string]string{"terraform output": output.String(), "terraform error output": errOut, "sandbox log": sandboxLog.String()}
+	for _, f := range []string{logPath, filepath.Join(c.dir, "terraform.tfstate")} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts[filepath.Base(f)] = string(b)
+	}
+	if !strings.Contains(texts["terraform.log"], "OutSystems API request") {
+		t.Fatal("the provider's request log is not in the TRACE log: the test would prove nothing")
+	}
+	for where, text := range texts {
+		if strings.Contains(text, secret) {
+			t.Errorf("the %s holds the SMTP password", where)
+		}
+	}
 }
