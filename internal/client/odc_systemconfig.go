@@ -107,7 +107,7 @@ func (c *ODC) PatchSystemConfigurations(ctx context.Context, environmentKey stri
 	}
 	items := make([]odcGenericConfigPatch, len(values))
 	for i, v := range values {
-		items[i] = odcGenericConfigPatch{Key: v.Key, Value: v.Value, Filename: v.Filename}
+		items[i] = odcGenericConfigPatch(v)
 	}
 	body := map[string]any{"systemConfigurations": items}
 	_, err := c.s.do(ctx, request{method: http.MethodPatch, path: systemConfigsPath(environmentKey), body: body, idempotent: true})

@@ -139,8 +139,11 @@ resource "outsystems_custom_domain" "portal" {
 					resource.TestCheckResourceAttrWith(addr, "domain_key", func(v string) error { domainKey = v; return nil }),
 					func(*terraform.State) error {
 						hosts, err := e.sb.CustomDomains(context.Background(), qa)
-						if err != nil || strings.Join(hosts, ",") != "portal.example.com" {
-							return fmt.Errorf("QA's domains = %v, %v", hosts, err)
+						if err != nil {
+							return err
+						}
+						if strings.Join(hosts, ",") != "portal.example.com" {
+							return fmt.Errorf("QA's domains = %v, want portal.example.com", hosts)
 						}
 						return nil
 					}),
