@@ -7,6 +7,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -174,82 +175,23 @@ func testAccStageSystemConfiguration(t *testing.T, e *testEnv) {
 // values (1.11+).
 const latestTerraform = "/usr/local/bin/terraform"
 
-// TestAccStageSystemConfiguration_writeOnlyPassword runs on Terraform 1.11+:
-// the password reaches ODC and never the state; a password changed outside
-// Terraform shows in the plan and the apply sends the configured one again;
-// a new version sends a new password; destroy resets it.
+// TestAccStageSystemConfiguration_writeOnlyPassword runs the terraform CLI
+// 1.11+ at TF_LOG=TRACE: the password reaches ODC; the next plan is empty;
+// a password changed outside Terraform shows in the plan and the apply sends
+// the configured one again; a rotation ODC refuses (another value of the
+// same PATCH is bad) fails saying why; a new version sends a new password;
+// destroy resets it. The passwords appear in no output, error, log, state
+// or sandbox log.
 func TestAccStageSystemConfiguration_writeOnlyPassword(t *testing.T) {
-	if _, err := os.Stat(latestTerraform); err != nil {
-		t.Fatalf("this test needs Terraform 1.11 or later at %s, which the machine image provides: %v", latestTerraform, err)
-	}
-	t.Setenv("TF_ACC_TERRAFORM_PATH", latestTerraform)
-	e := newTestEnv(t)
-	qa := e.stageKey("QA")
-	config := func(password string, version int) string {
-		return e.stageConfigHCL(fmt.Sprintf(`  values = { SMTPServer = "smtp.example.com" }
-  smtp_password_wo         = %q
-  smtp_password_wo_version = %d`, password, version))
-	}
-	const first, second = "first-Secret-9f1e", "second-Secret-77aa"
-	stored := func(want string) resource.TestCheckFunc {
-		return func(s *terraform.State) error {
-			if v, _, _, _ := e.sb.SystemConfigValue(context.Background(), qa, "SMTPPassword"); v != want {
-				return fmt.Errorf("the SMTP password in ODC is not the configured one (%d characters)", len(v))
-			}
-			for _, rs := range s.RootModule().Resources {
-				for k, v := range rs.Primary.Attributes {
-					if strings.Contains(v, first) || strings.Contains(v, second) {
-						return fmt.Errorf("the password is in state, attribute %s", k)
-					}
-				}
-			}
-			return nil
-		}
-	}
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkStageConfigsDestroyed(e),
-		Steps: []resource.TestStep{
-			{
-				Config: config(first, 1),
-				Check:  stored(first),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(stageConfigAddr, tfjsonpath.New("smtp_password_wo"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(stageConfigAddr, tfjsonpath.New("smtp_password_updated_at"), nonEmptyString()),
-				},
-			},
-			{
-				PreConfig: func() { e.setSystemConfig("SMTPPassword", "changed-in-the-portal") },
-				Config:    config(first, 1),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(stageConfigAddr, plancheck.ResourceActionUpdate),
-				}},
-				Check: stored(first),
-			},
-			{
-				Config: config(second, 2),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(stageConfigAddr, plancheck.ResourceActionUpdate),
-				}},
-				Check: stored(second),
-			},
-		},
-	})
-}
-
-// TestAccStageSystemConfiguration_passwordNeverLeaks applies, plans and
-// fails (ODC refusing another value of the same PATCH) with the SMTP
-// password on Terraform 1.11+ at TF_LOG=TRACE: the password reaches ODC and
-// appears in no output, error, log, state or sandbox log.
-func TestAccStageSystemConfiguration_passwordNeverLeaks(t *testing.T) {
 	t.Parallel()
 	if _, err := os.Stat(latestTerraform); err != nil {
 		t.Fatalf("this test needs Terraform 1.11 or later at %s, which the machine image provides: %v", latestTerraform, err)
 	}
-	const secret = "Pa55-never-in-any-log-7d3e"
+	const first, second = "Pa55-never-in-any-log-7d3e", "Rotated-pa55-0c4b"
 	var sandboxLog syncBuffer
 	sb := newExampleSandboxWith(t, sandbox.Options{Logger: log.New(&sandboxLog, "", 0)})
-	config := func(sender string) string {
+	qa, _ := sb.Fixture().ODC.StageKey("QA")
+	config := func(sender string, version int) string {
 		return fmt.Sprintf(`
 terraform {
   required_providers {
@@ -274,33 +216,60 @@ resource "outsystems_stage_system_configuration" "qa" {
     EmailSenderAddress = %q
   }
   smtp_password_wo         = var.smtp_password
-  smtp_password_wo_version = 1
+  smtp_password_wo_version = %d
 }
-`, sender)
+`, sender, version)
+	}
+	stored := func(want string) {
+		t.Helper()
+		if v, _, _, err := sb.SystemConfigValue(context.Background(), qa, "SMTPPassword"); err != nil || v != want {
+			t.Fatalf("the SMTP password in ODC is not the configured one (%d characters stored, %v)", len(v), err)
+		}
 	}
 	c := newCLIDirFor(t, sb.Exports(), latestTerraform)
 	if err := os.MkdirAll(c.dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	c.write(config("no-reply@example.com"))
 	logPath := filepath.Join(t.TempDir(), "terraform.log")
-	c.env = append(c.env, "TF_LOG=TRACE", "TF_LOG_PATH="+logPath, "OUTSYSTEMS_ODC_REQUESTS_PER_MINUTE=0", "TF_VAR_smtp_password="+secret)
+	base := slices.Concat(c.env, []string{"TF_LOG=TRACE", "TF_LOG_PATH=" + logPath, "OUTSYSTEMS_ODC_REQUESTS_PER_MINUTE=0"})
+	c.env = append(slices.Clone(base), "TF_VAR_smtp_password="+first)
 	var output strings.Builder
-	output.WriteString(c.run("apply", "-auto-approve", "-input=false", "-no-color"))
-	output.WriteString(c.run("plan", "-detailed-exitcode", "-input=false", "-no-color"))
-	qa, _ := sb.Fixture().ODC.StageKey("QA")
-	if v, _, _, err := sb.SystemConfigValue(context.Background(), qa, "SMTPPassword"); err != nil || v != secret {
-		t.Fatalf("the password did not reach ODC (%d characters stored, %v)", len(v), err)
+	apply := []string{"apply", "-auto-approve", "-input=false", "-no-color"}
+	plan := []string{"plan", "-detailed-exitcode", "-input=false", "-no-color"}
+
+	c.write(config("no-reply@example.com", 1))
+	output.WriteString(c.run(apply...))
+	stored(first)
+	output.WriteString(c.run(plan...))
+
+	client := odcClientFor(t, sb)
+	setPassword(t, client, qa, "changed-in-the-portal")
+	drift := c.runAll(2, plan...)
+	if !strings.Contains(drift, "smtp_password_wo_version") {
+		t.Fatalf("the plan after the password changed in ODC does not show it:\n%s", drift)
 	}
-	// A rotation ODC refuses: the sender address is no email address, and
-	// the PATCH carrying the new password fails.
-	c.write(strings.Replace(config("not an address"), "smtp_password_wo_version = 1", "smtp_password_wo_version = 2", 1))
-	errOut := c.runAll(1, "apply", "-auto-approve", "-input=false", "-no-color")
+	output.WriteString(drift)
+	output.WriteString(c.run(apply...))
+	stored(first)
+
+	c.env = append(slices.Clone(base), "TF_VAR_smtp_password="+second)
+	c.write(config("not an address", 2))
+	errOut := c.runAll(1, apply...)
 	if !strings.Contains(errOut, "EmailSenderAddress") {
 		t.Fatalf("the refused apply did not say why:\n%s", errOut)
 	}
+	stored(first)
+	c.write(config("no-reply@example.com", 2))
+	output.WriteString(c.run(apply...))
+	stored(second)
+	output.WriteString(c.run(plan...))
+	output.WriteString(c.run("destroy", "-auto-approve", "-input=false", "-no-color"))
+	if _, _, set, err := sb.SystemConfigValue(context.Background(), qa, "SMTPPassword"); err != nil || set {
+		t.Fatalf("destroy left the SMTP password set (%v)", err)
+	}
+
 	texts := map[string]string{"terraform output": output.String(), "terraform error output": errOut, "sandbox log": sandboxLog.String()}
-	for _, f := range []string{logPath, filepath.Join(c.dir, "terraform.tfstate")} {
+	for _, f := range []string{logPath, filepath.Join(c.dir, "terraform.tfstate"), filepath.Join(c.dir, "terraform.tfstate.backup")} {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
@@ -311,8 +280,43 @@ resource "outsystems_stage_system_configuration" "qa" {
 		t.Fatal("the provider's request log is not in the TRACE log: the test would prove nothing")
 	}
 	for where, text := range texts {
-		if strings.Contains(text, secret) {
-			t.Errorf("the %s holds the SMTP password", where)
+		for _, secret := range []string{first, second} {
+			if strings.Contains(text, secret) {
+				t.Errorf("the %s holds an SMTP password", where)
+			}
 		}
 	}
+}
+
+// odcClientFor is an ODC client of a sandbox with its full-rights API
+// client, to act out of band.
+func odcClientFor(t *testing.T, sb *sandbox.Sandbox) *client.ODC {
+	t.Helper()
+	ac, ok := sb.Fixture().ODC.Client("migration-pipeline")
+	if !ok {
+		t.Fatal("no migration-pipeline API client in the fixture")
+	}
+	c, err := client.NewODC(client.Config{BaseURL: sb.URL(), MaxRetries: 0}, ac.ClientID, ac.ClientSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// setPassword changes the SMTP password out of band.
+func setPassword(t *testing.T, c *client.ODC, stageKey, password string) {
+	t.Helper()
+	configs, err := c.SystemConfigurations(context.Background(), stageKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range configs {
+		if sc.Name == "SMTPPassword" {
+			if err := c.PatchSystemConfigurations(context.Background(), stageKey, []client.ConfigurationValue{{Key: sc.Key, Value: &password}}); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+	}
+	t.Fatal("no SMTPPassword configuration")
 }
