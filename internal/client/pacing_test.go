@@ -55,7 +55,7 @@ func (s *windowServer) counts() (admitted, throttled int) {
 // window (the internal knob that keeps these tests short).
 func odcTestService(t *testing.T, url string, perMinute int, window time.Duration) *service {
 	t.Helper()
-	s, err := newService(odcServiceName, Config{BaseURL: url, MaxRetries: 0, RequestsPerMinute: perMinute, DeploymentRequestsPerMinute: 10, rateWindow: window}, "", nil, nil)
+	s, err := newService(odcServiceName, Config{BaseURL: url, MaxRetries: 0, RequestsPerMinute: perMinute, DeploymentRequestsPerMinute: 10, RateWindow: window}, "", nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -67,10 +67,11 @@ type Config struct {
 	// by an unknown authority: how the user sets CACertificate.
 	CACertificateHint string
 
-	// rateWindow is the window the limits are counted in and the share of
-	// it a 429 without Retry-After waits; 0 means DefaultRateWindow. Tests
-	// shorten it.
-	rateWindow time.Duration
+	// RateWindow is the window the limits are counted in and the share of
+	// it a 429 without Retry-After waits; 0 means DefaultRateWindow, the
+	// minute OutSystems counts in. Only tests shorten it, against a sandbox
+	// counting in the same shorter window.
+	RateWindow time.Duration
 }
 
 // maxThrottledRetries bounds the retries of one call after 429 answers
@@ -214,7 +215,7 @@ func newService(name string, cfg Config, apiPrefix string, auth authorizer, pars
 			return nil, err
 		}
 	}
-	window := orDefault(cfg.rateWindow, DefaultRateWindow)
+	window := orDefault(cfg.RateWindow, DefaultRateWindow)
 	maxAfter := orDefault(cfg.MaxRetryAfter, DefaultMaxRetryAfter)
 	if cfg.RequestsPerMinute > 0 || cfg.DeploymentRequestsPerMinute > 0 {
 		next := rc.HTTPClient.Transport

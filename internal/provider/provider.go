@@ -5,6 +5,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -21,7 +22,13 @@ const Address = "registry.terraform.io/seed-1be1de96/outsystems"
 
 var _ provider.Provider = (*outsystemsProvider)(nil)
 
-type outsystemsProvider struct{ version string }
+type outsystemsProvider struct {
+	version string
+	// rateWindow is the window the clients pace in (0: the minute
+	// OutSystems counts in); only tests shorten it, against a sandbox
+	// counting in the same window.
+	rateWindow time.Duration
+}
 
 // New returns a provider factory for providerserver.Serve and tests.
 func New(version string) func() provider.Provider {
@@ -125,6 +132,8 @@ func (p *outsystemsProvider) Resources(context.Context) []func() resource.Resour
 		NewCodeMigrationResource,
 		NewAssetPublicationResource,
 		NewLibraryReleaseResource,
+		NewStageSystemConfigurationResource,
+		NewCustomDomainResource,
 	}
 }
 

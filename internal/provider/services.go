@@ -19,7 +19,7 @@ import (
 func (p *outsystemsProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
 	data := &providerData{version: p.version, attempts: client.DefaultMaxRetries + 1,
 		environments: &memo[[]client.Environment]{}, stages: &memo[[]client.Stage]{}}
-	cfg := client.Config{MaxRetries: -1, UserAgent: "terraform-provider-outsystems/" + p.version}
+	cfg := client.Config{MaxRetries: -1, UserAgent: "terraform-provider-outsystems/" + p.version, RateWindow: p.rateWindow}
 
 	if n := maxRetriesSetting(ctx, req, &resp.Diagnostics); n >= 0 {
 		cfg.MaxRetries = n
@@ -134,6 +134,9 @@ type providerData struct {
 	// mappings is the assessment tool's list of mappings, read once per
 	// process to check planned names against it.
 	mappings memo[[]client.Mapping]
+	// customDomains is the per-stage listing of custom domains a refresh
+	// reads (custom_domain_resource.go).
+	customDomains domainCache
 	// plannedTags are the "<environment>/<application>" keys (lower case)
 	// this process planned a new tag for; guarded by mu (registerPlannedTag).
 	plannedTags map[string]bool

@@ -63,12 +63,13 @@ type slidingWindow struct {
 	next  int
 }
 
-// wait is how long until the window has room at now (0: it has).
-func (sw *slidingWindow) wait(now time.Time, limit int) time.Duration {
+// wait is how long until the window of length window has room at now (0:
+// it has).
+func (sw *slidingWindow) wait(now time.Time, limit int, window time.Duration) time.Duration {
 	if len(sw.times) < limit {
 		return 0
 	}
-	return max(0, sw.times[sw.next].Add(rateWindow).Sub(now))
+	return max(0, sw.times[sw.next].Add(window).Sub(now))
 }
 
 func (sw *slidingWindow) add(now time.Time, limit int) {
@@ -84,6 +85,7 @@ func (sw *slidingWindow) add(now time.Time, limit int) {
 type rateLimiter struct {
 	perMinute, deployPerMinute int
 	retryAfter                 bool // send Retry-After on a 429 (ODC documents none)
+	window                     time.Duration
 	now                        func() time.Time
 
 	mu      sync.Mutex
@@ -97,7 +99,19 @@ func newRateLimiter(perMinute, deployPerMinute int, retryAfter bool) (*rateLimit
 	if deployPerMinute == 0 && perMinute > 0 {
 		deployPerMinute = DefaultDeploymentRateLimit
 	}
-	return &rateLimiter{perMinute: perMinute, deployPerMinute: deployPerMinute, retryAfter: retryAfter, now: time.Now, windows: map[string]*slidingWindow{}}, nil
+	return &rateLimiter{perMinute: perMinute, deployPerMinute: deployPerMinute, retryAfter: retryAfter, window: rateWindow, now: time.Now, windows: map[string]*slidingWindow{}}, nil
+}
+
+// setWindow sets the window the limits count in (Options.RateWindow); 0
+// keeps one minute.
+func (l *rateLimiter) setWindow(d time.Duration) error {
+	switch {
+	case d < 0:
+		return fmt.Errorf("the rate window must not be negative (got %s)", d)
+	case d > 0:
+		l.window = d
+	}
+	return nil
 }
 
 type windowLimit struct {
@@ -189,7 +203,7 @@ func (l *rateLimiter) admit(w http.ResponseWriter, r *http.Request, call apiCall
 			sw = &slidingWindow{}
 			l.windows[lim.key] = sw
 		}
-		if d := sw.wait(now, lim.limit); d > 0 && d >= wait {
+		if d := sw.wait(now, lim.limit, l.window); d > 0 && d >= wait {
 			wait, full = d, &limits[i]
 		}
 	}

@@ -95,6 +95,10 @@ type Options struct {
 	// limits and of chaos throttling. ODC documents none, so by default
 	// they carry none and a client must cope without one.
 	RetryAfter bool
+	// RateWindow is the sliding window the rate limits count in; 0 means
+	// one minute, as ODC counts. Tests shorten it so that a limit such as
+	// the environment configurations' 10 fills and empties in seconds.
+	RateWindow time.Duration
 	// WithoutMigrationKit runs the tenant profile: the sandbox serves what a
 	// real OutSystems organization exposes (LifeTime, the ODC APIs, ODC
 	// identity) and no Migration Kit API. The assessment tool's paths
@@ -211,6 +215,9 @@ func New(opts Options) (*Sandbox, error) {
 	chaosEngine.RetryAfter = opts.RetryAfter
 	limits, err := newRateLimiter(opts.RateLimit, opts.DeploymentRateLimit, opts.RetryAfter)
 	if err != nil {
+		return nil, err
+	}
+	if err := limits.setWindow(opts.RateWindow); err != nil {
 		return nil, err
 	}
 	var serverTLS *httpx.LoopbackTLS

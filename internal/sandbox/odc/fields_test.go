@@ -46,6 +46,8 @@ func TestODCServesEveryDocumentedField(t *testing.T) {
 	}
 
 	const embedAll = "?embed=releaseNote,icon,sourceCode,signature,metadata"
+	domain := domainsPath(dev) + "/" + decode[domainJSON](t, e.api(http.MethodPost, domainsPath(dev), tok, map[string]any{"hostname": "fields.example.com"}).expect(t, http.StatusCreated)).ID
+	smtp := map[string]any{"systemConfigurations": []map[string]any{{"key": configKey("SMTPServer"), "value": "smtp.example.com"}, {"key": configKey("SMTPPassword"), "value": "p"}}}
 	portal := dependencyBase + "/assets/" + keyPortal
 	running := map[string]any{"operation": "Publish", "assetKey": keyCore, "revision": 1, "environmentKey": dev}
 	served := []struct {
@@ -79,6 +81,13 @@ func TestODCServesEveryDocumentedField(t *testing.T) {
 		{"FindingsOverviewControllerV_GetAssetRevisionFindingsSummary", http.MethodGet, summaryPath(keyPortal, 1), nil, http.StatusOK},
 		{"CodeAnalysisControllerV_SubmitCodeAnalysisRequest", http.MethodPost, codeQualityBase + "/code-analyses", map[string]any{"assetKey": keyPortal, "assetRevision": 1}, http.StatusOK},
 		{"CodeAnalysisControllerV_GetAnalysisRequestStatus", http.MethodGet, codeQualityBase + "/code-analyses/" + analysis.AnalysisKey, nil, http.StatusOK},
+		{"EnvironmentConfiguration_Patch", http.MethodPatch, systemConfigsPath(dev), smtp, http.StatusNoContent},
+		{"EnvironmentConfiguration_Get", http.MethodGet, systemConfigsPath(dev), nil, http.StatusOK},
+		{"Domains_Post", http.MethodPost, domainsPath(dev), map[string]any{"hostname": "more.example.com", "name": "More"}, http.StatusCreated},
+		{"Domains_Get", http.MethodGet, domainsPath(dev), nil, http.StatusOK},
+		{"Domains_Get (GET /environments/{environmentKey}/domains/{domainKey})", http.MethodGet, domain, nil, http.StatusOK},
+		{"Domains_Patch", http.MethodPatch, domain, map[string]any{"defaultApplicationKey": keyPortal, "redirectOption": "None"}, http.StatusOK},
+		{"Domains_Delete", http.MethodDelete, domain, nil, http.StatusNoContent},
 	}
 	isServed := map[string]bool{}
 	for _, c := range served {
