@@ -73,7 +73,7 @@ type Service struct {
 // the ODC APIs existed), and reads back what the handlers need. logger
 // gets a line for each internal error.
 func New(ctx context.Context, db *sqldb.DB, logger *log.Logger, f *fixture.ODC, opts Options) (*Service, error) {
-	if _, err := db.ExecContext(ctx, schema); err != nil {
+	if _, err := db.ExecContext(ctx, schema+configurationSchema); err != nil {
 		return nil, fmt.Errorf("create the ODC schema: %w", err)
 	}
 	s := &Service{db: db, logger: logger, tokenTTL: opts.TokenTTL, publishDuration: opts.PublishDuration}
