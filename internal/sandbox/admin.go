@@ -35,6 +35,7 @@ func (s *Sandbox) registerAdmin(mux *http.ServeMux) {
 		map[string]http.HandlerFunc{http.MethodDelete: s.adminUnpublishAsset}, writeAdminError)
 	httpx.Route(mux, "/_sandbox/code-migrations/{migrationKey}",
 		map[string]http.HandlerFunc{http.MethodDelete: s.kitAdmin(s.adminDeleteCodeMigration)}, writeAdminError)
+	s.registerAdminConfigurations(mux) // admin_configurations.go
 	// Portal migrations (admin_portal.go).
 	httpx.Route(mux, "/_sandbox/portal-migrations", map[string]http.HandlerFunc{http.MethodPost: s.adminStartPortalMigration}, writeAdminError)
 	httpx.Route(mux, "/_sandbox/portal-migrations/{migrationKey}",

@@ -244,7 +244,7 @@ type valueRow struct {
 	setAt time.Time
 }
 
-// valueID names a value: the library ('' for the app's own), the element
+// valueID names a value: the library (” for the app's own), the element
 // and the config key.
 type valueID struct{ library, element, config string }
 

@@ -39,6 +39,9 @@ func TestODCServesEveryDocumentedField(t *testing.T) {
 	core := assetRepoBase + "/assets/" + keyCore
 	e.api(http.MethodPatch, core+"/revisions/1", tok, map[string]any{"tag": "1.0.0", "releaseNotes": "First."}).expect(t, http.StatusNoContent)
 
+	cfg := seedConfigured(e, tok)
+	cfgPatch := map[string]any{"revisionBaseline": 1, "settings": []map[string]any{{"key": elementKey(keyCfgApp, KindSetting, "Limit"), "value": "11"}}}
+
 	const embedAll = "?embed=releaseNote,icon,sourceCode,signature,metadata"
 	portal := dependencyBase + "/assets/" + keyPortal
 	running := map[string]any{"operation": "Publish", "assetKey": keyCore, "revision": 1, "environmentKey": dev}
@@ -70,6 +73,9 @@ func TestODCServesEveryDocumentedField(t *testing.T) {
 		{"PublishOperations_Post", http.MethodPost, deploymentBase + "/publish-operations", running, http.StatusCreated},
 		{"PublishOperations_Get", http.MethodGet, deploymentBase + "/publish-operations/" + opKey, nil, http.StatusOK},
 		{"PublishOperations_GetMessages", http.MethodGet, deploymentBase + "/publish-operations/" + opKey + "/messages", nil, http.StatusOK},
+		{"AssetConfiguration_PatchApplication", http.MethodPatch, cfg + "/configurations", cfgPatch, http.StatusNoContent},
+		{"AssetConfiguration_GetApplicationDeployedConfiguration", http.MethodGet, cfg + "/revisions/deployed/configurations", nil, http.StatusOK},
+		{"AssetConfiguration_GetApplicationRevisionConfiguration", http.MethodGet, cfg + "/revisions/1/configurations?fields=settings,timers,integrations,libraries,systemConfigurations&showBinaryValues=true", nil, http.StatusOK},
 	}
 	isServed := map[string]bool{}
 	for _, c := range served {
@@ -85,7 +91,7 @@ func TestODCServesEveryDocumentedField(t *testing.T) {
 	// Every other documented operation, with keys that exist, is not
 	// served: 404 (no such path) or 405 (the path serves other methods).
 	params := strings.NewReplacer("{assetKey}", keyPortal, "{revisionNumber}", "1", "{operationKey}", opKey,
-		"{environmentKey}", dev, "{portfolioKey}", e.sb.svc.meta.PortfolioKey, "{analysisKey}", keyBroken)
+		"{environmentKey}", dev, "{applicationKey}", keyCfgApp, "{baselineRevision}", "1", "{agentKey}", keyCfgApp, "{portfolioKey}", e.sb.svc.meta.PortfolioKey, "{analysisKey}", keyBroken)
 	for _, op := range e.v.Operations() {
 		if isServed[op.ID] {
 			continue
