@@ -75,7 +75,9 @@ func TestAdminAppConfigurations(t *testing.T) {
 		e.api(http.MethodGet, "/api/deployments/v1/publish-operations/"+op["key"].(string), tok, nil).expect(t, http.StatusOK)
 	}
 	path := "/api/asset-configurations/v1/environments/" + dev + "/applications/" + keys["HR Self Service"] + "/revisions/deployed/configurations"
-	read := func() cfgApp { return decode[cfgApp](t, e.api(http.MethodGet, path, tok, nil).expect(t, http.StatusOK)) }
+	read := func() cfgApp {
+		return decode[cfgApp](t, e.api(http.MethodGet, path, tok, nil).expect(t, http.StatusOK))
+	}
 	c := read()
 	if token := settingNamed(t, c, "PayrollApiToken"); token.IsSecret || token.Value == nil || *token.Value != "" {
 		t.Errorf("PayrollApiToken (secret in O11) = %+v, want a non-secret setting with the empty default", token)

@@ -104,16 +104,16 @@ const (
 // appConfigView is what one GET reads: the app, the revision, what is
 // deployed and applied in the stage, the definitions and values.
 type appConfigView struct {
-	app              *Asset
-	revision         *Revision
-	deployed         int
-	applied          bool
-	appliedStart     time.Time
-	appliedFinish    time.Time
-	defs             []configElement
-	libraries        []consumedLibrary
-	values           map[valueID]*valueState
-	fields           []string
+	app           *Asset
+	revision      *Revision
+	deployed      int
+	applied       bool
+	appliedStart  time.Time
+	appliedFinish time.Time
+	defs          []configElement
+	libraries     []consumedLibrary
+	values        map[valueID]*valueState
+	fields        []string
 }
 
 func (s *Service) getAppConfiguration(w http.ResponseWriter, r *http.Request, _ string) {

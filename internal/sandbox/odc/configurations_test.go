@@ -1,11 +1,13 @@
 package odc
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/client"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/sqldb"
 )
@@ -162,4 +164,46 @@ func TestAppConfigurationPermissions(t *testing.T) {
 	e.api(http.MethodPatch, base+"/configurations", viewer, map[string]any{"settings": []map[string]any{}}).
 		expectODCProblem(t, http.StatusForbidden, "'Configuration management > Edit configurations'")
 	e.apiOutsideContract(http.MethodGet, base+"/revisions/deployed/configurations", "", nil).expect(t, http.StatusUnauthorized)
+}
+
+// The client reads and patches an app's configuration, its requests and
+// the answers checked against the document.
+func TestAppConfigurationClient(t *testing.T) {
+	sb, v, base := startODCSandbox(t, testOptions{PublishDuration: 30 * time.Millisecond})
+	e := &testEnv{t: t, sb: sb, base: base, v: v}
+	seedConfigured(e, e.token(clientMigration))
+	c := newTestClient(t, sb, v, base, clientMigration)
+	ctx := t.Context()
+	dev := e.stage("Development")
+	got, err := c.AppConfiguration(ctx, dev, keyCfgApp, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.RevisionBaseline != 1 || len(got.Settings) != 2 || len(got.Timers) != 1 || len(got.Integrations) != 1 || len(got.Libraries) != 1 {
+		t.Fatalf("configuration = %+v", got)
+	}
+	url, _ := got.Integrations[0].Config(client.IntegrationConfigBaseURL)
+	if *url.Value != "https://billing.example/v1" || got.Settings[1].Value != nil || !got.Settings[1].IsSecret {
+		t.Errorf("integration %+v, secret %+v", url, got.Settings[1])
+	}
+	err = c.PatchAppConfiguration(ctx, dev, keyCfgApp, client.AppConfigPatch{RevisionBaseline: 1,
+		Settings:  []client.ConfigPatchValue{{Key: got.Settings[0].Key, Value: "7"}, {Key: got.Settings[1].Key, Value: "hush"}},
+		Timers:    []client.ConfigElementPatch{{Key: got.Timers[0].Key, Configs: []client.ConfigPatchValue{{Key: client.TimerConfigIsActive, Value: "false"}}}},
+		Libraries: []client.LibraryConfigPatch{{Key: got.Libraries[0].Key, Revision: 1, Settings: []client.ConfigPatchValue{{Key: got.Libraries[0].Settings[0].Key, Value: "green"}}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err = c.AppConfiguration(ctx, dev, keyCfgApp, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *got.Settings[0].Value != "7" || !got.Settings[0].Pending() || !got.Settings[1].Pending() || *got.Libraries[0].Settings[0].Value != "green" {
+		t.Errorf("after the patch = %+v", got)
+	}
+	err = c.PatchAppConfiguration(ctx, dev, keyCfgApp, client.AppConfigPatch{RevisionBaseline: 1, Settings: []client.ConfigPatchValue{{Key: got.Settings[0].Key, Value: "seven"}}})
+	var apiErr *client.APIError
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusBadRequest || !strings.Contains(err.Error(), "Integer") {
+		t.Errorf("a bad value: %v", err)
+	}
 }
