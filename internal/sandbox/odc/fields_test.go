@@ -39,6 +39,10 @@ func TestODCServesEveryDocumentedField(t *testing.T) {
 	core := assetRepoBase + "/assets/" + keyCore
 	e.api(http.MethodPatch, core+"/revisions/1", tok, map[string]any{"tag": "1.0.0", "releaseNotes": "First."}).expect(t, http.StatusNoContent)
 
+	qa := e.stage("QA")
+	deployed := e.deploy(tok, map[string]any{"operation": "Deploy", "assetKey": keyPortal, "revision": 1, "buildKey": e.releaseBuild(keyPortal), "environmentKey": qa})
+	apply := map[string]any{"operation": "ApplyConfigs", "assetKey": keyPortal, "revision": 1, "environmentKey": qa}
+
 	const embedAll = "?embed=releaseNote,icon,sourceCode,signature,metadata"
 	portal := dependencyBase + "/assets/" + keyPortal
 	running := map[string]any{"operation": "Publish", "assetKey": keyCore, "revision": 1, "environmentKey": dev}
@@ -70,6 +74,10 @@ func TestODCServesEveryDocumentedField(t *testing.T) {
 		{"PublishOperations_Post", http.MethodPost, deploymentBase + "/publish-operations", running, http.StatusCreated},
 		{"PublishOperations_Get", http.MethodGet, deploymentBase + "/publish-operations/" + opKey, nil, http.StatusOK},
 		{"PublishOperations_GetMessages", http.MethodGet, deploymentBase + "/publish-operations/" + opKey + "/messages", nil, http.StatusOK},
+		{"DeploymentOperations_Filter", http.MethodGet, deploymentBase + "/deployment-operations", nil, http.StatusOK},
+		{"DeploymentOperations_Post", http.MethodPost, deploymentBase + "/deployment-operations", apply, http.StatusCreated},
+		{"DeploymentOperations_Get", http.MethodGet, deploymentBase + "/deployment-operations/" + deployed.Key, nil, http.StatusOK},
+		{"DeploymentOperations_GetMessages", http.MethodGet, deploymentBase + "/deployment-operations/" + deployed.Key + "/messages", nil, http.StatusOK},
 	}
 	isServed := map[string]bool{}
 	for _, c := range served {
