@@ -55,6 +55,9 @@ type Options struct {
 	// PublishDuration is how long an ODC publish operation runs before it
 	// finishes; 0 means 3 seconds.
 	PublishDuration time.Duration
+	// DeploymentDuration is how long an ODC deployment operation, build or
+	// deployment analysis runs before it finishes; 0 takes PublishDuration.
+	DeploymentDuration time.Duration
 	// AssessmentDelay is how long the Migration Kit assessment tool takes to
 	// assess a mapping (Running after half of it); 0 means
 	// DefaultAssessmentDelay.
@@ -237,7 +240,7 @@ func New(opts Options) (*Sandbox, error) {
 		st.close()
 		return nil, err
 	}
-	cloud, err := odc.New(ctx, st.db, logger, &fx.ODC, odc.Options{TokenTTL: opts.TokenTTL, PublishDuration: opts.PublishDuration})
+	cloud, err := odc.New(ctx, st.db, logger, &fx.ODC, odc.Options{TokenTTL: opts.TokenTTL, PublishDuration: opts.PublishDuration, DeploymentDuration: opts.DeploymentDuration})
 	if err != nil {
 		st.close()
 		return nil, err

@@ -41,6 +41,9 @@ func TestODCServesEveryDocumentedField(t *testing.T) {
 
 	cfg := seedConfigured(e, tok)
 	cfgPatch := map[string]any{"revisionBaseline": 1, "settings": []map[string]any{{"key": elementKey(keyCfgApp, KindSetting, "Limit"), "value": "11"}}}
+	qa := e.stage("QA")
+	deployed := e.deploy(tok, map[string]any{"operation": "Deploy", "assetKey": keyPortal, "revision": 1, "buildKey": e.releaseBuild(keyPortal), "environmentKey": qa})
+	apply := map[string]any{"operation": "ApplyConfigs", "assetKey": keyPortal, "revision": 1, "environmentKey": qa}
 
 	const embedAll = "?embed=releaseNote,icon,sourceCode,signature,metadata"
 	portal := dependencyBase + "/assets/" + keyPortal
@@ -76,6 +79,10 @@ func TestODCServesEveryDocumentedField(t *testing.T) {
 		{"AssetConfiguration_PatchApplication", http.MethodPatch, cfg + "/configurations", cfgPatch, http.StatusNoContent},
 		{"AssetConfiguration_GetApplicationDeployedConfiguration", http.MethodGet, cfg + "/revisions/deployed/configurations", nil, http.StatusOK},
 		{"AssetConfiguration_GetApplicationRevisionConfiguration", http.MethodGet, cfg + "/revisions/1/configurations?fields=settings,timers,integrations,libraries,systemConfigurations&showBinaryValues=true", nil, http.StatusOK},
+		{"DeploymentOperations_Filter", http.MethodGet, deploymentBase + "/deployment-operations", nil, http.StatusOK},
+		{"DeploymentOperations_Post", http.MethodPost, deploymentBase + "/deployment-operations", apply, http.StatusCreated},
+		{"DeploymentOperations_Get", http.MethodGet, deploymentBase + "/deployment-operations/" + deployed.Key, nil, http.StatusOK},
+		{"DeploymentOperations_GetMessages", http.MethodGet, deploymentBase + "/deployment-operations/" + deployed.Key + "/messages", nil, http.StatusOK},
 	}
 	isServed := map[string]bool{}
 	for _, c := range served {

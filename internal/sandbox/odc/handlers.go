@@ -75,6 +75,7 @@ func (s *Service) Register(mux *http.ServeMux) {
 	s.route(mux, ops+"/{operationKey}", map[string]http.HandlerFunc{http.MethodGet: view(s.getPublishOperation)})
 	s.route(mux, ops+"/{operationKey}/messages", map[string]http.HandlerFunc{http.MethodGet: view(s.listPublishMessages)})
 	s.registerConfigurations(mux)
+	s.registerDeploymentOperations(mux)
 }
 
 // handler serves an authorized ODC call; caller is the API client's name.

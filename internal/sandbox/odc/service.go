@@ -49,6 +49,10 @@ type Options struct {
 	// PublishDuration is how long a publish operation runs before it
 	// finishes.
 	PublishDuration time.Duration
+	// DeploymentDuration is how long a deployment operation (Deploy,
+	// Undeploy, ApplyConfigs), a build and a deployment analysis run before
+	// they finish; 0 takes PublishDuration.
+	DeploymentDuration time.Duration
 }
 
 // meta is what the sandbox keeps about the ODC organization.
@@ -64,6 +68,8 @@ type Service struct {
 	meta            meta
 	tokenTTL        time.Duration
 	publishDuration time.Duration
+	// deployDuration is Options.DeploymentDuration.
+	deployDuration time.Duration
 	// exportClient is the API client Exports points the provider at.
 	exportClient *fixture.APIClient
 }
@@ -76,12 +82,18 @@ func New(ctx context.Context, db *sqldb.DB, logger *log.Logger, f *fixture.ODC, 
 	if _, err := db.ExecContext(ctx, schema+configurationSchema); err != nil {
 		return nil, fmt.Errorf("create the ODC schema: %w", err)
 	}
+	if _, err := db.ExecContext(ctx, promotionSchema); err != nil {
+		return nil, fmt.Errorf("create the ODC promotion schema: %w", err)
+	}
 	s := &Service{db: db, logger: logger, tokenTTL: opts.TokenTTL, publishDuration: opts.PublishDuration}
 	if s.tokenTTL <= 0 {
 		s.tokenTTL = DefaultTokenTTL
 	}
 	if s.publishDuration <= 0 {
 		s.publishDuration = DefaultPublishDuration
+	}
+	if s.deployDuration = opts.DeploymentDuration; s.deployDuration <= 0 {
+		s.deployDuration = s.publishDuration
 	}
 	var clients []fixture.APIClient
 	err := db.Write(ctx, func(tx *sql.Tx) error {
