@@ -524,6 +524,9 @@ func (r *appConfigurationResource) ModifyPlan(ctx context.Context, req resource.
 	if odc == nil || resp.Diagnostics.HasError() {
 		return
 	}
+	if plan.Apply.ValueBool() {
+		r.checkApplyStage(ctx, odc, plan.StageKey.ValueString(), &resp.Diagnostics)
+	}
 	cfg, err := odc.AppConfiguration(ctx, plan.StageKey.ValueString(), plan.AssetKey.ValueString(), 0)
 	if client.IsNotFound(err) {
 		// Not deployed there yet: it may be in this apply; the apply checks again.
@@ -534,6 +537,24 @@ func (r *appConfigurationResource) ModifyPlan(ctx context.Context, req resource.
 		return
 	}
 	indexConfig(cfg).check(d, &resp.Diagnostics)
+}
+
+// checkApplyStage refuses `apply` in the Development stage, where ODC
+// takes no ApplyConfigs: a publish applies the values there.
+func (r *appConfigurationResource) checkApplyStage(ctx context.Context, odc *client.ODC, stageKey string, diags *diag.Diagnostics) {
+	stages, err := r.data.listStages(ctx, odc)
+	if err != nil {
+		addAPIError(diags, "Failed To List The Stages", "list the ODC stages", err)
+		return
+	}
+	for _, s := range stages {
+		if strings.EqualFold(s.Key, stageKey) && s.Purpose == client.StagePurposeDevelopment {
+			diags.AddAttributeError(path.Root("apply"), "No ApplyConfigs In Development",
+				fmt.Sprintf("`apply = true` runs ODC's ApplyConfigs, which ODC runs in the stages after Development only; stage %q is "+
+					"the Development stage, where the next publish of the app applies the values. Set `apply = false` here (values stay "+
+					"pending until the app is published again), or configure a later stage.", s.Name))
+		}
+	}
 }
 
 func mapKeys(m types.Map) []string {
@@ -600,6 +621,9 @@ func (r *appConfigurationResource) write(ctx context.Context, m *appConfiguratio
 	odc := r.data.requireODC(diags)
 	if odc == nil {
 		return
+	}
+	if m.Apply.ValueBool() {
+		r.checkApplyStage(ctx, odc, m.StageKey.ValueString(), diags)
 	}
 	x := r.readConfig(ctx, odc, m, diags)
 	if x == nil {

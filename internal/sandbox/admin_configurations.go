@@ -51,6 +51,13 @@ func (s *Sandbox) MarkSettingSecret(assetKey, name string) (int, error) {
 	return s.odc.MarkSettingSecret(context.Background(), assetKey, name, time.Now())
 }
 
+// DeployByHand records a finished deploy of an app revision to a stage
+// after Development, as a person deploying in the ODC Portal leaves it
+// (odc.Service.RecordDeployedByHand), so tests have an app in QA.
+func (s *Sandbox) DeployByHand(stageKey, appKey string, revision int) error {
+	return s.odc.RecordDeployedByHand(context.Background(), stageKey, appKey, revision, time.Now())
+}
+
 func (s *Sandbox) adminSetConfiguration(w http.ResponseWriter, r *http.Request) {
 	var c ConfigurationChange
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, httpx.MaxBodyBytes))

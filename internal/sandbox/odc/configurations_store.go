@@ -450,3 +450,32 @@ func (s *Service) MarkSettingSecret(ctx context.Context, assetKey, name string, 
 	}
 	return revision, nil
 }
+
+// RecordDeployedByHand records what a person's deploy of an app revision
+// to a stage after Development in the ODC Portal leaves behind: a finished
+// Deploy operation, at now. It applies the app's pending values there, as
+// any deploy does. Tests use it to have an app in QA without the build and
+// deploy APIs.
+func (s *Service) RecordDeployedByHand(ctx context.Context, stageKey, appKey string, revision int, now time.Time) error {
+	return s.db.Write(ctx, func(tx *sql.Tx) error {
+		stage, err := loadStage(ctx, tx, strings.ToLower(stageKey))
+		if err != nil {
+			return err
+		}
+		if stage.Purpose == fixture.PurposeDevelopment {
+			return httpx.Invalidf("Stage '%s' is the Development stage: publish to it instead.", stage.Name)
+		}
+		a, err := appByKey(ctx, tx, appKey)
+		if err != nil {
+			return err
+		}
+		if _, err := revisionOf(ctx, tx, a, revision); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO odc_deployment_operations
+			(key, operation, asset_key, revision, build_key, environment_key, deployed_by, started_at, finishes_at, outcome)
+			VALUES (?, 'Deploy', ?, ?, ?, ?, ?, ?, ?, 'Finished')`, uuid.NewString(), a.Key, revision, uuid.NewString(), stage.Key,
+			portalChangedBy, nanos(now), nanos(now))
+		return err
+	})
+}
