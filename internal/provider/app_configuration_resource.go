@@ -703,7 +703,8 @@ func (r *appConfigurationResource) Read(ctx context.Context, req resource.ReadRe
 // Delete forgets the configuration: ODC has no "unset", and resetting
 // values to their defaults could break the running app, so every value
 // stays as it is.
-func (r *appConfigurationResource) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {}
+func (r *appConfigurationResource) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {
+}
 
 // ImportState takes "<stage_key>/<asset_key>" and brings back every
 // non-secret setting, timer, integration and consumed library setting with
