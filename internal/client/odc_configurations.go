@@ -113,7 +113,10 @@ type ConfigPatchValue struct {
 	Value string
 }
 
-func (v ConfigPatchValue) String() string   { return v.Key + "=[REDACTED]" }
+// String prints the key and hides the value.
+func (v ConfigPatchValue) String() string { return v.Key + "=[REDACTED]" }
+
+// GoString hides the value from %#v too.
 func (v ConfigPatchValue) GoString() string { return v.String() }
 
 // MarshalJSON writes the value as the API takes it (GenericConfigPatch).

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -158,8 +159,11 @@ func testAccAppConfigurationLifecycle(t *testing.T, e *testEnv) {
 			deployed(qa, "", "MaxUploadMB", "30"), // destroy leaves the values in place
 			func(*terraform.State) error {
 				v, err := configValue(context.Background(), odc, dev, app, "", "WelcomeText")
-				if err != nil || strOf(v.Value) != "Welcome to HR in Development" {
-					return fmt.Errorf("after destroy, WelcomeText in Development = %+v, %v; want it kept", v, err)
+				if err != nil {
+					return err
+				}
+				if strOf(v.Value) != "Welcome to HR in Development" {
+					return fmt.Errorf("after destroy, WelcomeText in Development = %+v; want it kept", v)
 				}
 				return nil
 			},
@@ -182,12 +186,15 @@ func testAccAppConfigurationLifecycle(t *testing.T, e *testEnv) {
 					deployed(qa, "Acme Theme", "BrandColor", "#112233"),
 					func(*terraform.State) error { // Development: set, pending until the next publish
 						v, err := configValue(context.Background(), odc, dev, app, "", "WelcomeText")
-						if err != nil || strOf(v.Value) != "Welcome to HR in Development" || !v.Pending() {
-							return fmt.Errorf("WelcomeText in Development = %+v, %v; want set and pending", v, err)
+						if err != nil {
+							return err
+						}
+						if strOf(v.Value) != "Welcome to HR in Development" || !v.Pending() {
+							return fmt.Errorf("WelcomeText in Development = %+v; want set and pending", v)
 						}
 						// Values nobody named are left alone.
 						if v, err := configValue(context.Background(), odc, dev, app, "", "MaxUploadMB"); err != nil || strOf(v.Value) != "10" {
-							return fmt.Errorf("MaxUploadMB in Development = %+v, %v; want the default, untouched", v, err)
+							return errors.Join(err, fmt.Errorf("MaxUploadMB in Development = %+v; want the default, untouched", v))
 						}
 						return nil
 					},

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -71,8 +72,15 @@ func TestAdminAppConfigurations(t *testing.T) {
 	for _, name := range []string{"Acme Theme", "HR Self Service"} {
 		op := decode[map[string]any](t, e.api(http.MethodPost, "/api/deployments/v1/publish-operations", tok,
 			map[string]any{"operation": "Publish", "assetKey": keys[name], "revision": 1}).expect(t, http.StatusCreated))
-		time.Sleep(60 * time.Millisecond)
-		e.api(http.MethodGet, "/api/deployments/v1/publish-operations/"+op["key"].(string), tok, nil).expect(t, http.StatusOK)
+		for deadline := time.Now().Add(10 * time.Second); op["status"] == "Running"; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("publish of %s still running", name)
+			}
+			op = decode[map[string]any](t, e.api(http.MethodGet, "/api/deployments/v1/publish-operations/"+fmt.Sprint(op["key"]), tok, nil).expect(t, http.StatusOK))
+		}
+		if op["status"] != "Finished" {
+			t.Fatalf("publish of %s = %v", name, op)
+		}
 	}
 	path := "/api/asset-configurations/v1/environments/" + dev + "/applications/" + keys["HR Self Service"] + "/revisions/deployed/configurations"
 	read := func() cfgApp {
