@@ -3,7 +3,9 @@ package provider
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -270,6 +272,10 @@ func (x *appConfigIndex) check(d desired, diags *diag.Diagnostics) {
 		case s.IsSecret:
 			diags.AddAttributeError(at, "Secret Setting Given As Plain Setting", fmt.Sprintf("Setting %q of %s is secret in ODC: a value in "+
 				"`settings` would be stored in state. Move it to `secret_settings_wo` (write-only; Terraform 1.11 or later).", name, app))
+		default:
+			if why := configValueProblem(s.DataType, d.settings[name]); why != "" {
+				diags.AddAttributeError(at, "Invalid Setting Value", fmt.Sprintf("Setting %q of %s is a %s; %q is not one: %s.", name, app, s.DataType, d.settings[name], why))
+			}
 		}
 	}
 	for _, name := range sortedKeys(d.secrets) {
@@ -278,7 +284,12 @@ func (x *appConfigIndex) check(d desired, diags *diag.Diagnostics) {
 		switch {
 		case !ok:
 			diags.AddAttributeError(at, "Unknown Secret Setting", fmt.Sprintf("%s has no setting %q. Its settings are: %s.", app, name, namesOf(x.settings)))
-		case !s.IsSecret:
+		case s.IsSecret:
+			if why := configValueProblem(s.DataType, d.secrets[name]); why != "" {
+				// Never the value: it is a secret.
+				diags.AddAttributeError(at, "Invalid Secret Value", fmt.Sprintf("Secret setting %q of %s is a %s; the value given is not one: %s.", name, app, s.DataType, why))
+			}
+		default:
 			diags.AddAttributeError(at, "Setting Is Not Secret In ODC", fmt.Sprintf("Setting %q of %s is not secret in ODC, so ODC would "+
 				"show its value to anyone who can view configurations. O11 secret site properties arrive in ODC as ordinary settings: "+
 				"open the app in ODC Studio, set the setting's Is Secret property, publish the app (and deploy it to this stage), "+
@@ -294,6 +305,8 @@ func (x *appConfigIndex) check(d desired, diags *diag.Diagnostics) {
 		i, ok := x.integrations[name]
 		if _, hasURL := i.Config(client.IntegrationConfigBaseURL); !ok || !hasURL {
 			diags.AddAttributeError(path.Root("integrations").AtMapKey(name), "Unknown Integration", fmt.Sprintf("%s has no consumed REST API %q with a base URL. Its integrations are: %s.", app, name, namesOf(x.integrations)))
+		} else if u, err := url.Parse(d.integrations[name]); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			diags.AddAttributeError(path.Root("integrations").AtMapKey(name), "Invalid Base URL", fmt.Sprintf("The base URL of %q, %q, is not an absolute http or https URL: use one like https://api.example.com/v1.", name, d.integrations[name]))
 		}
 	}
 	for _, lib := range sortedKeys(d.libraries) {
@@ -304,6 +317,11 @@ func (x *appConfigIndex) check(d desired, diags *diag.Diagnostics) {
 		}
 		for _, name := range sortedKeys(d.libraries[lib]) {
 			s, ok := librarySetting(l, name)
+			if ok && !s.IsSecret {
+				if why := configValueProblem(s.DataType, d.libraries[lib][name]); why != "" {
+					diags.AddAttributeError(path.Root("library_settings").AtMapKey(lib), "Invalid Library Setting Value", fmt.Sprintf("Setting %q of library %q is a %s; %q is not one: %s.", name, lib, s.DataType, d.libraries[lib][name], why))
+				}
+			}
 			switch {
 			case !ok:
 				diags.AddAttributeError(path.Root("library_settings").AtMapKey(lib), "Unknown Library Setting", fmt.Sprintf("Library %q (revision %d, consumed by %s) has no setting %q.", lib, l.Revision, app, name))
@@ -312,6 +330,31 @@ func (x *appConfigIndex) check(d desired, diags *diag.Diagnostics) {
 			}
 		}
 	}
+}
+
+// configValueProblem reports why value is not a value of an ODC setting
+// data type, for the types whose form is plain; "" when it fits (ODC checks
+// the others). It never repeats the value.
+func configValueProblem(dataType, value string) string {
+	switch dataType {
+	case "Integer":
+		if _, err := strconv.ParseInt(value, 10, 32); err != nil {
+			return "a whole number from -2147483648 to 2147483647 is expected"
+		}
+	case "LongInteger":
+		if _, err := strconv.ParseInt(value, 10, 64); err != nil {
+			return "a whole number is expected"
+		}
+	case "Decimal", "Currency":
+		if _, err := strconv.ParseFloat(value, 64); err != nil || strings.ContainsAny(value, "eE") {
+			return "a decimal number like 12.5 is expected"
+		}
+	case "Boolean":
+		if !strings.EqualFold(value, "true") && !strings.EqualFold(value, "false") {
+			return "true or false is expected"
+		}
+	}
+	return ""
 }
 
 func sortedKeys[T any](m map[string]T) []string {

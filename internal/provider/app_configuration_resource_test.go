@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -276,6 +277,10 @@ resource "outsystems_app_configuration" "x" {
 				ExpectError: errorRe("No ApplyConfigs In Development", "apply = false")},
 			{Config: cfg("Development", `settings = { PayrollApiToken = "x" }`), PlanOnly: true,
 				ExpectError: errorRe("Secret Setting Given As Plain Setting", "secret_settings_wo")},
+			{Config: cfg("QA", `settings = { MaxUploadMB = "lots" }`), PlanOnly: true,
+				ExpectError: errorRe("Invalid Setting Value", `"lots"`, "Integer")},
+			{Config: cfg("QA", `integrations = { PayrollService = "payroll.acme.example" }`), PlanOnly: true,
+				ExpectError: errorRe("Invalid Base URL", "https://")},
 			{Config: cfg("QA", `library_settings = { "Acme Theme" = { Colour = "red" } }`), PlanOnly: true,
 				ExpectError: errorRe("Unknown Library Setting", "Colour")},
 			{Config: cfg("QA", `secret_settings_wo = { PayrollApiToken = "x" }`), PlanOnly: true,
@@ -413,5 +418,47 @@ resource "outsystems_app_configuration" "dev" {
 				}
 			}
 		})
+	}
+}
+
+// The patch holds only what differs from ODC's values, and the secrets
+// only when they are to be written; pending reads value against deployed
+// value, or a secret's valueSetAfterDeploy.
+func TestAppConfigIndexPatch(t *testing.T) {
+	s := func(v string) *string { return &v }
+	yes := true
+	x := indexConfig(&client.AppConfiguration{Name: "HR", RevisionBaseline: 3,
+		Settings: []client.ConfigValue{
+			{Key: "k-limit", Name: "Limit", DataType: "Integer", Value: s("10"), DeployedValue: s("10")},
+			{Key: "k-text", Name: "Text", DataType: "Text", Value: s("hi"), DeployedValue: s("hi")},
+			{Key: "k-token", Name: "Token", DataType: "Text", IsSecret: true, ValueSetAfterDeploy: &yes},
+		},
+		Timers: []client.ConfigElement{{Key: "k-timer", Name: "Sync", Configs: []client.ConfigValue{{Key: client.TimerConfigIsActive, Value: s("True"), DeployedValue: s("True")}}}},
+		Libraries: []client.LibraryConfig{{Key: "k-lib", Name: "Theme", Revision: 2, Settings: []client.ConfigValue{
+			{Key: "k-color", Name: "Color", DataType: "Text", Value: s("blue"), DeployedValue: s("blue")}}}},
+	})
+	d := desired{settings: map[string]string{"Limit": "10", "Text": "hello"}, timers: map[string]bool{"Sync": true},
+		libraries: map[string]map[string]string{"Theme": {"Color": "red"}}, secrets: map[string]string{"Token": "t0p"}}
+	p := x.patch(d, false)
+	if p.RevisionBaseline != 3 || len(p.Settings) != 1 || p.Settings[0].Key != "k-text" || len(p.Timers) != 0 ||
+		len(p.Libraries) != 1 || p.Libraries[0].Revision != 2 || p.Libraries[0].Settings[0].Value != "red" {
+		t.Errorf("patch without secrets = %+v", p)
+	}
+	if p := x.patch(d, true); len(p.Settings) != 2 || p.Settings[1].Key != "k-token" {
+		t.Errorf("patch with secrets = %+v", p)
+	}
+	if x.pending(desired{settings: map[string]string{"Limit": ""}}, nil) || !x.pending(desired{}, []string{"Token"}) {
+		t.Error("pending: want false for an applied setting, true for a secret set after the deploy")
+	}
+	var diags diag.Diagnostics
+	x.check(desired{settings: map[string]string{"Token": "x", "Limit": "ten"}, secrets: map[string]string{"Text": "y"}}, &diags)
+	got := fmt.Sprint(diags)
+	for _, want := range []string{"Secret Setting Given As Plain Setting", "Invalid Setting Value", "Setting Is Not Secret In ODC"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("check lacks %q: %s", want, got)
+		}
+	}
+	if strings.Contains(got, `"y"`) {
+		t.Errorf("check shows a secret's value: %s", got)
 	}
 }
