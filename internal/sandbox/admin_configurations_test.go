@@ -136,3 +136,46 @@ func TestAdminAppConfigurations(t *testing.T) {
 		t.Errorf("secret set after the deploy: %+v", token)
 	}
 }
+
+// The kit's code migration gives migrated revisions their configuration
+// too: settings (the O11 secret one NOT secret), timers and integrations
+// for the app, settings only for the library.
+func TestKitMigrationConfigurations(t *testing.T) {
+	e := newMigrationEnv(t, Options{})
+	keys := e.ready(
+		[3]string{"Acme Theme", AssetTypeLibrary, "Acme Theme"},
+		[3]string{"HR Self Service", AssetTypeWebApp, "HR Self Service"},
+	)
+	m := e.start(keys["Acme Theme"], keys["HR Self Service"])
+	e.clock.Advance(testMigrationDuration)
+	done := e.get(m.Key)
+	if done.Status != codemigration.StatusFinished {
+		t.Fatalf("migration = %+v", done)
+	}
+	definitions := map[string]string{}
+	for _, a := range done.Assets {
+		rows, err := e.sb.store.db.Query(`SELECT kind, name, is_secret FROM odc_config_definitions WHERE asset_key = ? AND revision = ?`, a.AssetKey, a.Revision)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var kind, name string
+			var secret int
+			if err := rows.Scan(&kind, &name, &secret); err != nil {
+				t.Fatal(err)
+			}
+			definitions[a.Name+"/"+kind+"/"+name] = fmt.Sprint(secret)
+		}
+		if err := rows.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := map[string]string{
+		"Acme Theme/Setting/BrandColor": "0", "Acme Theme/Setting/LogoUrl": "0",
+		"HR Self Service/Setting/PayrollApiToken": "0", "HR Self Service/Setting/MaxUploadMB": "0", "HR Self Service/Setting/WelcomeText": "0",
+		"HR Self Service/Timer/SyncEmployees": "0", "HR Self Service/Integration/PayrollService": "0",
+	}
+	if fmt.Sprint(definitions) != fmt.Sprint(want) {
+		t.Errorf("definitions = %v, want %v", definitions, want)
+	}
+}
