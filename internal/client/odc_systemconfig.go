@@ -8,8 +8,6 @@ import (
 
 // --- asset configurations v1: a stage's default system configurations ---
 
-const odcAssetConfigurations = "/api/asset-configurations/v1"
-
 // SystemConfiguration is one default system configuration of a stage
 // (GenericConfigResult). A secret's Value, DeployedValue and DefaultValue
 // are nil: ODC never returns them; ValueSetAfterDeploy and UpdatedAt tell

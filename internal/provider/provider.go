@@ -134,6 +134,7 @@ func (p *outsystemsProvider) Resources(context.Context) []func() resource.Resour
 		NewLibraryReleaseResource,
 		NewStageSystemConfigurationResource,
 		NewCustomDomainResource,
+		NewAppConfigurationResource,
 	}
 }
 

@@ -415,17 +415,8 @@ func (r *stageSystemConfigurationResource) readBack(ctx context.Context, odc *cl
 		addAPIError(diags, "Failed To Read The Stage's System Configurations", "read back the configurations just set; they are recorded in state", err)
 		return
 	}
-	fillSystemConfiguration(m, configs, mapKeys(values))
+	fillSystemConfiguration(m, configs, sortedKeys(values))
 	diags.Append(state.Set(ctx, m)...)
-}
-
-func mapKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 func (r *stageSystemConfigurationResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -449,7 +440,7 @@ func (r *stageSystemConfigurationResource) Read(ctx context.Context, req resourc
 	}
 	values, _ := knownStringMap(state.Values)
 	before := state.SMTPPasswordUpdatedAt.ValueString()
-	fillSystemConfiguration(&state, configs, mapKeys(values))
+	fillSystemConfiguration(&state, configs, sortedKeys(values))
 	if !state.SMTPPasswordWOVersion.IsNull() && state.SMTPPasswordUpdatedAt.ValueString() != before {
 		// The password changed (or was reset) outside Terraform: forget the
 		// version that sent it, so the plan sends the configured one again.
@@ -491,7 +482,7 @@ func (r *stageSystemConfigurationResource) Update(ctx context.Context, req resou
 		}
 	}
 	var reset []string
-	for _, n := range mapKeys(old) {
+	for _, n := range sortedKeys(old) {
 		if _, ok := values[n]; !ok {
 			reset = append(reset, n)
 		}
@@ -541,7 +532,7 @@ func (r *stageSystemConfigurationResource) Delete(ctx context.Context, req resou
 	if managed, _ := req.Private.GetKey(ctx, privatePasswordManaged); string(managed) == "true" {
 		pw = passwordReset
 	}
-	if err := r.write(ctx, odc, stageKey, configs, nil, mapKeys(old), pw, ""); err != nil {
+	if err := r.write(ctx, odc, stageKey, configs, nil, sortedKeys(old), pw, ""); err != nil {
 		addAPIError(&resp.Diagnostics, "Failed To Reset The Stage's System Configurations", "reset the default system configurations of stage "+stageKey+" to their defaults", err)
 	}
 }
@@ -576,6 +567,6 @@ func (r *stageSystemConfigurationResource) ImportState(ctx context.Context, req 
 	if len(values) > 0 {
 		m.Values = stringMap(values)
 	}
-	fillSystemConfiguration(&m, configs, mapKeys(values))
+	fillSystemConfiguration(&m, configs, sortedKeys(values))
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }

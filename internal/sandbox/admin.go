@@ -37,6 +37,7 @@ func (s *Sandbox) registerAdmin(mux *http.ServeMux) {
 		map[string]http.HandlerFunc{http.MethodDelete: s.kitAdmin(s.adminDeleteCodeMigration)}, writeAdminError)
 	httpx.Route(mux, "/_sandbox/odc/assets/{assetKey}/revisions/{revision}/code-findings",
 		map[string]http.HandlerFunc{http.MethodPost: s.adminAddCodeFindings}, writeAdminError)
+	s.registerAdminConfigurations(mux) // admin_configurations.go
 	// Portal migrations (admin_portal.go).
 	httpx.Route(mux, "/_sandbox/portal-migrations", map[string]http.HandlerFunc{http.MethodPost: s.adminStartPortalMigration}, writeAdminError)
 	httpx.Route(mux, "/_sandbox/portal-migrations/{migrationKey}",

@@ -58,6 +58,9 @@ type Options struct {
 	// CodeAnalysisDuration is how long an ODC code-quality analysis runs
 	// before it completes; 0 means odc.DefaultCodeAnalysisDuration.
 	CodeAnalysisDuration time.Duration
+	// DeploymentDuration is how long an ODC deployment operation, build or
+	// deployment analysis runs before it finishes; 0 takes PublishDuration.
+	DeploymentDuration time.Duration
 	// AssessmentDelay is how long the Migration Kit assessment tool takes to
 	// assess a mapping (Running after half of it); 0 means
 	// DefaultAssessmentDelay.
@@ -248,7 +251,7 @@ func New(opts Options) (*Sandbox, error) {
 		return nil, err
 	}
 	cloud, err := odc.New(ctx, st.db, logger, &fx.ODC, odc.Options{TokenTTL: opts.TokenTTL, PublishDuration: opts.PublishDuration,
-		CodeAnalysisDuration: opts.CodeAnalysisDuration})
+		CodeAnalysisDuration: opts.CodeAnalysisDuration, DeploymentDuration: opts.DeploymentDuration})
 	if err != nil {
 		st.close()
 		return nil, err

@@ -104,6 +104,9 @@ func (s *Service) prepare(ctx context.Context, f *fixture.Fixture) error {
 	if _, err := s.db.ExecContext(ctx, codeMigrationSchema); err != nil {
 		return fmt.Errorf("create the code migration schema: %w", err)
 	}
+	if err := s.prepareConfigurations(ctx, f); err != nil {
+		return err
+	}
 	_, err := s.db.SeedOnce(ctx, "code_migration_fixture", f.Name, func(tx *sql.Tx) error {
 		type outcome struct {
 			errors        []Message
@@ -776,7 +779,11 @@ func (s *Service) finalizeMigration(ctx context.Context, tx *sql.Tx, m *migratio
 				it.name, s.mappingLabel(ctx, tx, p))})
 		}
 		slices.Sort(it.producerAssetKeys)
-		asset := odc.MigratedAsset{Key: assetKey, Name: it.name, AssetType: it.assetType, Producers: producers, PublishErrors: it.revisionPublishErrors()}
+		config, err := configurationOf(ctx, tx, it)
+		if err != nil {
+			return err
+		}
+		asset := odc.MigratedAsset{Key: assetKey, Name: it.name, AssetType: it.assetType, Producers: producers, PublishErrors: it.revisionPublishErrors(), Configuration: config}
 		revision, err := s.odc.RecordMigratedAsset(ctx, tx, asset, m.finishesAt)
 		if errors.Is(err, httpx.ErrInvalid) {
 			// ODC refuses the dependencies (a library consuming an app, a

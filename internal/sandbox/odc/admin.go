@@ -100,8 +100,10 @@ func (s *Service) UnpublishAsset(ctx context.Context, stageKey, assetKey string,
 		if _, err := tx.ExecContext(ctx, `DELETE FROM odc_publish_messages WHERE operation_key IN (`+published+`)`, stage.Key, a.Key); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM odc_publish_operations WHERE environment_key = ? AND asset_key = ? AND outcome = 'Finished'`, stage.Key, a.Key)
-		return err
+		if _, err = tx.ExecContext(ctx, `DELETE FROM odc_publish_operations WHERE environment_key = ? AND asset_key = ? AND outcome = 'Finished'`, stage.Key, a.Key); err != nil {
+			return err
+		}
+		return forgetDeployments(ctx, tx, stage.Key, a.Key)
 	})
 }
 

@@ -44,6 +44,11 @@ func TestODCServesEveryDocumentedField(t *testing.T) {
 	if len(analysis.Findings) == 0 {
 		t.Fatalf("the analysis of Customer Portal found nothing: %+v", analysis)
 	}
+	cfg := seedConfigured(e, tok)
+	cfgPatch := map[string]any{"revisionBaseline": 1, "settings": []map[string]any{{"key": elementKey(keyCfgApp, KindSetting, "Limit"), "value": "11"}}}
+	qa := e.stage("QA")
+	deployed := e.deploy(tok, map[string]any{"operation": "Deploy", "assetKey": keyPortal, "revision": 1, "buildKey": e.releaseBuild(keyPortal), "environmentKey": qa})
+	apply := map[string]any{"operation": "ApplyConfigs", "assetKey": keyPortal, "revision": 1, "environmentKey": qa}
 
 	const embedAll = "?embed=releaseNote,icon,sourceCode,signature,metadata"
 	domain := domainsPath(dev) + "/" + decode[domainJSON](t, e.api(http.MethodPost, domainsPath(dev), tok, map[string]any{"hostname": "fields.example.com"}).expect(t, http.StatusCreated)).ID
@@ -88,6 +93,13 @@ func TestODCServesEveryDocumentedField(t *testing.T) {
 		{"Domains_Get (GET /environments/{environmentKey}/domains/{domainKey})", http.MethodGet, domain, nil, http.StatusOK},
 		{"Domains_Patch", http.MethodPatch, domain, map[string]any{"defaultApplicationKey": keyPortal, "redirectOption": "None"}, http.StatusOK},
 		{"Domains_Delete", http.MethodDelete, domain, nil, http.StatusNoContent},
+		{"AssetConfiguration_PatchApplication", http.MethodPatch, cfg + "/configurations", cfgPatch, http.StatusNoContent},
+		{"AssetConfiguration_GetApplicationDeployedConfiguration", http.MethodGet, cfg + "/revisions/deployed/configurations", nil, http.StatusOK},
+		{"AssetConfiguration_GetApplicationRevisionConfiguration", http.MethodGet, cfg + "/revisions/1/configurations?fields=settings,timers,integrations,libraries,systemConfigurations&showBinaryValues=true", nil, http.StatusOK},
+		{"DeploymentOperations_Filter", http.MethodGet, deploymentBase + "/deployment-operations", nil, http.StatusOK},
+		{"DeploymentOperations_Post", http.MethodPost, deploymentBase + "/deployment-operations", apply, http.StatusCreated},
+		{"DeploymentOperations_Get", http.MethodGet, deploymentBase + "/deployment-operations/" + deployed.Key, nil, http.StatusOK},
+		{"DeploymentOperations_GetMessages", http.MethodGet, deploymentBase + "/deployment-operations/" + deployed.Key + "/messages", nil, http.StatusOK},
 	}
 	isServed := map[string]bool{}
 	for _, c := range served {
@@ -103,7 +115,7 @@ func TestODCServesEveryDocumentedField(t *testing.T) {
 	// Every other documented operation, with keys that exist, is not
 	// served: 404 (no such path) or 405 (the path serves other methods).
 	params := strings.NewReplacer("{assetKey}", keyPortal, "{revisionNumber}", "1", "{operationKey}", opKey,
-		"{environmentKey}", dev, "{portfolioKey}", e.sb.svc.meta.PortfolioKey, "{analysisKey}", keyBroken)
+		"{environmentKey}", dev, "{applicationKey}", keyCfgApp, "{baselineRevision}", "1", "{agentKey}", keyCfgApp, "{portfolioKey}", e.sb.svc.meta.PortfolioKey, "{analysisKey}", keyBroken)
 	for _, op := range e.v.Operations() {
 		if isServed[op.ID] {
 			continue

@@ -76,6 +76,8 @@ func (s *Service) Register(mux *http.ServeMux) {
 	s.route(mux, ops+"/{operationKey}/messages", map[string]http.HandlerFunc{http.MethodGet: view(s.listPublishMessages)})
 	s.registerCodeQuality(mux)
 	s.registerStageConfigurations(mux)
+	s.registerConfigurations(mux)
+	s.registerDeploymentOperations(mux)
 }
 
 // handler serves an authorized ODC call; caller is the API client's name.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -37,6 +38,9 @@ type MigratedAsset struct {
 	// PublishErrors, when not empty, make every publish of this revision
 	// fail with these messages, like TrueChange errors left to fix.
 	PublishErrors []string `json:"publishErrors"`
+	// Configuration is what the revision defines: settings, timers and
+	// integrations (configurations_store.go); nil defines nothing.
+	Configuration *MigratedConfiguration `json:"configuration,omitempty"`
 }
 
 // RecordMigratedAsset records a migrated asset inside the caller's write
@@ -66,6 +70,10 @@ func recordMigratedAsset(ctx context.Context, tx *sql.Tx, a MigratedAsset, now t
 			return 0, err
 		}
 		keys = append(keys, pk)
+	}
+	definitions, err := definitionsOf(a.AssetType, a.Configuration)
+	if err != nil {
+		return 0, fmt.Errorf("configuration of '%s': %w", a.Name, err)
 	}
 	known := map[string]*Asset{}
 	if len(keys) > 0 {
@@ -134,6 +142,9 @@ func recordMigratedAsset(ctx context.Context, tx *sql.Tx, a MigratedAsset, now t
 		referenced = append(referenced, known[p])
 	}
 	if err := recordReferences(ctx, tx, key, revision, referenced); err != nil {
+		return 0, err
+	}
+	if err := writeDefinitions(ctx, tx, key, revision, definitions); err != nil {
 		return 0, err
 	}
 	return revision, nil

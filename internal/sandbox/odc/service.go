@@ -52,6 +52,10 @@ type Options struct {
 	// CodeAnalysisDuration is how long a code analysis runs before it
 	// completes (codequality.go).
 	CodeAnalysisDuration time.Duration
+	// DeploymentDuration is how long a deployment operation (Deploy,
+	// Undeploy, ApplyConfigs), a build and a deployment analysis run before
+	// they finish; 0 takes PublishDuration.
+	DeploymentDuration time.Duration
 }
 
 // meta is what the sandbox keeps about the ODC organization.
@@ -69,6 +73,8 @@ type Service struct {
 	publishDuration time.Duration
 	// codeAnalysisDuration: Options.CodeAnalysisDuration.
 	codeAnalysisDuration time.Duration
+	// deployDuration is Options.DeploymentDuration.
+	deployDuration time.Duration
 	// exportClient is the API client Exports points the provider at.
 	exportClient *fixture.APIClient
 }
@@ -78,8 +84,11 @@ type Service struct {
 // the ODC APIs existed), and reads back what the handlers need. logger
 // gets a line for each internal error.
 func New(ctx context.Context, db *sqldb.DB, logger *log.Logger, f *fixture.ODC, opts Options) (*Service, error) {
-	if _, err := db.ExecContext(ctx, schema+stageConfigSchema); err != nil {
+	if _, err := db.ExecContext(ctx, schema+stageConfigSchema+configurationSchema); err != nil {
 		return nil, fmt.Errorf("create the ODC schema: %w", err)
+	}
+	if _, err := db.ExecContext(ctx, promotionSchema); err != nil {
+		return nil, fmt.Errorf("create the ODC promotion schema: %w", err)
 	}
 	s := &Service{db: db, logger: logger, tokenTTL: opts.TokenTTL, publishDuration: opts.PublishDuration}
 	if s.tokenTTL <= 0 {
@@ -93,6 +102,9 @@ func New(ctx context.Context, db *sqldb.DB, logger *log.Logger, f *fixture.ODC, 
 	}
 	if err := prepareCodeQuality(ctx, db, f); err != nil {
 		return nil, err
+	}
+	if s.deployDuration = opts.DeploymentDuration; s.deployDuration <= 0 {
+		s.deployDuration = s.publishDuration
 	}
 	var clients []fixture.APIClient
 	err := db.Write(ctx, func(tx *sql.Tx) error {

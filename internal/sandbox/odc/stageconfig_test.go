@@ -45,7 +45,7 @@ func configKey(name string) string {
 	panic("no system configuration " + name)
 }
 
-func deref(p *string) string {
+func shownOrNull(p *string) string {
 	if p == nil {
 		return "<null>"
 	}
@@ -66,7 +66,7 @@ func TestSystemConfigurationsPatchOnlyWhatIsSent(t *testing.T) {
 		t.Fatalf("configurations = %v", before)
 	}
 	port := before["SMTPPort"]
-	if deref(port.Value) != "587" || deref(port.DefaultValue) != "587" || port.ValueOrigin != originEnvironmentDefault || port.UpdatedAt != nil || port.ValueSetAfterDeploy != nil {
+	if shownOrNull(port.Value) != "587" || shownOrNull(port.DefaultValue) != "587" || port.ValueOrigin != originEnvironmentDefault || port.UpdatedAt != nil || port.ValueSetAfterDeploy != nil {
 		t.Fatalf("SMTPPort before = %+v", port)
 	}
 	pw := before["SMTPPassword"]
@@ -85,13 +85,13 @@ func TestSystemConfigurationsPatchOnlyWhatIsSent(t *testing.T) {
 		t.Fatalf("the secret is in the answer: %s", r.body)
 	}
 	after := e.systemConfigs(tok, qa)
-	if c := after["SMTPServer"]; deref(c.Value) != "smtp.example.com" || deref(c.DeployedValue) != "smtp.example.com" || c.ValueOrigin != originEnvironmentOverride || c.UpdatedAt == nil {
+	if c := after["SMTPServer"]; shownOrNull(c.Value) != "smtp.example.com" || shownOrNull(c.DeployedValue) != "smtp.example.com" || c.ValueOrigin != originEnvironmentOverride || c.UpdatedAt == nil {
 		t.Errorf("SMTPServer = %+v", c)
 	}
 	if c := after["SMTPPassword"]; c.Value != nil || c.ValueSetAfterDeploy == nil || !*c.ValueSetAfterDeploy || c.UpdatedAt == nil {
 		t.Errorf("SMTPPassword after = %+v", c)
 	}
-	if c := after["SMTPUsername"]; c.UpdatedAt != nil || deref(c.Value) != "" {
+	if c := after["SMTPUsername"]; c.UpdatedAt != nil || shownOrNull(c.Value) != "" {
 		t.Errorf("SMTPUsername was not sent but changed: %+v", c)
 	}
 	if c := e.systemConfigs(tok, dev)["SMTPServer"]; c.UpdatedAt != nil {
@@ -105,7 +105,7 @@ func TestSystemConfigurationsPatchOnlyWhatIsSent(t *testing.T) {
 	e.api(http.MethodPatch, systemConfigsPath(qa), tok, map[string]any{"systemConfigurations": []map[string]any{
 		{"key": configKey("SMTPPort"), "value": nil},
 	}}).expect(t, http.StatusNoContent)
-	if c := e.systemConfigs(tok, qa)["SMTPPort"]; deref(c.Value) != "587" || c.ValueOrigin != originEnvironmentDefault {
+	if c := e.systemConfigs(tok, qa)["SMTPPort"]; shownOrNull(c.Value) != "587" || c.ValueOrigin != originEnvironmentDefault {
 		t.Errorf("SMTPPort after reset = %+v", c)
 	}
 }
@@ -204,7 +204,7 @@ func TestDomainsLifecycle(t *testing.T) {
 	time.Sleep(60 * time.Millisecond)
 	one := domainsPath(qa) + "/" + created.ID
 	got := decode[domainJSON](t, e.api(http.MethodGet, one, tok, nil).expect(t, http.StatusOK))
-	if got.Certificate.Status != CertificatePendingValidation || deref(got.Certificate.CNameKey) != "" && !strings.HasSuffix(deref(got.Certificate.CNameKey), ".portal.example.com") {
+	if got.Certificate.Status != CertificatePendingValidation || shownOrNull(got.Certificate.CNameKey) != "" && !strings.HasSuffix(shownOrNull(got.Certificate.CNameKey), ".portal.example.com") {
 		t.Fatalf("after creating: %+v", got.Certificate)
 	}
 	if ok, err := e.sb.svc.ValidateDomain(t.Context(), "portal.example.com"); err != nil || !ok {
@@ -244,7 +244,7 @@ func TestDomainsLifecycle(t *testing.T) {
 	e.publish(tok, keyPolicy, qa)
 	e.publish(tok, keyPortal, qa)
 	res := decode[domainPatchResponse](t, patch(map[string]any{"defaultApplicationKey": keyPortal, "redirectOption": "Temporary"}).expect(t, http.StatusOK))
-	if deref(res.Domain.DefaultApplicationKey) != keyPortal || res.Domain.RedirectOption != "Temporary" {
+	if shownOrNull(res.Domain.DefaultApplicationKey) != keyPortal || res.Domain.RedirectOption != "Temporary" {
 		t.Fatalf("patched = %+v", res.Domain)
 	}
 	e.apiOutsideContract(http.MethodPatch, one, tok, map[string]any{"redirectOption": "Sometimes"}).expect(t, http.StatusBadRequest)

@@ -593,8 +593,26 @@ func stageOrDevelopment(ctx context.Context, tx *sql.Tx, key string) (Stage, err
 	return loadStage(ctx, tx, k)
 }
 
-// Deployed is what is deployed of an asset in a stage: the last publish
-// operation that finished successfully, the asset and the revision.
+// stageOpsSQL is every operation that changes what a stage holds of an
+// asset: publish operations and the Deploy and Undeploy deployment
+// operations (deployment_operations.go), in the publish operations'
+// columns plus operation. What a stage holds of an asset is what the latest
+// finished one (stageOpsOrder) put there: nothing when it is an Undeploy.
+const stageOpsSQL = `(SELECT seq, key, asset_key, revision, environment_key, deployed_by, build_key, started_at, finishes_at, outcome,
+		'Publish' AS operation FROM odc_publish_operations
+	UNION ALL
+	SELECT seq, key, asset_key, revision, environment_key, deployed_by, coalesce(build_key, ''), started_at, finishes_at, outcome,
+		operation FROM odc_deployment_operations WHERE operation IN ('Deploy', 'Undeploy'))`
+
+// stageOpsOrder orders stageOpsSQL's rows latest first. The two tables
+// number their rows apart, so the start time breaks ties of finish times
+// before seq does.
+const stageOpsOrder = `finishes_at DESC, started_at DESC, seq DESC`
+
+// Deployed is what is deployed of an asset in a stage: the last publish or
+// Deploy operation that finished successfully (a Deploy shown as a
+// PublishOperation) with no finished Undeploy after it, the asset and the
+// revision.
 type Deployed struct {
 	Op       *PublishOperation
 	Asset    *Asset // Latest holds only the latest name
@@ -624,7 +642,7 @@ func loadDeployments(ctx context.Context, tx *sql.Tx, f deployedFilter, now time
 		// Whole assets, so the latest operation of each is still found.
 		opWhere, args = append(opWhere, "o.asset_key IN (SELECT asset_key FROM odc_revision_producers WHERE producer_key = ?)"), append(args, f.consumes)
 	}
-	where := []string{"d.rn = 1"}
+	where := []string{"d.rn = 1", "d.operation <> 'Undeploy'"}
 	if f.libraries != nil {
 		op := "<>"
 		if *f.libraries {
@@ -650,8 +668,8 @@ func loadDeployments(ctx context.Context, tx *sql.Tx, f deployedFilter, now time
 		out = append(out, d)
 		return finish()
 	}, `WITH d AS (
-			SELECT o.*, row_number() OVER (PARTITION BY o.environment_key, o.asset_key ORDER BY o.finishes_at DESC, o.seq DESC) AS rn
-			FROM odc_publish_operations o WHERE `+strings.Join(opWhere, " AND ")+`)
+			SELECT o.*, row_number() OVER (PARTITION BY o.environment_key, o.asset_key ORDER BY `+stageOpsOrder+`) AS rn
+			FROM `+stageOpsSQL+` o WHERE `+strings.Join(opWhere, " AND ")+`)
 		SELECT d.key, d.asset_key, d.revision, d.environment_key, d.deployed_by, d.build_key, d.started_at, d.finishes_at, d.outcome,
 			a.asset_type, a.created_at, (SELECT l.name FROM odc_revisions l WHERE l.asset_key = a.key ORDER BY l.revision DESC LIMIT 1),
 			`+revisionColumns+`
@@ -662,14 +680,24 @@ func loadDeployments(ctx context.Context, tx *sql.Tx, f deployedFilter, now time
 }
 
 // deployedOp returns the operation that deployed what is deployed of
-// the asset in the stage by now, or nil.
+// the asset in the stage by now (a Publish, or a Deploy shown as one), or
+// nil when none did or a finished Undeploy followed it.
 func deployedOp(ctx context.Context, tx *sql.Tx, stageKey, assetKey string, now time.Time) (*PublishOperation, error) {
-	ops, err := queryPublishOps(ctx, tx, `environment_key = ? AND asset_key = ? AND outcome = 'Finished' AND finishes_at <= ?
-		ORDER BY finishes_at DESC, seq DESC LIMIT 1`, stageKey, assetKey, nanos(now))
-	if err != nil || len(ops) == 0 {
+	var operation string
+	op := &PublishOperation{}
+	var started, finishes int64
+	err := tx.QueryRowContext(ctx, `SELECT `+publishOpColumns+`, operation FROM `+stageOpsSQL+`
+		WHERE environment_key = ? AND asset_key = ? AND outcome = 'Finished' AND finishes_at <= ?
+		ORDER BY `+stageOpsOrder+` LIMIT 1`, stageKey, assetKey, nanos(now)).Scan(&op.Key, &op.AssetKey, &op.Revision, &op.EnvironmentKey,
+		&op.DeployedBy, &op.BuildKey, &started, &finishes, &op.Outcome, &operation)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && operation == operationUndeploy {
+		return nil, nil
+	}
+	if err != nil {
 		return nil, err
 	}
-	return ops[0], nil
+	op.StartedAt, op.FinishesAt = fromNanos(started), fromNanos(finishes)
+	return op, nil
 }
 
 // firstPublished returns, of the revisions given, those published

@@ -29,8 +29,6 @@ import (
 // is never returned: value, deployedValue and defaultValue are null and
 // valueSetAfterDeploy and updatedAt tell whether it was set.
 
-const assetConfigBase = "/api/asset-configurations/v1"
-
 // stageConfigSchema holds what the stage-wide configurations keep: values
 // set per stage (systemconfig.go) and custom domains (domains.go).
 const stageConfigSchema = `
