@@ -38,7 +38,7 @@ func TestODCBuildsClient(t *testing.T) {
 			writeTestJSON(w, http.StatusOK, map[string]any{"analysisKey": "an-1", "processStatus": "Finished", "assetKey": "a", "report": map[string]any{
 				"status": "ErrorsFound", "impactedAssets": []map[string]any{{"referenceType": "Producer", "assetKey": "p",
 					"applicationLevelIssues": []map[string]any{{"conflictType": "MissingApplication", "conflictSeverity": "Error"}},
-					"elementLevelIssues": []map[string]any{{"name": "GetOrders", "conflictType": "IncompatibleElement", "conflictSeverity": "Warning", "hint": "changed"}}}}}})
+					"elementLevelIssues":     []map[string]any{{"name": "GetOrders", "conflictType": "IncompatibleElement", "conflictSeverity": "Warning", "hint": "changed"}}}}}})
 		default:
 			t.Errorf("unexpected %s %s", r.Method, r.URL)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -192,4 +193,25 @@ func (c *ODC) AnalyzeDeployment(ctx context.Context, assetKey string, revision i
 		case <-timer.C:
 		}
 	}
+}
+
+// ConsumersIn lists the assets deployed in a stage that consume the asset
+// directly, in the revision deployed there ("" = the Development stage).
+func (c *ODC) ConsumersIn(ctx context.Context, assetKey, environmentKey string) ([]Consumer, error) {
+	q := url.Values{}
+	if environmentKey != "" {
+		q.Set("environmentKey", environmentKey)
+	}
+	var body struct {
+		Results []odcDependency `json:"results"`
+	}
+	if err := c.get(ctx, pathf(odcDependencyAPI+"/assets/%s/consumers", assetKey), q, &body); err != nil {
+		return nil, err
+	}
+	out := make([]Consumer, len(body.Results))
+	for i, d := range body.Results {
+		out[i] = Consumer{AssetKey: d.Key, Name: str(d.Name), AssetType: str(d.Type), Revision: d.Revision,
+			Description: str(d.Description), PortfolioKey: str(d.PortfolioKey)}
+	}
+	return out, nil
 }

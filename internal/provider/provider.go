@@ -125,6 +125,7 @@ func (p *outsystemsProvider) Resources(context.Context) []func() resource.Resour
 		NewCodeMigrationResource,
 		NewAssetPublicationResource,
 		NewLibraryReleaseResource,
+		NewAssetDeploymentResource,
 	}
 }
 
