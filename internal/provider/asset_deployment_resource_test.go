@@ -100,8 +100,10 @@ func (e *testEnv) undeployOutOfBand(stageKey, assetKey string) {
 }
 
 // TestAccAssetDeployment_lifecycle runs on the default profile, with the
-// plan-time refusals and a bad import ID; the producer's deployment says
-// nothing of undeploy_on_destroy, so destroy leaves it in place.
+// plan-time refusals and a bad import ID; the consumer's deployment does
+// not reference the producer's, which the same apply makes (the consumer
+// waits for it); the producer's deployment says nothing of
+// undeploy_on_destroy, so destroy leaves it in place.
 func TestAccAssetDeployment_lifecycle(t *testing.T) {
 	testAccAssetDeploymentLifecycle(t, newTestEnv(t), true)
 }
@@ -133,7 +135,13 @@ resource "outsystems_asset_deployment" "api" {
 }
 `, qa, deployAPIKey)
 	}
+	// On the default profile the consumer does not reference its producer:
+	// Terraform starts both at once, and the consumer waits for the
+	// producer's deployment this apply is making.
 	portalConfig := func(revision int) string {
+		if onDefault {
+			return deploymentConfig("portal", deployPortalKey, revision, qa, "")
+		}
 		return deploymentConfig("portal", deployPortalKey, revision, qa, "depends_on = [outsystems_asset_deployment.api]")
 	}
 	var firstID string
