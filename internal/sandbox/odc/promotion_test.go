@@ -181,5 +181,11 @@ func TestODCSourceCode(t *testing.T) {
 	if r := do(t, http.MethodGet, tampered, "", nil); r.status != http.StatusForbidden {
 		t.Errorf("tampered URL = %d %s", r.status, r.body)
 	}
+	// The sourceCode embedding points at the same binary.
+	embedded := decode[assetRevision](t, e.api(http.MethodGet, assetRepoBase+"/assets/"+keyCore+"/revisions/1?embed=sourceCode", tok, nil).expect(t, http.StatusOK))
+	if embedded.Embedded == nil || embedded.Embedded.SourceCode == nil || embedded.Embedded.SourceCode.SourceCodeDigest == nil ||
+		*embedded.Embedded.SourceCode.SourceCodeDigest != *sc.SourceCodeDigest {
+		t.Errorf("embedded source code = %+v", embedded.Embedded)
+	}
 	e.api(http.MethodGet, assetRepoBase+"/assets/"+keyCore+"/revisions/3/source-code", tok, nil).expectODCProblem(t, http.StatusNotFound, "Revision 3")
 }

@@ -106,10 +106,17 @@ func (s *Service) getSourceCode(w http.ResponseWriter, r *http.Request, _ string
 	}) {
 		return
 	}
+	link := sourceLink(r, a, rev, data)
+	httpx.WriteJSON(w, http.StatusOK, sourceCodeJSON{SourceCodeBinaryURL: link.SourceCodeBinaryURL, SourceCodeDigest: link.SourceCodeDigest})
+}
+
+// sourceLink is where to download a revision's source (data), for the
+// source-code endpoint and the sourceCode embedding alike.
+func sourceLink(r *http.Request, a *Asset, rev *Revision, data []byte) *assetSourceCode {
 	expires := time.Now().Add(sourceURLLifetime).Unix()
 	u := fmt.Sprintf("%s%s/%s/%d?expires=%d&signature=%s", requestBase(r), sourceStoragePath, a.Key, rev.Revision, expires,
 		sourceSignature(a.Key, rev.Revision, expires))
-	httpx.WriteJSON(w, http.StatusOK, sourceCodeJSON{SourceCodeBinaryURL: &u, SourceCodeDigest: str(sourceDigest(data))})
+	return &assetSourceCode{SourceCodeBinaryURL: &u, SourceCodeDigest: str(sourceDigest(data))}
 }
 
 // downloadSourceCode serves the bytes to a signed, unexpired URL, and
