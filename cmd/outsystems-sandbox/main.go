@@ -75,6 +75,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fixturePath := fs.String("fixture", "", "fixture JSON `file` that seeds an empty database (default: the built-in Acme Insurance portfolio)")
 	quiet := fs.Bool("quiet", false, "log nothing but errors")
 	publishDuration := fs.Duration("publish-duration", 3*time.Second, "how long an ODC publish operation runs before it finishes")
+	deploymentDuration := fs.Duration("deployment-duration", 0, "how long an ODC deployment operation, build or deployment analysis runs before it finishes (0: the publish duration)")
 	tokenTTL := fs.Duration("token-ttl", 12*time.Hour, "how long ODC access tokens last (expires_in)")
 	assessmentDelay := fs.Duration("assessment-delay", sandbox.DefaultAssessmentDelay, "how long the Migration Kit assessment tool takes to assess a mapping (Running after half of it)")
 	tagDelay := fs.Duration("lifetime-tag-delay", lifetime.DefaultTagDelay, "how long LifeTime takes to process a new tag before the version is readable and running")
@@ -120,6 +121,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	logger := log.New(stderr, "outsystems-sandbox: ", log.LstdFlags)
+	if *deploymentDuration < 0 {
+		return fmt.Errorf("--deployment-duration must not be negative (got %s)", *deploymentDuration)
+	}
 	if *publishDuration <= 0 || *tokenTTL < time.Second {
 		return fmt.Errorf("--publish-duration must be positive and --token-ttl at least 1s (got %s and %s)", *publishDuration, *tokenTTL)
 	}
@@ -145,7 +149,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *caOut != "" && !*serveTLS {
 		return errors.New("--tls-ca-out needs --tls")
 	}
-	opts := sandbox.Options{TLS: *serveTLS, DBPath: *dbPath, Fixture: seed, PublishDuration: *publishDuration, TokenTTL: *tokenTTL, AssessmentDelay: *assessmentDelay,
+	opts := sandbox.Options{TLS: *serveTLS, DBPath: *dbPath, Fixture: seed, PublishDuration: *publishDuration, DeploymentDuration: *deploymentDuration, TokenTTL: *tokenTTL, AssessmentDelay: *assessmentDelay,
 		MigrationDuration: *migrationDuration, LifeTimeTagDelay: *tagDelay, Chaos: chaos, RateLimit: *rateLimit, DeploymentRateLimit: *deploymentRateLimit, RetryAfter: *retryAfter,
 		WithoutMigrationKit: *withoutKit}
 	opts.CodeAnalysisDuration = *codeAnalysisDuration

@@ -135,6 +135,7 @@ func (p *outsystemsProvider) Resources(context.Context) []func() resource.Resour
 		NewStageSystemConfigurationResource,
 		NewCustomDomainResource,
 		NewAppConfigurationResource,
+		NewAssetDeploymentResource,
 	}
 }
 

@@ -135,6 +135,11 @@ func (s *Service) revisionJSON(r *http.Request, a *Asset, rev *Revision, e embed
 		sig.SignatureDigest, sig.CompatibilitySignatureDigest = revisionDigests(a.Key, a.AssetType, rev.Name)
 		out.Embedded.Signature = sig
 	}
+	if e.sourceCode {
+		if data, err := sourceBinary(a, rev); err == nil {
+			out.Embedded.SourceCode = sourceLink(r, a, rev, data)
+		}
+	}
 	if e.metadata {
 		deployable := a.AssetType != AssetTypeLibrary
 		md := &assetMetadata{IsDeployable: deployable}

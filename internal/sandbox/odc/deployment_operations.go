@@ -326,6 +326,9 @@ func (s *Service) deploymentMessages(ctx context.Context, opKey string, now time
 
 // --- HTTP ---
 
+// registerDeploymentOperations serves the promotion path: deployment
+// operations here, builds (builds.go), deployment analyses
+// (deployment_analyses.go) and source code downloads (source_code.go).
 func (s *Service) registerDeploymentOperations(mux *http.ServeMux) {
 	view := func(h handler) http.HandlerFunc { return s.api(fixture.PermissionViewPortfolio, h) }
 	ops := deploymentBase + "/deployment-operations"
@@ -335,6 +338,10 @@ func (s *Service) registerDeploymentOperations(mux *http.ServeMux) {
 	})
 	s.route(mux, ops+"/{operationKey}", map[string]http.HandlerFunc{http.MethodGet: view(s.getDeploymentOperation)})
 	s.route(mux, ops+"/{operationKey}/messages", map[string]http.HandlerFunc{http.MethodGet: view(s.listDeploymentMessages)})
+	// The rest of the promotion path.
+	s.registerBuilds(mux)
+	s.registerDeploymentAnalyses(mux)
+	s.registerSourceCode(mux)
 }
 
 // deploymentOperationJSON is the DeploymentOperationResponse.

@@ -3,6 +3,7 @@ package odc
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -244,10 +245,11 @@ func TestODCDeploymentOperationsRefused(t *testing.T) {
 	body := func(changes ...any) map[string]any {
 		b := map[string]any{"operation": "Deploy", "assetKey": keyOrdersAPI, "revision": 1, "buildKey": build, "environmentKey": qa}
 		for i := 0; i < len(changes); i += 2 {
+			name := fmt.Sprint(changes[i])
 			if changes[i+1] == nil {
-				delete(b, changes[i].(string))
+				delete(b, name)
 			} else {
-				b[changes[i].(string)] = changes[i+1]
+				b[name] = changes[i+1]
 			}
 		}
 		return b

@@ -47,7 +47,11 @@ func TestODCServesEveryDocumentedField(t *testing.T) {
 	cfg := seedConfigured(e, tok)
 	cfgPatch := map[string]any{"revisionBaseline": 1, "settings": []map[string]any{{"key": elementKey(keyCfgApp, KindSetting, "Limit"), "value": "11"}}}
 	qa := e.stage("QA")
-	deployed := e.deploy(tok, map[string]any{"operation": "Deploy", "assetKey": keyPortal, "revision": 1, "buildKey": e.releaseBuild(keyPortal), "environmentKey": qa})
+	release := e.releaseBuild(keyPortal)
+	deployed := e.deploy(tok, map[string]any{"operation": "Deploy", "assetKey": keyPortal, "revision": 1, "buildKey": release, "environmentKey": qa})
+	deployAnalysis := map[string]any{"assetKey": keyPortal, "revision": 1, "environmentKey": qa}
+	analysisKey := decode[map[string]string](t, e.api(http.MethodPost, dependencyBase+"/deployment-analyses", tok, deployAnalysis).expect(t, http.StatusCreated))["analysisKey"]
+	time.Sleep(60 * time.Millisecond) // until it finished, so its report shows
 	apply := map[string]any{"operation": "ApplyConfigs", "assetKey": keyPortal, "revision": 1, "environmentKey": qa}
 
 	const embedAll = "?embed=releaseNote,icon,sourceCode,signature,metadata"
@@ -96,6 +100,13 @@ func TestODCServesEveryDocumentedField(t *testing.T) {
 		{"AssetConfiguration_PatchApplication", http.MethodPatch, cfg + "/configurations", cfgPatch, http.StatusNoContent},
 		{"AssetConfiguration_GetApplicationDeployedConfiguration", http.MethodGet, cfg + "/revisions/deployed/configurations", nil, http.StatusOK},
 		{"AssetConfiguration_GetApplicationRevisionConfiguration", http.MethodGet, cfg + "/revisions/1/configurations?fields=settings,timers,integrations,libraries,systemConfigurations&showBinaryValues=true", nil, http.StatusOK},
+		{"BuildV_ListBuilds", http.MethodGet, buildsBase + "/build-operations?assetKey=" + keyPortal + "&assetRevision=1&byBuildType=Release", nil, http.StatusOK},
+		{"BuildV_StartNewBuildJob", http.MethodPost, buildsBase + "/build-operations", map[string]any{"buildType": "Release", "assetKey": keyPortal, "assetRevision": 1}, http.StatusCreated},
+		{"BuildV_GetBuild", http.MethodGet, buildsBase + "/build-operations/" + release, nil, http.StatusOK},
+		{"BuildV_GetBuildFeedback", http.MethodGet, buildsBase + "/build-operations/" + release + "/log-messages", nil, http.StatusOK},
+		{"DeploymentAnalysis_LaunchDeploymentAnalysis", http.MethodPost, dependencyBase + "/deployment-analyses", deployAnalysis, http.StatusCreated},
+		{"DeploymentAnalysis_GetResult", http.MethodGet, dependencyBase + "/deployment-analyses/" + analysisKey, nil, http.StatusOK},
+		{"AssetRepository_GetAssetRevisionSourceCode", http.MethodGet, core + "/revisions/1/source-code", nil, http.StatusOK},
 		{"DeploymentOperations_Filter", http.MethodGet, deploymentBase + "/deployment-operations", nil, http.StatusOK},
 		{"DeploymentOperations_Post", http.MethodPost, deploymentBase + "/deployment-operations", apply, http.StatusCreated},
 		{"DeploymentOperations_Get", http.MethodGet, deploymentBase + "/deployment-operations/" + deployed.Key, nil, http.StatusOK},

@@ -57,14 +57,27 @@ func statementsPerRead(t *testing.T, n int) map[string]int64 {
 	if _, err := sb.svc.startCodeAnalysis(t.Context(), keys[1], 1, "statements", 0, time.Now()); err != nil {
 		t.Fatal(err)
 	}
+	// keys[1], an app, deployed to QA from a Release build.
+	build, err := sb.svc.startBuild(t.Context(), keys[1], 1, BuildTypeRelease, "statements", 0, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	deployed, err := sb.svc.startDeployment(t.Context(), deploymentRequest{Operation: operationDeploy, AssetKey: keys[1], BuildKey: build.Key, Revision: 1,
+		EnvironmentKey: sb.Fixture().ODC.Stages[1].Key}, "statements", 0, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
 	reads := map[string]string{
-		"deployed assets of a stage": portfolioBase + "/deployed-assets?environmentKey=" + dev + "&key=" + keys[1],
-		"a revision":                 assetRepoBase + "/assets/" + keys[1] + "/revisions/1",
-		"highest tag revision":       assetRepoBase + "/assets/" + keys[0] + "/highest-tag-revision",
-		"a library's revisions":      portfolioBase + "/libraries?revisions=All&key=" + keys[0],
-		"a publish operation":        deploymentBase + "/publish-operations/" + ops[0].Key,
-		"referenced elements":        dependencyBase + "/assets/" + keys[1] + "/revisions/1/referenced-elements",
-		"a code-quality summary":     codeQualityBase + "/assets/" + keys[1] + "/revisions/1/analysis-summary",
+		"a deployment operation":           deploymentBase + "/deployment-operations/" + deployed.Key,
+		"Release builds of a revision":     buildsBase + "/build-operations?byBuildType=Release&assetRevision=1&assetKey=" + keys[1],
+		"deployed assets of a later stage": portfolioBase + "/deployed-assets?environmentKey=" + deployed.EnvironmentKey + "&key=" + keys[1],
+		"deployed assets of a stage":       portfolioBase + "/deployed-assets?environmentKey=" + dev + "&key=" + keys[1],
+		"a revision":                       assetRepoBase + "/assets/" + keys[1] + "/revisions/1",
+		"highest tag revision":             assetRepoBase + "/assets/" + keys[0] + "/highest-tag-revision",
+		"a library's revisions":            portfolioBase + "/libraries?revisions=All&key=" + keys[0],
+		"a publish operation":              deploymentBase + "/publish-operations/" + ops[0].Key,
+		"referenced elements":              dependencyBase + "/assets/" + keys[1] + "/revisions/1/referenced-elements",
+		"a code-quality summary":           codeQualityBase + "/assets/" + keys[1] + "/revisions/1/analysis-summary",
 	}
 	counts := map[string]int64{}
 	for name, path := range reads {
