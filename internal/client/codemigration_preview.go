@@ -67,13 +67,16 @@ type PreviewFinding struct {
 }
 
 // PreviewMigration asks the kit what a code migration of the definitions
-// from a LifeTime environment would take. It reads only: safe to retry.
+// from a LifeTime environment would take. It reads only: safe to retry. An
+// organization without the kit's API (a 404 outside the kit's error shape)
+// gives a *NoMigrationKitError.
 func (c *ODC) PreviewMigration(ctx context.Context, sourceEnvironmentKey string, assets []MigrationPreviewAsset) (*MigrationPreview, error) {
-	r := request{method: http.MethodPost, path: CodeMigrationAPIPrefix + "/migration-previews", idempotent: true,
+	path := CodeMigrationAPIPrefix + "/migration-previews"
+	r := request{method: http.MethodPost, path: path, idempotent: true,
 		body: migrationPreviewRequest{SourceEnvironmentKey: sourceEnvironmentKey, Assets: assets}}
 	resp, err := c.s.do(ctx, r)
 	if err != nil {
-		return nil, err
+		return nil, kitProbe("Migration Kit code migration", "POST "+c.s.base.JoinPath(path).String(), err)
 	}
 	var out MigrationPreview
 	if err := decodeJSON(c.s.name, r, resp, &out); err != nil {

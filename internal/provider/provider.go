@@ -135,6 +135,7 @@ func (p *outsystemsProvider) DataSources(context.Context) []func() datasource.Da
 		NewMigrationReadinessDataSource,
 		NewODCStageDataSource,
 		NewODCAssetsDataSource,
+		NewMigrationPreviewDataSource,
 	}
 }
 
