@@ -9,6 +9,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
 
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/client"
 )
@@ -151,5 +152,29 @@ func (e *migrationExpectations) checkFinished(d *providerData, envKey string, m 
 			fmt.Sprintf("Code migration %s (started %s) converted something else than the preview the plan showed:\n- %s\n\n"+
 				"Its assets are not published by this apply (the migration is tainted). Run terraform plan again, review the new preview, "+
 				"and apply: a new migration makes the next revisions.", m.Key, m.StartedAt, strings.Join(problems, "\n- ")))
+	}
+}
+
+// keepExpectations plans, for a migration that exists and stays, the
+// expected_* values it was started with: only a new migration checks them,
+// and a later tag changes the preview they come from, so a new value is
+// no change (Terraform accepts the prior value of an argument as planned:
+// the provider deems them equivalent). A replacement is planned without
+// state and takes the configuration's values, which its start checks.
+func keepExpectations(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
+		return
+	}
+	var config, state codeMigrationModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if !config.ExpectedVersions.IsNull() && !config.ExpectedVersions.IsUnknown() && !state.ExpectedVersions.IsNull() {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("expected_versions"), state.ExpectedVersions)...)
+	}
+	if !config.ExpectedPublishOrder.IsNull() && !config.ExpectedPublishOrder.IsUnknown() && !state.ExpectedPublishOrder.IsNull() {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("expected_publish_order"), state.ExpectedPublishOrder)...)
 	}
 }

@@ -45,9 +45,6 @@ resource "outsystems_code_migration" "wave" {
   mapping_ids            = [outsystems_app_mapping.common_utils.id, outsystems_app_mapping.policy_core.id]
   expected_versions      = %s
   expected_publish_order = %s
-  lifecycle {
-    ignore_changes = [expected_versions]
-  }
 }
 `, e.appKey("Common Utils"), e.appKey("Policy Core"), e.envKey("Development"), e.envKey("Development"), versions, order)
 }
@@ -104,6 +101,17 @@ func TestAccCodeMigration_expectedPreview(t *testing.T) {
 							return nil
 						})),
 				},
+			},
+			{ // Common Utils tagged since: the preview shows it, the migration that exists checked its expectations already
+				PreConfig: func() {
+					key, err := e.lt.CreateApplicationVersion(context.Background(), e.envKey("Development"), e.appKey("Common Utils"), clientTag("1.2.0"))
+					if err != nil {
+						t.Fatal(err)
+					}
+					e.waitRunning("Development", "Common Utils", key)
+				},
+				Config:   e.expectationsConfig("data.outsystems_migration_preview.wave.versions", "data.outsystems_migration_preview.wave.publish_order"),
+				PlanOnly: true,
 			},
 		},
 	})

@@ -159,13 +159,13 @@ func (r *codeMigrationResource) Schema(ctx context.Context, _ resource.SchemaReq
 					"`data.outsystems_migration_preview.<name>.versions`, what the plan showed. Checked when the migration starts (a preview of " +
 					"its mappings just before) and when it ends; a difference fails the apply, naming each app and its versions, instead of " +
 					"publishing code nobody reviewed. Apps an `outsystems_lifetime_tag` of the same apply tags are not compared (the tag's version " +
-					"is migrated). Only a new migration checks it: put it in `lifecycle.ignore_changes`, as a later tag changes the preview.",
+					"is migrated). Only a new migration checks it: once the migration exists, a new value (a later tag changes the preview) plans no change.",
 				Validators: []validator.Map{mapvalidator.KeysAre(guidValidator("O11 application key")), mapvalidator.ValueStringsAre(guidValidator("application version key"))},
 			},
 			"expected_publish_order": schema.ListAttribute{
 				Optional: true, ElementType: types.StringType,
 				MarkdownDescription: "The asset names in the publish order the plan showed (`data.outsystems_migration_preview.<name>.publish_order`), " +
-					"checked like `expected_versions`: a migration that would publish in another order fails before it starts.",
+					"checked like `expected_versions`: a migration that would publish in another order fails before it starts. Once the migration exists, a new value plans no change.",
 			},
 			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true}),
 		},
@@ -214,6 +214,7 @@ func (r *codeMigrationResource) ModifyPlan(ctx context.Context, req resource.Mod
 	if req.Plan.Raw.IsNull() {
 		return
 	}
+	keepExpectations(ctx, req, resp)
 	if !req.State.Raw.IsNull() {
 		r.planRepointedMappings(ctx, req, resp)
 	}
