@@ -123,7 +123,7 @@ func (d *migrationPreviewDataSource) Schema(_ context.Context, _ datasource.Sche
 			},
 			"previewed_at": str("When the kit computed the preview (RFC 3339): what it shows is true of that moment."),
 			"blocked":      schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether any asset has a blocking finding: the migration would refuse it or fail to convert it."},
-			"summary": str("A readable report: assets by wave with their versions, then every blocking finding. Made to be an " +
+			"summary": str("A readable report: assets by wave with the version of each app and its modules, then every finding. Made to be an " +
 				"`error_message` of a `postcondition` on `!self.blocked`."),
 			"assets": schema.MapNestedAttribute{
 				Computed: true, MarkdownDescription: "Each asset, by the name `mappings` gives it.",
@@ -359,21 +359,34 @@ func previewSummary(p *client.MigrationPreview) string {
 					v += " (untagged changes since)"
 				}
 			}
+			var modules []string
+			for _, m := range app.Modules {
+				modules = append(modules, m.Name)
+			}
+			if len(modules) > 0 {
+				v += " [" + strings.Join(modules, ", ") + "]"
+			}
 			apps = append(apps, fmt.Sprintf("%s %s", app.Name, v))
 		}
 		fmt.Fprintf(&b, "\n- wave %d, #%d %s (%s): %s", a.PublishWave, a.PublishOrder, a.Name, assetTypeFromWire(a.AssetType), strings.Join(apps, ", "))
 	}
-	var blocking []string
+	var blocking, notes []string
 	for _, a := range p.Assets {
 		for _, f := range a.Findings {
+			line := fmt.Sprintf("%s: %s (%s)", a.Name, f.Message, f.Code)
 			if f.Blocking {
-				blocking = append(blocking, fmt.Sprintf("%s: %s (%s)", a.Name, f.Message, f.Code))
+				blocking = append(blocking, line)
+			} else {
+				notes = append(notes, line)
 			}
 		}
 	}
 	if len(blocking) > 0 {
 		fmt.Fprintf(&b, "\n%d blocking %s; the migration would refuse these assets or fail to convert them:\n- %s",
 			len(blocking), plural(len(blocking), "finding", "findings"), strings.Join(blocking, "\n- "))
+	}
+	if len(notes) > 0 {
+		fmt.Fprintf(&b, "\nTo know (not blocking):\n- %s", strings.Join(notes, "\n- "))
 	}
 	return b.String()
 }
