@@ -452,7 +452,6 @@ func testCompleteExample(t *testing.T, cli string) {
 	t.Fatal("no outsystems_code_migration.wave in state")
 }
 
-
 // TestAccExamplePortalMigration runs a migration in the (sandbox's) ODC
 // portal on the tenant profile, where no Migration Kit API answers, then
 // applies examples/portal-migration: every asset is published producers

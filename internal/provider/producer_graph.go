@@ -3,6 +3,7 @@ package provider
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -54,9 +55,9 @@ func graphEdges(ordered []graphAsset, ids map[string]string) [][2]string {
 	return edges
 }
 
+// nodeNumber is the publish position of a node id ("n3" → 3).
 func nodeNumber(id string) int {
-	var n int
-	fmt.Sscanf(id, "n%d", &n)
+	n, _ := strconv.Atoi(strings.TrimPrefix(id, "n")) // ids are made by byOrder
 	return n
 }
 
