@@ -83,7 +83,9 @@ func (r *codeMigrationResource) Schema(ctx context.Context, _ resource.SchemaReq
 			"Before starting, a preflight fails when any asset is not Ready for ODC (naming its findings) or any mapped app has " +
 			"changes since its last tag in the source environment (tag it with `outsystems_lifetime_tag` first).\n\n" +
 			"`assets` is keyed by mapping name, and its keys, `publish_wave` and `publish_order` are known at plan time when the " +
-			"mappings already exist, so publications and releases can `for_each` over it wave by wave, producers first.\n\n" +
+			"mappings already exist, so publications and releases can `for_each` over it wave by wave, producers first. When the mappings " +
+			"are created in the same apply, `data.outsystems_migration_preview` gives the waves at plan time instead, and " +
+			"`expected_versions`/`expected_publish_order` make the migration fail if it would take other versions or another order.\n\n" +
 			"When the migration finishes with errors, the apply fails with one error per failed asset, the migration key and its " +
 			"start time (what OutSystems support asks for); the migration stays in state and the next apply replaces it. Any " +
 			"argument change starts a new migration; change `triggers_replace` to re-run one. Destroying the resource only " +
