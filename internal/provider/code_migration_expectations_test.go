@@ -7,6 +7,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
@@ -140,4 +141,36 @@ func TestMigrationExpectationDifferences(t *testing.T) {
 	if got := (&migrationExpectations{order: []string{"A", "B"}}).differences(d, "env", nil, []string{"B", "A"}); len(got) != 1 {
 		t.Errorf("a changed order: %q", got)
 	}
+}
+
+// TestAccSavedPlan_previewThenTagged: the plan (saved, as a pull request's
+// or an HCP Terraform run's) previews the wave; Policy Core is tagged out
+// of band before the apply of that plan: the migration fails before it
+// starts, naming the app and both versions.
+func TestAccSavedPlan_previewThenTagged(t *testing.T) {
+	e := newTestEnv(t)
+	policy, _ := e.runningVersionKey("Development", "Policy Core")
+	tagged := betweenPlanAndApply(func(ctx context.Context) error {
+		key, err := e.lt.CreateApplicationVersion(ctx, e.envKey("Development"), e.appKey("Policy Core"), clientTag("1.2.0"))
+		if err != nil {
+			return err
+		}
+		e.waitRunning("Development", "Policy Core", key)
+		return nil
+	})
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy: func(s *terraform.State) error {
+			if ms, err := e.odcClient().ListCodeMigrations(context.Background(), ""); err != nil || len(ms) != 0 {
+				return fmt.Errorf("code migrations after the refused start: %v, %v", ms, err)
+			}
+			return checkMappingsDestroyed(e)(s)
+		},
+		Steps: []resource.TestStep{{
+			Config:           e.expectationsConfig("data.outsystems_migration_preview.wave.versions", "data.outsystems_migration_preview.wave.publish_order"),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{tagged}},
+			ExpectError: regexpS(fmt.Sprintf(`Migration Differs From The Plan's Preview.*O11 application "Policy Core" \(key %s\): the plan's preview showed version key %s, and the version migrated is 1\.2\.0.*The migration was not started`,
+				e.appKey("Policy Core"), policy)),
+		}},
+	})
 }
