@@ -161,8 +161,12 @@ func TestAccSavedPlan_previewThenTagged(t *testing.T) {
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy: func(s *terraform.State) error {
-			if ms, err := e.odcClient().ListCodeMigrations(context.Background(), ""); err != nil || len(ms) != 0 {
-				return fmt.Errorf("code migrations after the refused start: %v, %v", ms, err)
+			ms, err := e.odcClient().ListCodeMigrations(context.Background(), "")
+			if err != nil {
+				return fmt.Errorf("listing the code migrations: %w", err)
+			}
+			if len(ms) != 0 {
+				return fmt.Errorf("want no code migration after the refused start, got %d", len(ms))
 			}
 			return checkMappingsDestroyed(e)(s)
 		},
