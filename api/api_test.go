@@ -16,11 +16,11 @@ func TestMigrationKitV1IsValid(t *testing.T) {
 	if err := doc.Validate(context.Background()); err != nil {
 		t.Fatalf("validate: %v", err)
 	}
-	if doc.OpenAPI != "3.0.3" || doc.Info.Version != "1.2.0" {
-		t.Errorf("openapi %q, info.version %q; want 3.0.3 and 1.2.0", doc.OpenAPI, doc.Info.Version)
+	if doc.OpenAPI != "3.0.3" || doc.Info.Version != "1.3.0" {
+		t.Errorf("openapi %q, info.version %q; want 3.0.3 and 1.3.0", doc.OpenAPI, doc.Info.Version)
 	}
 	for _, want := range []string{"Migration Kit", "App Conversion Kit", "Migration Assessment Tool", "Conversion Assessment Tool", "publishes no API",
-		"CodeMigration", "added in 1.1.0", "O11 Migrations > Migrate O11 code", "Organization management > Convert O11 code"} {
+		"CodeMigration", "added in 1.1.0", "Migration preview", "added in 1.3.0", "O11 Migrations > Migrate O11 code", "Organization management > Convert O11 code"} {
 		if !strings.Contains(doc.Info.Description, want) {
 			t.Errorf("info.description does not mention %q", want)
 		}
@@ -73,7 +73,7 @@ func TestMigrationKitV1IsValid(t *testing.T) {
 			}
 		}
 	}
-	if codeMigrationOps != 3 {
-		t.Errorf("%d operations tagged CodeMigration, want 3 (list, start, get)", codeMigrationOps)
+	if codeMigrationOps != 4 {
+		t.Errorf("%d operations tagged CodeMigration, want 4 (list, start, get, preview)", codeMigrationOps)
 	}
 }

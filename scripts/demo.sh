@@ -50,13 +50,7 @@ source "$build/exports"
 sed -E 's/(TOKEN|SECRET)=.*/\1=<redacted>/' "$build/exports"
 
 cp -R "$root/examples/$example/." "$build/work/"
-if [ "$example" = complete ]; then
-  # The migration's assets (and so the publication waves) are known at plan
-  # time once the mappings exist: map, gate and tag first.
-  echo "==> terraform apply -target=outsystems_lifetime_tag.app (mappings, readiness gate, tags)"
-  "$terraform" -chdir="$build/work" apply -auto-approve -input=false -no-color -target=outsystems_lifetime_tag.app
-fi
-echo "==> terraform apply examples/$example"
+echo "==> terraform apply examples/$example (one apply: the migration preview gives the waves at plan time)"
 if [ "$example" = complete ]; then
   echo "    (ODC accepts 10 publish requests a minute; the provider paces itself like it would against"
   echo "     a real tenant, so the 11th publication waits for the next minute)"
@@ -64,4 +58,10 @@ fi
 "$terraform" -chdir="$build/work" apply -auto-approve -input=false -no-color
 echo "==> A second plan must show no changes"
 "$terraform" -chdir="$build/work" plan -detailed-exitcode -input=false -no-color >/dev/null
+if [ "$example" = complete ]; then
+  echo "==> The producer graph by wave (terraform output -raw producer_graph), as a pull request comment shows it:"
+  echo '```mermaid'
+  "$terraform" -chdir="$build/work" output -raw producer_graph
+  echo '```'
+fi
 echo "No changes. Demo finished."

@@ -3,12 +3,12 @@
 # LifeTime, migrate, then publish every produced asset and release every
 # library, producers first.
 #
-# Terraform needs the mappings to exist to know the migration's assets at plan
-# time (their keys and publish waves drive the for_each below), so apply in two
-# steps, as a team would review them:
-#
-#   terraform apply -target=outsystems_lifetime_tag.app   # mappings, readiness gate, tags
-#   terraform apply                                       # migration, publications, releases
+# One `terraform apply`, even on an empty state: the Migration Kit's preview
+# (data.outsystems_migration_preview) reads the same definitions the mappings
+# are made of at plan time, so the plan already shows every asset with its
+# apps, versions, modules, wave and order, and the per-wave for_each below is
+# known before any mapping exists. The migration checks it converts what the
+# plan showed (expected_versions, expected_publish_order).
 #
 # Settings come from the OUTSYSTEMS_* environment variables (the sandbox prints them).
 terraform {
@@ -50,6 +50,13 @@ variable "release_version" {
 
 locals {
   apps = toset(flatten([for m in var.mappings : m.apps]))
+  # The definitions the mappings and the preview share.
+  definitions = {
+    for name, m in var.mappings : name => {
+      asset_type           = m.asset_type
+      o11_application_keys = [for app in m.apps : data.outsystems_lifetime_application.app[app].key]
+    }
+  }
 }
 
 data "outsystems_lifetime_environment" "dev" {
@@ -65,12 +72,41 @@ data "outsystems_odc_stage" "dev" {
   purpose = "Development"
 }
 
+# 0. Review: what the migration will take, known at plan time.
+data "outsystems_migration_preview" "wave" {
+  source_environment_key = data.outsystems_lifetime_environment.dev.key
+  mappings               = local.definitions
+
+  lifecycle {
+    postcondition {
+      condition     = !self.blocked
+      error_message = self.summary
+    }
+    postcondition {
+      condition     = length(self.waves) <= 4
+      error_message = "This configuration publishes 4 waves; add a wave block for the deeper producer chains."
+    }
+  }
+}
+
+# The review record: the plan of a new wave shows the preview's summary (every
+# asset by wave with its apps, the versions migrated, their modules and the
+# findings); it keeps the summary this wave was applied with, so later tags do
+# not show as changes.
+resource "terraform_data" "reviewed_preview" {
+  input = data.outsystems_migration_preview.wave.summary
+
+  lifecycle {
+    ignore_changes = [input]
+  }
+}
+
 # 1. Map the O11 apps to ODC assets (assessment tool).
 resource "outsystems_app_mapping" "asset" {
-  for_each             = var.mappings
+  for_each             = local.definitions
   name                 = each.key
   asset_type           = each.value.asset_type
-  o11_application_keys = [for app in each.value.apps : data.outsystems_lifetime_application.app[app].key]
+  o11_application_keys = each.value.o11_application_keys
 }
 
 # 2. Every asset must be Ready for ODC (or Change in ODC).
@@ -95,27 +131,35 @@ resource "outsystems_lifetime_tag" "app" {
   depends_on = [data.outsystems_migration_readiness.plan]
 }
 
-# 4. Migrate. The preflight refuses untagged changes and assets not ready.
+# 4. Migrate. The preflight refuses untagged changes and assets not ready;
+#    the migration fails, naming what changed, when it would convert other
+#    versions (apps tagged since the plan, other than by the tags above) or
+#    publish in another order than the plan's preview showed.
 resource "outsystems_code_migration" "wave" {
   source_environment_key = data.outsystems_lifetime_environment.dev.key
   mapping_ids            = [for m in outsystems_app_mapping.asset : m.id]
+  expected_versions      = data.outsystems_migration_preview.wave.versions
+  expected_publish_order = data.outsystems_migration_preview.wave.publish_order
 
   depends_on = [outsystems_lifetime_tag.app]
-
-  lifecycle {
-    postcondition {
-      condition     = alltrue([for a in self.assets : a.publish_wave <= 4])
-      error_message = "This configuration publishes 4 waves; add a wave block for the deeper producer chains."
-    }
-  }
 }
 
 # 5. Publish and release, producers first: wave N waits for the releases of
-#    wave N-1, and each release waits for its own publication.
+#    wave N-1, and each release waits for its own publication. The waves come
+#    from the preview (known at plan time); the keys and revisions from the
+#    migration.
 locals {
-  assets = outsystems_code_migration.wave.assets
-  wave   = { for w in [1, 2, 3, 4] : w => { for name, a in local.assets : name => a if a.publish_wave == w } }
-  libs   = { for w, assets in local.wave : w => { for name, a in assets : name => a if a.asset_type == "library" } }
+  preview = data.outsystems_migration_preview.wave.assets
+  wave = {
+    for w in [1, 2, 3, 4] : w => {
+      for name, a in local.preview : name => {
+        asset_type = a.asset_type
+        asset_key  = outsystems_code_migration.wave.assets[name].asset_key
+        revision   = outsystems_code_migration.wave.assets[name].revision
+      } if a.publish_wave == w
+    }
+  }
+  libs = { for w in [1, 2, 3, 4] : w => { for name, a in local.preview : name => a if a.publish_wave == w && a.asset_type == "library" } }
 }
 
 resource "outsystems_asset_publication" "wave1" {
@@ -192,6 +236,19 @@ resource "outsystems_library_release" "wave4" {
 output "publish_order" {
   description = "The migrated assets in the order they are published: producers first."
   value       = outsystems_code_migration.wave.publish_order
+}
+
+output "waves" {
+  description = "Each asset's publish wave and order, and its O11 apps, from the preview (known at plan time)."
+  value = {
+    for name, a in data.outsystems_migration_preview.wave.assets : name =>
+    "wave ${a.publish_wave}, #${a.publish_order}: ${join(", ", [for app in a.applications : app.name])}"
+  }
+}
+
+output "producer_graph" {
+  description = "The producer graph by wave, as a Mermaid flowchart (post it in a pull request inside a mermaid code block)."
+  value       = data.outsystems_migration_preview.wave.mermaid
 }
 
 output "published" {

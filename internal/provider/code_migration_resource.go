@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -49,6 +50,8 @@ type codeMigrationModel struct {
 	FinishedAt           types.String   `tfsdk:"finished_at"`
 	Assets               types.Map      `tfsdk:"assets"`
 	PublishOrder         types.List     `tfsdk:"publish_order"`
+	ExpectedVersions     types.Map      `tfsdk:"expected_versions"`
+	ExpectedPublishOrder types.List     `tfsdk:"expected_publish_order"`
 	Timeouts             timeouts.Value `tfsdk:"timeouts"`
 }
 
@@ -81,7 +84,9 @@ func (r *codeMigrationResource) Schema(ctx context.Context, _ resource.SchemaReq
 			"changes since its last tag in the source environment (tag it with `outsystems_lifetime_tag` first).\n\n" +
 			"`assets` is keyed by the names the configuration gives the mappings (`assets[outsystems_app_mapping.x.name]`; a rename " +
 			"moves the key in place), and its keys, `publish_wave` and `publish_order` are known at plan time when the " +
-			"mappings already exist, so publications and releases can `for_each` over it wave by wave, producers first.\n\n" +
+			"mappings already exist, so publications and releases can `for_each` over it wave by wave, producers first. When the mappings " +
+			"are created in the same apply, `data.outsystems_migration_preview` gives the waves at plan time instead, and " +
+			"`expected_versions`/`expected_publish_order` make the migration fail if it would take other versions or another order.\n\n" +
 			"When the migration finishes with errors, the apply fails with one error per failed asset, the migration key and its " +
 			"start time (what OutSystems support asks for); the migration stays in state and the next apply replaces it. Any " +
 			"argument change starts a new migration; change `triggers_replace` to re-run one. Destroying the resource only " +
@@ -152,6 +157,20 @@ func (r *codeMigrationResource) Schema(ctx context.Context, _ resource.SchemaReq
 				MarkdownDescription: "Mapping names in the order to publish them: producers first, consumers last.",
 				PlanModifiers:       []planmodifier.List{listplanmodifier.UseStateForUnknown()},
 			},
+			"expected_versions": schema.MapAttribute{
+				Optional: true, ElementType: types.StringType,
+				MarkdownDescription: "The version key each O11 application must be migrated at, by application key: " +
+					"`data.outsystems_migration_preview.<name>.versions`, what the plan showed. Checked when the migration starts (a preview of " +
+					"its mappings just before) and when it ends; a difference fails the apply, naming each app and its versions, instead of " +
+					"publishing code nobody reviewed. Apps an `outsystems_lifetime_tag` of the same apply tags are not compared (the tag's version " +
+					"is migrated). Only a new migration checks it: once the migration exists, a new value (a later tag changes the preview) plans no change.",
+				Validators: []validator.Map{mapvalidator.KeysAre(guidValidator("O11 application key")), mapvalidator.ValueStringsAre(guidValidator("application version key"))},
+			},
+			"expected_publish_order": schema.ListAttribute{
+				Optional: true, ElementType: types.StringType,
+				MarkdownDescription: "The asset names in the publish order the plan showed (`data.outsystems_migration_preview.<name>.publish_order`), " +
+					"checked like `expected_versions`: a migration that would publish in another order fails before it starts. Once the migration exists, a new value plans no change.",
+			},
 			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true}),
 		},
 	}
@@ -199,6 +218,7 @@ func (r *codeMigrationResource) ModifyPlan(ctx context.Context, req resource.Mod
 	if req.Plan.Raw.IsNull() {
 		return
 	}
+	keepExpectations(ctx, req, resp)
 	if !req.State.Raw.IsNull() {
 		r.planRepointedMappings(ctx, req, resp)
 		r.planRenamedMappings(ctx, req, resp)
@@ -280,6 +300,15 @@ func (r *codeMigrationResource) Create(ctx context.Context, req resource.CreateR
 	}
 	// The plan showed the assets (keys, types, waves): they must still be
 	// what the mappings give, or the migration is not started.
+	expect, diags := plan.expectations(ctx)
+	resp.Diagnostics.Append(diags...)
+	var appNames map[string]string
+	if expect != nil && !resp.Diagnostics.HasError() {
+		appNames = expect.checkBeforeStart(ctx, r.data, as, odc, envKey, mappingKeys, &resp.Diagnostics)
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	if problems := assetsMovedSincePlan(plan.Assets, planAssets(readiness)); len(problems) > 0 {
 		resp.Diagnostics.AddAttributeError(path.Root("assets"), "Mappings Changed Since The Plan",
 			"The plan showed this migration's assets from the mappings as they were then, and the assessment tool now says otherwise "+
@@ -327,6 +356,8 @@ func (r *codeMigrationResource) Create(ctx context.Context, req resource.CreateR
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("source_environment_key"), plan.SourceEnvironmentKey)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("mapping_ids"), plan.MappingIDs)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("triggers_replace"), plan.TriggersReplace)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("expected_versions"), plan.ExpectedVersions)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("expected_publish_order"), plan.ExpectedPublishOrder)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("started_at"), m.StartedAt)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("timeouts"), plan.Timeouts)...)
 
@@ -349,6 +380,9 @@ func (r *codeMigrationResource) Create(ctx context.Context, req resource.CreateR
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	if m.Status == client.CodeMigrationFinishedWithErrors {
 		addMigrationErrors(&resp.Diagnostics, m)
+	}
+	if expect != nil {
+		expect.checkFinished(r.data, envKey, m, appNames, &resp.Diagnostics)
 	}
 }
 
@@ -863,6 +897,7 @@ func (r *codeMigrationResource) Update(ctx context.Context, req resource.UpdateR
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	state.Timeouts = plan.Timeouts
+	state.ExpectedVersions, state.ExpectedPublishOrder = plan.ExpectedVersions, plan.ExpectedPublishOrder // checked by a new migration only
 	if !plan.MappingIDs.Equal(state.MappingIDs) {
 		state.MappingIDs, state.Assets = plan.MappingIDs, plan.Assets
 	}

@@ -250,15 +250,135 @@ func TestAccExampleQuickstart(t *testing.T) {
 	}
 }
 
+// completeExampleCLIs are the CLIs examples/complete is applied with: the
+// pinned Terraform, and the image's newer Terraform and the repository's
+// OpenTofu where present.
+func completeExampleCLIs(t *testing.T) map[string]string {
+	t.Helper()
+	clis := map[string]string{"pinned": os.Getenv("TF_ACC_TERRAFORM_PATH")}
+	tofu, _ := filepath.Abs(filepath.Join("..", "..", "bin", "tofu"))
+	for name, path := range map[string]string{"terraform-latest": "/usr/local/bin/terraform", "tofu": tofu} {
+		if _, err := os.Stat(path); err == nil {
+			clis[name] = path
+		} else {
+			t.Logf("%s not present: examples/complete is not applied with it", path)
+		}
+	}
+	return clis
+}
+
+// TestAccExampleComplete: on an empty state, the plan of examples/complete
+// already holds every publication and release in its wave (the migration
+// preview, read at plan time), one apply of that saved plan converges, and
+// a second plan is empty; on each CLI.
 func TestAccExampleComplete(t *testing.T) {
 	t.Parallel()
+	for name, cli := range completeExampleCLIs(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			testCompleteExample(t, cli)
+		})
+	}
+}
+
+// planResourceChanges reads a saved plan's resource changes (address ->
+// actions) and output values.
+func (c *cliRun) planResourceChanges(planFile string) (map[string][]string, map[string]json.RawMessage) {
+	c.t.Helper()
+	var plan struct {
+		ResourceChanges []struct {
+			Address string `json:"address"`
+			Change  struct {
+				Actions []string `json:"actions"`
+			} `json:"change"`
+		} `json:"resource_changes"`
+		PlannedValues struct {
+			Outputs map[string]struct {
+				Value json.RawMessage `json:"value"`
+			} `json:"outputs"`
+		} `json:"planned_values"`
+	}
+	if err := json.Unmarshal([]byte(c.run("show", "-json", planFile)), &plan); err != nil {
+		c.t.Fatal(err)
+	}
+	changes := map[string][]string{}
+	for _, rc := range plan.ResourceChanges {
+		changes[rc.Address] = rc.Change.Actions
+	}
+	outputs := map[string]json.RawMessage{}
+	for k, v := range plan.PlannedValues.Outputs {
+		outputs[k] = v.Value
+	}
+	return changes, outputs
+}
+
+func testCompleteExample(t *testing.T, cli string) {
 	sb := newExampleSandbox(t)
-	c := newCLIRun(t, "complete", sb)
+	c := newCLIDirFor(t, sb.Exports(), cli)
+	if err := os.CopyFS(c.dir, os.DirFS(filepath.Join("..", "..", "examples", "complete"))); err != nil {
+		t.Fatal(err)
+	}
 	// ODC's 10 deployment POSTs per minute would hold the 11th publish a
 	// minute; the pacing has its own tests.
 	c.env = append(c.env, "OUTSYSTEMS_ODC_REQUESTS_PER_MINUTE=0")
-	c.run("apply", "-auto-approve", "-input=false", "-no-color", "-target=outsystems_lifetime_tag.app")
-	c.run("apply", "-auto-approve", "-input=false", "-no-color")
+	c.run("plan", "-out=wave.tfplan", "-input=false", "-no-color")
+	changes, planned := c.planResourceChanges("wave.tfplan")
+	var waves map[string]string // the preview's "wave N, #M: apps" by asset name, known at plan time
+	if err := json.Unmarshal(planned["waves"], &waves); err != nil || len(waves) != 11 {
+		t.Fatalf("waves output in the plan = %s (%v), want the 11 assets", planned["waves"], err)
+	}
+	libraries := map[string]bool{"Acme Theme": true, "Common Utils": true, "Customer Core": true, "Policy Core": true, "Claims Core": true, "Notifications": true}
+	publications, releases := 0, 0
+	for name, line := range waves {
+		var wave, order int
+		if _, err := fmt.Sscanf(line, "wave %d, #%d:", &wave, &order); err != nil {
+			t.Fatalf("waves[%q] = %q: %v", name, line, err)
+		}
+		pub := fmt.Sprintf("outsystems_asset_publication.wave%d[%q]", wave, name)
+		if !slices.Equal(changes[pub], []string{"create"}) {
+			t.Errorf("the plan on an empty state does not create %s (wave %d): %v", pub, wave, changes[pub])
+		}
+		publications++
+		if libraries[name] {
+			rel := fmt.Sprintf("outsystems_library_release.wave%d[%q]", wave, name)
+			if !slices.Equal(changes[rel], []string{"create"}) {
+				t.Errorf("the plan on an empty state does not create %s: %v", rel, changes[rel])
+			}
+			releases++
+		}
+	}
+	for addr := range changes {
+		if strings.HasPrefix(addr, "outsystems_asset_publication.") {
+			publications--
+		}
+		if strings.HasPrefix(addr, "outsystems_library_release.") {
+			releases--
+		}
+	}
+	if publications != 0 || releases != 0 {
+		t.Errorf("the plan holds publications or releases the preview's waves do not name (%d, %d)", publications, releases)
+	}
+	var graph string
+	if err := json.Unmarshal(planned["producer_graph"], &graph); err != nil {
+		t.Fatalf("producer_graph is not known at plan time: %s", planned["producer_graph"])
+	}
+	if g, err := parseMermaid(graph); err != nil || len(g.labels) != 11 || len(g.edges) == 0 {
+		t.Errorf("producer_graph does not parse as the wave's graph (%v):\n%s", err, graph)
+	}
+
+	// The plan a reviewer reads shows the preview: versions, modules, findings.
+	shown := c.run("show", "-no-color", "wave.tfplan")
+	for _, want := range []string{
+		"wave 3, #10 Customer Portal (web_app): Customer Portal 1.2.0 (untagged changes since) [CustomerPortal, CustomerPortal_Theme]",
+		"UNTAGGED_CHANGES_NOT_MIGRATED",
+		`outsystems_asset_publication.wave4["Claims Backoffice"] will be created`,
+	} {
+		if !strings.Contains(shown, want) {
+			t.Errorf("the plan does not show %q:\n%s", want, shown)
+		}
+	}
+
+	c.run("apply", "-auto-approve", "-input=false", "-no-color", "wave.tfplan")
 	c.run("plan", "-detailed-exitcode", "-input=false", "-no-color")
 
 	order, released := c.orderAndReleases()

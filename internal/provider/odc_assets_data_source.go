@@ -39,12 +39,14 @@ func NewODCAssetsDataSource() datasource.DataSource { return &odcAssetsDataSourc
 type odcAssetsDataSource struct{ data *providerData }
 
 type odcAssetsModel struct {
-	Names             types.Set  `tfsdk:"names"`
-	AssetTypes        types.Map  `tfsdk:"asset_types"`
-	Assets            types.Map  `tfsdk:"assets"`
-	Waves             types.List `tfsdk:"waves"`
-	PublishOrder      types.List `tfsdk:"publish_order"`
-	ExternalProducers types.List `tfsdk:"external_producers"`
+	Names             types.Set    `tfsdk:"names"`
+	AssetTypes        types.Map    `tfsdk:"asset_types"`
+	Assets            types.Map    `tfsdk:"assets"`
+	Waves             types.List   `tfsdk:"waves"`
+	PublishOrder      types.List   `tfsdk:"publish_order"`
+	ExternalProducers types.List   `tfsdk:"external_producers"`
+	Mermaid           types.String `tfsdk:"mermaid"`
+	DOT               types.String `tfsdk:"dot"`
 }
 
 // nonBlankName matches a name with something besides spaces in it.
@@ -132,6 +134,10 @@ func (d *odcAssetsDataSource) Schema(_ context.Context, _ datasource.SchemaReque
 						MarkdownDescription: "The names (from `names`) that consume it."},
 				}},
 			},
+			"mermaid": schema.StringAttribute{Computed: true, MarkdownDescription: "The producer graph of `names` as a Mermaid flowchart: one " +
+				"subgraph per wave, an arrow from each producer to its consumers (external producers left out). GitHub and GitLab draw it " +
+				"inside a ` ```mermaid ` block, e.g. in a pull request comment."},
+			"dot": schema.StringAttribute{Computed: true, MarkdownDescription: "The same graph in Graphviz DOT, one cluster per wave."},
 		},
 	}
 }
@@ -314,6 +320,7 @@ func (d *odcAssetsDataSource) setState(ctx context.Context, m *odcAssetsModel, f
 	placements := migrationkit.PlanPublishOrder(plan)
 
 	assets := map[string]attr.Value{}
+	graph := make([]graphAsset, len(found))
 	order := make([]string, len(found))
 	var waves [][]string
 	type external struct {
@@ -329,6 +336,7 @@ func (d *odcAssetsDataSource) setState(ctx context.Context, m *odcAssetsModel, f
 					"it was placed as if it did not consume them. Check the references in ODC Studio.", f.given, len(pl.Dropped)))
 		}
 		order[pl.Order-1] = f.given
+		graph[i] = graphAsset{name: f.given, assetType: migrationkit.ResourceAssetType(f.asset.AssetType), wave: pl.Wave, order: pl.Order}
 		for len(waves) < pl.Wave {
 			waves = append(waves, []string{})
 		}
@@ -339,6 +347,9 @@ func (d *odcAssetsDataSource) setState(ctx context.Context, m *odcAssetsModel, f
 				"key": types.StringValue(p.AssetKey), "name": types.StringValue(p.Name),
 				"asset_type": types.StringValue(migrationkit.ResourceAssetType(p.AssetType)), "in_set": types.BoolValue(in),
 			}))
+			if in {
+				graph[i].producers = append(graph[i].producers, inSet[strings.ToLower(p.AssetKey)].given)
+			}
 			if !in {
 				e := externals[strings.ToLower(p.AssetKey)]
 				if e == nil {
@@ -387,6 +398,7 @@ func (d *odcAssetsDataSource) setState(ctx context.Context, m *odcAssetsModel, f
 	}
 	m.ExternalProducers, dd = types.ListValue(types.ObjectType{AttrTypes: odcExternalProducerAttrTypes}, extValues)
 	diags.Append(dd...)
+	m.Mermaid, m.DOT = types.StringValue(renderMermaid(graph)), types.StringValue(renderDOT(graph))
 }
 
 func nonNilValues(v []attr.Value) []attr.Value {

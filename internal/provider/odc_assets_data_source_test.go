@@ -113,6 +113,12 @@ data "outsystems_odc_assets" "wave" {
 						knownvalue.ObjectExact(map[string]knownvalue.Check{"key": knownvalue.StringExact(keys["Policy Core"]),
 							"name": knownvalue.StringExact("Policy Core"), "asset_type": knownvalue.StringExact("library"),
 							"consumers": knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("Customer Portal")})})})),
+					// The graph: two waves, the external producer left out.
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("mermaid"), knownvalue.StringExact("flowchart LR\n"+
+						"  subgraph wave1[\"Wave 1\"]\n    n1[\"1. Acme Theme (library)\"]\n    n2[\"2. customer core (library)\"]\n  end\n"+
+						"  subgraph wave2[\"Wave 2\"]\n    n3[\"3. Customer Portal (web_app)\"]\n  end\n"+
+						"  n1 --> n3\n  n2 --> n3\n")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("dot"), knownvalue.StringRegexp(regexpS(`cluster_wave2 .*n1 -> n3;\n  n2 -> n3;\n\}\n$`))),
 				},
 			},
 			{

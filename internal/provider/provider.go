@@ -147,6 +147,7 @@ func (p *outsystemsProvider) DataSources(context.Context) []func() datasource.Da
 		NewODCStageDataSource,
 		NewODCAssetsDataSource,
 		NewCodeQualityDataSource,
+		NewMigrationPreviewDataSource,
 	}
 }
 

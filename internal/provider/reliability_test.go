@@ -121,7 +121,6 @@ func TestAccChaos_completeExample(t *testing.T) {
 	markModifiedInDevelopment(t, sb, completeExampleApps...)
 	c := newCLIRun(t, "complete", sb)
 	c.env = append(c.env, "OUTSYSTEMS_MAX_RETRIES=12", "OUTSYSTEMS_ODC_REQUESTS_PER_MINUTE=0")
-	c.run("apply", "-auto-approve", "-input=false", "-no-color", "-target=outsystems_lifetime_tag.app")
 	c.run("apply", "-auto-approve", "-input=false", "-no-color")
 	c.run("plan", "-detailed-exitcode", "-input=false", "-no-color")
 	stats := sb.ChaosStats()

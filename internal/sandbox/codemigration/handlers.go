@@ -102,6 +102,7 @@ func (s *Service) Register(mux *http.ServeMux) {
 		http.MethodPost: s.start,
 	}, assessment.WriteError)
 	httpx.Route(api, Base+"/code-migrations/{migrationKey}", map[string]http.HandlerFunc{http.MethodGet: s.get}, assessment.WriteError)
+	httpx.Route(api, Base+"/migration-previews", map[string]http.HandlerFunc{http.MethodPost: s.preview}, assessment.WriteError)
 	api.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		assessment.WriteProblem(w, r, &assessment.Problem{Status: http.StatusNotFound, Code: assessment.CodeEndpointNotFound,
 			Detail: fmt.Sprintf("There is no Migration Kit code migration API endpoint at %s.", r.URL.Path)})

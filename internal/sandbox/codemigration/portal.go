@@ -278,41 +278,9 @@ func (s *Service) portalMappings(ctx context.Context, tx *sql.Tx, assets []Porta
 	if len(problems) > 0 {
 		return nil, nil, httpx.Invalidf("%s", strings.Join(problems, " "))
 	}
-	refs, err := s.lifetime.ModuleReferences(ctx, tx)
+	unmigrated, err := s.resolveProducers(ctx, tx, mappings, itemOfApp, appOfModule, func(k string) string { return apps[k].Name })
 	if err != nil {
 		return nil, nil, err
-	}
-	producerApps := map[string][]string{} // item key -> producer application keys outside the item
-	for _, r := range refs {
-		consumer, producer := appOfModule[r.ConsumerKey], appOfModule[r.ProducerKey]
-		item := itemOfApp[consumer]
-		if item == "" || producer == "" || itemOfApp[producer] == item || slices.Contains(producerApps[item], producer) {
-			continue
-		}
-		producerApps[item] = append(producerApps[item], producer)
-	}
-	unmigrated := map[string][]Message{}
-	for i := range mappings {
-		m := &mappings[i]
-		m.Producers = []string{}
-		for _, p := range producerApps[m.Key] {
-			producer := itemOfApp[p]
-			if producer == "" {
-				if producer, err = earlierItemOfApp(ctx, tx, p); err != nil {
-					return nil, nil, err
-				}
-			}
-			if producer == "" {
-				unmigrated[m.Key] = append(unmigrated[m.Key], Message{Code: CodeProducerNotMigrated, Message: fmt.Sprintf(
-					"'%s' consumes O11 application '%s', which no migration has produced an ODC asset from yet: migrate it, then use Check for dependency updates in ODC Studio.",
-					m.Name, apps[p].Name)})
-				continue
-			}
-			if !slices.Contains(m.Producers, producer) {
-				m.Producers = append(m.Producers, producer)
-			}
-		}
-		slices.Sort(m.Producers)
 	}
 	return mappings, unmigrated, nil
 }

@@ -47,6 +47,10 @@ type ODC interface {
 type Mappings interface {
 	MigrationMappings(ctx context.Context, tx *sql.Tx, keys []string, now time.Time) (map[string]assessment.MigrationMapping, error)
 	MappingName(ctx context.Context, tx *sql.Tx, key string) (string, bool, error)
+	// For migration previews (preview.go): the mappings holding
+	// applications, and the mapping a definition names.
+	ApplicationHolders(ctx context.Context, tx *sql.Tx, appKeys []string) (map[string]assessment.AppHolder, error)
+	MappingNamed(ctx context.Context, tx *sql.Tx, name string, now time.Time) (assessment.MigrationMapping, bool, error)
 }
 
 // LifeTime is what a code migration reads of the O11 portfolio
@@ -60,6 +64,8 @@ type LifeTime interface {
 	// modules, and which module references which.
 	PortfolioApps(ctx context.Context, tx *sql.Tx, keys ...string) ([]lifetime.PortfolioApp, error)
 	ModuleReferences(ctx context.Context, tx *sql.Tx) ([]lifetime.ModuleReference, error)
+	// For migration previews: the module versions of an application version.
+	VersionModules(ctx context.Context, tx *sql.Tx, versionKey string) ([]lifetime.VersionModule, error)
 }
 
 // Options configure a Service.

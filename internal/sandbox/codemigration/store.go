@@ -526,19 +526,12 @@ func checkNoMigrationInProgress(ctx context.Context, tx *sql.Tx, mappings map[st
 func (s *Service) checkNamesFree(ctx context.Context, tx *sql.Tx, mappings []assessment.MigrationMapping) error {
 	var taken []string
 	for _, m := range mappings {
-		named, namedType, err := s.odc.AssetNamed(ctx, tx, m.Name)
+		t, err := s.nameTaken(ctx, tx, m.Key, m.Name, m.AssetType)
 		if err != nil {
 			return err
 		}
-		if named == "" {
-			continue
-		}
-		earlier, err := earlierAssetOf(ctx, tx, m.Key)
-		if err != nil {
-			return err
-		}
-		if namedType != m.AssetType || (earlier != "" && earlier != named) {
-			taken = append(taken, fmt.Sprintf("'%s' (mapping %s, a %s) is the name of ODC %s %s", m.Name, m.Key, m.AssetType, namedType, named))
+		if t != "" {
+			taken = append(taken, t)
 		}
 	}
 	if len(taken) == 0 {
@@ -547,6 +540,23 @@ func (s *Service) checkNamesFree(ctx context.Context, tx *sql.Tx, mappings []ass
 	return &assessment.Problem{Status: http.StatusConflict, Code: CodeAssetNameTaken, Detail: fmt.Sprintf(
 		"A code migration never makes a second ODC asset of one name, and %s. Rename the mappings or those ODC assets, then migrate again.",
 		strings.Join(taken, "; "))}
+}
+
+// nameTaken says why a mapping (or a previewed definition) cannot migrate
+// under its name, "" when it can: checkNamesFree's rule for one mapping.
+func (s *Service) nameTaken(ctx context.Context, tx *sql.Tx, key, name, assetType string) (string, error) {
+	named, namedType, err := s.odc.AssetNamed(ctx, tx, name)
+	if err != nil || named == "" {
+		return "", err
+	}
+	earlier, err := earlierAssetOf(ctx, tx, key)
+	if err != nil {
+		return "", err
+	}
+	if namedType != assetType || (earlier != "" && earlier != named) {
+		return fmt.Sprintf("'%s' (mapping %s, a %s) is the name of ODC %s %s", name, key, assetType, namedType, named), nil
+	}
+	return "", nil
 }
 
 // checkMappingsReady answers ASSETS_NOT_READY unless every mapping's status
