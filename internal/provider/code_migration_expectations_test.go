@@ -75,7 +75,7 @@ func TestAccCodeMigration_expectedPreview(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					e.waitRunning("Development", "Policy Core", key)
+					e.waitRunning("Policy Core", key)
 					tagged = key
 				},
 				Config: e.expectationsConfig(planned, `["Policy Core", "Common Utils"]`),
@@ -109,7 +109,7 @@ func TestAccCodeMigration_expectedPreview(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					e.waitRunning("Development", "Common Utils", key)
+					e.waitRunning("Common Utils", key)
 				},
 				Config:   e.expectationsConfig("data.outsystems_migration_preview.wave.versions", "data.outsystems_migration_preview.wave.publish_order"),
 				PlanOnly: true,
@@ -155,7 +155,7 @@ func TestAccSavedPlan_previewThenTagged(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		e.waitRunning("Development", "Policy Core", key)
+		e.waitRunning("Policy Core", key)
 		return nil
 	})
 	resource.ParallelTest(t, resource.TestCase{

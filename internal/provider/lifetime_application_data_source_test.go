@@ -41,7 +41,7 @@ func TestAccLifeTimeApplicationDataSource(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					e.waitRunning("Development", "Customer Portal", key) // LifeTime processes the tag first
+					e.waitRunning("Customer Portal", key) // LifeTime processes the tag first
 				},
 				Config: byName,
 				Check: resource.ComposeAggregateTestCheckFunc(

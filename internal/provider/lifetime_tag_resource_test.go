@@ -118,7 +118,7 @@ func TestAccLifeTimeTag_lifecycle(t *testing.T) {
 					}
 					// LifeTime processes the tag before it runs; until then the
 					// old version is in use and cannot be deleted.
-					e.waitRunning("Development", "Customer Portal", newer)
+					e.waitRunning("Customer Portal", newer)
 					if err := e.lt.DeleteApplicationVersion(ctx, e.appKey("Customer Portal"), second); err != nil {
 						t.Fatalf("out-of-band delete: %v", err)
 					}
@@ -240,9 +240,10 @@ func TestBumpPatch(t *testing.T) {
 }
 
 // waitRunning waits until LifeTime has processed a tag: the version is the
-// application's running version in the environment.
-func (e *testEnv) waitRunning(envName, app, versionKey string) {
+// application's running version in Development, where the tests tag.
+func (e *testEnv) waitRunning(app, versionKey string) {
 	e.t.Helper()
+	const envName = "Development"
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		key, _ := e.runningVersionKey(envName, app)

@@ -102,7 +102,7 @@ func TestAccMigrationPreview_dataSource(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					e.waitRunning("Development", "Policy Core", key)
+					e.waitRunning("Policy Core", key)
 				},
 				Config: e.previewConfig(wave),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{

@@ -78,7 +78,7 @@ resource "outsystems_lifetime_tag" "portal" {
 		if outOfBand, err = e.lt.CreateApplicationVersion(ctx, dev, e.appKey("Customer Portal"), clientTag(next)); err != nil {
 			return err
 		}
-		e.waitRunning("Development", "Customer Portal", outOfBand)
+		e.waitRunning("Customer Portal", outOfBand)
 		return e.sb.MarkModified(dev, e.appKey("Customer Portal"), true)
 	})
 	var claims, portal string
