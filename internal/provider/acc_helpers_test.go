@@ -190,8 +190,10 @@ func (e *testEnv) appKey(name string) string {
 	return ""
 }
 
-// runningVersionKey is the application's BaseApplicationVersionKey in an environment, read from the sandbox.
-func (e *testEnv) runningVersionKey(envName, appName string) (string, bool) {
+// runningVersionKey is the application's BaseApplicationVersionKey in
+// Development (where the tests tag), read from the sandbox.
+func (e *testEnv) runningVersionKey(appName string) (string, bool) {
+	const envName = "Development"
 	app, err := e.lt.GetEnvironmentApplication(context.Background(), e.envKey(envName), e.appKey(appName), false)
 	if err != nil {
 		e.t.Fatalf("reading %s in %s: %v", appName, envName, err)

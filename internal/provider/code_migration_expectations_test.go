@@ -56,8 +56,8 @@ resource "outsystems_code_migration" "wave" {
 // error names both. With the preview of the current plan it migrates.
 func TestAccCodeMigration_expectedPreview(t *testing.T) {
 	e := newTestEnv(t)
-	utils, _ := e.runningVersionKey("Development", "Common Utils")
-	policy, _ := e.runningVersionKey("Development", "Policy Core")
+	utils, _ := e.runningVersionKey("Common Utils")
+	policy, _ := e.runningVersionKey("Policy Core")
 	planned := fmt.Sprintf("{ %q = %q, %q = %q }", e.appKey("Common Utils"), utils, e.appKey("Policy Core"), policy)
 	var tagged string
 	resource.ParallelTest(t, resource.TestCase{
@@ -149,7 +149,7 @@ func TestMigrationExpectationDifferences(t *testing.T) {
 // starts, naming the app and both versions.
 func TestAccSavedPlan_previewThenTagged(t *testing.T) {
 	e := newTestEnv(t)
-	policy, _ := e.runningVersionKey("Development", "Policy Core")
+	policy, _ := e.runningVersionKey("Policy Core")
 	tagged := betweenPlanAndApply(func(ctx context.Context) error {
 		key, err := e.lt.CreateApplicationVersion(ctx, e.envKey("Development"), e.appKey("Policy Core"), clientTag("1.2.0"))
 		if err != nil {

@@ -12,7 +12,7 @@ func TestAccLifeTimeApplicationDataSource(t *testing.T) {
 	e := newTestEnv(t)
 	const addr = "data.outsystems_lifetime_application.test"
 	portal := e.appKey("Customer Portal")
-	running, _ := e.runningVersionKey("Development", "Customer Portal")
+	running, _ := e.runningVersionKey("Customer Portal")
 	byName := e.providerConfig() + `data "outsystems_lifetime_application" "test" { name = "customer portal" }`
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,

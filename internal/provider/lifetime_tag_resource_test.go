@@ -37,7 +37,7 @@ resource "outsystems_lifetime_tag" "test" {
 // the app in Development and that the app has no changes since.
 func (e *testEnv) checkRunning(app string, id *string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
-		key, modified := e.runningVersionKey("Development", app)
+		key, modified := e.runningVersionKey(app)
 		if key != *id {
 			return fmt.Errorf("LifeTime's running version of %s is %s, want the tag %s", app, key, *id)
 		}
@@ -243,15 +243,14 @@ func TestBumpPatch(t *testing.T) {
 // application's running version in Development, where the tests tag.
 func (e *testEnv) waitRunning(app, versionKey string) {
 	e.t.Helper()
-	const envName = "Development"
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		key, _ := e.runningVersionKey(envName, app)
+		key, _ := e.runningVersionKey(app)
 		if key == versionKey {
 			return
 		}
 		if time.Now().After(deadline) {
-			e.t.Fatalf("%s never ran version %s in %s (still %s)", app, versionKey, envName, key)
+			e.t.Fatalf("%s never ran version %s in Development (still %s)", app, versionKey, key)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -291,7 +290,7 @@ func TestAccLifeTimeTag_waitsForProcessing(t *testing.T) {
 // adopted. force_new_version tags anyway.
 func TestAccLifeTimeTag_adoptsUnmodifiedApp(t *testing.T) {
 	e := newTestEnv(t)
-	running, _ := e.runningVersionKey("Development", "Claims Core")
+	running, _ := e.runningVersionKey("Claims Core")
 	cfg := func(force bool) string {
 		return e.providerConfig() + fmt.Sprintf(`
 resource "outsystems_lifetime_tag" "test" {
