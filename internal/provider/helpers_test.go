@@ -83,6 +83,44 @@ func TestCreateOnceAdoptsWhatALostAttemptMade(t *testing.T) {
 	}
 }
 
+// A lost answer, then a refusal of the retry ("already exists") while the
+// server does not list the object yet (LifeTime processes a tag before
+// listing it): the object is adopted once listed, not reported as an error.
+func TestCreateOnceWaitsForWhatTheLostAttemptMade(t *testing.T) {
+	creates, finds := 0, 0
+	got, err := createOnce(context.Background(), "tag", 3,
+		func(context.Context) (string, error) {
+			creates++
+			if creates == 1 {
+				return "", &client.TransportError{Service: "LifeTime", Err: errors.New("connection reset by peer")}
+			}
+			return "", &client.APIError{StatusCode: 400}
+		},
+		func(context.Context) (string, bool, error) {
+			finds++
+			return "made", finds > 3, nil // listed from the fourth look on
+		})
+	if err != nil || got != "made" || creates != 2 || finds != 4 {
+		t.Fatalf("got %q, %v after %d creates and %d finds", got, err, creates, finds)
+	}
+	// Never listed: the refusal is the answer, after settleWait.
+	defer func(w time.Duration) { settleWait = w }(settleWait)
+	settleWait = time.Second
+	creates = 0
+	_, err = createOnce(context.Background(), "tag", 3,
+		func(context.Context) (string, error) {
+			creates++
+			if creates == 1 {
+				return "", &client.TransportError{Service: "LifeTime", Err: errors.New("connection reset by peer")}
+			}
+			return "", &client.APIError{StatusCode: 400}
+		},
+		func(context.Context) (string, bool, error) { return "", false, nil })
+	if client.StatusCode(err) != 400 || creates != 2 {
+		t.Fatalf("err = %v after %d creates", err, creates)
+	}
+}
+
 // TestODCPollPolicy: ODC operations are polled every 5 s for the first
 // 30 s, then every 30 s, unless OUTSYSTEMS_ODC_POLL_INTERVAL sets one
 // interval (the tests' own setting is put aside here).

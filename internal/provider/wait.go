@@ -148,7 +148,17 @@ func createOnce[T any](ctx context.Context, what string, attempts int, create fu
 			tflog.Info(ctx, "Adopted the object a previous attempt created", map[string]any{"what": what})
 			return found, nil
 		}
-		if !client.IsAmbiguous(err) || ctx.Err() != nil {
+		if !client.IsAmbiguous(err) {
+			// A definite refusal after a lost answer (e.g. "already exists")
+			// says the lost attempt most likely won, but the server may
+			// not list what it made yet (LifeTime processes a tag before
+			// listing it): keep looking for a while before giving up.
+			if found, ok := findSettled(ctx, what, find); ok {
+				return found, nil
+			}
+			break
+		}
+		if ctx.Err() != nil {
 			break
 		}
 		timer := time.NewTimer(pollMin << min(i, 5))
@@ -160,6 +170,31 @@ func createOnce[T any](ctx context.Context, what string, attempts int, create fu
 		}
 	}
 	return zero, lastErr
+}
+
+// settleWait bounds how long createOnce keeps looking for what a lost
+// attempt made once the server refuses a retry.
+var settleWait = 20 * time.Second
+
+// findSettled looks for the object with find, backing off from pollMin,
+// until it is found, settleWait has passed or ctx ends.
+func findSettled[T any](ctx context.Context, what string, find func(context.Context) (T, bool, error)) (T, bool) {
+	var zero T
+	deadline := time.Now().Add(settleWait)
+	for delay := pollMin; time.Now().Before(deadline); delay = min(2*delay, 2*time.Second) {
+		timer := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return zero, false
+		case <-timer.C:
+		}
+		if found, ok, err := find(ctx); err == nil && ok {
+			tflog.Info(ctx, "Adopted the object a previous attempt created, once the server listed it", map[string]any{"what": what})
+			return found, true
+		}
+	}
+	return zero, false
 }
 
 // actOnce is createOnce for an action that leaves nothing to return (e.g.
