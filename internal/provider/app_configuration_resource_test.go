@@ -239,12 +239,14 @@ func testAccAppConfigurationLifecycle(t *testing.T, e *testEnv) {
 }
 
 func TestAccAppConfiguration_lifecycle(t *testing.T) {
+	t.Parallel()
 	testAccAppConfigurationLifecycle(t, newTestEnv(t))
 }
 
 // On the tenant profile (no Migration Kit API): the resource is built on
 // ODC's public APIs only.
 func TestAccAppConfiguration_tenantProfile(t *testing.T) {
+	t.Parallel()
 	testAccAppConfigurationLifecycle(t, newTestEnvTenant(t))
 }
 
@@ -253,6 +255,7 @@ func TestAccAppConfiguration_tenantProfile(t *testing.T) {
 // is secret in ODC, and (on a Terraform without write-only attributes)
 // `secret_settings_wo`.
 func TestAccAppConfiguration_refusals(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	odc := e.odcClient()
 	keys := configuredApps(t, e.sb, odc)

@@ -39,6 +39,7 @@ resource "outsystems_app_mapping" "test" {
 }
 
 func TestAccAppMapping_lifecycle(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	var first, recreated string
 	resource.ParallelTest(t, resource.TestCase{
@@ -112,6 +113,7 @@ func TestAccAppMapping_lifecycle(t *testing.T) {
 }
 
 func TestAccAppMapping_assetTypeChangeReplaces(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	var lib string
 	resource.ParallelTest(t, resource.TestCase{
@@ -145,6 +147,7 @@ func TestAccAppMapping_assetTypeChangeReplaces(t *testing.T) {
 }
 
 func TestAccAppMapping_producersAndNoWait(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	cfg := e.providerConfig() + fmt.Sprintf(`
 resource "outsystems_app_mapping" "common" {
@@ -192,6 +195,7 @@ resource "outsystems_app_mapping" "claims" {
 // TestAccAppMapping_kitRules checks one error per Migration Kit rule, at
 // plan time, naming the attribute and the offending apps.
 func TestAccAppMapping_kitRules(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	held, err := e.as.CreateMapping(context.Background(), client.MappingCreate{
 		Name: "HR", AssetType: client.AssetTypeWebApplication, ApplicationKeys: []string{e.appKey("HR Self Service")},

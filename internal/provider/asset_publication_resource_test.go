@@ -19,6 +19,7 @@ import (
 // TestAccAssetPublication_producerGate publishes and releases a consumer
 // without referencing its producer: the apply fails naming the producer.
 func TestAccAssetPublication_producerGate(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	plan := migrationPlan{
 		"Common Utils": {"library", []string{"Common Utils"}, 1},
@@ -78,6 +79,7 @@ resource "outsystems_library_release" %[1]q {
 // the publication; destroy only forgets it (CheckDestroy asks ODC that the
 // publish operation is still there, and the kept release too).
 func TestAccAssetPublication_lifecycle(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	plan := migrationPlan{"Common Utils": {"library", []string{"Common Utils"}, 1}}
 	const pub = "outsystems_asset_publication.common_utils"
@@ -117,6 +119,7 @@ func TestAccAssetPublication_lifecycle(t *testing.T) {
 // checked from the elements they reference in ODC, and publishing and
 // releasing never call the Migration Kit.
 func TestAccAssetPublication_producersOfAssetsMigratedByHand(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	const (
 		coreKey   = "7d3c1f0e-5b2a-4c9d-8e71-0a6b5c4d3e21"

@@ -132,6 +132,7 @@ func counts(kv map[string]int64) knownvalue.Check {
 // critical_findings stops the plan for the app with critical findings,
 // with its message.
 func TestAccCodeQualityDataSource(t *testing.T) {
+	t.Parallel()
 	e := newCodeQualityEnv(t)
 	const claims, clean = "data.outsystems_code_quality.claims", "data.outsystems_code_quality.clean"
 	resource.ParallelTest(t, resource.TestCase{
@@ -195,6 +196,7 @@ func TestAccCodeQualityDataSource(t *testing.T) {
 // it; the read starts an analysis and waits; a finding added in ODC shows
 // in the next plan as a change of what depends on the data source.
 func TestAccCodeQualityDataSourceTenant(t *testing.T) {
+	t.Parallel()
 	f := fixture.Default()
 	for i := range f.ODC.APIClients {
 		if c := &f.ODC.APIClients[i]; c.Name == "publisher-no-migrate" {
@@ -257,6 +259,7 @@ resource "terraform_data" "promotion" {
 // timeouts.read fails the read, naming the analysis, the revision and the
 // last status, and saying what to do.
 func TestAccCodeQualityDataSourceWaitTimesOut(t *testing.T) {
+	t.Parallel()
 	e := newCodeQualityEnv(t, func(o *sandbox.Options) { o.CodeAnalysisDuration = time.Hour })
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,

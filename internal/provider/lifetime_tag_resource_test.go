@@ -49,6 +49,7 @@ func (e *testEnv) checkRunning(app string, id *string) resource.TestCheckFunc {
 }
 
 func TestAccLifeTimeTag_lifecycle(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	var first, second, third string
 	resource.ParallelTest(t, resource.TestCase{
@@ -143,6 +144,7 @@ func TestAccLifeTimeTag_lifecycle(t *testing.T) {
 }
 
 func TestAccLifeTimeTag_defaultVersionAndMobile(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	cfg := e.providerConfig() + fmt.Sprintf(`
 resource "outsystems_lifetime_tag" "test" {
@@ -191,6 +193,7 @@ resource "outsystems_lifetime_tag" "test" {
 }
 
 func TestAccLifeTimeTag_nextVersionSkipsUsedOnes(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	// Production runs Legacy Intranet 3.5.0, and 3.5.1 is already used (it
 	// runs in Development): the next free patch version is 3.5.2.
@@ -260,6 +263,7 @@ func (e *testEnv) waitRunning(app, versionKey string) {
 // while (the sandbox's tag delay); the create returns only once the version
 // is readable and running, and the next refresh finds it.
 func TestAccLifeTimeTag_waitsForProcessing(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	var id string
 	var start time.Time
@@ -289,6 +293,7 @@ func TestAccLifeTimeTag_waitsForProcessing(t *testing.T) {
 // changes since its last tag is not tagged again; its running version is
 // adopted. force_new_version tags anyway.
 func TestAccLifeTimeTag_adoptsUnmodifiedApp(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	running, _ := e.runningVersionKey("Claims Core")
 	cfg := func(force bool) string {
@@ -351,6 +356,7 @@ resource "outsystems_lifetime_tag" "test" {
 // TestAccLifeTimeTag_modifiedAppIsTagged: the same configuration tags an
 // app once it has changes since its last tag (marked in the sandbox).
 func TestAccLifeTimeTag_modifiedAppIsTagged(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	if err := e.sb.MarkModified(e.envKey("Development"), e.appKey("Claims Core"), true); err != nil {
 		t.Fatal(err)
@@ -375,6 +381,7 @@ func TestAccLifeTimeTag_modifiedAppIsTagged(t *testing.T) {
 // 500, and a DELETE answered 500 would fail the destroy): the destroy
 // succeeds with a warning, the version stays.
 func TestAccLifeTimeTag_refusedDeleteKeptWithWarning(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	var id string
 	resource.ParallelTest(t, resource.TestCase{
@@ -398,6 +405,7 @@ func TestAccLifeTimeTag_refusedDeleteKeptWithWarning(t *testing.T) {
 // TestAccLifeTimeTag_consoleURL: the provider accepts the LifeTime console
 // address (…/lifetime) and calls the API on that host.
 func TestAccLifeTimeTag_consoleURL(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	cfg := strings.Replace(e.tagConfig("Customer Portal", "1.3.0", "Ready for ODC"), fmt.Sprintf("url   = %q", e.url), fmt.Sprintf("url   = %q", e.url+"/lifetime"), 1)
 	if !strings.Contains(cfg, e.url+"/lifetime") {
@@ -422,6 +430,7 @@ func TestAccLifeTimeTag_consoleURL(t *testing.T) {
 // waited for and the last status, the new version stays in state, and a
 // refresh while LifeTime still answers 404 keeps it.
 func TestAccLifeTimeTag_processingOutlastsTimeout(t *testing.T) {
+	t.Parallel()
 	e := newTestEnvWith(t, time.Minute) // still processing for the whole test
 	cfg := e.providerConfig() + fmt.Sprintf(`
 resource "outsystems_lifetime_tag" "test" {

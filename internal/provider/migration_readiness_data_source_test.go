@@ -41,6 +41,7 @@ data "outsystems_migration_readiness" "wave" {
 }
 
 func TestAccMigrationReadiness_gate(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	const ds = "data.outsystems_migration_readiness.wave"
 	var adminID string
@@ -87,6 +88,7 @@ func TestAccMigrationReadiness_gate(t *testing.T) {
 }
 
 func TestAccMigrationReadiness_allMappingsAndFindings(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	const ds = "data.outsystems_migration_readiness.all"
 	cfg := e.providerConfig() + fmt.Sprintf(`
@@ -135,6 +137,7 @@ data "outsystems_migration_readiness" "all" {
 }
 
 func TestAccMigrationReadiness_unknownMapping(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,

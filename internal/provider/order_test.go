@@ -97,6 +97,7 @@ resource "outsystems_asset_publication" "wave3" {
 // provider must make the consumers wait for their producers' publishes
 // rather than fail "Producers Not Published".
 func TestAccOrder_onlyPublicationsReplaced(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	config := orderChain(t, e)
 	dev, qa := e.stageKey("Development"), e.stageKey("QA")
@@ -143,6 +144,7 @@ func TestAccOrder_onlyPublicationsReplaced(t *testing.T) {
 // and removing the mapping from the configuration first. Checked on the
 // pinned Terraform and on /usr/local/bin/terraform where present.
 func TestAccOrder_destroyWithUnappliedMapping(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	applied := `
 terraform {

@@ -22,6 +22,7 @@ import (
 // plan (neither existed yet) and the apply created "Broker A" and failed on
 // "Broker B" (409, or the kit rule when planned again at apply).
 func TestAccPlanKnows_oneAppInTwoMappings(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	cfg := e.providerConfig() + fmt.Sprintf(`
 resource "outsystems_app_mapping" "a" {
@@ -49,6 +50,7 @@ resource "outsystems_app_mapping" "b" {
 // TestAccPlanKnows_twoMappingsOneName: two mappings whose names differ only
 // in letter case (the tool compares names ignoring case).
 func TestAccPlanKnows_twoMappingsOneName(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	cfg := e.providerConfig() + fmt.Sprintf(`
 resource "outsystems_app_mapping" "a" {
@@ -76,6 +78,7 @@ resource "outsystems_app_mapping" "b" {
 // TestAccPlanKnows_nameTakenInTheTool: a mapping outside this configuration
 // already has the name.
 func TestAccPlanKnows_nameTakenInTheTool(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	held, err := e.as.CreateMapping(context.Background(), client.MappingCreate{
 		Name: "HR", AssetType: client.AssetTypeWebApplication, ApplicationKeys: []string{e.appKey("HR Self Service")},
@@ -165,6 +168,7 @@ func TestRegisterPlannedMapping(t *testing.T) {
 // planned again without prior state; it must not collide with itself (its
 // name in the tool, its entry in the registry).
 func TestAccPlanKnows_taintedMappingIsNotItsOwnConflict(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	cfg := e.mappingConfig("Customer Portal", "web_app", "", "Customer Portal")
 	resource.ParallelTest(t, resource.TestCase{

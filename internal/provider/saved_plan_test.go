@@ -40,6 +40,7 @@ func (f betweenPlanAndApply) CheckPlan(ctx context.Context, _ plancheck.CheckPla
 // "inconsistent final plan"; now the plan promises no version and the apply
 // tags what LifeTime allows then.
 func TestAccSavedPlan_tagAfterTheAppMoved(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	dev := e.envKey("Development")
 	if err := e.sb.MarkModified(dev, e.appKey("Customer Portal"), true); err != nil {
@@ -115,6 +116,7 @@ resource "outsystems_lifetime_tag" "portal" {
 // after apply"; now the apply fails with the provider's error naming the
 // attribute, both values and what to do, and changes nothing.
 func TestAccSavedPlan_mappingChangedInTheTool(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	var id string
 	renamed := betweenPlanAndApply(func(ctx context.Context) error {

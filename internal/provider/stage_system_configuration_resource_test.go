@@ -77,10 +77,12 @@ func (e *testEnv) setSystemConfig(name, value string) {
 }
 
 func TestAccStageSystemConfiguration(t *testing.T) {
+	t.Parallel()
 	testAccStageSystemConfiguration(t, newTestEnv(t))
 }
 
 func TestAccStageSystemConfiguration_tenant(t *testing.T) {
+	t.Parallel()
 	testAccStageSystemConfiguration(t, newTestEnvTenant(t))
 }
 

@@ -39,6 +39,7 @@ func noKitError(e *testEnv, kind string) *regexp.Regexp {
 }
 
 func TestAccTenantProfile_appMappingFailsAtPlan(t *testing.T) {
+	t.Parallel()
 	e := newTestEnvTenant(t)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -57,6 +58,7 @@ resource "outsystems_app_mapping" "test" {
 }
 
 func TestAccTenantProfile_codeMigrationFailsAtPlan(t *testing.T) {
+	t.Parallel()
 	e := newTestEnvTenant(t)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -74,6 +76,7 @@ resource "outsystems_code_migration" "test" {
 }
 
 func TestAccTenantProfile_migrationReadinessFailsAtPlan(t *testing.T) {
+	t.Parallel()
 	e := newTestEnvTenant(t)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -107,6 +110,7 @@ func (l *requestLog) String() string {
 // What is built on OutSystems' public APIs (LifeTime tags and look-ups, ODC
 // stages) works on the tenant profile, and never probes for the kit.
 func TestAccTenantProfile_publicAPIsWork(t *testing.T) {
+	t.Parallel()
 	requests := &requestLog{}
 	e := newTestEnvOpts(t, withoutMigrationKit, func(o *sandbox.Options) { o.Logger = log.New(requests, "", 0) })
 	const tag = "outsystems_lifetime_tag.test"
