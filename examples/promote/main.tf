@@ -9,7 +9,7 @@
 # state (workspace or backend key), with that stage's values:
 #
 #   terraform apply                                          # QA
-#   terraform apply -var stage=Production -var-file=prod.tfvars
+#   terraform apply -var stage=Production -var-file=production.tfvars
 #
 # Libraries are never deployed: ODC bundles each released library into the
 # apps that consume it, so only apps are listed here.
@@ -44,6 +44,12 @@ variable "apps" {
   # in ODC Studio and the new revision is published, add it:
   #   terraform apply -var 'apps=["Customer Portal", "Broker Portal", "HR Self Service", "Agent Mobile", "Claims Backoffice"]'
   default = ["Customer Portal", "Broker Portal", "HR Self Service", "Agent Mobile"]
+}
+
+variable "revisions" {
+  description = "Revisions to promote instead of each app's latest, by app name: in a Production pipeline, the revisions QA validated (this configuration's `revisions` output in QA's state)."
+  type        = map(number)
+  default     = {}
 }
 
 variable "configuration" {
@@ -113,7 +119,7 @@ data "outsystems_odc_assets" "apps" {
 data "outsystems_code_quality" "app" {
   for_each  = data.outsystems_odc_assets.apps.assets
   asset_key = each.value.key
-  revision  = each.value.revision
+  revision  = lookup(var.revisions, each.key, each.value.revision)
 
   lifecycle {
     postcondition {
@@ -195,6 +201,11 @@ output "deployed" {
       1 = outsystems_asset_deployment.wave1, 2 = outsystems_asset_deployment.wave2, 3 = outsystems_asset_deployment.wave3,
     } : { for name, d in deps : name => "revision ${d.revision}, wave ${w}" }
   ]...)
+}
+
+output "revisions" {
+  description = "The revision deployed in the stage, by app name: what the next stage's pipeline takes as var.revisions."
+  value       = { for name, d in local.deployed : name => d.revision }
 }
 
 output "code_quality" {
