@@ -75,7 +75,7 @@ if [ "$example" = complete ]; then
   echo "==> terraform apply examples/promote (a second state): gate each app on code quality, set QA's"
   echo "    SMTP defaults, deploy the apps producers first to QA, configure them there"
   echo "    (Claims Backoffice stays out: its migrated revision has 2 critical findings; the gate would stop the plan."
-  echo "     ODC accepts 10 build and 10 deployment requests a minute; the provider paces itself, so this takes a few minutes)"
+  echo "     ODC accepts 10 build and 10 deployment requests a minute; the provider paces itself, so this takes a minute or two)"
   "$terraform" -chdir="$build/promote" apply -auto-approve -input=false -no-color >"$build/promote.log" || {
     cat "$build/promote.log" >&2
     exit 1
@@ -86,5 +86,12 @@ if [ "$example" = complete ]; then
   echo "==> A second plan of examples/promote must show no changes"
   "$terraform" -chdir="$build/promote" plan -detailed-exitcode -input=false -no-color >/dev/null
   echo "No changes."
+  echo "==> The gate: a plan that adds Claims Backoffice must fail"
+  if "$terraform" -chdir="$build/promote" plan -input=false -no-color \
+    -var 'apps=["Customer Portal", "Broker Portal", "HR Self Service", "Agent Mobile", "Claims Backoffice"]' >"$build/gate.log" 2>&1; then
+    echo "The plan with Claims Backoffice passed the code-quality gate" >&2
+    exit 1
+  fi
+  sed -n '/Error: Resource postcondition failed/,$p' "$build/gate.log" | sed 's/^/    /'
 fi
 echo "Demo finished."

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -763,10 +764,18 @@ func checkQAConfiguration(t *testing.T, c *client.ODC, stage string, keys map[st
 			case !ok:
 				t.Errorf("%s has no %s in QA", app, name)
 			case v.Value == nil || !strings.EqualFold(*v.Value, w):
-				t.Errorf("%s's %s in QA = %v, want %q", app, name, v.Value, w)
+				t.Errorf("%s's %s in QA = %s, want %q", app, name, ptrString(v.Value), w)
 			case v.Pending():
-				t.Errorf("%s's %s in QA is pending (value %q, deployed %v): the promotion did not apply it", app, name, *v.Value, v.DeployedValue)
+				t.Errorf("%s's %s in QA is pending (value %q, deployed %s): the promotion did not apply it", app, name, *v.Value, ptrString(v.DeployedValue))
 			}
 		}
 	}
+}
+
+// ptrString quotes a value ODC may leave out, or says it is absent.
+func ptrString(v *string) string {
+	if v == nil {
+		return "(none)"
+	}
+	return strconv.Quote(*v)
 }
