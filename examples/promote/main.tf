@@ -178,8 +178,8 @@ resource "outsystems_asset_deployment" "wave3" {
 # 5. Configure each app in the stage. ODC holds an app's configuration in a
 #    stage once the app is deployed there, so the first promotion deploys,
 #    then sets the values and applies them (ApplyConfigs). Later, values
-#    changed here are applied at once, and a new revision's Deploy carries
-#    the stage's values with it.
+#    changed here are applied at once, and a Deploy of a later revision
+#    applies whatever is pending in the stage.
 locals {
   deployed = merge(outsystems_asset_deployment.wave1, outsystems_asset_deployment.wave2, outsystems_asset_deployment.wave3)
 }
