@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make demo: build the provider and the sandbox, start the sandbox with a fresh
 # database, apply an example through a dev override (no registry needed),
-# print its outputs and stop the sandbox.
+# print its outputs and stop the sandbox. After examples/complete (the
+# migration), it promotes the migrated apps to QA with examples/promote, in a
+# second working directory and state, as a separate pipeline would.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -64,4 +66,32 @@ if [ "$example" = complete ]; then
   "$terraform" -chdir="$build/work" output -raw producer_graph
   echo '```'
 fi
-echo "No changes. Demo finished."
+echo "No changes."
+
+if [ "$example" = complete ]; then
+  mkdir -p "$build/promote"
+  cp -R "$root/examples/promote/." "$build/promote/"
+  echo
+  echo "==> terraform apply examples/promote (a second state): gate each app on code quality, set QA's"
+  echo "    SMTP defaults, deploy the apps producers first to QA, configure them there"
+  echo "    (Claims Backoffice stays out: its migrated revision has 2 critical findings; the gate would stop the plan."
+  echo "     ODC accepts 10 build and 10 deployment requests a minute; the provider paces itself, so this takes a minute or two)"
+  "$terraform" -chdir="$build/promote" apply -auto-approve -input=false -no-color >"$build/promote.log" || {
+    cat "$build/promote.log" >&2
+    exit 1
+  }
+  grep -E '^(Apply complete|outsystems_asset_deployment\..*Creation complete)' "$build/promote.log" | sed 's/^/    /'
+  echo "==> What QA holds now (terraform output):"
+  "$terraform" -chdir="$build/promote" output -no-color
+  echo "==> A second plan of examples/promote must show no changes"
+  "$terraform" -chdir="$build/promote" plan -detailed-exitcode -input=false -no-color >/dev/null
+  echo "No changes."
+  echo "==> The gate: a plan that adds Claims Backoffice must fail"
+  if "$terraform" -chdir="$build/promote" plan -input=false -no-color \
+    -var 'apps=["Customer Portal", "Broker Portal", "HR Self Service", "Agent Mobile", "Claims Backoffice"]' >"$build/gate.log" 2>&1; then
+    echo "The plan with Claims Backoffice passed the code-quality gate" >&2
+    exit 1
+  fi
+  sed -n '/Error: Resource postcondition failed/,$p' "$build/gate.log" | sed 's/^/    /'
+fi
+echo "Demo finished."

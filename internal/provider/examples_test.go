@@ -2,6 +2,7 @@ package provider
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,13 +10,17 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/client"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/codemigration"
 	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/fixture"
+	"github.com/seed-1be1de96/terraform-provider-outsystems/internal/sandbox/odc"
 )
 
 // The examples are what users copy; these tests apply them as users do:
@@ -586,4 +591,191 @@ func portalExampleAssets(t *testing.T, c *cliRun) map[string]portalExampleAsset 
 	}
 	t.Fatal("no data.outsystems_odc_assets.migrated in state")
 	return nil
+}
+
+// promoteRenewalsKey is an app seeded beside the migrated ones for
+// TestAccExamplePromote: it consumes Customer Portal (an app), so the
+// promotion has a producer to deploy first. No app of the fixture's wave
+// consumes another app.
+const promoteRenewalsKey = "7d1f3b2a-4c5e-4f60-8a71-92b3c4d5e6f7"
+
+// promoteApps is examples/promote's default var.apps plus the seeded consumer.
+const promoteApps = `apps = ["Customer Portal", "Broker Portal", "HR Self Service", "Agent Mobile", "Policy Renewals"]` + "\n"
+
+// TestAccExamplePromote applies examples/complete, then examples/promote in
+// a second working directory and state on the same sandbox, on the pinned
+// CLI: QA holds every app at its migrated revision, the producer deployed
+// before its consumer and no library; the configured values are applied in
+// QA, none pending; the stage's defaults are set; a second plan is empty.
+// Adding Claims Backoffice (2 critical findings) fails the plan with the
+// gate's message. Destroy leaves the apps deployed with their values and
+// resets the stage's defaults.
+func TestAccExamplePromote(t *testing.T) {
+	t.Parallel()
+	sb := newExampleSandboxWith(t, sandbox.Options{CodeAnalysisDuration: 300 * time.Millisecond, DeploymentDuration: 300 * time.Millisecond})
+	migrate := newCLIRun(t, "complete", sb)
+	// ODC's 10 deployment POSTs per minute would hold the 11th publish a
+	// minute; the pacing has its own tests.
+	migrate.env = append(migrate.env, "OUTSYSTEMS_ODC_REQUESTS_PER_MINUTE=0")
+	migrate.run("apply", "-auto-approve", "-input=false", "-no-color")
+
+	ctx := context.Background()
+	odcClient := testODC(t, sb)
+	assets, err := odcClient.ListAssets(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, names := map[string]string{}, map[string]string{}
+	for _, a := range assets {
+		keys[a.Name], names[a.Key] = a.Key, a.Name
+	}
+	if err := sb.SeedODCAsset(odc.MigratedAsset{Key: promoteRenewalsKey, Name: "Policy Renewals", AssetType: client.AssetTypeWebApplication,
+		Producers: []string{keys["Customer Portal"], keys["Customer Core"]}}); err != nil {
+		t.Fatal(err)
+	}
+
+	promote := newCLIRun(t, "promote", sb)
+	promote.env = append(promote.env, "OUTSYSTEMS_ODC_REQUESTS_PER_MINUTE=0")
+	if err := os.WriteFile(filepath.Join(promote.dir, "terraform.tfvars"), []byte(promoteApps), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	promote.run("apply", "-auto-approve", "-input=false", "-no-color")
+	promote.planIsEmpty("examples/promote after its apply")
+
+	qa, ok := sb.Fixture().ODC.StageKey("QA")
+	if !ok {
+		t.Fatal("no QA stage in the fixture")
+	}
+	wantApps := map[string]bool{"Customer Portal": true, "Broker Portal": true, "HR Self Service": true, "Agent Mobile": true, "Policy Renewals": true}
+	deployedAt := checkPromotedToQA(t, odcClient, qa, names, wantApps)
+	if cp, pr := deployedAt["Customer Portal"], deployedAt["Policy Renewals"]; !cp.Before(pr) {
+		t.Errorf("producer Customer Portal deployed in QA at %v, not before its consumer Policy Renewals at %v", cp, pr)
+	}
+	var deployed map[string]string
+	if err := json.Unmarshal(promote.outputs()["deployed"], &deployed); err != nil {
+		t.Fatal(err)
+	}
+	if deployed["Customer Portal"] != "revision 1, wave 1" || deployed["Policy Renewals"] != "revision 1, wave 2" || len(deployed) != 5 {
+		t.Errorf("output deployed = %v", deployed)
+	}
+
+	wantConfig := map[string]map[string]string{
+		"Customer Portal": {"setting SessionTimeoutMinutes": "30", "setting SupportEmail": "support-qa@acme.example",
+			"timer SendRenewalReminders": "false", "integration PaymentGateway": "https://payments.qa.acme.example/api/v2"},
+		"HR Self Service": {"setting WelcomeText": "HR Self Service (QA)", "timer SyncEmployees": "true",
+			"integration PayrollService": "https://payroll.qa.acme.example/api"},
+	}
+	checkQAConfiguration(t, odcClient, qa, keys, wantConfig)
+	for name, want := range map[string]string{"SMTPServer": "smtp.qa.acme.example", "EmailSenderAddress": "no-reply-qa@acme.example"} {
+		if v, _, set, err := sb.SystemConfigValue(ctx, qa, name); err != nil || !set || v != want {
+			t.Errorf("QA's %s = %q (set %v, %v), want %q", name, v, set, err, want)
+		}
+	}
+
+	// The gate: Claims Backoffice's migrated revision has 2 critical findings.
+	gated := strings.Replace(promoteApps, `"Agent Mobile"`, `"Agent Mobile", "Claims Backoffice"`, 1)
+	if err := os.WriteFile(filepath.Join(promote.dir, "terraform.tfvars"), []byte(gated), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := promote.runAll(1, "plan", "-input=false", "-no-color")
+	for _, want := range []string{"Resource postcondition failed", "Claims Backoffice revision 1 has 2 critical code-quality findings"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the plan with Claims Backoffice does not say %q:\n%s", want, out)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(promote.dir, "terraform.tfvars"), []byte(promoteApps), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	// Destroy forgets the deployments and configurations (the apps stay in
+	// QA with their values) and resets the stage's defaults it set.
+	promote.run("destroy", "-auto-approve", "-input=false", "-no-color")
+	if left := strings.TrimSpace(promote.run("state", "list")); left != "" {
+		t.Errorf("state after destroy:\n%s", left)
+	}
+	checkPromotedToQA(t, odcClient, qa, names, wantApps)
+	checkQAConfiguration(t, odcClient, qa, keys, wantConfig)
+	for _, name := range []string{"SMTPServer", "SMTPPort", "SMTPUsername", "EmailSenderAddress"} {
+		if v, _, set, err := sb.SystemConfigValue(ctx, qa, name); err != nil || set {
+			t.Errorf("QA's %s is still %q after destroy (%v); want the stage's default", name, v, err)
+		}
+	}
+}
+
+// checkPromotedToQA: the stage holds exactly the wanted apps, each at its
+// latest revision, and no library; it returns when each was deployed.
+func checkPromotedToQA(t *testing.T, c *client.ODC, stage string, names map[string]string, want map[string]bool) map[string]time.Time {
+	t.Helper()
+	deployed, err := c.DeployedAssets(context.Background(), stage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := map[string]time.Time{}
+	for _, d := range deployed {
+		name := names[d.AssetKey]
+		if d.AssetKey == promoteRenewalsKey {
+			name = "Policy Renewals"
+		}
+		if !want[name] {
+			t.Errorf("QA holds %s (%s, revision %d), which the promotion does not deploy", name, d.AssetType, d.Revision)
+			continue
+		}
+		if d.Revision != 1 {
+			t.Errorf("QA holds %s at revision %d, want the migrated revision 1", name, d.Revision)
+		}
+		if at[name], err = time.Parse(time.RFC3339Nano, d.DeployedAt); err != nil {
+			t.Errorf("%s deployedAt %q: %v", name, d.DeployedAt, err)
+		}
+	}
+	for name := range want {
+		if _, ok := at[name]; !ok {
+			t.Errorf("%s is not deployed in QA", name)
+		}
+	}
+	return at
+}
+
+// checkQAConfiguration: each app's named values ("setting X", "timer X",
+// "integration X") in the stage are the wanted ones, applied (not pending).
+func checkQAConfiguration(t *testing.T, c *client.ODC, stage string, keys map[string]string, want map[string]map[string]string) {
+	t.Helper()
+	for app, values := range want {
+		cfg, err := c.AppConfiguration(context.Background(), stage, keys[app], 0)
+		if err != nil {
+			t.Fatalf("configuration of %s in QA: %v", app, err)
+		}
+		got := map[string]client.ConfigValue{}
+		for _, s := range cfg.Settings {
+			got["setting "+s.Name] = s
+		}
+		for _, tm := range cfg.Timers {
+			if v, ok := tm.Config(client.TimerConfigIsActive); ok {
+				got["timer "+tm.Name] = v
+			}
+		}
+		for _, in := range cfg.Integrations {
+			if v, ok := in.Config(client.IntegrationConfigBaseURL); ok {
+				got["integration "+in.Name] = v
+			}
+		}
+		for name, w := range values {
+			v, ok := got[name]
+			switch {
+			case !ok:
+				t.Errorf("%s has no %s in QA", app, name)
+			case v.Value == nil || !strings.EqualFold(*v.Value, w):
+				t.Errorf("%s's %s in QA = %s, want %q", app, name, ptrString(v.Value), w)
+			case v.Pending():
+				t.Errorf("%s's %s in QA is pending (value %q, deployed %s): the promotion did not apply it", app, name, *v.Value, ptrString(v.DeployedValue))
+			}
+		}
+	}
+}
+
+// ptrString quotes a value ODC may leave out, or says it is absent.
+func ptrString(v *string) string {
+	if v == nil {
+		return "(none)"
+	}
+	return strconv.Quote(*v)
 }
