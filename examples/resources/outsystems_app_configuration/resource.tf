@@ -1,3 +1,8 @@
+# Write-only attributes and ephemeral variables need Terraform 1.11+ (or OpenTofu 1.11+).
+terraform {
+  required_version = ">= 1.11"
+}
+
 variable "hr_app_key" {
   description = "Key of the migrated HR Self Service app (for example outsystems_code_migration.wave.assets[\"HR Self Service\"].asset_key)."
   type        = string

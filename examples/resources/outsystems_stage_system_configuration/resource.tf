@@ -1,3 +1,8 @@
+# Write-only attributes and ephemeral variables need Terraform 1.11+ (or OpenTofu 1.11+).
+terraform {
+  required_version = ">= 1.11"
+}
+
 # The SMTP server apps in the QA stage send email through. Only the values
 # named here are managed; the stage's other defaults are left alone.
 data "outsystems_odc_stage" "qa" {
