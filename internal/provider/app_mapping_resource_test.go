@@ -39,7 +39,6 @@ resource "outsystems_app_mapping" "test" {
 }
 
 func TestAccAppMapping_lifecycle(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	var first, recreated string
 	resource.ParallelTest(t, resource.TestCase{
@@ -113,7 +112,6 @@ func TestAccAppMapping_lifecycle(t *testing.T) {
 }
 
 func TestAccAppMapping_assetTypeChangeReplaces(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	var lib string
 	resource.ParallelTest(t, resource.TestCase{
@@ -195,7 +193,6 @@ resource "outsystems_app_mapping" "claims" {
 // TestAccAppMapping_kitRules checks one error per Migration Kit rule, at
 // plan time, naming the attribute and the offending apps.
 func TestAccAppMapping_kitRules(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	held, err := e.as.CreateMapping(context.Background(), client.MappingCreate{
 		Name: "HR", AssetType: client.AssetTypeWebApplication, ApplicationKeys: []string{e.appKey("HR Self Service")},

@@ -79,7 +79,6 @@ resource "outsystems_library_release" %[1]q {
 // the publication; destroy only forgets it (CheckDestroy asks ODC that the
 // publish operation is still there, and the kept release too).
 func TestAccAssetPublication_lifecycle(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	plan := migrationPlan{"Common Utils": {"library", []string{"Common Utils"}, 1}}
 	const pub = "outsystems_asset_publication.common_utils"

@@ -16,7 +16,6 @@ import (
 // wherever the value is known then; the few that can only be known by
 // acting fail at apply.
 func TestAccBadInput(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	dev, prod := e.envKey("Development"), e.envKey("Production")
 	portal := e.appKey("Customer Portal")

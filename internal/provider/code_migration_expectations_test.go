@@ -55,7 +55,6 @@ resource "outsystems_code_migration" "wave" {
 // showed is not the migration's: the migration is not started, and the
 // error names both. With the preview of the current plan it migrates.
 func TestAccCodeMigration_expectedPreview(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	utils, _ := e.runningVersionKey("Common Utils")
 	policy, _ := e.runningVersionKey("Policy Core")
@@ -149,7 +148,6 @@ func TestMigrationExpectationDifferences(t *testing.T) {
 // of band before the apply of that plan: the migration fails before it
 // starts, naming the app and both versions.
 func TestAccSavedPlan_previewThenTagged(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	policy, _ := e.runningVersionKey("Policy Core")
 	tagged := betweenPlanAndApply(func(ctx context.Context) error {

@@ -26,7 +26,6 @@ var chainPlan = migrationPlan{
 }
 
 func TestAccCodeMigration_producersFirst(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	base := e.providerConfig() + e.mappingsAndTags(chainPlan)
 	full := base + e.migrationConfig(chainPlan, true)
@@ -137,7 +136,6 @@ func (e *testEnv) checkProducersFirst(mig string) resource.TestCheckFunc {
 }
 
 func TestAccCodeMigration_preflightNotReady(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	plan := migrationPlan{"Policy Admin": {"web_app", []string{"Policy Admin"}, 1}}
 	base := e.providerConfig() + e.mappingsAndTags(plan)
@@ -181,7 +179,6 @@ resource "outsystems_code_migration" "wave" {
 }
 
 func TestAccCodeMigration_finishedWithErrorsIsReplacedNextApply(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	plan := migrationPlan{"Playground": {"web_app", []string{"Sandbox Playground"}, 1}}
 	cfg := e.providerConfig() + e.mappingsAndTags(plan) + e.migrationConfig(plan, false)
@@ -205,7 +202,6 @@ func TestAccCodeMigration_finishedWithErrorsIsReplacedNextApply(t *testing.T) {
 }
 
 func TestAccCodeMigration_permissions(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	plan := migrationPlan{"Common Utils": {"library", []string{"Common Utils"}, 1}}
 	resource.ParallelTest(t, resource.TestCase{
@@ -230,7 +226,6 @@ func TestAccCodeMigration_permissions(t *testing.T) {
 // stage reset) is published again. (A migration whose record was purged is
 // kept: history_test.go.)
 func TestAccOutOfBand(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	plan := migrationPlan{
 		"Acme Theme":      {"library", []string{"Acme Theme"}, 1},

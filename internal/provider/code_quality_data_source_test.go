@@ -132,7 +132,6 @@ func counts(kv map[string]int64) knownvalue.Check {
 // critical_findings stops the plan for the app with critical findings,
 // with its message.
 func TestAccCodeQualityDataSource(t *testing.T) {
-	t.Parallel()
 	e := newCodeQualityEnv(t)
 	const claims, clean = "data.outsystems_code_quality.claims", "data.outsystems_code_quality.clean"
 	resource.ParallelTest(t, resource.TestCase{
@@ -259,7 +258,6 @@ resource "terraform_data" "promotion" {
 // timeouts.read fails the read, naming the analysis, the revision and the
 // last status, and saying what to do.
 func TestAccCodeQualityDataSourceWaitTimesOut(t *testing.T) {
-	t.Parallel()
 	e := newCodeQualityEnv(t, func(o *sandbox.Options) { o.CodeAnalysisDuration = time.Hour })
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,

@@ -32,7 +32,6 @@ import (
 // Before, a library's publication was never checked: the plan said "No
 // changes" while the producers-first gate refused the library's consumers.
 func TestAccDrift_libraryUnpublished(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	plan := migrationPlan{"Acme Theme": {"library", []string{"Acme Theme"}, 1}}
 	full := e.providerConfig() + e.mappingsAndTags(plan) + e.migrationConfig(plan, true)
@@ -85,7 +84,6 @@ func TestAccDrift_libraryUnpublished(t *testing.T) {
 // nothing; once it changes in LifeTime (IsModified) the plan replaces the
 // tag with the next version, and after the apply the plan is empty again.
 func TestAccDrift_tagAppModifiedSinceTag(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	cfg := e.tagConfig("Claims Core", "", "Ready for ODC")
 	var first, second string
@@ -152,7 +150,6 @@ func TestAccDrift_tagAppModifiedSinceTag(t *testing.T) {
 // itself, since LifeTime refuses a version used before; bumping `version`
 // tags it.
 func TestAccDrift_tagPinnedVersionModified(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	var first string
 	tfresource.ParallelTest(t, tfresource.TestCase{

@@ -41,7 +41,6 @@ const historyMigration = "outsystems_code_migration.wave"
 // on changes nothing: the next plan is empty (no new migration, no new
 // publication or release), and the refresh warns that the record is gone.
 func TestAccHistory_recordGone(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	full := e.providerConfig() + e.mappingsAndTags(historyPlan) + e.migrationConfig(historyPlan, true)
 	var migrationID string
@@ -87,7 +86,6 @@ func TestAccHistory_recordGone(t *testing.T) {
 // applying it again migrates into the same ODC assets as new revisions:
 // the organization never holds two assets of one name.
 func TestAccHistory_destroyAndApplyAgain(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	cfg := e.providerConfig() + e.mappingsAndTags(historyPlan) + e.migrationConfig(historyPlan, false)
 	var first string
@@ -118,7 +116,6 @@ func TestAccHistory_destroyAndApplyAgain(t *testing.T) {
 // the same name is adopted by the mapping resource, and the migration only
 // records the new id: nothing is migrated, published or released again.
 func TestAccHistory_mappingCreatedAgain(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	plan := migrationPlan{"Acme Theme": {"library", []string{"Acme Theme"}, 1}}
 	cfg := e.providerConfig() + e.mappingsAndTags(plan) + e.migrationConfig(plan, true)
@@ -169,7 +166,6 @@ func TestAccHistory_mappingCreatedAgain(t *testing.T) {
 // An O11 app added to a mapping after it migrated makes its asset stale,
 // and the plan shows it.
 func TestAccHistory_appAddedIsStale(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	before := migrationPlan{"Acme Theme": {"library", []string{"Acme Theme"}, 1}}
 	after := migrationPlan{"Acme Theme": {"library", []string{"Acme Theme", "Common Utils"}, 1}}

@@ -9,7 +9,6 @@ import (
 )
 
 func TestAccLifeTimeApplicationDataSource(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	const addr = "data.outsystems_lifetime_application.test"
 	portal := e.appKey("Customer Portal")

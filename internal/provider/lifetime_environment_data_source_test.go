@@ -7,7 +7,6 @@ import (
 )
 
 func TestAccLifeTimeEnvironmentDataSource(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	const addr = "data.outsystems_lifetime_environment.test"
 	resource.ParallelTest(t, resource.TestCase{

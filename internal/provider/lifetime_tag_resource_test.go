@@ -49,7 +49,6 @@ func (e *testEnv) checkRunning(app string, id *string) resource.TestCheckFunc {
 }
 
 func TestAccLifeTimeTag_lifecycle(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	var first, second, third string
 	resource.ParallelTest(t, resource.TestCase{
@@ -263,7 +262,6 @@ func (e *testEnv) waitRunning(app, versionKey string) {
 // while (the sandbox's tag delay); the create returns only once the version
 // is readable and running, and the next refresh finds it.
 func TestAccLifeTimeTag_waitsForProcessing(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	var id string
 	var start time.Time
@@ -356,7 +354,6 @@ resource "outsystems_lifetime_tag" "test" {
 // TestAccLifeTimeTag_modifiedAppIsTagged: the same configuration tags an
 // app once it has changes since its last tag (marked in the sandbox).
 func TestAccLifeTimeTag_modifiedAppIsTagged(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	if err := e.sb.MarkModified(e.envKey("Development"), e.appKey("Claims Core"), true); err != nil {
 		t.Fatal(err)
@@ -381,7 +378,6 @@ func TestAccLifeTimeTag_modifiedAppIsTagged(t *testing.T) {
 // 500, and a DELETE answered 500 would fail the destroy): the destroy
 // succeeds with a warning, the version stays.
 func TestAccLifeTimeTag_refusedDeleteKeptWithWarning(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	var id string
 	resource.ParallelTest(t, resource.TestCase{
@@ -405,7 +401,6 @@ func TestAccLifeTimeTag_refusedDeleteKeptWithWarning(t *testing.T) {
 // TestAccLifeTimeTag_consoleURL: the provider accepts the LifeTime console
 // address (…/lifetime) and calls the API on that host.
 func TestAccLifeTimeTag_consoleURL(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	cfg := strings.Replace(e.tagConfig("Customer Portal", "1.3.0", "Ready for ODC"), fmt.Sprintf("url   = %q", e.url), fmt.Sprintf("url   = %q", e.url+"/lifetime"), 1)
 	if !strings.Contains(cfg, e.url+"/lifetime") {

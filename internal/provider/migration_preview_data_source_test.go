@@ -47,7 +47,6 @@ output "mermaid" {
 }
 
 func TestAccMigrationPreview_dataSource(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	const ds = "data.outsystems_migration_preview.wave"
 	wave := map[string][]string{
@@ -121,7 +120,6 @@ func TestAccMigrationPreview_dataSource(t *testing.T) {
 // On an organization without the Migration Kit's API the preview says so
 // and what to do instead.
 func TestAccMigrationPreview_tenant(t *testing.T) {
-	t.Parallel()
 	e := newTestEnvTenant(t)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,

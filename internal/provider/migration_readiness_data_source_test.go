@@ -41,7 +41,6 @@ data "outsystems_migration_readiness" "wave" {
 }
 
 func TestAccMigrationReadiness_gate(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	const ds = "data.outsystems_migration_readiness.wave"
 	var adminID string
@@ -137,7 +136,6 @@ data "outsystems_migration_readiness" "all" {
 }
 
 func TestAccMigrationReadiness_unknownMapping(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,

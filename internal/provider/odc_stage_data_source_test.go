@@ -10,7 +10,6 @@ import (
 )
 
 func TestAccODCStageDataSource(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	const addr = "data.outsystems_odc_stage.test"
 	resource.ParallelTest(t, resource.TestCase{

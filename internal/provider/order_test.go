@@ -97,7 +97,6 @@ resource "outsystems_asset_publication" "wave3" {
 // provider must make the consumers wait for their producers' publishes
 // rather than fail "Producers Not Published".
 func TestAccOrder_onlyPublicationsReplaced(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	config := orderChain(t, e)
 	dev, qa := e.stageKey("Development"), e.stageKey("QA")

@@ -78,7 +78,6 @@ resource "outsystems_app_mapping" "b" {
 // TestAccPlanKnows_nameTakenInTheTool: a mapping outside this configuration
 // already has the name.
 func TestAccPlanKnows_nameTakenInTheTool(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	held, err := e.as.CreateMapping(context.Background(), client.MappingCreate{
 		Name: "HR", AssetType: client.AssetTypeWebApplication, ApplicationKeys: []string{e.appKey("HR Self Service")},
@@ -168,7 +167,6 @@ func TestRegisterPlannedMapping(t *testing.T) {
 // planned again without prior state; it must not collide with itself (its
 // name in the tool, its entry in the registry).
 func TestAccPlanKnows_taintedMappingIsNotItsOwnConflict(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	cfg := e.mappingConfig("Customer Portal", "web_app", "", "Customer Portal")
 	resource.ParallelTest(t, resource.TestCase{

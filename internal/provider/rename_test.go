@@ -71,7 +71,6 @@ resource "outsystems_library_release" "theme" {
 // migration moves its asset to the new key in place: nothing is migrated,
 // published or released again, and the ODC asset keeps its name.
 func TestAccHistory_mappingRenamed(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	asset := func(name string) tfjsonpath.Path { return tfjsonpath.New("assets").AtMapKey(name) }
 	var migrationID string

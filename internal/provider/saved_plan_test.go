@@ -116,7 +116,6 @@ resource "outsystems_lifetime_tag" "portal" {
 // after apply"; now the apply fails with the provider's error naming the
 // attribute, both values and what to do, and changes nothing.
 func TestAccSavedPlan_mappingChangedInTheTool(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	var id string
 	renamed := betweenPlanAndApply(func(ctx context.Context) error {

@@ -39,7 +39,6 @@ func noKitError(e *testEnv, kind string) *regexp.Regexp {
 }
 
 func TestAccTenantProfile_appMappingFailsAtPlan(t *testing.T) {
-	t.Parallel()
 	e := newTestEnvTenant(t)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -58,7 +57,6 @@ resource "outsystems_app_mapping" "test" {
 }
 
 func TestAccTenantProfile_codeMigrationFailsAtPlan(t *testing.T) {
-	t.Parallel()
 	e := newTestEnvTenant(t)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -76,7 +74,6 @@ resource "outsystems_code_migration" "test" {
 }
 
 func TestAccTenantProfile_migrationReadinessFailsAtPlan(t *testing.T) {
-	t.Parallel()
 	e := newTestEnvTenant(t)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,

@@ -84,7 +84,6 @@ data "outsystems_odc_stage" "qa" { name = "QA" }
 `
 
 func TestAccPrivateCATrustedWhereConfigured(t *testing.T) {
-	t.Parallel()
 	e, ca := newTLSTestEnv(t)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -102,7 +101,6 @@ func TestAccPrivateCATrustedWhereConfigured(t *testing.T) {
 }
 
 func TestAccPrivateCAMissing(t *testing.T) {
-	t.Parallel()
 	e, ca := newTLSTestEnv(t)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -124,7 +122,6 @@ func TestAccPrivateCAMissing(t *testing.T) {
 }
 
 func TestAccPrivateCAInvalid(t *testing.T) {
-	t.Parallel()
 	e, ca := newTLSTestEnv(t)
 	const notPEM = "MIIBkTCB+wIJAKHHIGbnotreallyacertificate"
 	resource.ParallelTest(t, resource.TestCase{
