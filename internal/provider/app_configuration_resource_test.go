@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -102,8 +104,11 @@ func configValue(ctx context.Context, odc *client.ODC, stageKey, appKey, library
 	return client.ConfigValue{}, fmt.Errorf("no setting %q (library %q) in %+v", name, library, cfg)
 }
 
+// appConfigurationConfig: the provider block is unpaced, so apply's
+// ApplyConfigs (a POST of deployment operations, 10 a minute) does not wait
+// 6 s in each fresh provider process.
 func appConfigurationConfig(e *testEnv, app, maxUpload string, syncActive bool) string {
-	return e.providerConfig() + fmt.Sprintf(`
+	return unpaced(e.providerConfig()) + fmt.Sprintf(`
 resource "outsystems_app_configuration" "qa" {
   asset_key = %[1]q
   stage_key = %[2]q
@@ -288,16 +293,17 @@ resource "outsystems_app_configuration" "x" {
 				ExpectError: errorRe("Invalid Base URL", "https://")},
 			{Config: cfg("QA", `library_settings = { "Acme Theme" = { Colour = "red" } }`), PlanOnly: true,
 				ExpectError: errorRe("Unknown Library Setting", "Colour")},
-			secretsStep(t, cfg("Development", `secret_settings_wo = { PayrollApiToken = "x" }`)),
+			writeOnlyStep(t, cfg("Development", `secret_settings_wo = { PayrollApiToken = "x" }`),
+				errorRe("Secret Settings Need Terraform 1.11", "secret_settings_wo")),
 		},
 	})
 }
 
-// secretsStep plans a configuration with secret_settings_wo: a CLI without
-// write-only attributes (Terraform < 1.11, as the pinned 1.5.7) must fail
-// with the error naming the attribute; a newer one (make testacc-tofu)
-// plans the write.
-func secretsStep(t *testing.T, config string) resource.TestStep {
+// writeOnlyStep plans a configuration with a write-only attribute: a CLI
+// without write-only attributes (Terraform < 1.11, as the pinned 1.5.7)
+// must fail with oldErr, the error naming the attribute; a newer one (make
+// testacc-tofu) plans the write.
+func writeOnlyStep(t *testing.T, config string, oldErr *regexp.Regexp) resource.TestStep {
 	t.Helper()
 	out, err := exec.Command(os.Getenv("TF_ACC_TERRAFORM_PATH"), "version", "-json").Output()
 	var v struct {
@@ -313,20 +319,27 @@ func secretsStep(t *testing.T, config string) resource.TestStep {
 	if major > 1 || minor >= 11 {
 		return resource.TestStep{Config: config, PlanOnly: true, ExpectNonEmptyPlan: true}
 	}
-	return resource.TestStep{Config: config, PlanOnly: true, ExpectError: errorRe("Secret Settings Need Terraform 1.11", "secret_settings_wo")}
+	return resource.TestStep{Config: config, PlanOnly: true, ExpectError: oldErr}
 }
 
-// secretCLIs are the CLIs with write-only attributes the secret test runs:
-// the image's newer Terraform and OpenTofu, where present.
+// secretCLIs are the CLIs with write-only attributes the secret tests run:
+// the image's newer Terraform (required) and the repository's OpenTofu
+// (bin/tofu) where make tofu built it.
 func secretCLIs(t *testing.T) []string {
 	t.Helper()
-	var clis []string
-	for _, cli := range []string{"/usr/local/bin/terraform", "/work/main/bin/tofu"} {
-		if _, err := os.Stat(cli); err == nil {
-			clis = append(clis, cli)
-		} else {
-			t.Logf("%s not present: the write-only path is not tested with it", cli)
-		}
+	if _, err := os.Stat(latestTerraform); err != nil {
+		t.Fatalf("the write-only path needs Terraform 1.11 or later at %s, which the machine image provides: %v", latestTerraform, err)
+	}
+	clis := []string{latestTerraform}
+	// The repository's OpenTofu (make tofu), as testacc-tofu runs it.
+	tofu, err := filepath.Abs(filepath.Join("..", "..", "bin", "tofu"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(tofu); err == nil {
+		clis = append(clis, tofu)
+	} else {
+		t.Logf("%s not present (make tofu builds it): the write-only path is tested with %s only", tofu, latestTerraform)
 	}
 	return clis
 }
@@ -335,17 +348,16 @@ func secretCLIs(t *testing.T) []string {
 // the newer Terraform and OpenTofu: a secret for a setting ODC does not
 // report secret fails the plan (telling to mark it in Studio); once
 // marked, the secret is written, and its value appears nowhere: not in
-// state, saved plan, plan or apply output, TRACE logs or errors. A change
+// state, saved plan, plan or apply output, TRACE logs, errors or the
+// sandbox's log. A change
 // made outside Terraform shows in the plan and the apply writes it again.
 func TestAccAppConfiguration_secretsNeverLeak(t *testing.T) {
 	t.Parallel()
-	clis := secretCLIs(t)
-	if len(clis) == 0 {
-		t.Skip("neither /usr/local/bin/terraform nor /work/main/bin/tofu is present: the write-only path needs Terraform or OpenTofu 1.11+")
-	}
-	for _, cli := range clis {
+	for _, cli := range secretCLIs(t) {
 		t.Run(filepath.Base(cli), func(t *testing.T) {
-			sb := newExampleSandbox(t)
+			t.Parallel()
+			var sandboxLog syncBuffer
+			sb := newExampleSandboxWith(t, sandbox.Options{Logger: log.New(&sandboxLog, "", 0)})
 			odc := testODC(t, sb)
 			keys := configuredApps(t, sb, odc)
 			app := keys["HR Self Service"]
@@ -427,7 +439,7 @@ resource "outsystems_app_configuration" "dev" {
 			outputs.WriteString(run(0, "show", "-json"))
 			run(0, "destroy", "-auto-approve", "-input=false", "-no-color")
 
-			files := map[string]string{"all output": outputs.String()}
+			files := map[string]string{"all output": outputs.String(), "sandbox log": sandboxLog.String()}
 			for _, name := range []string{"terraform.tfstate", "terraform.tfstate.backup", "tfplan"} {
 				if b, err := os.ReadFile(filepath.Join(c.dir, name)); err == nil {
 					files[name] = string(b)

@@ -42,6 +42,11 @@ func (e *testEnv) seedDeploymentAssets() {
 	}
 }
 
+// The tests' provider blocks are unpaced: a fresh provider process
+// otherwise waits 6 s before its first POST of builds, deployment analyses
+// and deployment operations each (10 a minute per endpoint), which made
+// most of these tests' time. The limiter has tests of its own.
+
 // deploymentConfig is an outsystems_asset_deployment block.
 func deploymentConfig(name, assetKey string, revision int, stageKey, extra string) string {
 	return fmt.Sprintf(`
@@ -152,7 +157,7 @@ resource "outsystems_asset_deployment" "api" {
 		// One plan, three refusals: the Development stage, a library, a
 		// revision that does not exist.
 		steps = append(steps, resource.TestStep{
-			Config: e.providerConfig() + deploymentConfig("dev", deployAPIKey, 1, e.stageKey("Development"), "") +
+			Config: unpaced(e.providerConfig()) + deploymentConfig("dev", deployAPIKey, 1, e.stageKey("Development"), "") +
 				deploymentConfig("core", deployCoreKey, 1, qa, "") + deploymentConfig("api", deployAPIKey, 7, qa, ""),
 			PlanOnly: true,
 			ExpectError: regexp.MustCompile(`(?s)(Development Is Published To, Not Deployed To.*Stage "Development".*Use\s+outsystems_asset_publication\s+for\s+the\s+Development\s+stage.*` +
@@ -161,12 +166,12 @@ resource "outsystems_asset_deployment" "api" {
 	}
 	steps = append(steps,
 		resource.TestStep{ // the consumer alone: refused, naming the producer app (not the bundled library) and what to reference
-			Config: e.providerConfig() + deploymentConfig("portal", deployPortalKey, 1, qa, ""),
+			Config: unpaced(e.providerConfig()) + deploymentConfig("portal", deployPortalKey, 1, qa, ""),
 			ExpectError: regexpS(`Producers Not Deployed.*"Orders Portal" \(` + deployPortalKey + `\) revision 1 consumes apps that are not deployed in stage "QA" \(` +
 				qa + `\): "Orders API" \(asset ` + deployAPIKey + `\)\..*Reference the outsystems_asset_deployment of each of these producers`),
 		},
 		resource.TestStep{ // producers first: both deployed
-			Config: e.providerConfig() + apiConfig + portalConfig(1),
+			Config: unpaced(e.providerConfig()) + apiConfig + portalConfig(1),
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue(portal, tfjsonpath.New("status"), knownvalue.StringExact("Finished")),
 				statecheck.ExpectKnownValue(portal, tfjsonpath.New("revision"), knownvalue.Int64Exact(1)),
@@ -193,7 +198,7 @@ resource "outsystems_asset_deployment" "api" {
 					t.Fatal(err)
 				}
 			},
-			Config: e.providerConfig() + apiConfig + portalConfig(2),
+			Config: unpaced(e.providerConfig()) + apiConfig + portalConfig(2),
 			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 				plancheck.ExpectResourceAction(portal, plancheck.ResourceActionUpdate),
 				plancheck.ExpectUnknownValue(portal, tfjsonpath.New("id")),
@@ -210,7 +215,7 @@ resource "outsystems_asset_deployment" "api" {
 		},
 		resource.TestStep{ // undeployed out of band: the plan deploys it again
 			PreConfig: func() { e.undeployOutOfBand(qa, deployPortalKey) },
-			Config:    e.providerConfig() + apiConfig + portalConfig(2),
+			Config:    unpaced(e.providerConfig()) + apiConfig + portalConfig(2),
 			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 				plancheck.ExpectResourceAction(portal, plancheck.ResourceActionCreate),
 			}},
@@ -227,11 +232,11 @@ resource "outsystems_asset_deployment" "api" {
 	} else {
 		steps = append(steps,
 			resource.TestStep{ // the producer's deployment destroyed while its consumer stays: refused, naming the consumer
-				Config:      e.providerConfig() + deploymentConfig("portal", deployPortalKey, 2, qa, ""),
+				Config:      unpaced(e.providerConfig()) + deploymentConfig("portal", deployPortalKey, 2, qa, ""),
 				ExpectError: regexpS(`Consumers Still Deployed.*"Orders API".*cannot be undeployed from stage "QA".*"Orders Portal" \(asset ` + deployPortalKey + `\) revision 2`),
 			},
 			resource.TestStep{ // nothing changed: the full configuration (consumer after producer, for destroy) plans empty
-				Config: e.providerConfig() + apiConfig + portalConfig(2),
+				Config: unpaced(e.providerConfig()) + apiConfig + portalConfig(2),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectEmptyPlan(),
 				}},

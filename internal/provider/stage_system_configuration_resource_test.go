@@ -90,7 +90,7 @@ func TestAccStageSystemConfiguration_tenant(t *testing.T) {
 // changed, one added, one no longer named and so reset), an out-of-band
 // change the plan shows and the apply undoes, values ODC does not offer or
 // that are secret refused at plan time, and the write-only password refused
-// with what to do on a Terraform older than 1.11.
+// with what to do on a Terraform older than 1.11 (planned on a newer CLI).
 func testAccStageSystemConfiguration(t *testing.T, e *testEnv) {
 	first := e.stageConfigHCL(`  values = {
     SMTPServer      = "smtp.example.com"
@@ -137,12 +137,9 @@ func testAccStageSystemConfiguration(t *testing.T, e *testEnv) {
 				Config:      e.stageConfigHCL(`  values = { SMTPPort = "many" }`),
 				ExpectError: regexpS(`values\["SMTPPort"\]. = "many" is not an integer`),
 			},
-			{
-				Config: e.stageConfigHCL(`  values = { SMTPServer = "smtp.example.com" }
+			writeOnlyStep(t, e.stageConfigHCL(`  values = { SMTPServer = "smtp.example.com" }
   smtp_password_wo         = "never-stored"
-  smtp_password_wo_version = 1`),
-				ExpectError: regexpS(`Write-Only Attribute Needs Terraform 1.11.*smtp_password_wo.*Terraform 1.11 or later`),
-			},
+  smtp_password_wo_version = 1`), regexpS(`Write-Only Attribute Needs Terraform 1.11.*smtp_password_wo.*Terraform 1.11 or later`)),
 			{
 				Config: second,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
@@ -178,7 +175,8 @@ func testAccStageSystemConfiguration(t *testing.T, e *testEnv) {
 const latestTerraform = "/usr/local/bin/terraform"
 
 // TestAccStageSystemConfiguration_writeOnlyPassword runs the terraform CLI
-// 1.11+ at TF_LOG=TRACE: the password reaches ODC; the next plan is empty;
+// 1.11+ and OpenTofu (secretCLIs), each against a sandbox of its own, at
+// TF_LOG=TRACE: the password reaches ODC; the next plan is empty;
 // a password changed outside Terraform shows in the plan and the apply sends
 // the configured one again; a rotation ODC refuses (another value of the
 // same PATCH is bad) fails saying why; a new version sends a new password;
@@ -186,9 +184,15 @@ const latestTerraform = "/usr/local/bin/terraform"
 // or sandbox log.
 func TestAccStageSystemConfiguration_writeOnlyPassword(t *testing.T) {
 	t.Parallel()
-	if _, err := os.Stat(latestTerraform); err != nil {
-		t.Fatalf("this test needs Terraform 1.11 or later at %s, which the machine image provides: %v", latestTerraform, err)
+	for _, cli := range secretCLIs(t) {
+		t.Run(filepath.Base(cli), func(t *testing.T) {
+			t.Parallel()
+			testStageWriteOnlyPassword(t, cli)
+		})
 	}
+}
+
+func testStageWriteOnlyPassword(t *testing.T, cli string) {
 	const first, second = "Pa55-never-in-any-log-7d3e", "Rotated-pa55-0c4b"
 	var sandboxLog syncBuffer
 	sb := newExampleSandboxWith(t, sandbox.Options{Logger: log.New(&sandboxLog, "", 0)})
@@ -228,7 +232,7 @@ resource "outsystems_stage_system_configuration" "qa" {
 			t.Fatalf("the SMTP password in ODC is not the configured one (%d characters stored, %v)", len(v), err)
 		}
 	}
-	c := newCLIDirFor(t, sb.Exports(), latestTerraform)
+	c := newCLIDirFor(t, sb.Exports(), cli)
 	if err := os.MkdirAll(c.dir, 0o755); err != nil {
 		t.Fatal(err)
 	}

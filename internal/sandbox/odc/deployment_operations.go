@@ -230,23 +230,6 @@ func planApplyConfigs(ctx context.Context, tx *sql.Tx, req deploymentRequest, a 
 	return finish(op, msgs, nil, "Applying", subject, stage.Name), nil
 }
 
-// configsAppliedAt returns when the latest Publish, Deploy or ApplyConfigs
-// of the asset in the stage that finished successfully by now finished:
-// configurations changed before it are applied, later ones are pending.
-// ok is false when none did.
-func configsAppliedAt(ctx context.Context, tx *sql.Tx, stageKey, assetKey string, now time.Time) (at time.Time, ok bool, err error) {
-	var n sql.NullInt64
-	err = tx.QueryRowContext(ctx, `SELECT max(finishes_at) FROM (
-			SELECT finishes_at FROM odc_publish_operations WHERE environment_key = ?1 AND asset_key = ?2 AND outcome = 'Finished' AND finishes_at <= ?3
-			UNION ALL
-			SELECT finishes_at FROM odc_deployment_operations WHERE environment_key = ?1 AND asset_key = ?2 AND outcome = 'Finished' AND finishes_at <= ?3
-				AND operation IN ('Deploy', 'ApplyConfigs'))`, stageKey, assetKey, nanos(now)).Scan(&n)
-	if err != nil || !n.Valid {
-		return time.Time{}, false, err
-	}
-	return fromNanos(n.Int64), true, nil
-}
-
 // forgetDeployments removes the finished Deploy and Undeploy operations of
 // an asset in a stage, as resetting the stage does (UnpublishAsset).
 func forgetDeployments(ctx context.Context, tx *sql.Tx, stageKey, assetKey string) error {

@@ -172,9 +172,9 @@ func TestODCDeploymentOperations(t *testing.T) {
 		t.Errorf("apply = %+v", applied)
 	}
 	err := e.sb.db.Read(t.Context(), func(tx *sql.Tx) error {
-		at, ok, err := configsAppliedAt(t.Context(), tx, qa, keyOrdersPortal, time.Now())
-		if err == nil && (!ok || sqldb.FormatTime(at) != applied.FinishedDateTime) {
-			t.Errorf("configsAppliedAt = %v %v, want %s", at, ok, applied.FinishedDateTime)
+		started, finished, ok, err := appliedAt(t.Context(), tx, qa, keyOrdersPortal, time.Now())
+		if err == nil && (!ok || sqldb.FormatTime(started) != applied.StartedDateTime || sqldb.FormatTime(finished) != applied.FinishedDateTime) {
+			t.Errorf("appliedAt = %v %v %v, want %s %s", started, finished, ok, applied.StartedDateTime, applied.FinishedDateTime)
 		}
 		return err
 	})

@@ -105,8 +105,9 @@ CREATE TABLE IF NOT EXISTS odc_publish_messages (
 -- updated: status is derived from started_at, finishes_at and outcome.
 -- What is deployed in a stage is the latest finished Deploy or Publish not
 -- followed by a finished Undeploy; configurations changed in a stage are
--- pending until a Publish, Deploy or ApplyConfigs of the app finishes
--- there after the change.
+-- pending until a Publish, Deploy or ApplyConfigs of the app that STARTED
+-- there after the change finishes successfully (appliedAt in
+-- configurations_store.go: a change made while one runs stays pending).
 CREATE TABLE IF NOT EXISTS odc_deployment_operations (
 	seq             INTEGER PRIMARY KEY,
 	key             TEXT NOT NULL UNIQUE,
