@@ -244,14 +244,12 @@ func testAccAppConfigurationLifecycle(t *testing.T, e *testEnv) {
 }
 
 func TestAccAppConfiguration_lifecycle(t *testing.T) {
-	t.Parallel()
 	testAccAppConfigurationLifecycle(t, newTestEnv(t))
 }
 
 // On the tenant profile (no Migration Kit API): the resource is built on
 // ODC's public APIs only.
 func TestAccAppConfiguration_tenantProfile(t *testing.T) {
-	t.Parallel()
 	testAccAppConfigurationLifecycle(t, newTestEnvTenant(t))
 }
 

@@ -77,12 +77,10 @@ func (e *testEnv) setSystemConfig(name, value string) {
 }
 
 func TestAccStageSystemConfiguration(t *testing.T) {
-	t.Parallel()
 	testAccStageSystemConfiguration(t, newTestEnv(t))
 }
 
 func TestAccStageSystemConfiguration_tenant(t *testing.T) {
-	t.Parallel()
 	testAccStageSystemConfiguration(t, newTestEnvTenant(t))
 }
 
