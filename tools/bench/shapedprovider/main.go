@@ -17,8 +17,12 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log"
+	"os"
+	"path/filepath"
 	"reflect"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -35,8 +39,36 @@ import (
 const Address = "registry.terraform.io/bench/outsystems"
 
 func main() {
+	// As tools/bench/pprofprovider: a CPU profile per process on request.
+	if dir := os.Getenv("BENCH_PPROF_DIR"); dir != "" {
+		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("cpu-shaped-%d.pprof", os.Getpid())))
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
+	}
+	quietSDKLogs()
 	if err := providerserver.Serve(context.Background(), newShaped, providerserver.ServeOpts{Address: Address}); err != nil {
-		log.Fatal(err)
+		log.Print(err)
+	}
+}
+
+// quietSDKLogs is the provider's own (main.go): the SDK's trace logging off
+// when no log is asked for, so the floor pays for logs exactly as ours does.
+func quietSDKLogs() {
+	for _, v := range []string{"TF_LOG", "TF_LOG_PROVIDER", "TF_LOG_SDK", "TF_LOG_SDK_PROTO", "TF_LOG_SDK_FRAMEWORK"} {
+		if os.Getenv(v) != "" {
+			return
+		}
+	}
+	for _, v := range []string{"TF_LOG_SDK", "TF_LOG_SDK_PROTO", "TF_LOG_SDK_FRAMEWORK"} {
+		_ = os.Setenv(v, "off")
 	}
 }
 
