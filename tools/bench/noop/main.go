@@ -34,7 +34,8 @@ func main() {
 	}
 }
 
-// quietSDKLogs is the provider's own (main.go): the SDK's trace logging off
+// quietSDKLogs is the provider's own (provider.QuietSDKLogs; copied, so the
+// minimal floor's binary does not link our provider): the SDK's trace logging off
 // when no log is asked for, so the floor pays for logs exactly as ours does.
 func quietSDKLogs() {
 	for _, v := range []string{"TF_LOG", "TF_LOG_PROVIDER", "TF_LOG_SDK", "TF_LOG_SDK_PROTO", "TF_LOG_SDK_FRAMEWORK"} {

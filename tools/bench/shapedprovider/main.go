@@ -53,22 +53,9 @@ func main() {
 			f.Close()
 		}()
 	}
-	quietSDKLogs()
+	ours.QuietSDKLogs()
 	if err := providerserver.Serve(context.Background(), newShaped, providerserver.ServeOpts{Address: Address}); err != nil {
 		log.Print(err)
-	}
-}
-
-// quietSDKLogs is the provider's own (main.go): the SDK's trace logging off
-// when no log is asked for, so the floor pays for logs exactly as ours does.
-func quietSDKLogs() {
-	for _, v := range []string{"TF_LOG", "TF_LOG_PROVIDER", "TF_LOG_SDK", "TF_LOG_SDK_PROTO", "TF_LOG_SDK_FRAMEWORK"} {
-		if os.Getenv(v) != "" {
-			return
-		}
-	}
-	for _, v := range []string{"TF_LOG_SDK", "TF_LOG_SDK_PROTO", "TF_LOG_SDK_FRAMEWORK"} {
-		_ = os.Setenv(v, "off")
 	}
 }
 
