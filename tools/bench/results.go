@@ -615,6 +615,8 @@ func (b *bench) writeResults() error {
 
 // printSizes prints P1's ratios per size of -n 100,500,1000.
 func printSizes(w io.Writer, sizes []sizeResult) {
+	sizes = append([]sizeResult(nil), sizes...)
+	sort.SliceStable(sizes, func(i, j int) bool { return sizes[i].Resources < sizes[j].Resources })
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "N\tCPU vs no-op\tCPU vs same-schema\twall vs no-op\twall vs same-schema\tprovider CPU vs no-op\tprovider CPU vs same-schema\tcore CPU vs no-op\tcore CPU vs same-schema\tours CPU / wall\tno-op CPU / wall\tsame-schema CPU / wall")
 	for _, s := range sizes {
