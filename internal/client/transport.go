@@ -197,6 +197,10 @@ type lastRetryable struct {
 	throttled, others int // retries so far after a 429, after other failures
 }
 
+// idleConnsPerHost is how many idle connections a service keeps to its
+// host: more than Terraform's default parallelism (10).
+const idleConnsPerHost = 16
+
 func newService(name string, cfg Config, apiPrefix string, auth authorizer, parse errorParser) (*service, error) {
 	base, err := ParseBaseURL(cfg.BaseURL)
 	if err != nil {
@@ -209,6 +213,12 @@ func newService(name string, cfg Config, apiPrefix string, auth authorizer, pars
 	rc.Logger = nil
 	if cfg.HTTPClient != nil {
 		rc.HTTPClient = cfg.HTTPClient
+	} else if t, ok := rc.HTTPClient.Transport.(*http.Transport); ok {
+		// The pooled default keeps GOMAXPROCS+1 idle connections per host
+		// (3 on two cores) while Terraform refreshes 10 resources at once:
+		// the rest were closed after each request and dialed (with TLS,
+		// handshaken) again for the next one (make bench -profile).
+		t.MaxIdleConnsPerHost = idleConnsPerHost
 	}
 	if strings.TrimSpace(cfg.CACertificate) != "" {
 		if rc.HTTPClient, err = withCACertificate(rc.HTTPClient, cfg.CACertificate); err != nil {

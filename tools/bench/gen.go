@@ -17,6 +17,8 @@ import (
 const (
 	ourAddress  = "registry.terraform.io/seed-1be1de96/outsystems"
 	noopAddress = "registry.terraform.io/bench/noop"
+	// shapedAddress is tools/bench/shapedprovider: our schemas, no code.
+	shapedAddress = "registry.terraform.io/bench/outsystems"
 )
 
 // keyNamespace makes the fixture's keys deterministic: the same names give
@@ -141,6 +143,13 @@ const ourHeader = `terraform {
 }
 
 `
+
+// shaped turns a configuration of ours into the same configuration on the
+// same-schema no-op provider (tools/bench/shapedprovider): only the source
+// changes.
+func shaped(config string) string {
+	return strings.Replace(config, `source = "seed-1be1de96/outsystems"`, `source = "bench/outsystems"`, 1)
+}
 
 // ourProvider is the provider block: settings from the sandbox's exports,
 // ODC pacing as given (0 turns it off).

@@ -3,8 +3,10 @@
 //
 //   - P1 refresh cost: terraform plan over N managed resources of ours
 //     against the sandbox, versus N no-op resources of a minimal
-//     terraform-plugin-framework provider (tools/bench/noop) and N
-//     terraform_data, alternating runs, median;
+//     terraform-plugin-framework provider (tools/bench/noop), N no-op
+//     resources with our own schemas (tools/bench/shapedprovider) and N
+//     terraform_data, alternating runs, median; -n 100,500,1000 runs it at
+//     several sizes and prints the ratios per size;
 //   - P2 requests: HTTP requests per managed resource and per data source
 //     during a refresh, and ODC token requests per run;
 //   - P3 paced apply: library releases against a rate-limited sandbox, wall
@@ -28,6 +30,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -62,6 +65,10 @@ type modeConfig struct {
 	LongMigration bool `json:"longMigration"`
 	// Profile adds a CPU-profiled plan of P1 (-profile).
 	Profile bool `json:"profile"`
+	// Sizes are P1's sizes when -n lists several: P1 (and its diagnostics)
+	// runs at each; the other measurements at the last. P1Only skips them.
+	Sizes  []int `json:"sizes,omitempty"`
+	P1Only bool  `json:"p1Only,omitempty"`
 	// StartupRuns is how many schema loads of each provider are timed.
 	StartupRuns int `json:"startupRuns"`
 }
@@ -82,7 +89,7 @@ var modes = map[string]modeConfig{
 	// quick: under 3 minutes on a small machine. P3's N is set so that its
 	// requests overflow the one-minute window, which is what pacing is for.
 	"quick": {Name: "quick", Resources: 100, Runs: 5, DataSourceApps: 5, PacedRate: 600, PacedReleases: 60,
-		Lengths: []time.Duration{2 * time.Second, 8 * time.Second}, StartupRuns: 5, NoRefreshRuns: 3, LogsOffRuns: 3},
+		Lengths: []time.Duration{2 * time.Second, 8 * time.Second}, StartupRuns: 5, NoRefreshRuns: 3, LogsOffRuns: 3, TypeRuns: 1},
 	"full": {Name: "full", Resources: 500, Runs: 7, DataSourceApps: 10, PacedRate: 100, PacedReleases: 25,
 		Lengths: []time.Duration{5 * time.Second, 30 * time.Second, 120 * time.Second}, StartupRuns: 7, NoRefreshRuns: 3, LogsOffRuns: 3, TypeRuns: 3, LongMigration: true},
 }
@@ -96,7 +103,8 @@ func realMain() int {
 	modeName := fs.String("mode", envOr("BENCH", "full"), "quick or full (default $BENCH, else full)")
 	tfBin := fs.String("terraform", "bin/terraform", "the pinned terraform binary (make tools builds it)")
 	out := fs.String("out", ".bench", "directory for results and work files (git-ignored)")
-	n := fs.Int("n", 0, "P1: managed resources (default: the mode's)")
+	n := fs.String("n", "", "P1: managed resources (default: the mode's); a comma-separated list (e.g. 100,500,1000) runs P1 at each size and prints the ratios per size")
+	p1Only := fs.Bool("p1-only", false, "measure P1 (and its diagnostics) only: no P2, start-up, P3 or P4")
 	runs := fs.Int("runs", 0, "P1: timed runs of each kind (default: the mode's; at least 5 for a median)")
 	pacedRate := fs.Int("paced-rate", 0, "P3: requests per minute (default: the mode's)")
 	pacedReleases := fs.Int("paced-releases", 0, "P3: libraries released (default: the mode's)")
@@ -111,9 +119,21 @@ func realMain() int {
 		fmt.Fprintf(os.Stderr, "bench: unknown mode %q (quick or full)\n", *modeName)
 		return 2
 	}
-	if *n > 0 {
-		mode.Resources = *n
+	if *n != "" {
+		for _, s := range strings.Split(*n, ",") {
+			v, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil || v < 9 {
+				fmt.Fprintf(os.Stderr, "bench: bad -n entry %q (at least 9)\n", s)
+				return 2
+			}
+			mode.Sizes = append(mode.Sizes, v)
+		}
+		mode.Resources = mode.Sizes[len(mode.Sizes)-1]
+		if len(mode.Sizes) == 1 {
+			mode.Sizes = nil
+		}
 	}
+	mode.P1Only = *p1Only
 	if *runs > 0 {
 		mode.Runs = *runs
 	}
@@ -183,14 +203,15 @@ type bench struct {
 	tfBin   string
 	started time.Time
 
-	provider, noop, sandboxBin string
-	fixture, db                string
-	tf                         *terraform
-	apps                       appGroups
-	sb                         *sandboxProc
-	sbRuns                     int
-	long                       *longRun
-	progress                   io.Writer
+	provider, noop, shaped, sandboxBin string
+	fixture, db                        string
+	tf                                 *terraform
+	apps                               appGroups
+	sb                                 *sandboxProc
+	sbRuns                             int
+	long                               *longRun
+	auxToo                             bool // set up P3's and P4's groups (the last size, unless -p1-only)
+	progress                           io.Writer
 
 	res *results
 }
@@ -253,19 +274,36 @@ func (b *bench) close() {
 
 func (b *bench) run(ctx context.Context) error {
 	b.res.Machine = machineInfo(b.tfBin)
-	steps := []struct {
+	type step struct {
 		name string
 		fn   func(context.Context) error
-	}{
-		{"build", b.build},
-		{"setup", b.setup},
-		{"P1 refresh cost", b.p1},
-		{"P1 diagnostics", b.p1Diagnostics},
-		{"P1 profile", b.p1Profile},
-		{"P2 requests", b.p2},
-		{"start-up", b.startup},
-		{"P3 paced apply", b.p3},
-		{"P4 completion latency", b.p4},
+	}
+	steps := []step{{"build", b.build}}
+	sizes := b.mode.Sizes
+	if len(sizes) == 0 {
+		sizes = []int{b.mode.Resources}
+	}
+	for i, n := range sizes {
+		sfx, lastSize := "", i == len(sizes)-1
+		if len(b.mode.Sizes) > 0 {
+			sfx = fmt.Sprintf(" (N = %d)", n)
+		}
+		setup := func(ctx context.Context) error {
+			if err := b.setSize(n, lastSize); err != nil {
+				return err
+			}
+			return b.setup(ctx)
+		}
+		steps = append(steps, step{"setup" + sfx, setup}, step{"P1 refresh cost" + sfx, b.p1}, step{"P1 diagnostics" + sfx, b.p1Diagnostics})
+		if lastSize {
+			steps = append(steps, step{"P1 profile", b.p1Profile})
+		}
+		if len(b.mode.Sizes) > 0 {
+			steps = append(steps, step{"", func(context.Context) error { b.keepSize(); return nil }})
+		}
+	}
+	if !b.mode.P1Only {
+		steps = append(steps, step{"P2 requests", b.p2}, step{"start-up", b.startup}, step{"P3 paced apply", b.p3}, step{"P4 completion latency", b.p4})
 	}
 	for _, s := range steps {
 		if err := ctx.Err(); err != nil {
@@ -274,6 +312,9 @@ func (b *bench) run(ctx context.Context) error {
 		t := time.Now()
 		if err := s.fn(ctx); err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
+		}
+		if s.name == "" {
+			continue
 		}
 		b.res.StepSeconds = append(b.res.StepSeconds, stepTime{s.name, round(time.Since(t).Seconds(), 1)})
 	}
@@ -293,8 +334,10 @@ func (b *bench) build(ctx context.Context) error {
 	}
 	b.provider = filepath.Join(b.binDir, "terraform-provider-outsystems")
 	b.noop = filepath.Join(b.binDir, "terraform-provider-noop")
+	b.shaped = filepath.Join(b.binDir, "shaped", "terraform-provider-outsystems")
 	b.sandboxBin = filepath.Join(b.binDir, "outsystems-sandbox")
-	for _, t := range []struct{ out, pkg string }{{b.provider, "."}, {b.noop, "./tools/bench/noop"}, {b.sandboxBin, "./cmd/outsystems-sandbox"}} {
+	for _, t := range []struct{ out, pkg string }{{b.provider, "."}, {b.noop, "./tools/bench/noop"}, {b.shaped, "./tools/bench/shapedprovider"},
+		{b.sandboxBin, "./cmd/outsystems-sandbox"}} {
 		b.logf("go build -o %s %s", rel(b.root, t.out), t.pkg)
 		cmd := exec.CommandContext(ctx, "go", "build", "-o", t.out, t.pkg)
 		cmd.Dir = b.root
@@ -305,6 +348,33 @@ func (b *bench) build(ctx context.Context) error {
 	var err error
 	b.tf, err = newTerraform(b.tfBin, b.work, b.binDir)
 	return err
+}
+
+// setSize points the run at P1's size n: its own work directory per size
+// when -n lists several, so each size has its own fixture, sandbox and
+// state. The P3 and P4 groups are set up at the last size only.
+func (b *bench) setSize(n int, last bool) error {
+	b.mode.Resources = n
+	b.res.P1 = p1Result{ChangesPlanned: map[string]int{}}
+	b.auxToo = last && !b.mode.P1Only
+	if len(b.mode.Sizes) == 0 {
+		return nil
+	}
+	b.work = filepath.Join(b.out, fmt.Sprintf("work-%s-n%d", b.mode.Name, n))
+	if err := os.RemoveAll(b.work); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(b.work, 0o755); err != nil {
+		return err
+	}
+	var err error
+	b.tf, err = newTerraform(b.tfBin, b.work, b.binDir)
+	return err
+}
+
+// keepSize files the P1 figures of the size just measured.
+func (b *bench) keepSize() {
+	b.res.Sizes = append(b.res.Sizes, sizeResult{Resources: b.mode.Resources, P1: b.res.P1})
 }
 
 func rel(base, p string) string {

@@ -54,7 +54,7 @@ func (b *bench) setup(ctx context.Context) error {
 	b.res.P1.WebApps = web
 	b.logf("fixture: %d O11 apps (%d for P1, %d of them web apps; %d for P3, %d for P4)", nApps+len(b.apps.Paced)+len(b.apps.Timing),
 		nApps, web, len(b.apps.Paced), len(b.apps.Timing))
-	if b.mode.LongMigration {
+	if b.mode.LongMigration && b.auxToo && b.long == nil {
 		if err := b.startLongMigration(ctx); err != nil {
 			return err
 		}
@@ -67,9 +67,11 @@ func (b *bench) setup(ctx context.Context) error {
 	}
 	jobs := []job{
 		{"p1", p1Config(b.apps.P1, released)},
-		{"aux", auxConfig(b.apps)},
 		{"noop", floorConfig("noop_thing", b.apps.P1, released)},
 		{"tfdata", floorConfig("terraform_data", b.apps.P1, released)},
+	}
+	if b.auxToo {
+		jobs = append(jobs, job{"aux", auxConfig(b.apps)})
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(jobs))
@@ -109,7 +111,14 @@ func (b *bench) setup(ctx context.Context) error {
 	if total != b.mode.Resources {
 		return fmt.Errorf("P1 has %d resources, want %d", total, b.mode.Resources)
 	}
-	return nil
+	// The same-schema floor: P1's configuration and state on
+	// tools/bench/shapedprovider (our schemas, no code of ours). Its
+	// resources are P1's own, so nothing is applied.
+	ws, err := b.tf.workspace(b.work, "shaped", shaped(p1Config(b.apps.P1, released)))
+	if err != nil {
+		return err
+	}
+	return writeShapedState(filepath.Join(b.work, "p1", "terraform.tfstate"), ws.dir)
 }
 
 func (b *bench) ws(name string) *workspace {
@@ -122,7 +131,7 @@ var planArgs = []string{"plan", "-input=false", "-no-color", "-detailed-exitcode
 // the N no-op resources and the N terraform_data, round-robin so drift of
 // the machine hits all three alike, each round starting with a different one.
 func (b *bench) p1(ctx context.Context) error {
-	kinds := []string{"p1", "noop", "tfdata"}
+	kinds := []string{"p1", "noop", "shaped", "tfdata"}
 	// One untimed plan of each first (warm caches), with the peak RSS of
 	// the provider processes of ours and of the no-op provider.
 	for _, k := range kinds {
@@ -132,14 +141,19 @@ func (b *bench) p1(ctx context.Context) error {
 			mon = watchRSS(b.provider)
 		case "noop":
 			mon = watchRSS(b.noop)
+		case "shaped":
+			mon = watchRSS(b.shaped)
 		}
 		res, err := b.ws(k).run(ctx, planTimeout, b.sb.env(), []int{0, 2}, planArgs...)
 		if mon != nil {
 			kb, procs, pcpu := mon.finish()
-			if k == "p1" {
+			switch k {
+			case "p1":
 				b.res.P1.PeakRSSKiB, b.res.P1.ProviderProcesses, b.res.P1.ProviderCPUSeconds = kb, procs, round(pcpu.Seconds(), 2)
-			} else {
+			case "noop":
 				b.res.P1.NoopPeakRSSKiB, b.res.P1.NoopProviderCPUSeconds = kb, round(pcpu.Seconds(), 2)
+			default:
+				b.res.P1.ShapedPeakRSSKiB, b.res.P1.ShapedProviderCPUSeconds = kb, round(pcpu.Seconds(), 2)
 			}
 		}
 		if err != nil {
@@ -182,9 +196,10 @@ func (b *bench) p1(ctx context.Context) error {
 			b.res.P1.Runs = append(b.res.P1.Runs, p1Run{Seconds: round(res.elapsed().Seconds(), 3), APIRequests: st.apiRequests(),
 				Tokens: st.Tokens, IdentityRequests: st.ByFamily["identity"].Requests, LoggedRequests: len(logged), ByFamily: st.ByFamily})
 		}
-		b.logf("P1: round %d/%d: ours %.2fs (CPU %.2fs), no-op %.2fs (CPU %.2fs), terraform_data %.2fs (CPU %.2fs)", r+1, b.mode.Runs,
+		b.logf("P1: N = %d, round %d/%d: ours %.2fs (CPU %.2fs), no-op %.2fs (CPU %.2fs), same-schema no-op %.2fs (CPU %.2fs), terraform_data %.2fs (CPU %.2fs)",
+			b.mode.Resources, r+1, b.mode.Runs,
 			last(times["p1"]).Seconds(), last(cpu["p1"]).Seconds(), last(times["noop"]).Seconds(), last(cpu["noop"]).Seconds(),
-			last(times["tfdata"]).Seconds(), last(cpu["tfdata"]).Seconds())
+			last(times["shaped"]).Seconds(), last(cpu["shaped"]).Seconds(), last(times["tfdata"]).Seconds(), last(cpu["tfdata"]).Seconds())
 	}
 	b.res.P1.LoadAfter = loadAverage()
 	// Diagnostic: the same plans without refresh, so what is left is
@@ -209,6 +224,8 @@ func (b *bench) p1(ctx context.Context) error {
 		b.logf("P1: without refresh: ours %.2fs (CPU %.2fs), no-op %.2fs (CPU %.2fs)", b.res.P1.NoRefresh.OursMedian, b.res.P1.NoRefresh.OursCPUMedian,
 			b.res.P1.NoRefresh.NoopMedian, b.res.P1.NoRefresh.NoopCPUMedian)
 	}
+	b.res.P1.ShapedSeconds, b.res.P1.ShapedCPUSeconds = round3(seconds(times["shaped"])), round3(seconds(cpu["shaped"]))
+	b.res.P1.ShapedMedian, b.res.P1.ShapedCPUMedian = round(median(seconds(times["shaped"])), 3), round(median(seconds(cpu["shaped"])), 3)
 	b.res.P1.OursCPUSeconds = round3(seconds(cpu["p1"]))
 	b.res.P1.NoopCPUSeconds = round3(seconds(cpu["noop"]))
 	b.res.P1.TerraformDataCPUSeconds = round3(seconds(cpu["tfdata"]))
@@ -679,6 +696,16 @@ func (b *bench) p1Diagnostics(ctx context.Context) error {
 		if err := writeFilteredState(filepath.Join(b.work, "p1", "terraform.tfstate"), ws.dir, typ); err != nil {
 			return err
 		}
+		sws, err := b.tf.workspace(b.work, "type-shaped-"+typ, shaped(typeConfig(typ, apps, refs)))
+		if err != nil {
+			return err
+		}
+		if err := writeFilteredState(filepath.Join(b.work, "p1", "terraform.tfstate"), sws.dir, typ); err != nil {
+			return err
+		}
+		if err := writeShapedState(filepath.Join(sws.dir, "terraform.tfstate"), sws.dir); err != nil {
+			return err
+		}
 		noop := noops[count]
 		if noop == nil {
 			if noop, err = b.tf.workspace(b.work, fmt.Sprintf("type-noop-%d", count), noopTypeConfig(apps)); err != nil {
@@ -690,13 +717,11 @@ func (b *bench) p1Diagnostics(ctx context.Context) error {
 			noops[count] = noop
 		}
 		tr := typeRun{Type: typ, Resources: count}
-		var tOurs, tNoop, cOurs, cNoop []time.Duration
+		var tOurs, tNoop, cOurs, cNoop, tShaped, cShaped []time.Duration
 		for r := 0; r <= b.mode.TypeRuns; r++ {
-			pair := []*workspace{ws, noop}
-			if r%2 == 1 {
-				pair[0], pair[1] = pair[1], pair[0]
-			}
-			for _, w := range pair {
+			all := []*workspace{ws, noop, sws}
+			for i := range all {
+				w := all[(i+r)%len(all)]
 				res, err := w.run(ctx, planTimeout, b.sb.env(), []int{0, 2}, planArgs...)
 				if err != nil {
 					return err
@@ -707,18 +732,24 @@ func (b *bench) p1Diagnostics(ctx context.Context) error {
 				if r == 0 {
 					continue // warm-up
 				}
-				if w == ws {
+				switch w {
+				case ws:
 					tOurs, cOurs = append(tOurs, res.elapsed()), append(cOurs, res.CPU)
-				} else {
+				case noop:
 					tNoop, cNoop = append(tNoop, res.elapsed()), append(cNoop, res.CPU)
+				default:
+					tShaped, cShaped = append(tShaped, res.elapsed()), append(cShaped, res.CPU)
 				}
 			}
 		}
 		tr.OursMedian, tr.NoopMedian = round(median(seconds(tOurs)), 3), round(median(seconds(tNoop)), 3)
 		tr.OursCPUMedian, tr.NoopCPUMedian = round(median(seconds(cOurs)), 3), round(median(seconds(cNoop)), 3)
+		tr.ShapedMedian, tr.ShapedCPUMedian = round(median(seconds(tShaped)), 3), round(median(seconds(cShaped)), 3)
 		tr.ExtraCPUMillisPerResource = round((tr.OursCPUMedian-tr.NoopCPUMedian)/float64(count)*1000, 1)
+		tr.ExtraCPUMillisVsShaped = round((tr.OursCPUMedian-tr.ShapedCPUMedian)/float64(count)*1000, 1)
 		b.res.P1.ByType = append(b.res.P1.ByType, tr)
-		b.logf("P1: %s alone (%d): ours %.2fs (CPU %.2fs), no-op %.2fs (CPU %.2fs)", typ, count, tr.OursMedian, tr.OursCPUMedian, tr.NoopMedian, tr.NoopCPUMedian)
+		b.logf("P1: %s alone (%d): ours %.2fs (CPU %.2fs), no-op %.2fs (CPU %.2fs), same-schema no-op %.2fs (CPU %.2fs)", typ, count,
+			tr.OursMedian, tr.OursCPUMedian, tr.NoopMedian, tr.NoopCPUMedian, tr.ShapedMedian, tr.ShapedCPUMedian)
 	}
 	return nil
 }

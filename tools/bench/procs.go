@@ -258,7 +258,7 @@ func (p *sandboxProc) requestsSince(off int64) ([]loggedRequest, error) {
 // --- terraform ---
 
 // terraform runs the pinned terraform CLI with a CLI configuration of the
-// harness's own (dev_overrides for the OutSystems and the no-op provider)
+// harness's own (dev_overrides for the OutSystems provider and the two no-op floors)
 // and an environment built from scratch: nothing of the caller's TF_*
 // variables leaks in.
 type terraform struct {
@@ -269,8 +269,8 @@ type terraform struct {
 
 func newTerraform(bin, dir, providerDir string) (*terraform, error) {
 	rc := filepath.Join(dir, "terraformrc")
-	cfg := fmt.Sprintf("provider_installation {\n  dev_overrides {\n    %q = %q\n    %q = %q\n  }\n  direct {}\n}\n",
-		ourAddress, providerDir, noopAddress, providerDir)
+	cfg := fmt.Sprintf("provider_installation {\n  dev_overrides {\n    %q = %q\n    %q = %q\n    %q = %q\n  }\n  direct {}\n}\n",
+		ourAddress, providerDir, noopAddress, providerDir, shapedAddress, filepath.Join(providerDir, "shaped"))
 	if err := os.WriteFile(rc, []byte(cfg), 0o644); err != nil {
 		return nil, err
 	}
@@ -449,6 +449,21 @@ func writeFilteredState(src, dstDir, typ string) error {
 	out, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		return err
+	}
+	return os.WriteFile(filepath.Join(dstDir, "terraform.tfstate"), out, 0o644)
+}
+
+// writeShapedState copies a local state file for the same-schema no-op
+// provider: the same resources and attributes, the provider address
+// replaced.
+func writeShapedState(src, dstDir string) error {
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	out := bytes.ReplaceAll(data, []byte(`provider[\"`+ourAddress+`\"]`), []byte(`provider[\"`+shapedAddress+`\"]`))
+	if bytes.Equal(out, data) {
+		return fmt.Errorf("%s: no resource of %s to copy", src, ourAddress)
 	}
 	return os.WriteFile(filepath.Join(dstDir, "terraform.tfstate"), out, 0o644)
 }

@@ -18,19 +18,21 @@ import (
 
 // results is everything a run measured; the JSON under .bench/ holds it.
 type results struct {
-	Mode         modeConfig    `json:"mode"`
-	Started      string        `json:"started"`
-	TotalSeconds float64       `json:"totalSeconds"`
-	StepSeconds  []stepTime    `json:"stepSeconds"`
-	Machine      machine       `json:"machine"`
-	P1           p1Result      `json:"p1"`
-	P2           p2Result      `json:"p2"`
-	P3           p3Result      `json:"p3"`
-	P4           p4Result      `json:"p4"`
-	Startup      startupResult `json:"startup"`
-	Table        []row         `json:"table"`
-	Notes        []string      `json:"notes"`
-	Error        string        `json:"error,omitempty"`
+	Mode         modeConfig `json:"mode"`
+	Started      string     `json:"started"`
+	TotalSeconds float64    `json:"totalSeconds"`
+	StepSeconds  []stepTime `json:"stepSeconds"`
+	Machine      machine    `json:"machine"`
+	P1           p1Result   `json:"p1"`
+	// Sizes are P1 at each size of -n 100,500,1000 (P1 above is the last).
+	Sizes   []sizeResult  `json:"sizes,omitempty"`
+	P2      p2Result      `json:"p2"`
+	P3      p3Result      `json:"p3"`
+	P4      p4Result      `json:"p4"`
+	Startup startupResult `json:"startup"`
+	Table   []row         `json:"table"`
+	Notes   []string      `json:"notes"`
+	Error   string        `json:"error,omitempty"`
 }
 
 type stepTime struct {
@@ -56,6 +58,13 @@ type p1Result struct {
 	OursMedian           float64        `json:"oursMedian"`
 	NoopMedian           float64        `json:"noopMedian"`
 	TerraformDataMedian  float64        `json:"terraformDataMedian"`
+	// Shaped* are the same-schema no-op provider's (tools/bench/shapedprovider).
+	ShapedSeconds            []float64 `json:"shapedSeconds"`
+	ShapedMedian             float64   `json:"shapedMedian"`
+	ShapedCPUSeconds         []float64 `json:"shapedCPUSeconds"`
+	ShapedCPUMedian          float64   `json:"shapedCPUMedian"`
+	ShapedProviderCPUSeconds float64   `json:"shapedProviderCPUSeconds"`
+	ShapedPeakRSSKiB         int64     `json:"shapedPeakRSSKiB"`
 	// CPU time of terraform and its provider processes, per run and median.
 	OursCPUSeconds          []float64 `json:"oursCPUSeconds"`
 	NoopCPUSeconds          []float64 `json:"noopCPUSeconds"`
@@ -85,6 +94,11 @@ type p1Result struct {
 	ProviderProcesses int            `json:"providerProcesses"`
 }
 
+type sizeResult struct {
+	Resources int      `json:"resources"`
+	P1        p1Result `json:"p1"`
+}
+
 type noRefresh struct {
 	Runs          int     `json:"runs"`
 	OursMedian    float64 `json:"oursMedian"`
@@ -100,7 +114,10 @@ type typeRun struct {
 	NoopMedian                float64 `json:"noopMedian"`
 	OursCPUMedian             float64 `json:"oursCPUMedian"`
 	NoopCPUMedian             float64 `json:"noopCPUMedian"`
+	ShapedMedian              float64 `json:"shapedMedian"`
+	ShapedCPUMedian           float64 `json:"shapedCPUMedian"`
 	ExtraCPUMillisPerResource float64 `json:"extraCPUMillisPerResource"`
+	ExtraCPUMillisVsShaped    float64 `json:"extraCPUMillisVsShaped"`
 	ChangesPlanned            int     `json:"changesPlanned"`
 }
 
@@ -323,21 +340,39 @@ func (b *bench) buildTable() {
 	}
 	n := b.mode.Resources
 	if r.P1.OursMedian > 0 {
-		add(fmt.Sprintf("P1 plan, %d managed resources: ours vs no-op provider (median of %d)", n, len(r.P1.OursSeconds)),
+		add(fmt.Sprintf("P1 CPU time of terraform and the provider, %d managed resources: ours vs minimal no-op provider (median of %d)", n, len(r.P1.OursCPUSeconds)),
+			fmt.Sprintf("%.2f s", r.P1.OursCPUMedian), fmt.Sprintf("%.2f s", r.P1.NoopCPUMedian), ratioStr(r.P1.OursCPUMedian, r.P1.NoopCPUMedian),
+			"≤ 1.25×", verdict(r.P1.OursCPUMedian <= 1.25*r.P1.NoopCPUMedian), r.P1.OursCPUMedian, r.P1.NoopCPUMedian)
+		if r.P1.ShapedCPUMedian > 0 {
+			add("P1 CPU time: ours vs same-schema no-op provider (median): what our own code adds",
+				fmt.Sprintf("%.2f s", r.P1.OursCPUMedian), fmt.Sprintf("%.2f s", r.P1.ShapedCPUMedian), ratioStr(r.P1.OursCPUMedian, r.P1.ShapedCPUMedian),
+				"≤ 1.10×", verdict(r.P1.OursCPUMedian <= 1.10*r.P1.ShapedCPUMedian), r.P1.OursCPUMedian, r.P1.ShapedCPUMedian)
+			add("P1 CPU time: same-schema no-op vs minimal no-op (median): what our schemas cost",
+				fmt.Sprintf("%.2f s", r.P1.ShapedCPUMedian), fmt.Sprintf("%.2f s", r.P1.NoopCPUMedian), ratioStr(r.P1.ShapedCPUMedian, r.P1.NoopCPUMedian),
+				"(reported)", "", r.P1.ShapedCPUMedian, r.P1.NoopCPUMedian)
+		}
+		add(fmt.Sprintf("P1 plan wall time: ours vs minimal no-op provider (median of %d)", len(r.P1.OursSeconds)),
 			fmt.Sprintf("%.2f s", r.P1.OursMedian), fmt.Sprintf("%.2f s", r.P1.NoopMedian), ratioStr(r.P1.OursMedian, r.P1.NoopMedian),
-			"≤ 1.25×", verdict(r.P1.OursMedian <= 1.25*r.P1.NoopMedian), r.P1.OursMedian, r.P1.NoopMedian)
+			"(reported)", "", r.P1.OursMedian, r.P1.NoopMedian)
+		if r.P1.ShapedMedian > 0 {
+			add("P1 plan wall time: ours vs same-schema no-op provider (median)",
+				fmt.Sprintf("%.2f s", r.P1.OursMedian), fmt.Sprintf("%.2f s", r.P1.ShapedMedian), ratioStr(r.P1.OursMedian, r.P1.ShapedMedian),
+				"(reported)", "", r.P1.OursMedian, r.P1.ShapedMedian)
+		}
 		add(fmt.Sprintf("P1 plan, %d managed resources: ours vs terraform_data", n),
 			fmt.Sprintf("%.2f s", r.P1.OursMedian), fmt.Sprintf("%.2f s", r.P1.TerraformDataMedian), ratioStr(r.P1.OursMedian, r.P1.TerraformDataMedian),
 			"(reported)", "", r.P1.OursMedian, r.P1.TerraformDataMedian)
-		add("P1 CPU time of terraform and the provider: ours vs no-op provider (median)",
-			fmt.Sprintf("%.2f s", r.P1.OursCPUMedian), fmt.Sprintf("%.2f s", r.P1.NoopCPUMedian), ratioStr(r.P1.OursCPUMedian, r.P1.NoopCPUMedian),
-			"(reported)", "", r.P1.OursCPUMedian, r.P1.NoopCPUMedian)
 		add("P1 CPU time: ours vs terraform_data (median)",
 			fmt.Sprintf("%.2f s", r.P1.OursCPUMedian), fmt.Sprintf("%.2f s", r.P1.TerraformDataCPUMedian), ratioStr(r.P1.OursCPUMedian, r.P1.TerraformDataCPUMedian),
 			"(reported)", "", r.P1.OursCPUMedian, r.P1.TerraformDataCPUMedian)
 		add("P1 CPU time of the provider processes alone (untimed warm-up plan): ours vs no-op",
 			fmt.Sprintf("%.2f s", r.P1.ProviderCPUSeconds), fmt.Sprintf("%.2f s", r.P1.NoopProviderCPUSeconds),
 			ratioStr(r.P1.ProviderCPUSeconds, r.P1.NoopProviderCPUSeconds), "(reported)", "", r.P1.ProviderCPUSeconds, r.P1.NoopProviderCPUSeconds)
+		if r.P1.ShapedProviderCPUSeconds > 0 {
+			add("P1 CPU time of the provider processes alone (untimed warm-up plan): ours vs same-schema no-op",
+				fmt.Sprintf("%.2f s", r.P1.ProviderCPUSeconds), fmt.Sprintf("%.2f s", r.P1.ShapedProviderCPUSeconds),
+				ratioStr(r.P1.ProviderCPUSeconds, r.P1.ShapedProviderCPUSeconds), "(reported)", "", r.P1.ProviderCPUSeconds, r.P1.ShapedProviderCPUSeconds)
+		}
 		if nr := r.P1.NoRefresh; nr != nil {
 			add(fmt.Sprintf("P1 diagnostic: plan -refresh=false, ours vs no-op (median of %d)", nr.Runs),
 				fmt.Sprintf("%.2f s", nr.OursMedian), fmt.Sprintf("%.2f s", nr.NoopMedian), ratioStr(nr.OursMedian, nr.NoopMedian), "(reported)", "", nr.OursMedian, nr.NoopMedian)
@@ -353,8 +388,12 @@ func (b *bench) buildTable() {
 				fmt.Sprintf("%.2f s", lo.OursCPUMedian), fmt.Sprintf("%.2f s", r.P1.OursCPUMedian), ratioStr(lo.OursCPUMedian, r.P1.OursCPUMedian), "(reported)", "", lo.OursCPUMedian, r.P1.OursCPUMedian)
 		}
 		for _, t := range r.P1.ByType {
-			add(fmt.Sprintf("P1 diagnostic: %d %s alone vs %d no-op, CPU time (+%.1f ms per resource)", t.Resources, t.Type, t.Resources, t.ExtraCPUMillisPerResource),
+			add(fmt.Sprintf("P1 diagnostic: %d %s alone vs %d no-op, CPU time (%+.1f ms per resource)", t.Resources, t.Type, t.Resources, t.ExtraCPUMillisPerResource),
 				fmt.Sprintf("%.2f s", t.OursCPUMedian), fmt.Sprintf("%.2f s", t.NoopCPUMedian), ratioStr(t.OursCPUMedian, t.NoopCPUMedian), "(reported)", "", t.OursCPUMedian, t.NoopCPUMedian)
+			if t.ShapedCPUMedian > 0 {
+				add(fmt.Sprintf("P1 diagnostic: %d %s alone vs %d same-schema no-op, CPU time (%+.1f ms per resource)", t.Resources, t.Type, t.Resources, t.ExtraCPUMillisVsShaped),
+					fmt.Sprintf("%.2f s", t.OursCPUMedian), fmt.Sprintf("%.2f s", t.ShapedCPUMedian), ratioStr(t.OursCPUMedian, t.ShapedCPUMedian), "(reported)", "", t.OursCPUMedian, t.ShapedCPUMedian)
+			}
 		}
 		add("P1 peak RSS of one provider process during the plan: ours vs no-op",
 			fmt.Sprintf("%.1f MiB", float64(r.P1.PeakRSSKiB)/1024), fmt.Sprintf("%.1f MiB", float64(r.P1.NoopPeakRSSKiB)/1024),
@@ -486,6 +525,10 @@ func (b *bench) report(w io.Writer) {
 			fmt.Fprintln(w, "- "+n)
 		}
 	}
+	if len(r.Sizes) > 0 {
+		fmt.Fprintf(w, "\nP1 by size (medians; CPU = terraform and the provider, rusage; provider CPU from the warm-up plan; core = CPU - provider CPU):\n")
+		printSizes(w, r.Sizes)
+	}
 	if a := r.P2.Managed; a != nil {
 		fmt.Fprintf(w, "\nP2 refresh requests by resource type, RPC and endpoint (provider debug log):\n")
 		printCounts(w, a.ByObjectRPCEndpoint, 25)
@@ -568,4 +611,30 @@ func (b *bench) writeResults() error {
 	}
 	fmt.Fprintf(b.progress, "results: %s, %s\n", rel(b.root, filepath.Join(b.out, "latest-"+b.mode.Name+".json")), rel(b.root, filepath.Join(b.out, "latest-"+b.mode.Name+".txt")))
 	return nil
+}
+
+// printSizes prints P1's ratios per size of -n 100,500,1000.
+func printSizes(w io.Writer, sizes []sizeResult) {
+	sizes = append([]sizeResult(nil), sizes...)
+	sort.SliceStable(sizes, func(i, j int) bool { return sizes[i].Resources < sizes[j].Resources })
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "N\tCPU vs no-op\tCPU vs same-schema\twall vs no-op\twall vs same-schema\tprovider CPU vs no-op\tprovider CPU vs same-schema\tcore CPU vs no-op\tcore CPU vs same-schema\tours CPU / wall\tno-op CPU / wall\tsame-schema CPU / wall")
+	for _, s := range sizes {
+		p := s.P1
+		core := func(total, prov float64) float64 { return total - prov }
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f s / %.2f s\t%.2f s / %.2f s\t%.2f s / %.2f s\n", s.Resources,
+			ratioStr(p.OursCPUMedian, p.NoopCPUMedian), ratioStr(p.OursCPUMedian, p.ShapedCPUMedian),
+			ratioStr(p.OursMedian, p.NoopMedian), ratioStr(p.OursMedian, p.ShapedMedian),
+			ratioStr(p.ProviderCPUSeconds, p.NoopProviderCPUSeconds), ratioStr(p.ProviderCPUSeconds, p.ShapedProviderCPUSeconds),
+			ratioStr(core(p.OursCPUMedian, p.ProviderCPUSeconds), core(p.NoopCPUMedian, p.NoopProviderCPUSeconds)),
+			ratioStr(core(p.OursCPUMedian, p.ProviderCPUSeconds), core(p.ShapedCPUMedian, p.ShapedProviderCPUSeconds)),
+			p.OursCPUMedian, p.OursMedian, p.NoopCPUMedian, p.NoopMedian, p.ShapedCPUMedian, p.ShapedMedian)
+	}
+	tw.Flush()
+	for _, s := range sizes {
+		for _, t := range s.P1.ByType {
+			fmt.Fprintf(w, "  N = %d: %d %s alone: CPU %.2f s, vs no-op %s (%+.1f ms each), vs same-schema %s (%+.1f ms each)\n", s.Resources, t.Resources, t.Type,
+				t.OursCPUMedian, ratioStr(t.OursCPUMedian, t.NoopCPUMedian), t.ExtraCPUMillisPerResource, ratioStr(t.OursCPUMedian, t.ShapedCPUMedian), t.ExtraCPUMillisVsShaped)
+		}
+	}
 }

@@ -10,6 +10,7 @@ package main
 import (
 	"context"
 	"log"
+	"os"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
@@ -27,8 +28,23 @@ import (
 const Address = "registry.terraform.io/bench/noop"
 
 func main() {
+	quietSDKLogs()
 	if err := providerserver.Serve(context.Background(), func() provider.Provider { return noopProvider{} }, providerserver.ServeOpts{Address: Address}); err != nil {
 		log.Fatal(err)
+	}
+}
+
+// quietSDKLogs is the provider's own (provider.QuietSDKLogs; copied, so the
+// minimal floor's binary does not link our provider): the SDK's trace logging off
+// when no log is asked for, so the floor pays for logs exactly as ours does.
+func quietSDKLogs() {
+	for _, v := range []string{"TF_LOG", "TF_LOG_PROVIDER", "TF_LOG_SDK", "TF_LOG_SDK_PROTO", "TF_LOG_SDK_FRAMEWORK"} {
+		if os.Getenv(v) != "" {
+			return
+		}
+	}
+	for _, v := range []string{"TF_LOG_SDK", "TF_LOG_SDK_PROTO", "TF_LOG_SDK_FRAMEWORK"} {
+		_ = os.Setenv(v, "off")
 	}
 }
 

@@ -32,6 +32,7 @@ func main() {
 			f.Close()
 		}()
 	}
+	provider.QuietSDKLogs() // as the released binary's main does
 	err := providerserver.Serve(context.Background(), provider.New("pprof"), providerserver.ServeOpts{Address: provider.Address})
 	if err != nil {
 		log.Print(err)
