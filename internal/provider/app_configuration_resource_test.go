@@ -258,7 +258,6 @@ func TestAccAppConfiguration_tenantProfile(t *testing.T) {
 // is secret in ODC, and (on a Terraform without write-only attributes)
 // `secret_settings_wo`.
 func TestAccAppConfiguration_refusals(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	odc := e.odcClient()
 	keys := configuredApps(t, e.sb, odc)

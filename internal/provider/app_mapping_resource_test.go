@@ -145,7 +145,6 @@ func TestAccAppMapping_assetTypeChangeReplaces(t *testing.T) {
 }
 
 func TestAccAppMapping_producersAndNoWait(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	cfg := e.providerConfig() + fmt.Sprintf(`
 resource "outsystems_app_mapping" "common" {

@@ -110,7 +110,6 @@ func (e *testEnv) undeployOutOfBand(stageKey, assetKey string) {
 // waits for it); the producer's deployment says nothing of
 // undeploy_on_destroy, so destroy leaves it in place.
 func TestAccAssetDeployment_lifecycle(t *testing.T) {
-	t.Parallel()
 	testAccAssetDeploymentLifecycle(t, newTestEnv(t), true)
 }
 
@@ -118,7 +117,6 @@ func TestAccAssetDeployment_lifecycle(t *testing.T) {
 // deployments say undeploy_on_destroy, so an undeploy of the producer is
 // refused while its consumer is deployed, and destroy undeploys both.
 func TestAccAssetDeployment_tenantProfile(t *testing.T) {
-	t.Parallel()
 	testAccAssetDeploymentLifecycle(t, newTestEnvTenant(t), false)
 }
 

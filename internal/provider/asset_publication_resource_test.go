@@ -19,7 +19,6 @@ import (
 // TestAccAssetPublication_producerGate publishes and releases a consumer
 // without referencing its producer: the apply fails naming the producer.
 func TestAccAssetPublication_producerGate(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	plan := migrationPlan{
 		"Common Utils": {"library", []string{"Common Utils"}, 1},
@@ -118,7 +117,6 @@ func TestAccAssetPublication_lifecycle(t *testing.T) {
 // checked from the elements they reference in ODC, and publishing and
 // releasing never call the Migration Kit.
 func TestAccAssetPublication_producersOfAssetsMigratedByHand(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	const (
 		coreKey   = "7d3c1f0e-5b2a-4c9d-8e71-0a6b5c4d3e21"

@@ -154,7 +154,6 @@ func TestAccCodeMigration_preflightNotReady(t *testing.T) {
 }
 
 func TestAccCodeMigration_preflightUntagged(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	// Customer Portal has changes since its last tag in Development, and is not tagged here.
 	cfg := e.providerConfig() + fmt.Sprintf(`

@@ -195,7 +195,6 @@ func TestAccCodeQualityDataSource(t *testing.T) {
 // it; the read starts an analysis and waits; a finding added in ODC shows
 // in the next plan as a change of what depends on the data source.
 func TestAccCodeQualityDataSourceTenant(t *testing.T) {
-	t.Parallel()
 	f := fixture.Default()
 	for i := range f.ODC.APIClients {
 		if c := &f.ODC.APIClients[i]; c.Name == "publisher-no-migrate" {

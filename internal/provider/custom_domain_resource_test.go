@@ -95,12 +95,10 @@ func (e *testEnv) deployedApp(name string) string {
 }
 
 func TestAccCustomDomain(t *testing.T) {
-	t.Parallel()
 	testAccCustomDomain(t, newTestEnvOpts(t, withShortRateWindow))
 }
 
 func TestAccCustomDomain_tenant(t *testing.T) {
-	t.Parallel()
 	testAccCustomDomain(t, newTestEnvOpts(t, withShortRateWindow, withoutMigrationKit))
 }
 
@@ -198,7 +196,6 @@ resource "outsystems_custom_domain" "portal" {
 // destroy without one 429: the provider paces the pool, and a refresh
 // lists the stage's domains instead of reading each one.
 func TestAccCustomDomain_manyDomainsArePaced(t *testing.T) {
-	t.Parallel()
 	e := newTestEnvOpts(t, withShortRateWindow)
 	const n = 12
 	config := e.providerConfig() + fmt.Sprintf(`

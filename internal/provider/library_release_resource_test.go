@@ -16,7 +16,6 @@ import (
 // TestAccLibraryRelease_lifecycle: version rules, drift and destroy of a
 // library no one consumes.
 func TestAccLibraryRelease_lifecycle(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	plan := migrationPlan{"Common Utils": {"library", []string{"Common Utils"}, 1}}
 	// No stage_key: the publication goes to the Development stage.
@@ -103,7 +102,6 @@ resource "outsystems_library_release" "utils" {
 }
 
 func TestAccLibraryRelease_versionMustBeHigher(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	plan := migrationPlan{"Common Utils": {"library", []string{"Common Utils"}, 1}}
 	// No stage_key: the publication goes to the Development stage.

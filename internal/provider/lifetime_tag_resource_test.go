@@ -143,7 +143,6 @@ func TestAccLifeTimeTag_lifecycle(t *testing.T) {
 }
 
 func TestAccLifeTimeTag_defaultVersionAndMobile(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	cfg := e.providerConfig() + fmt.Sprintf(`
 resource "outsystems_lifetime_tag" "test" {
@@ -192,7 +191,6 @@ resource "outsystems_lifetime_tag" "test" {
 }
 
 func TestAccLifeTimeTag_nextVersionSkipsUsedOnes(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	// Production runs Legacy Intranet 3.5.0, and 3.5.1 is already used (it
 	// runs in Development): the next free patch version is 3.5.2.
@@ -291,7 +289,6 @@ func TestAccLifeTimeTag_waitsForProcessing(t *testing.T) {
 // changes since its last tag is not tagged again; its running version is
 // adopted. force_new_version tags anyway.
 func TestAccLifeTimeTag_adoptsUnmodifiedApp(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	running, _ := e.runningVersionKey("Claims Core")
 	cfg := func(force bool) string {
@@ -425,7 +422,6 @@ func TestAccLifeTimeTag_consoleURL(t *testing.T) {
 // waited for and the last status, the new version stays in state, and a
 // refresh while LifeTime still answers 404 keeps it.
 func TestAccLifeTimeTag_processingOutlastsTimeout(t *testing.T) {
-	t.Parallel()
 	e := newTestEnvWith(t, time.Minute) // still processing for the whole test
 	cfg := e.providerConfig() + fmt.Sprintf(`
 resource "outsystems_lifetime_tag" "test" {

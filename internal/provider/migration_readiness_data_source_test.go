@@ -87,7 +87,6 @@ func TestAccMigrationReadiness_gate(t *testing.T) {
 }
 
 func TestAccMigrationReadiness_allMappingsAndFindings(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	const ds = "data.outsystems_migration_readiness.all"
 	cfg := e.providerConfig() + fmt.Sprintf(`

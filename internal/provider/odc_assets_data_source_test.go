@@ -66,7 +66,6 @@ func checkAssetsOnlyRead(e *testEnv, keys map[string]string) resource.TestCheckF
 }
 
 func TestAccODCAssetsDataSource(t *testing.T) {
-	t.Parallel()
 	e := newTestEnvTenant(t)
 	// Policy Core first, on its own: a producer outside the set below.
 	keys := e.portalMigrate(map[string]string{"Policy Core": "library"})
@@ -173,7 +172,6 @@ data "outsystems_odc_assets" "wave" {
 // referenced-elements request, whatever the number of assets in the
 // organization; counted by a proxy in front of the sandbox.
 func TestAccODCAssetsDataSourceRequests(t *testing.T) {
-	t.Parallel()
 	e := newTestEnvTenant(t)
 	keys := e.portalMigrate(map[string]string{"Acme Theme": "library", "Customer Core": "library", "Customer Portal": "app"})
 	target, err := url.Parse(e.url)

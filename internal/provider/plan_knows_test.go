@@ -22,7 +22,6 @@ import (
 // plan (neither existed yet) and the apply created "Broker A" and failed on
 // "Broker B" (409, or the kit rule when planned again at apply).
 func TestAccPlanKnows_oneAppInTwoMappings(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	cfg := e.providerConfig() + fmt.Sprintf(`
 resource "outsystems_app_mapping" "a" {
@@ -50,7 +49,6 @@ resource "outsystems_app_mapping" "b" {
 // TestAccPlanKnows_twoMappingsOneName: two mappings whose names differ only
 // in letter case (the tool compares names ignoring case).
 func TestAccPlanKnows_twoMappingsOneName(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	cfg := e.providerConfig() + fmt.Sprintf(`
 resource "outsystems_app_mapping" "a" {

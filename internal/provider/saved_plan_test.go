@@ -40,7 +40,6 @@ func (f betweenPlanAndApply) CheckPlan(ctx context.Context, _ plancheck.CheckPla
 // "inconsistent final plan"; now the plan promises no version and the apply
 // tags what LifeTime allows then.
 func TestAccSavedPlan_tagAfterTheAppMoved(t *testing.T) {
-	t.Parallel()
 	e := newTestEnv(t)
 	dev := e.envKey("Development")
 	if err := e.sb.MarkModified(dev, e.appKey("Customer Portal"), true); err != nil {

@@ -107,7 +107,6 @@ func (l *requestLog) String() string {
 // What is built on OutSystems' public APIs (LifeTime tags and look-ups, ODC
 // stages) works on the tenant profile, and never probes for the kit.
 func TestAccTenantProfile_publicAPIsWork(t *testing.T) {
-	t.Parallel()
 	requests := &requestLog{}
 	e := newTestEnvOpts(t, withoutMigrationKit, func(o *sandbox.Options) { o.Logger = log.New(requests, "", 0) })
 	const tag = "outsystems_lifetime_tag.test"
