@@ -460,24 +460,12 @@ func (s *Service) listDeploymentOperations(w http.ResponseWriter, r *http.Reques
 		s.fail(w, r, err)
 		return
 	}
-	var f deploymentOpFilter
-	status := q.Get("status")
-	if status != "" && !slices.Contains([]string{StatusRunning, StatusFinished, StatusFinishedWithError}, status) {
-		s.fail(w, r, httpx.Invalidf("Unknown status '%s': use Running, Finished or FinishedWithError.", status))
-		return
-	}
-	for name, dst := range map[string]*string{"assetKey": &f.assetKey, "environmentKey": &f.environmentKey} {
-		if v := q.Get(name); v != "" {
-			if *dst, err = httpx.ParseKey(name, v); err != nil {
-				s.fail(w, r, err)
-				return
-			}
-		}
-	}
-	if f.revision, err = queryInt(q, "revision", 0, 1, 1<<31-1); err != nil {
+	oq, err := parseOperationQuery(q)
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	f := deploymentOpFilter{assetKey: oq.assetKey, environmentKey: oq.environmentKey, revision: oq.revision}
 	for _, o := range queryList(q, "operations") {
 		if !slices.Contains(deploymentOperationTypes, o) {
 			s.fail(w, r, httpx.Invalidf("Unknown operation '%s' in operations: use Deploy, Undeploy or ApplyConfigs.", o))
@@ -487,16 +475,6 @@ func (s *Service) listDeploymentOperations(w http.ResponseWriter, r *http.Reques
 	}
 	if pf := q.Get("permissionFilter"); pf != "" && !permissionFilterPattern.MatchString(pf) {
 		s.fail(w, r, httpx.Invalidf("permissionFilter '%s' is not valid: use a permission type such as AppDeploy, optionally followed by '.' and a stage key.", pf))
-		return
-	}
-	since, err := queryTime(q, "createdDateSince")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	until, err := queryTime(q, "createdDateTo")
-	if err != nil {
-		s.fail(w, r, err)
 		return
 	}
 	var order []func(x, y *DeploymentOperation) int
@@ -523,7 +501,7 @@ func (s *Service) listDeploymentOperations(w http.ResponseWriter, r *http.Reques
 		ops = nil
 	}
 	ops = slices.DeleteFunc(ops, func(op *DeploymentOperation) bool {
-		return status != "" && op.status(now) != status || since != nil && op.StartedAt.Before(*since) || until != nil && op.StartedAt.After(*until)
+		return oq.status != "" && op.status(now) != oq.status || !oq.startedWithin(op.StartedAt)
 	})
 	if len(order) > 0 {
 		slices.SortStableFunc(ops, func(x, y *DeploymentOperation) int {

@@ -3,6 +3,7 @@ package odc
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -108,33 +109,12 @@ func (s *Service) listPublishOperations(w http.ResponseWriter, r *http.Request, 
 		s.fail(w, r, err)
 		return
 	}
-	f := publishOpFilter{status: q.Get("status")}
-	if f.status != "" && !slices.Contains([]string{StatusRunning, StatusFinished, StatusFinishedWithError}, f.status) {
-		s.fail(w, r, httpx.Invalidf("Unknown status '%s': use Running, Finished or FinishedWithError.", f.status))
-		return
-	}
-	for name, dst := range map[string]*string{"assetKey": &f.assetKey, "environmentKey": &f.environmentKey} {
-		if v := q.Get(name); v != "" {
-			if *dst, err = httpx.ParseKey(name, v); err != nil {
-				s.fail(w, r, err)
-				return
-			}
-		}
-	}
-	if f.revision, err = queryInt(q, "revision", 0, 1, 1<<31-1); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	since, err := queryTime(q, "createdDateSince")
+	oq, err := parseOperationQuery(q)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	until, err := queryTime(q, "createdDateTo")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+	f := publishOpFilter{status: oq.status, assetKey: oq.assetKey, environmentKey: oq.environmentKey, revision: oq.revision}
 	now := time.Now()
 	ops, err := s.publishOps(r.Context(), f, now)
 	if err != nil {
@@ -144,9 +124,7 @@ func (s *Service) listPublishOperations(w http.ResponseWriter, r *http.Request, 
 	if portfolio := q.Get("portfolioKey"); portfolio != "" && !strings.EqualFold(portfolio, s.meta.PortfolioKey) {
 		ops = nil
 	}
-	ops = slices.DeleteFunc(ops, func(op *PublishOperation) bool {
-		return since != nil && op.StartedAt.Before(*since) || until != nil && op.StartedAt.After(*until)
-	})
+	ops = slices.DeleteFunc(ops, func(op *PublishOperation) bool { return !oq.startedWithin(op.StartedAt) })
 	switch sort := q.Get("sort"); sort {
 	case "", "-CreatedAt":
 	case "CreatedAt":
@@ -244,4 +222,43 @@ func (s *Service) listPublishMessages(w http.ResponseWriter, r *http.Request, _ 
 		info.NextPageOffset = str(strconv.Itoa(*next))
 	}
 	httpx.WriteJSON(w, http.StatusOK, pagedList[taskMessage]{Results: page, Page: info})
+}
+
+// operationQuery is what the listings of publish and deployment operations
+// filter on alike: status, asset, stage, revision and when they started.
+type operationQuery struct {
+	status, assetKey, environmentKey string
+	revision                         int // 0 = any
+	since, until                     *time.Time
+}
+
+// parseOperationQuery reads and checks an operation listing's common query
+// parameters.
+func parseOperationQuery(q url.Values) (operationQuery, error) {
+	oq := operationQuery{status: q.Get("status")}
+	if oq.status != "" && !slices.Contains([]string{StatusRunning, StatusFinished, StatusFinishedWithError}, oq.status) {
+		return oq, httpx.Invalidf("Unknown status '%s': use Running, Finished or FinishedWithError.", oq.status)
+	}
+	var err error
+	for name, dst := range map[string]*string{"assetKey": &oq.assetKey, "environmentKey": &oq.environmentKey} {
+		if v := q.Get(name); v != "" {
+			if *dst, err = httpx.ParseKey(name, v); err != nil {
+				return oq, err
+			}
+		}
+	}
+	if oq.revision, err = queryInt(q, "revision", 0, 1, 1<<31-1); err != nil {
+		return oq, err
+	}
+	if oq.since, err = queryTime(q, "createdDateSince"); err != nil {
+		return oq, err
+	}
+	oq.until, err = queryTime(q, "createdDateTo")
+	return oq, err
+}
+
+// startedWithin reports whether an operation started at t falls within
+// createdDateSince and createdDateTo.
+func (oq operationQuery) startedWithin(t time.Time) bool {
+	return (oq.since == nil || !t.Before(*oq.since)) && (oq.until == nil || !t.After(*oq.until))
 }
