@@ -290,19 +290,9 @@ func (s *Service) deploymentOps(ctx context.Context, f deploymentOpFilter) ([]*D
 // deploymentMessages lists the messages an operation logged by now.
 func (s *Service) deploymentMessages(ctx context.Context, opKey string, now time.Time) ([]Message, error) {
 	var msgs []Message
-	err := s.db.Read(ctx, func(tx *sql.Tx) error {
-		return sqldb.QueryRows(ctx, tx, func(rows *sql.Rows) error {
-			var m Message
-			var at int64
-			var assetKey sql.NullString
-			if err := rows.Scan(&at, &m.Type, &m.Severity, &m.Message, &m.StepID, &assetKey); err != nil {
-				return err
-			}
-			m.At, m.AssetKey = fromNanos(at), assetKey.String
-			msgs = append(msgs, m)
-			return nil
-		}, `SELECT at, type, severity, message, step_id, asset_key FROM odc_deployment_messages
-			WHERE operation_key = ? AND at <= ? ORDER BY position`, opKey, nanos(now))
+	err := s.db.Read(ctx, func(tx *sql.Tx) (err error) {
+		msgs, err = loggedMessages(ctx, tx, "odc_deployment_messages", opKey, now)
+		return err
 	})
 	return msgs, err
 }

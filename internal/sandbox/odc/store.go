@@ -1018,7 +1018,7 @@ func (s *Service) publishOps(ctx context.Context, f publishOpFilter, now time.Ti
 // publishMessages lists the messages of an operation logged by now.
 func (s *Service) publishMessages(ctx context.Context, opKey string, now time.Time) ([]Message, error) {
 	var msgs []Message
-	err := s.db.Read(ctx, func(tx *sql.Tx) error {
+	err := s.db.Read(ctx, func(tx *sql.Tx) (err error) {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM odc_publish_operations WHERE key = ?`, opKey).Scan(&n); err != nil {
 			return err
@@ -1026,18 +1026,28 @@ func (s *Service) publishMessages(ctx context.Context, opKey string, now time.Ti
 		if n == 0 {
 			return httpx.NotFoundf("Publish operation with key '%s' was not found.", opKey)
 		}
-		return sqldb.QueryRows(ctx, tx, func(rows *sql.Rows) error {
-			var m Message
-			var at int64
-			var assetKey sql.NullString
-			if err := rows.Scan(&at, &m.Type, &m.Severity, &m.Message, &m.StepID, &assetKey); err != nil {
-				return err
-			}
-			m.At, m.AssetKey = fromNanos(at), assetKey.String
-			msgs = append(msgs, m)
-			return nil
-		}, `SELECT at, type, severity, message, step_id, asset_key FROM odc_publish_messages
-			WHERE operation_key = ? AND at <= ? ORDER BY position`, opKey, nanos(now))
+		msgs, err = loggedMessages(ctx, tx, "odc_publish_messages", opKey, now)
+		return err
 	})
+	return msgs, err
+}
+
+// loggedMessages lists the messages an operation logged by now, in order,
+// from table: odc_publish_messages or odc_deployment_messages, which share
+// their columns.
+func loggedMessages(ctx context.Context, tx *sql.Tx, table, opKey string, now time.Time) ([]Message, error) {
+	var msgs []Message
+	err := sqldb.QueryRows(ctx, tx, func(rows *sql.Rows) error {
+		var m Message
+		var at int64
+		var assetKey sql.NullString
+		if err := rows.Scan(&at, &m.Type, &m.Severity, &m.Message, &m.StepID, &assetKey); err != nil {
+			return err
+		}
+		m.At, m.AssetKey = fromNanos(at), assetKey.String
+		msgs = append(msgs, m)
+		return nil
+	}, `SELECT at, type, severity, message, step_id, asset_key FROM `+table+`
+		WHERE operation_key = ? AND at <= ? ORDER BY position`, opKey, nanos(now))
 	return msgs, err
 }
